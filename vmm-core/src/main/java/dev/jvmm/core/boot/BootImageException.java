@@ -1,0 +1,48 @@
+package dev.jvmm.core.boot;
+
+/**
+ * A kernel, initrd, device tree or command line that cannot be booted. Raised before any KVM fd is
+ * opened, so the CLI can print {@link #getMessage()} (always one line, naming the file) and exit with
+ * the usage-class code without a stack trace. {@link #kind()} lets callers and tests tell cases apart
+ * without parsing the text.
+ */
+public final class BootImageException extends Exception {
+    /** Every distinct way a boot input can be bad. */
+    public enum Kind {
+        MISSING, UNREADABLE, BAD_MAGIC, TRUNCATED, BIG_ENDIAN, UNSUPPORTED_FORMAT, CORRUPT_GZIP,
+        KERNEL_TOO_LARGE, INITRD_TOO_LARGE, DTB_TOO_LARGE, NO_FIT, CMDLINE_TOO_LONG, CMDLINE_INVALID
+    }
+
+    private final Kind kind;
+    private final String subject;
+
+    /**
+     * @param subject what is bad, e.g. {@code "kernel /boot/Image"} or {@code "kernel command line"}
+     * @param problem what is wrong with it, without the subject
+     */
+    public BootImageException(Kind kind, String subject, String problem) {
+        this(kind, subject, problem, null);
+    }
+
+    public BootImageException(Kind kind, String subject, String problem, Throwable cause) {
+        super(oneLine(subject + ": " + problem), cause);
+        this.kind = kind;
+        this.subject = subject;
+    }
+
+    public Kind kind() { return kind; }
+
+    /** The file (with its role) or input the message is about. */
+    public String subject() { return subject; }
+
+    // Messages quote paths and IOException texts, either of which may carry control characters;
+    // the CLI promises one line on stderr.
+    private static String oneLine(String s) {
+        StringBuilder b = new StringBuilder(s.length());
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            b.append(Character.isISOControl(c) ? ' ' : c);
+        }
+        return b.toString();
+    }
+}

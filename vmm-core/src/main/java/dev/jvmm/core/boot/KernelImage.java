@@ -1,0 +1,180 @@
+package dev.jvmm.core.boot;
+
+import dev.jvmm.core.boot.BootImageException.Kind;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.util.zip.GZIPInputStream;
+
+/**
+ * A validated arm64 Linux {@code Image} (Documentation/arch/arm64/booting.rst), possibly read from
+ * an {@code Image.gz}: the arm64 kernel has no decompressor, so the boot loader (we) must inflate it.
+ * Pure: only reads the file, so every bad kernel is reported before a KVM fd is opened.
+ */
+public final class KernelImage {
+    public static final int HEADER_SIZE = 64;
+    /** "ARM\x64" little-endian at {@link #MAGIC_OFFSET}. */
+    public static final int MAGIC = 0x644d5241;
+    public static final int MAGIC_OFFSET = 0x38;
+    /** booting.rst: pre-3.17 kernels have image_size 0 and an implied text_offset of 0x80000. */
+    public static final long LEGACY_TEXT_OFFSET = 0x80000;
+
+    private static final System.Logger LOG = System.getLogger(KernelImage.class.getName());
+    private static final int PE_OFFSET_FIELD = 0x3c;
+
+    private final Path file;
+    private final byte[] bytes;
+    private final long textOffset;
+    private final long imageSize;
+    private final long flags;
+    private final boolean decompressed;
+
+    private KernelImage(Path file, byte[] bytes, long textOffset, long imageSize, long flags, boolean decompressed) {
+        this.file = file;
+        this.bytes = bytes;
+        this.textOffset = textOffset;
+        this.imageSize = imageSize;
+        this.flags = flags;
+        this.decompressed = decompressed;
+    }
+
+    /**
+     * Reads and validates {@code file}. {@code maxSize} (normally the RAM size) caps both the file and
+     * the inflated size of a gzip'd kernel, so a hostile or mistaken file cannot exhaust the heap.
+     */
+    public static KernelImage read(Path file, long maxSize) throws BootImageException {
+        return parse(file, BootFiles.readAll("kernel", file, maxSize, Kind.KERNEL_TOO_LARGE), maxSize);
+    }
+
+    /** Validates kernel bytes already in memory; {@code file} is only used in messages. */
+    public static KernelImage parse(Path file, byte[] raw, long maxSize) throws BootImageException {
+        String who = BootFiles.subject("kernel", file);
+        boolean gz = raw.length >= 2 && (raw[0] & 0xff) == 0x1f && (raw[1] & 0xff) == 0x8b;
+        byte[] b = gz ? gunzip(who, raw, maxSize) : raw;
+        if (b.length < HEADER_SIZE) {
+            throw new BootImageException(Kind.TRUNCATED, who, String.format(
+                    "truncated: %d bytes%s, shorter than the %d-byte arm64 Image header",
+                    b.length, gz ? " after gunzip" : "", HEADER_SIZE));
+        }
+        ByteBuffer h = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
+        // EFI zboot (CONFIG_EFI_ZBOOT) wraps a compressed Image in a PE file; it needs EFI to unpack.
+        if (h.getShort(0) == 0x5a4d && h.getInt(4) == 0x676d697a) {
+            throw new BootImageException(Kind.UNSUPPORTED_FORMAT, who,
+                    "is an EFI zboot image (vmlinuz.efi); boot the plain Image or Image.gz instead");
+        }
+        int magic = h.getInt(MAGIC_OFFSET);
+        if (magic != MAGIC) {
+            throw new BootImageException(Kind.BAD_MAGIC, who, String.format(
+                    "bad magic 0x%08x at offset 0x%x (expected 0x%08x \"ARM\\x64\"); not an arm64 Image%s",
+                    magic, MAGIC_OFFSET, MAGIC, gz ? " inside the gzip" : ""));
+        }
+        long textOffset = h.getLong(8), imageSize = h.getLong(16), flags = h.getLong(24);
+        if ((flags & 1) != 0) {
+            throw new BootImageException(Kind.BIG_ENDIAN, who,
+                    "is a big-endian kernel (flags bit 0); KVM guests here run little-endian");
+        }
+        if (imageSize == 0) {
+            LOG.log(System.Logger.Level.WARNING, "{0}: image_size is 0 (pre-3.17 kernel); assuming text_offset 0x80000", who);
+            textOffset = LEGACY_TEXT_OFFSET;
+        } else if (textOffset < 0 || imageSize < 0) {
+            throw new BootImageException(Kind.KERNEL_TOO_LARGE, who, String.format(
+                    "header asks for text_offset 0x%x and image_size 0x%x, beyond any address space",
+                    textOffset, imageSize));
+        }
+        checkPeSections(who, h, b.length);
+        return new KernelImage(file, b, textOffset, imageSize, flags, gz);
+    }
+
+    /**
+     * The Image header has no file-size field, but EFI-stub kernels (every distro kernel) carry a PE
+     * section table whose raw data must all be in the file: the one reliable test for a cut-off copy.
+     */
+    private static void checkPeSections(String who, ByteBuffer h, int length) throws BootImageException {
+        if (h.getShort(0) != 0x5a4d) return;                      // no "MZ": not an EFI-stub kernel
+        long pe = Integer.toUnsignedLong(h.getInt(PE_OFFSET_FIELD));
+        if (pe == 0) return;
+        if (pe + 24 > length) {
+            throw new BootImageException(Kind.TRUNCATED, who, String.format(
+                    "truncated: %d bytes, but the PE header is at offset 0x%x", length, pe));
+        }
+        if (h.getInt((int) pe) != 0x00004550) return;              // "PE\0\0" absent: not ours to judge
+        int sections = Short.toUnsignedInt(h.getShort((int) pe + 6));
+        int optSize = Short.toUnsignedInt(h.getShort((int) pe + 20));
+        long table = pe + 24 + optSize;
+        long needed = table + 40L * sections;
+        for (int i = 0; i < sections && table + 40L * (i + 1) <= length; i++) {
+            int s = (int) (table + 40L * i);
+            long rawSize = Integer.toUnsignedLong(h.getInt(s + 16));
+            long rawPtr = Integer.toUnsignedLong(h.getInt(s + 20));
+            if (rawSize != 0) needed = Math.max(needed, rawPtr + rawSize);
+        }
+        if (needed > length) {
+            throw new BootImageException(Kind.TRUNCATED, who, String.format(
+                    "truncated: %d bytes, but its PE section table needs %d", length, needed));
+        }
+    }
+
+    private static byte[] gunzip(String who, byte[] gz, long maxSize) throws BootImageException {
+        long cap = Math.min(maxSize, Integer.MAX_VALUE - 16);
+        // Kernels compress about 3-4x; start near that to avoid most regrowth copies.
+        ByteArrayOutputStream out = new ByteArrayOutputStream((int) Math.min(cap, Math.max(4096L, gz.length * 4L)));
+        byte[] buf = new byte[64 * 1024];
+        try (InputStream in = new GZIPInputStream(new ByteArrayInputStream(gz), buf.length)) {
+            long total = 0;
+            for (int n; (n = in.read(buf)) > 0; ) {
+                total += n;
+                if (total > cap) {
+                    throw new BootImageException(Kind.KERNEL_TOO_LARGE, who,
+                            "decompresses to more than " + BootMath.human(cap) + ", the memory available");
+                }
+                out.write(buf, 0, n);
+            }
+        } catch (IOException e) {   // ZipException, EOFException: the gzip stream itself is bad
+            String why = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+            throw new BootImageException(Kind.CORRUPT_GZIP, who, "corrupt gzip data: " + why, e);
+        }
+        return out.toByteArray();
+    }
+
+    public Path file() { return file; }
+
+    /** The (decompressed) Image bytes to copy to the load address. Not a copy: do not modify. */
+    public byte[] bytes() { return bytes; }
+
+    public int length() { return bytes.length; }
+
+    /** Offset of the Image from its 2 MiB aligned base (0x80000 for legacy kernels, 0 for recent ones). */
+    public long textOffset() { return textOffset; }
+
+    /** image_size from the header; 0 for legacy kernels, which give no size. */
+    public long headerImageSize() { return imageSize; }
+
+    /**
+     * Bytes from the load address the kernel may use at once (text, data, BSS, initial page tables):
+     * image_size, or the file length when the header gives none (or, oddly, a smaller one).
+     */
+    public long reservedSize() { return Math.max(imageSize, bytes.length); }
+
+    public long flags() { return flags; }
+
+    /** Kernel page size in KiB from flags bits 1-2, or 0 when the kernel does not say. */
+    public int pageSizeKiB() {
+        return switch ((int) (flags >>> 1) & 3) {
+            case 1 -> 4;
+            case 2 -> 16;
+            case 3 -> 64;
+            default -> 0;
+        };
+    }
+
+    /** flags bit 3: the kernel may be placed anywhere in 48-bit physical space, not only near RAM base. */
+    public boolean placeAnywhere() { return (flags & 8) != 0; }
+
+    /** True when the file was gzip'd and {@link #bytes()} is the inflated Image. */
+    public boolean decompressed() { return decompressed; }
+}

@@ -1,0 +1,177 @@
+package dev.jvmm.core.boot;
+
+import dev.jvmm.core.boot.BootImageException.Kind;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class KernelImageTest {
+    static final long RAM = 256L << 20;
+    @TempDir Path dir;
+
+    /** Every bad input: the expected kind, one line, naming the file. */
+    static BootImageException assertBad(Kind kind, Path file, Executable e) {
+        BootImageException ex = assertThrows(BootImageException.class, e);
+        assertEquals(kind, ex.kind(), ex.getMessage());
+        assertFalse(ex.getMessage().contains("\n"), "one line: " + ex.getMessage());
+        assertTrue(ex.getMessage().contains(file.toString()), "names the file: " + ex.getMessage());
+        return ex;
+    }
+
+    Path write(String name, byte[] b) throws Exception {
+        return Files.write(dir.resolve(name), b);
+    }
+
+    @Test
+    void parsesModernHeader() throws Exception {
+        Path f = write("Image", TestImages.image(0x200000, 0x1234000, 0b1100, 4096));
+        KernelImage k = KernelImage.read(f, RAM);
+        assertEquals(0x200000, k.textOffset());
+        assertEquals(0x1234000, k.headerImageSize());
+        assertEquals(0x1234000, k.reservedSize());
+        assertEquals(16, k.pageSizeKiB());
+        assertTrue(k.placeAnywhere());
+        assertFalse(k.decompressed());
+        assertEquals(4096, k.length());
+        assertEquals(f, k.file());
+    }
+
+    @Test
+    void pageSizeField() throws Exception {
+        assertEquals(0, KernelImage.parse(Path.of("x"), TestImages.image(0, 4096, 0, 64), RAM).pageSizeKiB());
+        assertEquals(4, KernelImage.parse(Path.of("x"), TestImages.image(0, 4096, 2, 64), RAM).pageSizeKiB());
+        assertEquals(64, KernelImage.parse(Path.of("x"), TestImages.image(0, 4096, 6, 64), RAM).pageSizeKiB());
+        assertFalse(KernelImage.parse(Path.of("x"), TestImages.image(0, 4096, 6, 64), RAM).placeAnywhere());
+    }
+
+    @Test
+    void zeroImageSizeMeansLegacyTextOffset() throws Exception {
+        KernelImage k = KernelImage.parse(Path.of("old"), TestImages.image(0x12345, 0, 0, 1000), RAM);
+        assertEquals(0x80000, k.textOffset());
+        assertEquals(1000, k.reservedSize(), "no image_size: reserve the file");
+    }
+
+    @Test
+    void fileLongerThanImageSizeReservesFile() throws Exception {
+        KernelImage k = KernelImage.parse(Path.of("x"), TestImages.image(8192, 100), RAM);
+        assertEquals(8192, k.reservedSize());
+    }
+
+    @Test
+    void gzipImageIsInflated() throws Exception {
+        byte[] raw = TestImages.image(100_000, 0x200000);
+        Path f = write("Image.gz", TestImages.gzip(raw));
+        KernelImage k = KernelImage.read(f, RAM);
+        assertTrue(k.decompressed());
+        assertArrayEquals(raw, k.bytes());
+    }
+
+    @Test
+    void missingFile() {
+        Path f = dir.resolve("nope");
+        assertBad(Kind.MISSING, f, () -> KernelImage.read(f, RAM));
+    }
+
+    @Test
+    void directoryIsUnreadable() {
+        assertBad(Kind.UNREADABLE, dir, () -> KernelImage.read(dir, RAM));
+    }
+
+    @Test
+    void accessDeniedIsUnreadable() {
+        Path f = dir.resolve("secret");
+        BootImageException e = BootFiles.unreadable("kernel " + f, new AccessDeniedException(f.toString()));
+        assertEquals(Kind.UNREADABLE, e.kind());
+        assertTrue(e.getMessage().contains("permission denied"));
+    }
+
+    @Test
+    void badMagic() throws Exception {
+        byte[] b = TestImages.image(4096, 8192);
+        b[0x39] ^= 1;                       // linux-loader's test corrupts the same byte
+        Path f = write("bad", b);
+        BootImageException e = assertBad(Kind.BAD_MAGIC, f, () -> KernelImage.read(f, RAM));
+        assertTrue(e.getMessage().contains("0x38"), e.getMessage());
+    }
+
+    @Test
+    void badMagicInsideGzip() throws Exception {
+        Path f = write("notimage.gz", TestImages.gzip(new byte[4096]));
+        assertBad(Kind.BAD_MAGIC, f, () -> KernelImage.read(f, RAM));
+    }
+
+    @Test
+    void shorterThanHeader() throws Exception {
+        Path f = write("short", Arrays.copyOf(TestImages.image(4096, 8192), 63));
+        assertBad(Kind.TRUNCATED, f, () -> KernelImage.read(f, RAM));
+        Path empty = write("empty", new byte[0]);
+        assertBad(Kind.TRUNCATED, empty, () -> KernelImage.read(empty, RAM));
+    }
+
+    @Test
+    void efiStubSectionsMustBeInFile() throws Exception {
+        Path ok = write("ok", TestImages.efiImage(0x3000, 0x3000));
+        assertEquals(0x3000, KernelImage.read(ok, RAM).length());
+        Path cut = write("cut", TestImages.efiImage(0x2000, 0x3000));
+        BootImageException e = assertBad(Kind.TRUNCATED, cut, () -> KernelImage.read(cut, RAM));
+        assertTrue(e.getMessage().contains("12288"), e.getMessage());
+    }
+
+    @Test
+    void bigEndian() throws Exception {
+        Path f = write("be", TestImages.image(0, 8192, 1, 4096));
+        assertBad(Kind.BIG_ENDIAN, f, () -> KernelImage.read(f, RAM));
+    }
+
+    @Test
+    void efiZbootRejected() throws Exception {
+        byte[] b = TestImages.image(4096, 8192);
+        b[0] = 'M'; b[1] = 'Z'; b[4] = 'z'; b[5] = 'i'; b[6] = 'm'; b[7] = 'g';
+        Path f = write("vmlinuz.efi", b);
+        assertBad(Kind.UNSUPPORTED_FORMAT, f, () -> KernelImage.read(f, RAM));
+    }
+
+    @Test
+    void corruptGzip() throws Exception {
+        byte[] gz = TestImages.gzip(TestImages.image(100_000, 0x200000));
+        byte[] cut = Arrays.copyOf(gz, gz.length / 2);
+        Path f = write("cut.gz", cut);
+        assertBad(Kind.CORRUPT_GZIP, f, () -> KernelImage.read(f, RAM));
+        byte[] garbled = gz.clone();
+        for (int i = 20; i < 60; i++) garbled[i] ^= 0x5a;
+        Path g = write("garbled.gz", garbled);
+        assertBad(Kind.CORRUPT_GZIP, g, () -> KernelImage.read(g, RAM));
+    }
+
+    @Test
+    void gzipInflatingBeyondCapIsTooLarge() throws Exception {
+        Path f = write("bomb.gz", TestImages.gzip(TestImages.image(1 << 20, 1 << 20)));
+        assertBad(Kind.KERNEL_TOO_LARGE, f, () -> KernelImage.read(f, 512 * 1024));
+    }
+
+    @Test
+    void fileLargerThanRam() throws Exception {
+        Path f = write("big", TestImages.image(8192, 8192));
+        assertBad(Kind.KERNEL_TOO_LARGE, f, () -> KernelImage.read(f, 4096));
+    }
+
+    @Test
+    void absurdHeaderValues() throws Exception {
+        Path f = write("absurd", TestImages.image(-4096, 8192, 0, 4096));
+        assertBad(Kind.KERNEL_TOO_LARGE, f, () -> KernelImage.read(f, RAM));
+    }
+
+    @Test
+    void controlCharactersInPathStayOnOneLine() {
+        Path f = dir.resolve("evil\nname");
+        BootImageException e = assertThrows(BootImageException.class, () -> KernelImage.read(f, RAM));
+        assertFalse(e.getMessage().contains("\n"));
+    }
+}
