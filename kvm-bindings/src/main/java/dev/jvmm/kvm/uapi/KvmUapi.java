@@ -68,6 +68,51 @@ public class KvmUapi extends KvmUapi$shared {
     public static int _IOC_NRSHIFT() {
         return _IOC_NRSHIFT;
     }
+    private static final int KVM_SPSR_EL1 = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * #define KVM_SPSR_EL1 0
+     * }
+     */
+    public static int KVM_SPSR_EL1() {
+        return KVM_SPSR_EL1;
+    }
+    private static final int KVM_SPSR_ABT = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * #define KVM_SPSR_ABT 1
+     * }
+     */
+    public static int KVM_SPSR_ABT() {
+        return KVM_SPSR_ABT;
+    }
+    private static final int KVM_SPSR_UND = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * #define KVM_SPSR_UND 2
+     * }
+     */
+    public static int KVM_SPSR_UND() {
+        return KVM_SPSR_UND;
+    }
+    private static final int KVM_SPSR_IRQ = (int)3L;
+    /**
+     * {@snippet lang=c :
+     * #define KVM_SPSR_IRQ 3
+     * }
+     */
+    public static int KVM_SPSR_IRQ() {
+        return KVM_SPSR_IRQ;
+    }
+    private static final int KVM_SPSR_FIQ = (int)4L;
+    /**
+     * {@snippet lang=c :
+     * #define KVM_SPSR_FIQ 4
+     * }
+     */
+    public static int KVM_SPSR_FIQ() {
+        return KVM_SPSR_FIQ;
+    }
     private static final int KVM_NR_SPSR = (int)5L;
     /**
      * {@snippet lang=c :
@@ -4468,6 +4513,15 @@ public class KvmUapi extends KvmUapi$shared {
      */
     public static int _IOC_READ() {
         return _IOC_READ;
+    }
+    private static final int KVM_SPSR_SVC = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * #define KVM_SPSR_SVC 0
+     * }
+     */
+    public static int KVM_SPSR_SVC() {
+        return KVM_SPSR_SVC;
     }
     private static final int PSCI_0_2_FN_BASE = (int)2214592512L;
     /**
