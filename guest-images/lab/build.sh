@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# Builds the arm64 lab and the guest images into $LAB (the repo's .lab/) from Debian packages only.
+#   $LAB/images/      Image (trixie's arm64 kernel), initramfs.gz, hello.img, spin.img, reset.img
+#   $LAB/l1.cpio      the L1 root: busybox init, OpenJDK 25, qemu-system-arm (the peer VMM)
+#   $LAB/build/       extracted package roots (cached by package list) and logs
+# Called by ./lab when the stamp (a hash of these scripts and package lists) is out of date.
+set -euo pipefail
+here=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+LAB=${LAB:-$repo/.lab}
+B=$LAB/build
+SUITE=trixie
+KERNEL_PKGS=linux-image-arm64
+L1_PKGS=busybox-static,openjdk-25-jre-headless,qemu-system-arm
+# modules L1 loads to mount the 9p share, and the ones the test initramfs ships for later work
+L1_MODULES="netfs 9pnet 9pnet_virtio 9p"
+GUEST_MODULES="virtio_mmio virtio_blk virtio_net virtio_rng arm_smccc_trng ext4"
+
+fail() { echo "lab build: FAILED: $*" >&2; exit 1; }
+t0=$(date +%s.%N)
+step() { printf 'lab build: %-44s (%5.1f s)\n' "$1" "$(echo "$(date +%s.%N) - $t0" | bc)" >&2; }
+
+mkdir -p "$B" "$LAB/images"
+free_kib=$(df -Pk "$LAB" | awk 'NR==2 {print $4}')
+[ "$free_kib" -ge $((2 * 1024 * 1024)) ] || fail "not enough disk space in $LAB (need 2 GiB, have $((free_kib / 1024)) MiB)"
+
+if [ "$(uname -m)" = aarch64 ]; then CROSS=; else CROSS=aarch64-linux-gnu-; fi
+for tool in mmdebstrap xz "${CROSS}gcc" "${CROSS}ld" "${CROSS}objcopy" python3 bc; do
+  command -v "$tool" >/dev/null || fail "$tool is not installed (run scripts/setup-host.sh)"
+done
+
+# ---- 1. package roots, re-extracted only when the package lists change --------------------------
+debstrap() { # $1 out dir, $2 packages; mmdebstrap's own default mirror, nothing is executed
+  rm -rf "$1"
+  mmdebstrap -q --variant=extract --mode=chrootless --arch=arm64 --include="$2" "$SUITE" "$1" \
+    >"$1.log" 2>&1
+}
+roots_key="$SUITE|$KERNEL_PKGS|$L1_PKGS"
+if [ "$(cat "$B/roots.key" 2>/dev/null)" != "$roots_key" ]; then
+  rm -f "$B/roots.key"
+  debstrap "$B/kroot" "$KERNEL_PKGS" & kpid=$!
+  debstrap "$B/l1root" "$L1_PKGS" & lpid=$!
+  krc=0; wait $kpid || krc=$?
+  lrc=0; wait $lpid || lrc=$?
+  why() { grep -E '^(E:|W: .*(fail|Fail))' "$1" | tail -n1 | cut -c1-200; }
+  [ $krc = 0 ] || fail "mmdebstrap of $KERNEL_PKGS ($SUITE, arm64): $(why "$B/kroot.log") (log: $B/kroot.log)"
+  [ $lrc = 0 ] || fail "mmdebstrap of $L1_PKGS ($SUITE, arm64): $(why "$B/l1root.log") (log: $B/l1root.log)"
+  echo "$roots_key" > "$B/roots.key"
+  step "extracted arm64 packages from $SUITE"
+fi
+
+# ---- 2. kernel and modules -------------------------------------------------------------------
+kimage=$(ls "$B"/kroot/boot/vmlinuz-* 2>/dev/null | head -n1)
+[ -n "$kimage" ] || fail "no /boot/vmlinuz-* in the extracted $KERNEL_PKGS"
+kver=${kimage##*/vmlinuz-}
+moddir=$B/kroot/usr/lib/modules/$kver/kernel
+cp "$kimage" "$LAB/images/Image"
+echo "$kver" > "$LAB/images/kernel-version"
+
+modpath() { # module name -> its .ko.xz ('-' and '_' are the same in module names)
+  local n=$1 alt=${1//_/-}
+  find "$moddir" \( -name "$n.ko*" -o -name "$alt.ko*" \) -print -quit
+}
+# Decompresses modules $3.. plus their dependencies (modinfo depends=) into $1 and writes
+# $1/modules.dep ("name: dep dep") and $1/load-order (dependencies first) for busybox insmod.
+copy_modules() {
+  local dest=$1; shift
+  rm -rf "$dest"; mkdir -p "$dest"; : > "$dest/modules.dep"; : > "$dest/load-order"
+  local visit
+  visit() {
+    local m=$1 f deps d
+    [ -f "$dest/$m.ko" ] && return 0
+    f=$(modpath "$m"); [ -n "$f" ] || fail "kernel module $m not found in $kver"
+    case $f in *.xz) xz -dc "$f" ;; *.zst) zstd -qdc "$f" ;; *.gz) gzip -dc "$f" ;; *) cat "$f" ;; esac > "$dest/$m.ko"
+    deps=$(tr '\0' '\n' < "$dest/$m.ko" | sed -n 's/^depends=//p' | head -n1 | tr ',' ' ' | tr '-' '_')
+    echo "$m: $deps" >> "$dest/modules.dep"
+    for d in $deps; do visit "$d"; done
+    echo "$m" >> "$dest/load-order"
+  }
+  for m in "$@"; do visit "$m"; done
+}
+copy_modules "$B/guest-root/lib/modules-jvmm" $GUEST_MODULES
+copy_modules "$B/l1-overlay/lib/modules-lab" $L1_MODULES
+step "kernel $kver and modules"
+
+# ---- 3. the test initramfs (guest image) -----------------------------------------------------
+g=$B/guest-root
+mkdir -p "$g/bin" "$g/dev" "$g/proc" "$g/sys" "$g/tmp" "$g/root"
+cp "$B/l1root/usr/bin/busybox" "$g/bin/busybox"
+install -m 0755 "$repo/guest-images/initramfs/init" "$g/init"
+python3 "$here/mkcpio.py" "$LAB/images/initramfs.gz" --gzip --dev dev/console:c:5:1 "$g"
+step "initramfs.gz ($(du -k "$LAB/images/initramfs.gz" | cut -f1) KiB)"
+
+# ---- 4. bare-metal test guests ------------------------------------------------------------------
+bm=$repo/guest-images/baremetal
+for src in "$bm"/*.S; do
+  name=$(basename "$src" .S)
+  [ "$name" = common ] && continue
+  "${CROSS}gcc" -c -o "$B/$name.o" "$src" || fail "assembling $src"
+  "${CROSS}ld" -T "$bm/image.ld" -o "$B/$name.elf" "$B/$name.o" || fail "linking $name"
+  "${CROSS}objcopy" -O binary "$B/$name.elf" "$LAB/images/$name.img"
+  [ "$(dd if="$LAB/images/$name.img" bs=1 skip=56 count=4 2>/dev/null)" = $'ARM\x64' ] \
+    || fail "$name.img has no arm64 Image magic"
+done
+step "bare-metal guests"
+
+# ---- 5. L1: the extracted root plus an overlay, one uncompressed cpio ------------------------------
+o=$B/l1-overlay
+mkdir -p "$o/usr/local/bin" "$o/usr/bin" "$o/proc" "$o/sys" "$o/dev" "$o/mnt/host" "$o/root" "$o/tmp"
+ln -sfn usr/bin "$o/bin"; ln -sfn usr/sbin "$o/sbin"; ln -sfn usr/lib "$o/lib"   # merged /usr
+ln -sfn busybox "$o/usr/bin/sh"
+install -m 0755 "$here/l1-init" "$o/init"
+for f in "$here"/l1-bin/*; do install -m 0755 "$f" "$o/usr/local/bin/"; done
+jhome=$(ls -d "$B"/l1root/usr/lib/jvm/java-*-openjdk-arm64 | head -n1)
+ln -sfn "/usr/lib/jvm/${jhome##*/}/bin/java" "$o/usr/local/bin/java"
+python3 "$here/mkcpio.py" "$LAB/l1.cpio" --dev dev/console:c:5:1 \
+  --exclude usr/share/doc --exclude usr/share/man --exclude usr/share/locale --exclude usr/share/info \
+  --exclude usr/share/lintian --exclude var/cache --exclude var/lib/apt --exclude var/log \
+  "$B/l1root" "$o"
+step "l1.cpio ($(du -m "$LAB/l1.cpio" | cut -f1) MiB)"
