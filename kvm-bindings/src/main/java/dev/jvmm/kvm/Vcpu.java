@@ -1,0 +1,152 @@
+package dev.jvmm.kvm;
+
+import dev.jvmm.kvm.sys.Libc;
+import dev.jvmm.kvm.sys.Signals;
+import dev.jvmm.kvm.uapi.KvmUapi;
+import dev.jvmm.kvm.uapi.kvm_one_reg;
+import dev.jvmm.kvm.uapi.kvm_run;
+import dev.jvmm.kvm.uapi.kvm_vcpu_init;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * A vCPU fd with its mmapped {@code kvm_run}. {@link #run()} is called from one platform thread, bound
+ * with {@link #bindToCurrentThread()}; {@link #kick()} may be called from any thread.
+ */
+public final class Vcpu extends FdHandle {
+    /** Feature bits for {@link #init}: KVM_ARM_VCPU_*. */
+    public static final int FEATURE_POWER_OFF = 0, FEATURE_PSCI_0_2 = 2, FEATURE_PMU_V3 = 3, FEATURE_SVE = 4,
+            FEATURE_PTRAUTH_ADDRESS = 5, FEATURE_PTRAUTH_GENERIC = 6;
+
+    private final int id;
+    private final MemorySegment run;
+    private volatile int tid = -1;
+
+    Vcpu(int fd, int id, MemorySegment run) {
+        super(fd);
+        this.id = id;
+        this.run = run;
+    }
+
+    public int id() { return id; }
+
+    /** KVM_ARM_VCPU_INIT with the given KVM_ARM_VCPU_* feature bits. */
+    public void init(int target, int... features) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment init = kvm_vcpu_init.allocate(a);
+            kvm_vcpu_init.target(init, target);
+            MemorySegment words = kvm_vcpu_init.features(init);
+            for (int f : features) {
+                long index = f / 32;
+                int w = words.getAtIndex(ValueLayout.JAVA_INT, index);
+                words.setAtIndex(ValueLayout.JAVA_INT, index, w | (1 << (f % 32)));
+            }
+            ioctl(KvmUapi.KVM_ARM_VCPU_INIT(), init, "KVM_ARM_VCPU_INIT(vcpu " + id + ")");
+        }
+    }
+
+    /** Reads a 64-bit register (KVM_GET_ONE_REG). */
+    public long getOneReg(long regId) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment v = a.allocate(ValueLayout.JAVA_LONG);
+            Libc.ioctl(fd(), KvmUapi.KVM_GET_ONE_REG(), oneReg(a, regId, v),
+                    "KVM_GET_ONE_REG(" + RegIds.nameOf(regId) + ")");
+            return v.get(ValueLayout.JAVA_LONG, 0);
+        }
+    }
+
+    /** Writes a 64-bit register (KVM_SET_ONE_REG). */
+    public void setOneReg(long regId, long value) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment v = a.allocate(ValueLayout.JAVA_LONG);
+            v.set(ValueLayout.JAVA_LONG, 0, value);
+            Libc.ioctl(fd(), KvmUapi.KVM_SET_ONE_REG(), oneReg(a, regId, v),
+                    "KVM_SET_ONE_REG(" + RegIds.nameOf(regId) + ")");
+        }
+    }
+
+    /** KVM_GET_ONE_REG that returns {@code -errno} as a failure marker instead of throwing (for probes). */
+    public int tryGetOneReg(long regId, long[] out) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment v = a.allocate(ValueLayout.JAVA_LONG);
+            int r = Libc.ioctlRaw(fd(), KvmUapi.KVM_GET_ONE_REG(), oneReg(a, regId, v));
+            if (r == 0) out[0] = v.get(ValueLayout.JAVA_LONG, 0);
+            return r;
+        }
+    }
+
+    private static MemorySegment oneReg(Arena a, long regId, MemorySegment value) {
+        MemorySegment r = kvm_one_reg.allocate(a);
+        kvm_one_reg.id(r, regId);
+        kvm_one_reg.addr(r, value.address());
+        return r;
+    }
+
+    public boolean hasAttribute(int group, long attribute) {
+        return DeviceAttrs.has(fd(), group, attribute);
+    }
+
+    public void setAttributeU64(int group, long attribute, long value, String what) {
+        DeviceAttrs.setU64(fd(), group, attribute, value, "KVM_SET_DEVICE_ATTR(vcpu " + id + " " + what + ")");
+    }
+
+    public long getAttributeU64(int group, long attribute, String what) {
+        return DeviceAttrs.getU64(fd(), group, attribute, "KVM_GET_DEVICE_ATTR(vcpu " + id + " " + what + ")");
+    }
+
+    /**
+     * Prepares the calling platform thread to run this vCPU: the kick signal is blocked in the thread
+     * (so no handler ever runs) and unblocked only while inside KVM_RUN (KVM_SET_SIGNAL_MASK).
+     */
+    public void bindToCurrentThread() {
+        try (Arena a = Arena.ofConfined()) {
+            Signals.threadMask(Libc.SIG_BLOCK, Signals.sigset(a, Signals.KICK_SIGNAL), MemorySegment.NULL);
+            MemorySegment current = a.allocate(Libc.GLIBC_SIGSET_BYTES, 8);
+            Signals.threadMask(Libc.SIG_BLOCK, MemorySegment.NULL, current);
+            long kernelMask = current.get(ValueLayout.JAVA_LONG, 0) & ~(1L << (Signals.KICK_SIGNAL - 1));
+            MemorySegment sm = a.allocate(4 + Libc.KERNEL_SIGSET_BYTES, 4);
+            sm.set(ValueLayout.JAVA_INT, 0, Libc.KERNEL_SIGSET_BYTES);
+            sm.set(ValueLayout.JAVA_LONG_UNALIGNED, 4, kernelMask);
+            ioctl(KvmUapi.KVM_SET_SIGNAL_MASK(), sm, "KVM_SET_SIGNAL_MASK(vcpu " + id + ")");
+        }
+        tid = Signals.gettid();
+    }
+
+    /**
+     * Makes the vCPU leave (or not enter) KVM_RUN soon: sets immediate_exit and signals the bound
+     * thread. Safe from any thread; a kick before {@link #bindToCurrentThread()} only sets the flag.
+     */
+    public void kick() {
+        kvm_run.immediate_exit(run, (byte) 1);
+        int t = tid;
+        if (t > 0) Signals.tgkill(t, Signals.KICK_SIGNAL);
+    }
+
+    /** Enters the guest until the next exit. EINTR (a kick) is {@link VcpuExit.Interrupted}. */
+    public VcpuExit run() {
+        int r = Libc.ioctlRaw(fd(), KvmUapi.KVM_RUN(), 0L);
+        if (r == -Errno.EINTR || r == -Errno.EAGAIN) {
+            clearKick();
+            return new VcpuExit.Interrupted();
+        }
+        if (r < 0) throw new KvmException("KVM_RUN(vcpu " + id + ")", -r);
+        VcpuExit exit = KvmRunDecoder.decode(run);
+        if (exit instanceof VcpuExit.Interrupted) clearKick();
+        return exit;
+    }
+
+    private void clearKick() {
+        kvm_run.immediate_exit(run, (byte) 0);
+        if (tid > 0) Signals.drain(Signals.KICK_SIGNAL); // a kick that arrived outside KVM_RUN is still pending
+    }
+
+    /** The mmapped kvm_run, for tests and diagnostics. */
+    public MemorySegment runStructure() { return run; }
+
+    @Override
+    protected void releaseResources() {
+        Libc.munmap(run);
+    }
+}

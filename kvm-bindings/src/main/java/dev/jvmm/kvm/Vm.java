@@ -1,0 +1,131 @@
+package dev.jvmm.kvm;
+
+import dev.jvmm.kvm.sys.Libc;
+import dev.jvmm.kvm.uapi.KvmUapi;
+import dev.jvmm.kvm.uapi.kvm_create_device;
+import dev.jvmm.kvm.uapi.kvm_irq_level;
+import dev.jvmm.kvm.uapi.kvm_irqfd;
+import dev.jvmm.kvm.uapi.kvm_ioeventfd;
+import dev.jvmm.kvm.uapi.kvm_smccc_filter;
+import dev.jvmm.kvm.uapi.kvm_userspace_memory_region;
+import dev.jvmm.kvm.uapi.kvm_vcpu_init;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+/** A VM fd: memslots, vCPUs, in-kernel devices, interrupts, VM attributes (SMCCC filter). */
+public final class Vm extends FdHandle {
+    private final int vcpuMmapSize;
+
+    Vm(int fd, int vcpuMmapSize) {
+        super(fd);
+        this.vcpuMmapSize = vcpuMmapSize;
+    }
+
+    /** KVM_CHECK_EXTENSION on the VM fd (some answers, e.g. MSI_DEVID, differ from /dev/kvm's). */
+    public int checkExtension(int cap) {
+        return Math.max(Libc.ioctlRaw(fd(), KvmUapi.KVM_CHECK_EXTENSION(), cap), 0);
+    }
+
+    /** Maps {@code host} at guest physical {@code gpa} in memslot {@code slot}. */
+    public void setUserMemoryRegion(int slot, int flags, long gpa, MemorySegment host) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment r = kvm_userspace_memory_region.allocate(a);
+            kvm_userspace_memory_region.slot(r, slot);
+            kvm_userspace_memory_region.flags(r, flags);
+            kvm_userspace_memory_region.guest_phys_addr(r, gpa);
+            kvm_userspace_memory_region.memory_size(r, host.byteSize());
+            kvm_userspace_memory_region.userspace_addr(r, host.address());
+            ioctl(KvmUapi.KVM_SET_USER_MEMORY_REGION(), r, "KVM_SET_USER_MEMORY_REGION(slot " + slot + ")");
+        }
+    }
+
+    public Vcpu createVcpu(int id) {
+        int vcpuFd = ioctl(KvmUapi.KVM_CREATE_VCPU(), id, "KVM_CREATE_VCPU(" + id + ")");
+        MemorySegment run;
+        try {
+            run = Libc.mmap(vcpuMmapSize, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_SHARED, vcpuFd, 0,
+                    "mmap(kvm_run of vcpu " + id + ")");
+        } catch (KvmException e) {
+            Libc.close(vcpuFd);
+            throw e;
+        }
+        return new Vcpu(vcpuFd, id, run);
+    }
+
+    /** KVM_ARM_PREFERRED_TARGET: the target to pass to {@link Vcpu#init}. */
+    public int preferredTarget() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment init = kvm_vcpu_init.allocate(a);
+            ioctl(KvmUapi.KVM_ARM_PREFERRED_TARGET(), init, "KVM_ARM_PREFERRED_TARGET");
+            return kvm_vcpu_init.target(init);
+        }
+    }
+
+    /** KVM_CREATE_DEVICE of a KVM_DEV_TYPE_* (e.g. the vGICv3). */
+    public Device createDevice(int type, String name) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment d = kvm_create_device.allocate(a);
+            kvm_create_device.type(d, type);
+            ioctl(KvmUapi.KVM_CREATE_DEVICE(), d, "KVM_CREATE_DEVICE(" + name + ")");
+            return new Device(kvm_create_device.fd(d), name);
+        }
+    }
+
+    /** True when KVM_CREATE_DEVICE would accept {@code type} (KVM_CREATE_DEVICE_TEST). */
+    public boolean canCreateDevice(int type) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment d = kvm_create_device.allocate(a);
+            kvm_create_device.type(d, type);
+            kvm_create_device.flags(d, KvmUapi.KVM_CREATE_DEVICE_TEST());
+            return Libc.ioctlRaw(fd(), KvmUapi.KVM_CREATE_DEVICE(), d) == 0;
+        }
+    }
+
+    public boolean hasAttribute(int group, long attribute) {
+        return DeviceAttrs.has(fd(), group, attribute);
+    }
+
+    /** Installs one SMCCC filter range (KVM_ARM_VM_SMCCC_FILTER); EBUSY once any vCPU has run. */
+    public void setSmcccFilter(int base, int count, int action, String what) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment f = kvm_smccc_filter.allocate(a);
+            kvm_smccc_filter.base(f, base);
+            kvm_smccc_filter.nr_functions(f, count);
+            kvm_smccc_filter.action(f, (byte) action);
+            DeviceAttrs.set(fd(), KvmUapi.KVM_ARM_VM_SMCCC_CTRL(), KvmUapi.KVM_ARM_VM_SMCCC_FILTER(), f,
+                    "KVM_ARM_VM_SMCCC_FILTER(" + what + ")");
+        }
+    }
+
+    /** KVM_IRQ_LINE with an arm64 irq field (type | vcpu | number) built by the caller. */
+    public void irqLine(int irq, boolean level) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment l = kvm_irq_level.allocate(a);
+            kvm_irq_level.irq(l, irq);
+            kvm_irq_level.level(l, level ? 1 : 0);
+            ioctl(KvmUapi.KVM_IRQ_LINE(), l, "KVM_IRQ_LINE(" + Integer.toHexString(irq) + ")");
+        }
+    }
+
+    /** Routes eventfd {@code efd} to interrupt {@code gsi} (an SPI number for the vGIC). */
+    public void irqfd(int efd, int gsi) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment s = kvm_irqfd.allocate(a);
+            kvm_irqfd.fd(s, efd);
+            kvm_irqfd.gsi(s, gsi);
+            ioctl(KvmUapi.KVM_IRQFD(), s, "KVM_IRQFD(gsi " + gsi + ")");
+        }
+    }
+
+    /** Signals eventfd {@code efd} on a guest write of {@code len} bytes to {@code addr} (any value). */
+    public void ioeventfd(int efd, long addr, int len) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment s = kvm_ioeventfd.allocate(a);
+            kvm_ioeventfd.fd(s, efd);
+            kvm_ioeventfd.addr(s, addr);
+            kvm_ioeventfd.len(s, len);
+            ioctl(KvmUapi.KVM_IOEVENTFD(), s, "KVM_IOEVENTFD(0x" + Long.toHexString(addr) + ")");
+        }
+    }
+}
