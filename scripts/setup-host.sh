@@ -21,6 +21,10 @@ if [ -n "$tools" ]; then
   $SUDO apt-get install -y -qq --no-install-recommends $tools >&2
 fi
 
+# ---- arm64 uapi headers (trixie linux-libc-dev) for kvm-bindings' BindingsMatchCompilerTest -----
+# cached per user (JVMM_UAPI_DIR or ~/.cache/jvmm/uapi-arm64); a no-op once present
+"$repo/scripts/fetch-uapi-headers.sh" >/dev/null
+
 # ---- arm64 lab (./lab): QEMU 10 from bookworm-backports plus packing tools ----------------------
 # bookworm-backports is not in this machine's apt sources and we must not change them, so the lab
 # gets a private apt configuration under .lab/apt: the machine's own sources plus a backports entry
