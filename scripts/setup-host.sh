@@ -14,7 +14,7 @@ missing() { # prints the packages among "$@" that dpkg does not have installed
 }
 
 # ---- toolchain: arm64 cross assembler/compiler and the arm64 root builder -----------------------
-tools=$(missing gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu mmdebstrap)
+tools=$(missing gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu mmdebstrap device-tree-compiler)
 if [ -n "$tools" ]; then
   echo "setup-host: installing $tools" >&2
   $SUDO apt-get update -qq
