@@ -22,3 +22,9 @@ if ! JAVA_HOME=$(jvmm_find_jdk); then
 fi
 export JAVA_HOME
 export PATH="$JAVA_HOME/bin:$PATH"
+# Maven 3.8's bundled guava touches sun.misc.Unsafe; JDK 24+ warns about it on every build unless allowed.
+if [ "$(jvmm_java_feature "$JAVA_HOME/bin/java")" -ge 24 ]; then
+  case " ${MAVEN_OPTS:-} " in *sun-misc-unsafe-memory-access*) ;; *)
+    export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow" ;;
+  esac
+fi

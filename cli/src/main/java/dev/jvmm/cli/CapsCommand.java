@@ -1,0 +1,63 @@
+package dev.jvmm.cli;
+
+import com.fasterxml.jackson.jr.ob.JSON;
+import dev.jvmm.core.KvmHost;
+import dev.jvmm.core.caps.CapabilityProbe;
+import dev.jvmm.core.caps.HostCapabilities;
+import dev.jvmm.kvm.Kvm;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** {@code jvmm caps}: what this host's KVM offers for jvmm. */
+@Command(name = "caps", mixinStandardHelpOptions = true,
+        description = "Show what this host's KVM offers jvmm: API, IPA size, vCPUs, PSCI, vGICv3, PV time, "
+                + "SMCCC filter, hypercall bitmap limits, memory locking, CPU features, irqfd/ioeventfd.")
+final class CapsCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--json", description = "Print one JSON object instead of a table.")
+    boolean json;
+
+    @Override
+    public Integer call() throws IOException {
+        HostCapabilities caps;
+        try (Kvm kvm = KvmHost.openArm64()) {
+            caps = CapabilityProbe.probe(kvm);
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        if (json) {
+            out.println(JSON.std.with(JSON.Feature.PRETTY_PRINT_OUTPUT, JSON.Feature.WRITE_NULL_PROPERTIES)
+                    .asString(caps.asMap()));
+        } else {
+            printTable(out, "", caps.asMap());
+        }
+        out.flush();
+        return ExitCodes.GUEST_POWEROFF;
+    }
+
+    private static void printTable(PrintWriter out, String prefix, Map<String, Object> map) {
+        for (Map.Entry<String, Object> e : map.entrySet()) {
+            String key = prefix + e.getKey();
+            if (e.getValue() instanceof Map<?, ?> sub) {
+                @SuppressWarnings("unchecked") Map<String, Object> m = (Map<String, Object>) sub;
+                printTable(out, key + ".", m);
+            } else {
+                out.printf("%-34s %s%n", key, render(e.getValue()));
+            }
+        }
+    }
+
+    private static String render(Object v) {
+        if (v == null) return "absent";
+        if (v instanceof Boolean b) return b ? "yes" : "no";
+        return v.toString();
+    }
+}

@@ -1,0 +1,76 @@
+package dev.jvmm.cli;
+
+import dev.jvmm.kvm.KvmException;
+import dev.jvmm.kvm.KvmUnavailableException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+import java.io.PrintWriter;
+
+/** Entry point: {@code jvmm COMMAND}. stdout belongs to the guest console; everything else goes to stderr. */
+@Command(name = "jvmm", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
+        description = "A kvmtool-style virtual machine monitor for arm64 KVM, in Java.",
+        subcommands = {CapsCommand.class, CommandLine.HelpCommand.class},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {})
+public final class Main implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "a command is required (try: jvmm caps)");
+    }
+
+    public static void main(String[] args) {
+        System.exit(execute(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    }
+
+    /** Runs the CLI with the given streams and returns the exit code (tests call this). */
+    public static int execute(String[] args, PrintWriter out, PrintWriter err) {
+        CommandLine cl = commandLine();
+        cl.setOut(out);
+        cl.setErr(err);
+        return cl.execute(args);
+    }
+
+    static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setExecutionExceptionHandler(Main::handleExecutionException);
+        cl.setUsageHelpLongOptionsMaxWidth(30);
+        for (CommandLine sub : cl.getSubcommands().values()) {
+            sub.getCommandSpec().usageMessage().exitCodeListHeading("%nExit codes:%n").exitCodeList(exitCodes());
+        }
+        cl.getCommandSpec().usageMessage().exitCodeList(exitCodes());
+        return cl;
+    }
+
+    private static java.util.Map<String, String> exitCodes() {
+        java.util.Map<String, String> m = new java.util.LinkedHashMap<>();
+        for (String line : ExitCodes.HELP_LIST) {
+            int i = line.indexOf(':');
+            m.put(String.format("%6s", line.substring(0, i)), line.substring(i + 1));
+        }
+        return m;
+    }
+
+    /** Expected failures are one line on stderr and a documented code; only bugs get a stack trace. */
+    private static int handleExecutionException(Exception ex, CommandLine cl, CommandLine.ParseResult pr) {
+        PrintWriter err = cl.getErr();
+        if (ex instanceof KvmUnavailableException e) {
+            err.println("jvmm: " + e.getMessage());
+            return ExitCodes.KVM_UNAVAILABLE;
+        }
+        if (ex instanceof UsageException e) {
+            err.println("jvmm: " + e.getMessage());
+            return ExitCodes.USAGE;
+        }
+        if (ex instanceof KvmException e) {
+            err.println("jvmm: " + e.getMessage());
+            return ExitCodes.HOST_ERROR;
+        }
+        err.println("jvmm: internal error: " + ex);
+        ex.printStackTrace(err);
+        return ExitCodes.HOST_ERROR;
+    }
+}
