@@ -10,6 +10,7 @@ status, carried out on a console marker line. 124 = timeout, 125 = the lab itsel
 128+N = stopped by signal N. On an arm64 host with a usable /dev/kvm the command runs natively.
 Environment: LAB (the .lab dir), LAB_VERBOSE=1 shows L1's boot messages too.
 """
+import base64
 import os
 import secrets
 import select
@@ -95,15 +96,15 @@ def run_native(cmdline, timeout):
 
 def run_l1(cmdline, timeout):
     nonce = secrets.token_hex(6)
-    rundir = os.path.join(LAB, "run")
-    os.makedirs(rundir, exist_ok=True)
-    cmdfile = os.path.join(rundir, f"cmd-{nonce}.sh")
-    with open(cmdfile, "w") as f:
-        f.write(cmdline + "\n")
-    import base64
     b64 = base64.b64encode((cmdline + "\n").encode()).decode()
-    # the kernel command line is limited (2048 bytes on arm64): long commands go through the share
-    arg = f"lab.cmd={b64}" if len(b64) < 1500 else f"lab.cmd={base64.b64encode(f'. ./.lab/run/cmd-{nonce}.sh'.encode()).decode()}"
+    cmdfile = None
+    if len(b64) > 1500:  # the arm64 kernel command line holds 2048 bytes: pass long ones via the share
+        cmdfile = os.path.join(LAB, "run", f"cmd-{nonce}.sh")
+        os.makedirs(os.path.dirname(cmdfile), exist_ok=True)
+        with open(cmdfile, "w") as f:
+            f.write(cmdline + "\n")
+        b64 = base64.b64encode(f". ./.lab/run/cmd-{nonce}.sh\n".encode()).decode()
+    arg = f"lab.cmd={b64}"
     ready, done = f"LAB-READY-{nonce}".encode(), f"LAB-EXIT-{nonce} ".encode()
     start = time.monotonic()
     proc = subprocess.Popen(qemu_cmd(f"quiet lab.nonce={nonce} {arg}"), stdin=subprocess.DEVNULL,
@@ -158,10 +159,8 @@ def run_l1(cmdline, timeout):
         return 128 + s.signum
     finally:
         kill_group(proc)
-        try:
+        if cmdfile:
             os.unlink(cmdfile)
-        except OSError:
-            pass
 
 
 def main():
@@ -179,7 +178,7 @@ def main():
     if args[:1] == ["run"]:
         args = args[1:]
         if args[:1] == ["--timeout"]:
-            timeout, args = float(args[1]), args[2:]
+            timeout, args = int(args[1]), args[2:]
         if args[:1] == ["--"]:
             args = args[1:]
         if len(args) != 1:

@@ -79,8 +79,9 @@ copy_modules() {
   }
   for m in "$@"; do visit "$m"; done
 }
+rm -rf "$B/guest-root" "$B/l1-overlay"   # rebuilt from scratch: stale files must not linger
 copy_modules "$B/guest-root/lib/modules-jvmm" $GUEST_MODULES
-copy_modules "$B/l1-overlay/lib/modules-lab" $L1_MODULES
+copy_modules "$B/l1-overlay/usr/lib/modules-lab" $L1_MODULES   # /lib is a symlink in L1
 step "kernel $kver and modules"
 
 # ---- 3. the test initramfs (guest image) -----------------------------------------------------
