@@ -51,13 +51,25 @@ qemu_ok() { # QEMU 10 or newer is present (bookworm's 7.2 boots L1 about 3x slow
   local v; v=$(qemu-system-aarch64 --version | sed -n 's/.*version \([0-9]*\)\..*/\1/p' | head -n1)
   [ "${v:-0}" -ge 10 ]
 }
-labpk=$(missing cpio xz-utils zstd gzip)
-if [ -n "$labpk" ] || ! qemu_ok; then
-  echo "setup-host: installing qemu-system-arm (bookworm-backports) $labpk" >&2
+native_kvm() { [ "$(uname -m)" = aarch64 ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]; }
+labpk=$(missing cpio xz-utils zstd gzip bc)
+codename=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
+if native_kvm; then
+  # an arm64 host with KVM runs the tests natively: no emulator needed
+  [ -z "$labpk" ] || { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq --no-install-recommends $labpk >&2; }
+elif [ -n "$labpk" ] || ! qemu_ok; then
   log=$repo/.lab/setup-host.log
-  lab_apt update -qq >"$log" 2>&1 \
-    || { tail -n 5 "$log" >&2; echo "setup-host: FAILED: apt-get update for the lab's private sources (log: $log)" >&2; exit 1; }
-  lab_apt install -y -qq -t bookworm-backports --no-install-recommends qemu-system-arm $labpk >>"$log" 2>&1 \
-    || { tail -n 5 "$log" >&2; echo "setup-host: FAILED: apt-get install qemu-system-arm from bookworm-backports (log: $log)" >&2; exit 1; }
+  mkdir -p "$repo/.lab"
+  if [ "$codename" = bookworm ]; then
+    echo "setup-host: installing qemu-system-arm (bookworm-backports) $labpk" >&2
+    lab_apt update -qq >"$log" 2>&1 \
+      || { tail -n 5 "$log" >&2; echo "setup-host: FAILED: apt-get update for the lab's private sources (log: $log)" >&2; exit 1; }
+    lab_apt install -y -qq -t bookworm-backports --no-install-recommends qemu-system-arm $labpk >>"$log" 2>&1 \
+      || { tail -n 5 "$log" >&2; echo "setup-host: FAILED: apt-get install qemu-system-arm from bookworm-backports (log: $log)" >&2; exit 1; }
+  else  # newer releases ship QEMU 10+ themselves
+    echo "setup-host: installing qemu-system-arm $labpk" >&2
+    { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq --no-install-recommends qemu-system-arm $labpk; } >"$log" 2>&1 \
+      || { tail -n 5 "$log" >&2; echo "setup-host: FAILED: apt-get install qemu-system-arm (log: $log)" >&2; exit 1; }
+  fi
   qemu_ok || { echo "setup-host: FAILED: qemu-system-aarch64 >= 10 not usable after install" >&2; exit 1; }
 fi
