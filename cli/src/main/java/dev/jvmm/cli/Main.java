@@ -10,7 +10,7 @@ import java.io.PrintWriter;
 /** Entry point: {@code jvmm COMMAND}. stdout belongs to the guest console; everything else goes to stderr. */
 @Command(name = "jvmm", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         description = "A kvmtool-style virtual machine monitor for arm64 KVM, in Java.",
-        subcommands = {CapsCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {RunCommand.class, CapsCommand.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {})
 public final class Main implements Runnable {

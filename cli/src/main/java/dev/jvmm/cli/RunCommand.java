@@ -1,0 +1,146 @@
+package dev.jvmm.cli;
+
+import dev.jvmm.core.arch.Layout;
+import dev.jvmm.core.boot.BootImageException;
+import dev.jvmm.core.boot.BootImages;
+import dev.jvmm.core.boot.KernelLoader;
+import dev.jvmm.core.vm.Machine;
+import dev.jvmm.core.vm.VmBuilder;
+import dev.jvmm.core.vm.VmConfig;
+import dev.jvmm.core.vm.VmResult;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+
+/** {@code jvmm run}: boot an arm64 Linux kernel (and initrd) with a serial console. */
+@Command(name = "run", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Boot an arm64 Linux Image (or Image.gz) under KVM with a 16550A serial console on ttyS0.",
+                "stdout carries only the guest console; jvmm's own messages go to stderr.",
+                "On a terminal, stdin is raw while the guest runs: Ctrl-A x quits (exit 130), Ctrl-A Ctrl-A sends Ctrl-A."})
+final class RunCommand implements Callable<Integer> {
+    @Option(names = {"-k", "--kernel"}, required = true, paramLabel = "FILE",
+            description = "arm64 kernel Image, uncompressed or gzip-compressed.")
+    Path kernel;
+
+    @Option(names = {"-i", "--initrd"}, paramLabel = "FILE", description = "Initial ramdisk (initramfs) to load.")
+    Path initrd;
+
+    @Option(names = {"-p", "--params", "--cmdline"}, paramLabel = "ARGS",
+            description = "Kernel command line. 'console=ttyS0' is added when it names no console. At most 2047 bytes.")
+    String params = "";
+
+    @Option(names = {"-c", "--cpus"}, paramLabel = "N", description = "Number of vCPUs (default: ${DEFAULT-VALUE}).")
+    int cpus = 1;
+
+    @Option(names = {"-m", "--memory"}, paramLabel = "SIZE", converter = MemoryConverter.class,
+            description = "Guest RAM: MiB, or with a K/M/G suffix (default: 256M).")
+    long memoryBytes = 256L << 20;
+
+    @Option(names = "--serial", paramLabel = "stdio|file=PATH|none", converter = SerialConverter.class,
+            description = "Where the serial console goes (default: stdio).")
+    SerialTarget serial = new SerialTarget(SerialTarget.Kind.STDIO, null);
+
+    @Option(names = "--dump-dtb", paramLabel = "FILE",
+            description = "Write the generated device tree blob to FILE and exit 0 without running the guest.")
+    Path dumpDtb;
+
+    @Option(names = "--timeout", paramLabel = "DURATION", converter = DurationConverter.class,
+            description = "Stop the guest after DURATION (30, 30s, 500ms, 2m) and exit 124.")
+    Duration timeout;
+
+    @Option(names = "--on-reset", paramLabel = "exit|reboot",
+            description = "On a guest reset: exit with code 32 (default) or reboot in place.")
+    VmConfig.OnReset onReset = VmConfig.OnReset.EXIT;
+
+    @Option(names = "--log-level", paramLabel = "LEVEL",
+            description = "jvmm's stderr logging: error, warn (default), info, debug.")
+    String logLevel = "warn";
+
+    @Override
+    public Integer call() throws Exception {
+        Logging.configure(logLevel);
+        Layout layout = layout();
+        BootImages images;
+        try {
+            images = KernelLoader.prepare(kernel, initrd, commandLine(), layout.ramBase(), layout.ramBytes());
+        } catch (BootImageException e) {
+            throw new UsageException(e.getMessage());
+        }
+        try (OutputStream console = openConsole()) {
+            VmConfig config = new VmConfig(kernel, initrd, commandLine(), cpus, memoryBytes, onReset, timeout, console);
+            VmBuilder builder = new VmBuilder(config, images);
+            try (Machine machine = builder.build()) {
+                if (dumpDtb != null) {
+                    Files.write(dumpDtb, builder.deviceTree());
+                    return ExitCodes.GUEST_POWEROFF;
+                }
+                return new RunSession(machine, serial.kind() == SerialTarget.Kind.STDIO).run();
+            }
+        }
+    }
+
+    private Layout layout() {
+        try {
+            return new Layout(memoryBytes, cpus);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+    }
+
+    String commandLine() {
+        return params.contains("console=") ? params : (params.isBlank() ? "console=ttyS0" : "console=ttyS0 " + params);
+    }
+
+    private OutputStream openConsole() throws IOException {
+        return switch (serial.kind()) {
+            case STDIO -> new NonClosing(new FileOutputStream(java.io.FileDescriptor.out));
+            case FILE -> {
+                try {
+                    yield Files.newOutputStream(serial.file());
+                } catch (IOException e) {
+                    throw new UsageException("--serial file=" + serial.file() + ": cannot write: " + e.getMessage());
+                }
+            }
+            case NONE -> OutputStream.nullOutputStream();
+        };
+    }
+
+    /** Exit code for a finished run. */
+    static int exitCode(VmResult r) {
+        return switch (r.reason()) {
+            case POWEROFF -> ExitCodes.GUEST_POWEROFF;
+            case RESET -> ExitCodes.GUEST_RESET;
+            case PANIC -> ExitCodes.GUEST_PANIC;
+            case CRASH -> ExitCodes.VM_CRASH;
+            case TIMEOUT -> ExitCodes.TIMEOUT;
+            case SIGNAL -> 128 + r.signal();
+            case ERROR -> ExitCodes.HOST_ERROR;
+        };
+    }
+
+    /** stdout must outlive the run (other output may follow), so closing the console leaves fd 1 open. */
+    private static final class NonClosing extends java.io.FilterOutputStream {
+        NonClosing(OutputStream out) { super(out); }
+        @Override public void write(byte[] b, int off, int len) throws IOException { out.write(b, off, len); }
+        @Override public void close() throws IOException { flush(); }
+    }
+
+    static final class MemoryConverter implements picocli.CommandLine.ITypeConverter<Long> {
+        @Override public Long convert(String value) { return Sizes.memory(value); }
+    }
+
+    static final class DurationConverter implements picocli.CommandLine.ITypeConverter<Duration> {
+        @Override public Duration convert(String value) { return Sizes.duration(value); }
+    }
+
+    static final class SerialConverter implements picocli.CommandLine.ITypeConverter<SerialTarget> {
+        @Override public SerialTarget convert(String value) { return SerialTarget.parse(value); }
+    }
+}

@@ -1,0 +1,56 @@
+package dev.jvmm.cli;
+
+import dev.jvmm.core.vm.Machine;
+import dev.jvmm.core.vm.VmResult;
+import sun.misc.Signal;
+
+import java.io.PrintStream;
+
+/**
+ * One guest run as the user sees it: SIGINT/SIGTERM stop the guest cleanly (exit 128+signal), the
+ * outcome becomes the documented exit code, and anything but a power-off is explained on stderr.
+ * The signal handlers are the JVM's own Java-level ones (sun.misc.Signal), never an FFM upcall.
+ */
+final class RunSession {
+    /** If a signalled VM has not stopped by then, exit anyway: the process must end in bounded time. */
+    private static final long SIGNAL_GRACE_MILLIS = 10_000;
+
+    private final Machine machine;
+    private final boolean interactive;
+
+    RunSession(Machine machine, boolean interactive) {
+        this.machine = machine;
+        this.interactive = interactive;
+    }
+
+    int run() throws InterruptedException {
+        installSignal("INT");
+        installSignal("TERM");
+        installSignal("HUP");
+        VmResult r = machine.run();
+        int code = RunCommand.exitCode(r);
+        PrintStream err = System.err;
+        if (r.reason() != VmResult.Reason.POWEROFF) err.println("jvmm: " + r.detail() + " (exit " + code + ")");
+        return code;
+    }
+
+    private void installSignal(String name) {
+        try {
+            Signal.handle(new Signal(name), s -> {
+                machine.stop(VmResult.signal(s.getNumber(), "stopped by SIG" + name));
+                Thread.ofPlatform().daemon(true).start(() -> {
+                    try {
+                        Thread.sleep(SIGNAL_GRACE_MILLIS);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                    System.err.println("jvmm: the guest did not stop within " + SIGNAL_GRACE_MILLIS / 1000 + " s of SIG"
+                            + name + "; exiting");
+                    Runtime.getRuntime().halt(128 + s.getNumber());
+                });
+            });
+        } catch (IllegalArgumentException e) {
+            // the JVM reserves this signal (e.g. with -Xrs); the default action applies
+        }
+    }
+}

@@ -1,0 +1,132 @@
+package dev.jvmm.cli;
+
+import dev.jvmm.core.vm.VmResult;
+import dev.jvmm.kvm.testing.Arm64KvmCondition;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/** `jvmm run` input handling: every bad input is one line, exit 2, before any KVM fd is opened. */
+class RunCommandTest {
+    @TempDir
+    Path dir;
+
+    /** A minimal valid arm64 Image: branch, text_offset 0, image_size, LE/4K/anywhere flags, magic. */
+    private Path image(String name, int size) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(size).order(ByteOrder.LITTLE_ENDIAN);
+        b.putInt(0, 0x14000010); // b +64
+        b.putLong(8, 0);
+        b.putLong(16, size);
+        b.putLong(24, 0xA);
+        b.putInt(0x38, 0x644d5241);
+        return Files.write(dir.resolve(name), b.array());
+    }
+
+    private static void assertUsageError(MainTest.Result r, String mentions) {
+        assertEquals(ExitCodes.USAGE, r.code(), r.err());
+        String err = r.err().strip();
+        assertFalse(err.contains("\n"), "one line: " + err);
+        assertFalse(err.contains("Exception"), err);
+        assertTrue(err.contains(mentions), "names '" + mentions + "': " + err);
+        assertEquals("", r.out());
+    }
+
+    @Test
+    void missingKernelFileIsNamed() {
+        assertUsageError(MainTest.run("run", "-k", dir.resolve("nope").toString()), "nope");
+    }
+
+    @Test
+    void badMagicIsNamed() throws IOException {
+        Path bad = Files.write(dir.resolve("bad.img"), new byte[4096]);
+        assertUsageError(MainTest.run("run", "-k", bad.toString()), "bad.img");
+    }
+
+    @Test
+    void missingInitrdIsNamed() throws IOException {
+        Path k = image("Image", 1 << 16);
+        assertUsageError(MainTest.run("run", "-k", k.toString(), "-i", dir.resolve("no-initrd").toString()), "no-initrd");
+    }
+
+    @Test
+    void overlongCommandLineIsRefused() throws IOException {
+        Path k = image("Image", 1 << 16);
+        assertUsageError(MainTest.run("run", "-k", k.toString(), "-p", "x".repeat(3000)), "command line");
+    }
+
+    @Test
+    void kernelLargerThanRamIsRefused() throws IOException {
+        Path k = image("Big", 20 << 20);
+        assertUsageError(MainTest.run("run", "-k", k.toString(), "-m", "16"), "Big");
+    }
+
+    @Test
+    void badOptionValuesAreUsageErrors() throws IOException {
+        Path k = image("Image", 1 << 16);
+        assertEquals(ExitCodes.USAGE, MainTest.run("run", "-k", k.toString(), "-m", "lots").code());
+        assertEquals(ExitCodes.USAGE, MainTest.run("run", "-k", k.toString(), "--serial", "tty").code());
+        assertEquals(ExitCodes.USAGE, MainTest.run("run", "-k", k.toString(), "--timeout", "soon").code());
+        assertEquals(ExitCodes.USAGE, MainTest.run("run", "-k", k.toString(), "--on-reset", "maybe").code());
+        assertUsageError(MainTest.run("run", "-k", k.toString(), "-c", "0"), "vCPU");
+        assertUsageError(MainTest.run("run", "-k", k.toString(), "--log-level", "loud"), "--log-level");
+        assertEquals(ExitCodes.USAGE, MainTest.run("run").code(), "--kernel is required");
+    }
+
+    @Test
+    void validInputWithoutArm64KvmReachesTheKvmCheck() throws IOException {
+        assumeTrue(Arm64KvmCondition.unavailableReason() != null, "this host has arm64 KVM");
+        Path k = image("Image", 1 << 16);
+        MainTest.Result r = MainTest.run("run", "-k", k.toString(), "--serial", "none");
+        assertEquals(ExitCodes.KVM_UNAVAILABLE, r.code(), r.err());
+    }
+
+    @Test
+    void consoleIsAddedOnlyWhenTheCommandLineNamesNone() {
+        RunCommand c = new RunCommand();
+        assertEquals("console=ttyS0", c.commandLine());
+        c.params = "quiet";
+        assertEquals("console=ttyS0 quiet", c.commandLine());
+        c.params = "console=hvc0 quiet";
+        assertEquals("console=hvc0 quiet", c.commandLine());
+    }
+
+    @Test
+    void outcomesMapToTheExitCodeContract() {
+        assertEquals(0, RunCommand.exitCode(VmResult.of(VmResult.Reason.POWEROFF, "")));
+        assertEquals(32, RunCommand.exitCode(VmResult.of(VmResult.Reason.RESET, "")));
+        assertEquals(33, RunCommand.exitCode(VmResult.of(VmResult.Reason.CRASH, "")));
+        assertEquals(34, RunCommand.exitCode(VmResult.of(VmResult.Reason.PANIC, "")));
+        assertEquals(124, RunCommand.exitCode(VmResult.of(VmResult.Reason.TIMEOUT, "")));
+        assertEquals(130, RunCommand.exitCode(VmResult.signal(2, "")));
+        assertEquals(143, RunCommand.exitCode(VmResult.signal(15, "")));
+        assertEquals(1, RunCommand.exitCode(VmResult.of(VmResult.Reason.ERROR, "")));
+    }
+
+    @Test
+    void sizesAndDurations() {
+        assertEquals(512L << 20, Sizes.memory("512"));
+        assertEquals(512L << 20, Sizes.memory("512M"));
+        assertEquals(2L << 30, Sizes.memory("2G"));
+        assertEquals(256L << 20, Sizes.memory("256MiB"));
+        assertEquals(1L << 20, Sizes.memory("1024k"));
+        assertThrows(IllegalArgumentException.class, () -> Sizes.memory("-1"));
+        assertThrows(IllegalArgumentException.class, () -> Sizes.memory("99999999999999G"));
+        assertEquals(Duration.ofSeconds(30), Sizes.duration("30"));
+        assertEquals(Duration.ofMillis(500), Sizes.duration("500ms"));
+        assertEquals(Duration.ofMinutes(2), Sizes.duration("2m"));
+        assertEquals(Duration.ofMillis(1500), Sizes.duration("1.5s"));
+        assertThrows(IllegalArgumentException.class, () -> Sizes.duration("0"));
+    }
+}

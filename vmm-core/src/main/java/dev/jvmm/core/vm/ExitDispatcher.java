@@ -1,0 +1,92 @@
+package dev.jvmm.core.vm;
+
+import dev.jvmm.core.device.MmioBus;
+import dev.jvmm.kvm.VcpuExit;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+
+/**
+ * Maps one {@link VcpuExit} to what the vCPU loop does next. Side effects go only to the MMIO bus and
+ * to the hypercall handler, so every exit path is unit-tested with synthetic exits and no /dev/kvm.
+ */
+public final class ExitDispatcher {
+    /** What the vCPU loop does after an exit. */
+    public sealed interface Action {
+        record Continue() implements Action {}
+        record Stop(VmResult result) implements Action {}
+    }
+
+    /** Answers forwarded SMCCC calls (SDEI and friends arrive here once a service installs a filter). */
+    @FunctionalInterface
+    public interface HypercallHandler {
+        void handle(VcpuExit.Hypercall call, VcpuRegisters regs);
+    }
+
+    /** Read/write access to the exiting vCPU's registers (KVM_GET/SET_ONE_REG). */
+    public interface VcpuRegisters {
+        long get(long regId);
+        void set(long regId, long value);
+    }
+
+    /** SMCCC NOT_SUPPORTED, as KVM answers unknown function IDs. */
+    public static final long SMCCC_NOT_SUPPORTED = -1L;
+    private static final Action CONTINUE = new Action.Continue();
+
+    private final MmioBus bus;
+    private final HypercallHandler hypercalls;
+    private final VmConfig.OnReset onReset;
+
+    public ExitDispatcher(MmioBus bus, HypercallHandler hypercalls, VmConfig.OnReset onReset) {
+        this.bus = bus;
+        this.hypercalls = hypercalls;
+        this.onReset = onReset;
+    }
+
+    /** A handler for VMs with no forwarded services: every call gets NOT_SUPPORTED in x0. */
+    public static HypercallHandler notSupported(long x0RegId) {
+        return (call, regs) -> regs.set(x0RegId, SMCCC_NOT_SUPPORTED);
+    }
+
+    public Action handle(VcpuExit exit, VcpuRegisters regs) {
+        return switch (exit) {
+            case VcpuExit.Mmio m -> { mmio(m); yield CONTINUE; }
+            case VcpuExit.Hypercall h -> { hypercalls.handle(h, regs); yield CONTINUE; }
+            case VcpuExit.SystemEvent e -> systemEvent(e);
+            case VcpuExit.Interrupted i -> CONTINUE; // the loop checks for a stop itself
+            case VcpuExit.FailEntry f -> stop(VmResult.Reason.CRASH, String.format(
+                    "KVM_EXIT_FAIL_ENTRY: hardware reason 0x%x on host cpu %d", f.hardwareReason(), f.cpu()));
+            case VcpuExit.Internal i -> stop(VmResult.Reason.CRASH,
+                    "KVM_EXIT_INTERNAL_ERROR: suberror " + i.suberror() + " data " + Arrays.toString(i.data()));
+            case VcpuExit.Unknown u -> stop(VmResult.Reason.CRASH, "unhandled KVM exit reason " + u.reason());
+        };
+    }
+
+    private void mmio(VcpuExit.Mmio m) {
+        MemorySegment seg = m.data();
+        byte[] data = new byte[m.length()];
+        if (m.isWrite()) {
+            MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, 0, data, 0, data.length);
+            bus.dispatch(m.address(), data, true);
+        } else {
+            bus.dispatch(m.address(), data, false); // the bus zero-fills holes
+            MemorySegment.copy(data, 0, seg, ValueLayout.JAVA_BYTE, 0, data.length);
+        }
+    }
+
+    private Action systemEvent(VcpuExit.SystemEvent e) {
+        return switch (e.type()) {
+            case VcpuExit.SystemEvent.SHUTDOWN -> stop(VmResult.Reason.POWEROFF, "guest powered off (PSCI SYSTEM_OFF)");
+            case VcpuExit.SystemEvent.RESET -> stop(VmResult.Reason.RESET, onReset == VmConfig.OnReset.REBOOT
+                    ? "guest reset: rebooting in place" : "guest reset (PSCI SYSTEM_RESET)");
+            case VcpuExit.SystemEvent.CRASH -> stop(VmResult.Reason.PANIC, "guest reported a crash (KVM_SYSTEM_EVENT_CRASH)");
+            // WFI-suspend and wake-up events only arrive if jvmm enables them; treat any other as a crash
+            default -> stop(VmResult.Reason.CRASH, "unhandled KVM system event " + e.type());
+        };
+    }
+
+    private static Action stop(VmResult.Reason reason, String detail) {
+        return new Action.Stop(VmResult.of(reason, detail));
+    }
+}

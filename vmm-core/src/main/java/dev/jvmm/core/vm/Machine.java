@@ -1,0 +1,121 @@
+package dev.jvmm.core.vm;
+
+import dev.jvmm.core.device.Uart8250Device;
+import dev.jvmm.kvm.Device;
+import dev.jvmm.kvm.Kvm;
+import dev.jvmm.kvm.Vcpu;
+import dev.jvmm.kvm.Vm;
+import dev.jvmm.kvm.sys.Libc;
+
+import java.lang.System.Logger.Level;
+import java.lang.foreign.MemorySegment;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A built VM ready to run: owns every fd and the guest RAM mapping, and tears them down in reverse
+ * order of creation. {@link #run()} may boot several times when the guest resets with --on-reset reboot.
+ */
+public final class Machine implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger("jvmm.vm");
+    private static final long JOIN_MILLIS = 5000;
+
+    private final Kvm kvm;
+    private final Vm vm;
+    private final MemorySegment ram;
+    private final Device gic;
+    private final List<Vcpu> vcpus;
+    private final Uart8250Device uart;
+    private final ExitDispatcher dispatcher;
+    private final VmConfig config;
+    private final Rebooter rebooter;
+    private volatile StopControl current = new StopControl();
+    private volatile VmResult externalStop;
+
+    /** Resets vCPUs and reloads the images for an in-place reboot. */
+    @FunctionalInterface
+    interface Rebooter {
+        void reboot();
+    }
+
+    Machine(Kvm kvm, Vm vm, MemorySegment ram, Device gic, List<Vcpu> vcpus, Uart8250Device uart,
+            ExitDispatcher dispatcher, VmConfig config, Rebooter rebooter) {
+        this.kvm = kvm;
+        this.vm = vm;
+        this.ram = ram;
+        this.gic = gic;
+        this.vcpus = vcpus;
+        this.uart = uart;
+        this.dispatcher = dispatcher;
+        this.config = config;
+        this.rebooter = rebooter;
+    }
+
+    public List<Vcpu> vcpus() { return vcpus; }
+    public Uart8250Device uart() { return uart; }
+
+    /** Ends the run from outside (signal, console quit); the first reason to stop wins. */
+    public void stop(VmResult result) {
+        if (externalStop == null) externalStop = result;
+        current.stop(result);
+    }
+
+    /** Runs the guest until it powers off, resets (unless rebooting in place), crashes or is stopped. */
+    public VmResult run() throws InterruptedException {
+        Thread timer = startTimer(config.timeout());
+        try {
+            while (true) {
+                StopControl control = current;
+                List<Thread> threads = new ArrayList<>();
+                for (Vcpu v : vcpus) threads.add(VcpuThread.start(v, dispatcher, control));
+                control.setKickers(vcpus.stream().<Runnable>map(v -> v::kick).toList());
+                if (externalStop != null) control.stop(externalStop);
+                VmResult r = control.await(Long.MAX_VALUE, TimeUnit.DAYS);
+                joinAll(threads);
+                if (r.reason() == VmResult.Reason.RESET && config.onReset() == VmConfig.OnReset.REBOOT
+                        && externalStop == null) {
+                    LOG.log(Level.INFO, "guest reset: rebooting in place");
+                    rebooter.reboot();
+                    current = new StopControl();
+                    continue;
+                }
+                return r;
+            }
+        } finally {
+            if (timer != null) timer.interrupt();
+            uart.flushOutput();
+        }
+    }
+
+    private Thread startTimer(Duration timeout) {
+        if (timeout == null) return null;
+        return Thread.ofPlatform().name("timeout").daemon(true).start(() -> {
+            try {
+                Thread.sleep(timeout);
+                stop(VmResult.of(VmResult.Reason.TIMEOUT, "timeout of " + timeout.toMillis() / 1000.0 + " s expired"));
+            } catch (InterruptedException e) {
+                // the run ended first
+            }
+        });
+    }
+
+    private static void joinAll(List<Thread> threads) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(JOIN_MILLIS);
+        for (Thread t : threads) {
+            long left = deadline - System.nanoTime();
+            if (left > 0) t.join(Duration.ofNanos(left));
+            if (t.isAlive()) LOG.log(Level.WARNING, t.getName() + " did not stop in time");
+        }
+    }
+
+    @Override
+    public void close() {
+        for (int i = vcpus.size() - 1; i >= 0; i--) vcpus.get(i).close();
+        gic.close();
+        vm.close();
+        Libc.munmap(ram);
+        kvm.close();
+    }
+}
