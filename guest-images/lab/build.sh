@@ -32,7 +32,7 @@ done
 # ---- 1. package roots, re-extracted only when the package lists change --------------------------
 debstrap() { # $1 out dir, $2 packages; mmdebstrap's own default mirror, nothing is executed
   rm -rf "$1"
-  mmdebstrap -q --variant=extract --mode=chrootless --arch=arm64 --include="$2" "$SUITE" "$1" \
+  mmdebstrap --variant=extract --mode=chrootless --arch=arm64 --include="$2" "$SUITE" "$1" \
     >"$1.log" 2>&1
 }
 roots_key="$SUITE|$KERNEL_PKGS|$L1_PKGS"
@@ -42,7 +42,7 @@ if [ "$(cat "$B/roots.key" 2>/dev/null)" != "$roots_key" ]; then
   debstrap "$B/l1root" "$L1_PKGS" & lpid=$!
   krc=0; wait $kpid || krc=$?
   lrc=0; wait $lpid || lrc=$?
-  why() { grep -E '^(E:|W: .*(fail|Fail))' "$1" | tail -n1 | cut -c1-200; }
+  why() { grep -m1 "^E:" "$1" | cut -c1-160; }   # the first apt error names the cause
   [ $krc = 0 ] || fail "mmdebstrap of $KERNEL_PKGS ($SUITE, arm64): $(why "$B/kroot.log") (log: $B/kroot.log)"
   [ $lrc = 0 ] || fail "mmdebstrap of $L1_PKGS ($SUITE, arm64): $(why "$B/l1root.log") (log: $B/l1root.log)"
   echo "$roots_key" > "$B/roots.key"
