@@ -1,5 +1,7 @@
 package dev.jvmm.cli;
 
+import dev.jvmm.cli.term.ConsoleInput;
+import dev.jvmm.cli.term.RawTerminal;
 import dev.jvmm.core.vm.Machine;
 import dev.jvmm.core.vm.VmResult;
 import sun.misc.Signal;
@@ -27,7 +29,17 @@ final class RunSession {
         installSignal("INT");
         installSignal("TERM");
         installSignal("HUP");
-        VmResult r = machine.run();
+        VmResult r;
+        if (interactive) {
+            // raw mode only when the console really reads stdin, and restored on every path (also by a hook)
+            try (RawTerminal tty = RawTerminal.enterStdin();
+                 ConsoleInput in = ConsoleInput.stdin(ConsoleInput.Sink.of(machine.uart()),
+                         () -> machine.stop(VmResult.signal(2, "quit from the console (Ctrl-A x)"))).start()) {
+                r = machine.run();
+            }
+        } else {
+            r = machine.run();
+        }
         int code = RunCommand.exitCode(r);
         PrintStream err = System.err;
         if (r.reason() != VmResult.Reason.POWEROFF) err.println("jvmm: " + r.detail() + " (exit " + code + ")");

@@ -121,7 +121,17 @@ public final class Vcpu extends FdHandle {
     public void kick() {
         kvm_run.immediate_exit(run, (byte) 1);
         int t = tid;
-        if (t > 0) Signals.tgkill(t, Signals.KICK_SIGNAL);
+        // the bound thread kicking itself is not in KVM_RUN: the flag alone is enough
+        if (t > 0 && t != Signals.gettid()) Signals.tgkill(t, Signals.KICK_SIGNAL);
+    }
+
+    /**
+     * Called by the bound thread when it stops running this vCPU: consumes a kick that arrived while
+     * it was outside KVM_RUN, so no real-time signal is left pending on a thread that is exiting.
+     */
+    public void unbindFromCurrentThread() {
+        tid = -1;
+        Signals.drain(Signals.KICK_SIGNAL);
     }
 
     /** Enters the guest until the next exit. EINTR (a kick) is {@link VcpuExit.Interrupted}. */

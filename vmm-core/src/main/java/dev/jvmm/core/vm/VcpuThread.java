@@ -48,6 +48,8 @@ final class VcpuThread implements Runnable {
             LOG.log(Level.DEBUG, "vcpu " + vcpu.id() + " failed", t);
             control.stop(VmResult.of(VmResult.Reason.ERROR, "vcpu " + vcpu.id() + ": " + t.getMessage()
                     + describePc()));
+        } finally {
+            vcpu.unbindFromCurrentThread();
         }
     }
 
