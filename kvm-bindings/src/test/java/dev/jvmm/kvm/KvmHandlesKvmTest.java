@@ -19,7 +19,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The handle layer on real arm64 KVM, with hand-assembled guests (kvm tier: runs in the lab). */
 @KvmTest
 class KvmHandlesKvmTest {
-    private static final int SDEI_VERSION = 0xC4000020;
+    /** SMCCC function IDs are 32-bit; kept as a long so it never sign-extends into x0 or the exit. */
+    private static final long SDEI_VERSION = 0xC4000020L;
     private static final int X19 = 19;
 
     /** x19 = MMIO base; KVM's SMCCC handling overwrites x0-x3, so the base lives elsewhere. */
@@ -83,7 +84,7 @@ class KvmHandlesKvmTest {
         code.emit(A64.smc(0)).emit(A64.strX(0, X19, 8)).emit(A64.b(0));
         try (TinyGuest g = new TinyGuest(code.bytes())) {
             assertTrue(g.vm.hasAttribute(KvmUapi.KVM_ARM_VM_SMCCC_CTRL(), KvmUapi.KVM_ARM_VM_SMCCC_FILTER()));
-            g.vm.setSmcccFilter(SDEI_VERSION, 32, KvmUapi.KVM_SMCCC_FILTER_FWD_TO_USER(), "SDEI");
+            g.vm.setSmcccFilter((int) SDEI_VERSION, 32, KvmUapi.KVM_SMCCC_FILTER_FWD_TO_USER(), "SDEI");
 
             var hvc = assertInstanceOf(VcpuExit.Hypercall.class, g.vcpu.run());
             assertEquals(SDEI_VERSION, hvc.functionId());
@@ -149,7 +150,7 @@ class KvmHandlesKvmTest {
         try (TinyGuest g = new TinyGuest(code.bytes())) {
             long std = g.vcpu.getOneReg(RegIds.STD_BMAP);
             assertInstanceOf(VcpuExit.Mmio.class, g.vcpu.run());
-            var filter = assertThrows(KvmException.class, () -> g.vm.setSmcccFilter(SDEI_VERSION, 32,
+            var filter = assertThrows(KvmException.class, () -> g.vm.setSmcccFilter((int) SDEI_VERSION, 32,
                     KvmUapi.KVM_SMCCC_FILTER_FWD_TO_USER(), "SDEI"));
             assertEquals(Errno.EBUSY, filter.errno());
             var bitmap = assertThrows(KvmException.class, () -> g.vcpu.setOneReg(RegIds.STD_BMAP, 0));
