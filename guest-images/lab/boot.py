@@ -45,7 +45,11 @@ def qemu_cmd(append):
             "-m", "4096", "-accel", "tcg,thread=multi", "-nographic", "-no-reboot", "-nic", "none",
             "-kernel", f"{LAB}/images/Image", "-initrd", f"{LAB}/l1.cpio",
             "-virtfs", f"local,path={REPO},mount_tag=host,security_model=none,id=host0",
-            "-append", f"console=ttyAMA0 rdinit=/init {append}"]
+            "-append", f"console=ttyAMA0 rdinit=/init {append}{repo_arg()}"]
+
+
+def repo_arg():
+    return "" if any(c.isspace() for c in REPO) else f" lab.repo={REPO}"
 
 
 class Stop(Exception):
@@ -105,6 +109,8 @@ def run_l1(cmdline, timeout):
             f.write(cmdline + "\n")
         b64 = base64.b64encode(f". ./.lab/run/cmd-{nonce}.sh\n".encode()).decode()
     arg = f"lab.cmd={b64}"
+    if os.environ.get("LAB_9P"):  # experiment with 9p mount options
+        arg += f" lab.9p={os.environ['LAB_9P']}"
     ready, done = f"LAB-READY-{nonce}".encode(), f"LAB-EXIT-{nonce} ".encode()
     start = time.monotonic()
     proc = subprocess.Popen(qemu_cmd(f"quiet lab.nonce={nonce} {arg}"), stdin=subprocess.DEVNULL,
