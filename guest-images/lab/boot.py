@@ -45,7 +45,7 @@ def qemu_cmd(append):
             "-m", "4096", "-accel", "tcg,thread=multi", "-nographic", "-no-reboot", "-nic", "none",
             "-kernel", f"{LAB}/images/Image", "-initrd", f"{LAB}/l1.cpio",
             "-virtfs", f"local,path={REPO},mount_tag=host,security_model=none,id=host0",
-            "-append", f"console=ttyAMA0 rdinit=/init {append}{repo_arg()}"]
+            "-append", f"console=ttyAMA0 rdinit=/init panic=-1 {append}{repo_arg()}"]
 
 
 def repo_arg():
@@ -98,6 +98,16 @@ def run_native(cmdline, timeout):
         return 128 + s.signum
 
 
+def held_back(buf, marker):
+    """How many trailing bytes of buf could be (the start of) a marker line, so are not printed yet."""
+    if marker in buf:  # a complete marker whose line has not ended yet
+        return len(buf) - buf.index(marker)
+    for k in range(min(len(buf), len(marker)), 0, -1):
+        if buf.endswith(marker[:k]):
+            return k
+    return 0
+
+
 def run_l1(cmdline, timeout):
     nonce = secrets.token_hex(6)
     b64 = base64.b64encode((cmdline + "\n").encode()).decode()
@@ -133,11 +143,13 @@ def run_l1(cmdline, timeout):
             if not data:
                 break
             line += data.replace(b"\r", b"")
-            while True:  # handle complete lines; a partial one is shown unless it may be a marker
+            while True:  # handle complete lines; a partial one is shown unless it may start a marker
                 nl = line.find(b"\n")
                 if nl < 0:
-                    if up and rc is None and line and not (done.startswith(line) or line.startswith(done)):
-                        out.write(bytes(line)); out.flush(); line.clear()
+                    if up and rc is None and line:
+                        keep = held_back(line, done)
+                        out.write(bytes(line[:len(line) - keep])); out.flush()
+                        del line[:len(line) - keep]
                     break
                 text, line = bytes(line[:nl + 1]), line[nl + 1:]
                 if not up:
@@ -148,8 +160,10 @@ def run_l1(cmdline, timeout):
                         boot_log += text
                         if VERBOSE:
                             sys.stderr.buffer.write(text); sys.stderr.flush()
-                elif rc is None and text.startswith(done):
-                    rc = int(text[len(done):].strip() or 1)
+                elif rc is None and done in text:  # output without a final newline precedes it
+                    at = text.index(done)
+                    out.write(text[:at]); out.flush()
+                    rc = int(text[at + len(done):].strip() or 1)
                 elif rc is None or VERBOSE:
                     out.write(text); out.flush()
         proc.wait()
