@@ -1,0 +1,208 @@
+package dev.jvmm.cli.boot;
+
+import dev.jvmm.kvm.testing.Arm64KvmCondition;
+
+import java.io.ByteArrayOutputStream;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.URISyntaxException;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code jvmm} as a user runs it: a separate JVM ({@code java --enable-native-access=ALL-UNNAMED
+ * -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -cp ... dev.jvmm.cli.Main ARGS}) with stdin from
+ * /dev/null, stdout and stderr captured as they arrive. Every wait is bounded; {@link #close()}
+ * kills a process that is still alive, so no test leaves a VM behind.
+ */
+final class JvmmProcess implements AutoCloseable {
+    /** What a finished run left: exit code, console (stdout), jvmm's messages (stderr), wall time. */
+    record Result(int code, String out, String err, Duration elapsed) {
+        /** For assertion messages: everything a failure needs to be diagnosed from the report. */
+        String describe() {
+            return "exit " + code + " after " + elapsed.toMillis() + " ms\n--- stdout ---\n" + out
+                    + "\n--- stderr ---\n" + err;
+        }
+    }
+
+    private final Process process;
+    private final long startNanos;
+    private final Capture out, err;
+
+    private JvmmProcess(Process process, long startNanos) {
+        this.process = process;
+        this.startNanos = startNanos;
+        this.out = new Capture(process.getInputStream(), "jvmm-test-stdout");
+        this.err = new Capture(process.getErrorStream(), "jvmm-test-stderr");
+    }
+
+    /** Starts {@code jvmm ARGS...}. */
+    static JvmmProcess start(String... args) {
+        List<String> cmd = new ArrayList<>(List.of(javaBinary(), "--enable-native-access=ALL-UNNAMED",
+                "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp", classPath(), "dev.jvmm.cli.Main"));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+        long t0 = System.nanoTime();
+        try {
+            return new JvmmProcess(pb.start(), t0);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start " + cmd, e);
+        }
+    }
+
+    /** Runs {@code jvmm ARGS...} to the end, killing it (and failing) after {@code limit}. */
+    static Result run(Duration limit, String... args) {
+        try (JvmmProcess p = start(args)) {
+            return p.waitFor(limit);
+        }
+    }
+
+    Process process() { return process; }
+
+    long pid() { return process.pid(); }
+
+    /** Console output so far. */
+    String stdout() { return out.text(); }
+
+    String stderr() { return err.text(); }
+
+    /** Waits until stdout contains {@code needle}; false if the process ended or {@code limit} passed first. */
+    boolean awaitStdout(String needle, Duration limit) throws InterruptedException {
+        return out.await(needle, System.nanoTime() + limit.toNanos());
+    }
+
+    /** Waits for the exit and the end of both streams; past {@code limit} kills the process and throws. */
+    Result waitFor(Duration limit) {
+        try {
+            if (!process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
+                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+                throw new AssertionError("jvmm did not exit within " + limit.toSeconds() + " s (killed it)\n--- stdout ---\n"
+                        + stdout() + "\n--- stderr ---\n" + stderr());
+            }
+            Duration elapsed = Duration.ofNanos(System.nanoTime() - startNanos);
+            out.join();
+            err.join();
+            return new Result(process.exitValue(), stdout(), stderr(), elapsed);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted", e);
+        }
+    }
+
+    /** Sends a signal the way a user would, with kill(1). */
+    void signal(String name) throws IOException, InterruptedException {
+        Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(pid())).inheritIO().start();
+        if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+            throw new AssertionError("kill -" + name + " " + pid() + " failed");
+        }
+    }
+
+    @Override
+    public void close() {
+        if (process.isAlive()) {
+            process.destroyForcibly();
+            try {
+                process.waitFor(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** A guest image from JVMM_IMAGES (Image, initramfs.gz, hello.img, spin.img, reset.img). */
+    static String image(String name) {
+        Path p = Arm64KvmCondition.images().resolve(name);
+        if (!Files.isRegularFile(p)) throw new IllegalStateException("guest image missing: " + p);
+        return p.toString();
+    }
+
+    /** The test initramfs's {@code jvmm.cmd=BASE64} kernel parameter for a shell command line. */
+    static String guestCommand(String shellCommand) {
+        return "jvmm.cmd=" + Base64.getEncoder().encodeToString(shellCommand.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** The java binary running this test (so the child runs on the same JDK). */
+    private static String javaBinary() {
+        return ProcessHandle.current().info().command()
+                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    }
+
+    /**
+     * This JVM's class path: {@code java.class.path}, plus the URLs of any URLClassLoader above this
+     * class. The JUnit console launcher ({@code ./lab test}) runs as {@code -jar launcher.jar} and
+     * loads the modules' classes through such a loader, so java.class.path alone is just the launcher.
+     */
+    static String classPath() {
+        Set<String> entries = new LinkedHashSet<>();
+        for (String e : System.getProperty("java.class.path", "").split(File.pathSeparator)) {
+            if (!e.isEmpty()) entries.add(Path.of(e).toAbsolutePath().toString());
+        }
+        for (ClassLoader cl = JvmmProcess.class.getClassLoader(); cl != null; cl = cl.getParent()) {
+            if (cl instanceof URLClassLoader u) {
+                for (URL url : u.getURLs()) {
+                    try {
+                        if ("file".equals(url.getProtocol())) entries.add(Path.of(url.toURI()).toString());
+                    } catch (URISyntaxException e) {
+                        throw new IllegalStateException(url.toString(), e);
+                    }
+                }
+            }
+        }
+        return String.join(File.pathSeparator, entries);
+    }
+
+    /** Drains one stream on a daemon thread, keeping every byte; waiters are woken on each read. */
+    private static final class Capture {
+        private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        private final Thread thread;
+        private boolean ended;
+
+        Capture(InputStream in, String name) {
+            thread = Thread.ofPlatform().daemon().name(name).start(() -> {
+                byte[] buf = new byte[4096];
+                try (in) {
+                    for (int n; (n = in.read(buf)) > 0; ) {
+                        synchronized (this) {
+                            bytes.write(buf, 0, n);
+                            notifyAll();
+                        }
+                    }
+                } catch (IOException ignored) {
+                    // the process was killed; what arrived is kept
+                } finally {
+                    synchronized (this) {
+                        ended = true;
+                        notifyAll();
+                    }
+                }
+            });
+        }
+
+        synchronized String text() { return bytes.toString(StandardCharsets.UTF_8); }
+
+        synchronized boolean await(String needle, long deadlineNanos) throws InterruptedException {
+            while (!text().contains(needle)) {
+                long left = deadlineNanos - System.nanoTime();
+                if (ended || left <= 0) return false;
+                TimeUnit.NANOSECONDS.timedWait(this, left);
+            }
+            return true;
+        }
+
+        void join() throws InterruptedException {
+            if (!thread.join(Duration.ofSeconds(10))) throw new AssertionError(thread.getName() + " did not reach EOF");
+        }
+    }
+}
