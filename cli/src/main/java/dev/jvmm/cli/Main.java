@@ -37,6 +37,7 @@ public final class Main implements Runnable {
     static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
         cl.setExecutionExceptionHandler(Main::handleExecutionException);
+        cl.setCaseInsensitiveEnumValuesAllowed(true); // the help documents --on-reset exit|reboot
         cl.setUsageHelpLongOptionsMaxWidth(30);
         for (CommandLine sub : cl.getSubcommands().values()) {
             sub.getCommandSpec().usageMessage().exitCodeListHeading("%nExit codes:%n").exitCodeList(exitCodes());

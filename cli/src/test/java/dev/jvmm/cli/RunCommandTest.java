@@ -93,6 +93,20 @@ class RunCommandTest {
     }
 
     @Test
+    void documentedOptionSpellingsParse() {
+        RunCommand c = new RunCommand();
+        new picocli.CommandLine(c).setCaseInsensitiveEnumValuesAllowed(true)
+                .parseArgs("-k", "K", "--on-reset", "reboot", "--serial", "file=/tmp/x", "--timeout", "2m", "-m", "1G");
+        assertEquals(dev.jvmm.core.vm.VmConfig.OnReset.REBOOT, c.onReset);
+        assertEquals(SerialTarget.Kind.FILE, c.serial.kind());
+        assertEquals(Duration.ofMinutes(2), c.timeout);
+        assertEquals(1L << 30, c.memoryBytes);
+        // through the CLI the user gets: the lowercase value is accepted, so the error is about the file
+        MainTest.Result r = MainTest.run("run", "-k", dir.resolve("missing").toString(), "--on-reset", "reboot");
+        assertTrue(r.err().contains("missing") && !r.err().contains("--on-reset"), r.err());
+    }
+
+    @Test
     void consoleIsAddedOnlyWhenTheCommandLineNamesNone() {
         RunCommand c = new RunCommand();
         assertEquals("console=ttyS0", c.commandLine());

@@ -60,6 +60,16 @@ class LinuxBootTest {
         assertTrue(r.err().contains("(exit 32)"), r.describe());
     }
 
+    /** --on-reset reboot restarts the same VM in place (vCPUs re-initialised, images reloaded). */
+    @Test
+    void onResetRebootBootsAgainInPlaceUntilTheTimeout() {
+        JvmmProcess.Result r = boot(1, "reboot -f", "--on-reset", "reboot", "--timeout", "45s");
+        assertEquals(124, r.code(), r.describe());
+        long boots = r.out().lines().filter(l -> l.contains("JVMM-BOOT-OK")).count();
+        assertTrue(boots >= 2, "expected at least two boots in one process, saw " + boots + "\n" + r.describe());
+        assertTrue(r.err().contains("(exit 124)"), r.describe());
+    }
+
     @Test
     void kernelPanicExits34() {
         JvmmProcess.Result r = boot(1, "echo c > /proc/sysrq-trigger");
