@@ -74,7 +74,7 @@ final class RunCommand implements Callable<Integer> {
             throw new UsageException(e.getMessage());
         }
         try (OutputStream console = openConsole()) {
-            VmConfig config = new VmConfig(kernel, initrd, commandLine(), cpus, memoryBytes, onReset, timeout, console);
+            VmConfig config = new VmConfig(commandLine(), cpus, memoryBytes, onReset, timeout, console);
             VmBuilder builder = new VmBuilder(config, images);
             try (Machine machine = builder.build()) {
                 if (dumpDtb != null) {
