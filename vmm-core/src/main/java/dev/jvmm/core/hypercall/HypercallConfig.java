@@ -1,0 +1,44 @@
+package dev.jvmm.core.hypercall;
+
+import dev.jvmm.core.hypercall.sdei.SdeiEventSpec;
+
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The user's choice of userspace hypercall services, validated (the CLI builds it from --sdei,
+ * --sdei-event, --smccc deny=, --shared-regions).
+ *
+ * @param sdei          serve SDEI 1.1 and describe it in the device tree
+ * @param sdeiEvents    platform events besides event 0 (only with {@code sdei})
+ * @param deny          function-ID ranges answered NOT_SUPPORTED
+ * @param sharedRegions serve the pKVM memory-sharing calls and advertise them in vendor-hyp FEATURES
+ */
+public record HypercallConfig(boolean sdei, List<SdeiEventSpec> sdeiEvents, List<FunctionRange> deny,
+                              boolean sharedRegions) {
+    public static final HypercallConfig NONE = new HypercallConfig(false, List.of(), List.of(), false);
+
+    public HypercallConfig {
+        sdeiEvents = List.copyOf(sdeiEvents);
+        deny = List.copyOf(deny);
+        if (!sdei && !sdeiEvents.isEmpty()) {
+            throw new IllegalArgumentException("--sdei-event " + sdeiEvents.get(0) + " needs --sdei");
+        }
+        Set<Integer> seen = new HashSet<>();
+        for (SdeiEventSpec e : sdeiEvents) {
+            if (!seen.add(e.number())) throw new IllegalArgumentException("--sdei-event " + e.number() + " given twice");
+        }
+        for (FunctionRange r : deny) {
+            if (r.overlapsArchCalls()) {
+                throw new IllegalArgumentException("--smccc deny=" + r + " overlaps the Arm architecture calls ("
+                        + FunctionRange.ARCH_SMC32 + ", " + FunctionRange.ARCH_SMC64 + "), which KVM always answers");
+            }
+        }
+    }
+
+    /** True when anything needs the SMCCC filter (and so a kernel with KVM_ARM_VM_SMCCC_FILTER). */
+    public boolean needsFilter() {
+        return sdei || sharedRegions || !deny.isEmpty();
+    }
+}

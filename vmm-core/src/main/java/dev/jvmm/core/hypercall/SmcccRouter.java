@@ -1,0 +1,195 @@
+package dev.jvmm.core.hypercall;
+
+import dev.jvmm.kvm.RegIds;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Routes forwarded SMCCC calls (KVM_EXIT_HYPERCALL) to the service that claimed the function ID,
+ * writes the result registers and counts every call per function ID.
+ *
+ * <p>Rules: user deny ranges win over services (the call is answered NOT_SUPPORTED, so a user can hide a
+ * service or part of one); IDs nobody claimed get NOT_SUPPORTED; the PC is never written. Deny ranges are
+ * forwarded rather than installed as KVM_SMCCC_FILTER_DENY so that a guest probing a hidden service shows
+ * up in the counters; {@link Builder#denyInKvm} installs a KVM-side DENY where that matters more than the
+ * count (no exit at all).
+ *
+ * <p>Immutable after {@link Builder#build()} except for the counters, so calls from many vCPU threads
+ * need no lock.
+ */
+public final class SmcccRouter {
+    private final TreeMap<Long, Route> routes;        // first ID -> route; ranges are disjoint
+    private final List<FunctionRange> denied;
+    private final List<FilterRange> filters;
+    private final List<HypercallService> services;
+    private final Map<Integer, LongAdder> counts = new ConcurrentHashMap<>();
+
+    private record Route(FunctionRange range, HypercallService service) {}   // service null: denied
+
+    private SmcccRouter(TreeMap<Long, Route> routes, List<FunctionRange> denied, List<FilterRange> filters,
+                        List<HypercallService> services) {
+        this.routes = routes;
+        this.denied = denied;
+        this.filters = filters;
+        this.services = services;
+    }
+
+    public static Builder builder() { return new Builder(); }
+
+    /** Handles one forwarded call from vCPU {@code cpu}; {@code regs} are that vCPU's registers. */
+    public void handle(int cpu, int functionId, boolean smc, GuestRegisters regs) {
+        counts.computeIfAbsent(functionId, k -> new LongAdder()).increment();
+        SmcccCall call = new SmcccCall(cpu, functionId, smc, regs);
+        HypercallService s = serviceFor(functionId);
+        SmcccResult r = s == null ? SmcccResult.notSupported() : s.call(call);
+        write(regs, r);
+        if (s != null) s.afterCall(call);
+    }
+
+    /** The service a call goes to, or null when it is denied or unclaimed. */
+    public HypercallService serviceFor(int functionId) {
+        long id = Smccc.unsigned(functionId);
+        Map.Entry<Long, Route> e = routes.floorEntry(id);
+        return e != null && e.getValue().range.contains(id) ? e.getValue().service : null;
+    }
+
+    private static void write(GuestRegisters regs, SmcccResult r) {
+        switch (r) {
+            case SmcccResult.Values v -> {
+                regs.set(RegIds.x(0), v.x0());
+                regs.set(RegIds.x(1), v.x1());
+                regs.set(RegIds.x(2), v.x2());
+                regs.set(RegIds.x(3), v.x3());
+            }
+            case SmcccResult.Wide w -> {
+                long[] x = w.regs();
+                for (int i = 0; i < x.length; i++) regs.set(RegIds.x(i), x[i]);
+            }
+            case SmcccResult.Written ignored -> { }
+        }
+    }
+
+    /** The KVM_ARM_VM_SMCCC_FILTER ranges to install, disjoint and sorted; empty when nothing is claimed. */
+    public List<FilterRange> filterRanges() { return filters; }
+
+    public List<HypercallService> services() { return services; }
+
+    /** The user's deny ranges (forwarded and answered NOT_SUPPORTED). */
+    public List<FunctionRange> deniedRanges() { return denied; }
+
+    public boolean isDenied(long functionId) {
+        return denied.stream().anyMatch(r -> r.contains(functionId));
+    }
+
+    /** Calls per function ID (unsigned value) since the VM was built, sorted by ID; a snapshot. */
+    public SortedMap<Long, Long> callCounts() {
+        TreeMap<Long, Long> m = new TreeMap<>();
+        counts.forEach((id, n) -> m.put(Smccc.unsigned(id), n.sum()));
+        return m;
+    }
+
+    /** Collects claims and deny ranges; {@link #build()} refuses overlapping claims. */
+    public static final class Builder {
+        private final List<HypercallService> services = new ArrayList<>();
+        private final List<FunctionRange> denied = new ArrayList<>();
+        private final List<FunctionRange> kvmDenied = new ArrayList<>();
+
+        public Builder service(HypercallService s) {
+            services.add(s);
+            return this;
+        }
+
+        /** Forwarded and answered NOT_SUPPORTED by jvmm (counted). Takes precedence over services. */
+        public Builder deny(FunctionRange r) {
+            checkFilterable(r);
+            denied.add(r);
+            return this;
+        }
+
+        /** Installed as KVM_SMCCC_FILTER_DENY: KVM answers NOT_SUPPORTED, jvmm never sees the call. */
+        public Builder denyInKvm(FunctionRange r) {
+            checkFilterable(r);
+            kvmDenied.add(r);
+            return this;
+        }
+
+        private static void checkFilterable(FunctionRange r) {
+            if (r.overlapsArchCalls()) {
+                throw new IllegalArgumentException("SMCCC range " + r + " overlaps the Arm architecture calls ("
+                        + FunctionRange.ARCH_SMC32 + ", " + FunctionRange.ARCH_SMC64 + "), which KVM always handles");
+            }
+        }
+
+        /** @throws IllegalStateException when two services claim overlapping IDs or a KVM deny overlaps a forward */
+        public SmcccRouter build() {
+            List<Route> claims = new ArrayList<>();
+            for (HypercallService s : services) {
+                for (FunctionRange r : s.claims()) {
+                    checkFilterable(r);
+                    for (Route c : claims) {
+                        if (c.range.overlaps(r)) {
+                            throw new IllegalStateException("SMCCC range " + r + " of " + s.name()
+                                    + " overlaps " + c.range + " of " + c.service.name());
+                        }
+                    }
+                    claims.add(new Route(r, s));
+                }
+            }
+            TreeMap<Long, Route> routes = new TreeMap<>();
+            for (Route c : claims) carve(routes, c);
+            for (FunctionRange d : denied) carve(routes, new Route(d, null));   // deny wins
+
+            List<FunctionRange> forwarded = coalesce(routes.values().stream().map(Route::range).toList());
+            List<FunctionRange> kvm = coalesce(kvmDenied);
+            for (FunctionRange k : kvm) {
+                for (FunctionRange f : forwarded) {
+                    if (k.overlaps(f)) {
+                        throw new IllegalStateException("KVM-denied SMCCC range " + k + " overlaps forwarded " + f);
+                    }
+                }
+            }
+            List<FilterRange> filters = new ArrayList<>();
+            forwarded.forEach(r -> filters.add(new FilterRange(r, FilterRange.Action.FWD_TO_USER)));
+            kvm.forEach(r -> filters.add(new FilterRange(r, FilterRange.Action.DENY)));
+            filters.sort(Comparator.comparingLong(f -> f.range().first()));
+            return new SmcccRouter(routes, List.copyOf(coalesce(denied)), List.copyOf(filters), List.copyOf(services));
+        }
+
+        /** Puts {@code r} into the map, cutting away the parts of existing routes it covers. */
+        private static void carve(TreeMap<Long, Route> routes, Route r) {
+            List<Route> keep = new ArrayList<>();
+            for (var it = routes.values().iterator(); it.hasNext(); ) {
+                Route e = it.next();
+                if (!e.range.overlaps(r.range)) continue;
+                it.remove();
+                if (e.range.first() < r.range.first()) {
+                    keep.add(new Route(new FunctionRange(e.range.first(), r.range.first() - 1), e.service));
+                }
+                if (e.range.last() > r.range.last()) {
+                    keep.add(new Route(new FunctionRange(r.range.last() + 1, e.range.last()), e.service));
+                }
+            }
+            keep.add(r);
+            for (Route k : keep) routes.put(k.range.first(), k);
+        }
+
+        static List<FunctionRange> coalesce(List<FunctionRange> in) {
+            List<FunctionRange> sorted = new ArrayList<>(in);
+            sorted.sort(Comparator.comparingLong(FunctionRange::first));
+            List<FunctionRange> out = new ArrayList<>();
+            for (FunctionRange r : sorted) {
+                int last = out.size() - 1;
+                if (last >= 0 && out.get(last).adjoins(r)) out.set(last, out.get(last).span(r));
+                else out.add(r);
+            }
+            return out;
+        }
+    }
+}

@@ -1,0 +1,56 @@
+package dev.jvmm.core.hypercall.sdei;
+
+import dev.jvmm.core.hypercall.FakeRegisters;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static dev.jvmm.core.hypercall.sdei.SdeiHarness.EP;
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * Several "vCPU" threads take and complete a shared event while the host injects it: every QUEUED
+ * trigger is dispatched exactly once and the handler never runs on two PEs at the same time.
+ */
+class SdeiConcurrencyTest {
+    @Test
+    void everyQueuedTriggerIsDispatchedExactlyOnce() throws Exception {
+        int cpus = 3, triggers = 3000;
+        SdeiHarness h = new SdeiHarness(cpus, new SdeiEventSpec(200, true, false));
+        h.register(0, 200, EP);
+        h.enable(0, 200);
+        for (int c = 0; c < cpus; c++) h.unmask(c);
+        AtomicInteger running = new AtomicInteger(), overlap = new AtomicInteger(), handled = new AtomicInteger();
+        AtomicBoolean done = new AtomicBoolean();
+        List<Thread> pes = new ArrayList<>();
+        for (int c = 0; c < cpus; c++) {
+            int cpu = c;
+            FakeRegisters regs = h.cpu[c];
+            pes.add(Thread.ofPlatform().start(() -> {
+                while (!done.get() || h.sdei.snapshot().events().get(1).instances().get(0).pending()) {
+                    if (h.sdei.deliverPending(cpu, regs)) {
+                        if (running.incrementAndGet() > 1) overlap.incrementAndGet();
+                        handled.incrementAndGet();
+                        running.decrementAndGet();
+                        h.call(cpu, Sdei.EVENT_COMPLETE, 0);
+                    } else {
+                        Thread.onSpinWait();
+                    }
+                }
+            }));
+        }
+        int queued = 0;
+        for (int i = 0; i < triggers; i++) {
+            if (h.sdei.inject(200, 0) == SignalOutcome.QUEUED) queued++;
+        }
+        done.set(true);
+        for (Thread t : pes) t.join(30_000);
+        assertEquals(0, overlap.get(), "a shared event ran on two PEs at once");
+        assertEquals(queued, handled.get());
+        assertEquals(queued, h.sdei.snapshot().events().get(1).instances().get(0).dispatches());
+        assertTrue(queued > 0);
+    }
+}
