@@ -7,6 +7,9 @@ import dev.jvmm.core.boot.BootImages;
 import dev.jvmm.core.boot.KernelLoader;
 import dev.jvmm.core.firmware.FirmwareConfig;
 import dev.jvmm.core.firmware.HypercallSelection;
+import dev.jvmm.core.hypercall.FunctionRange;
+import dev.jvmm.core.hypercall.HypercallConfig;
+import dev.jvmm.core.hypercall.sdei.SdeiEventSpec;
 import dev.jvmm.core.vm.Machine;
 import dev.jvmm.core.vm.VmBuilder;
 import dev.jvmm.core.vm.VmConfig;
@@ -20,6 +23,9 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /** {@code jvmm run}: boot an arm64 Linux kernel (and initrd) with a serial console. */
@@ -82,6 +88,29 @@ final class RunCommand implements Callable<Integer> {
             "Needs RLIMIT_MEMLOCK (ulimit -l) of at least the RAM size, or CAP_IPC_LOCK."})
     boolean memLock;
 
+    @Option(names = "--sdei", description = {"Serve SDEI 1.1 (software delegated exceptions) to the guest from jvmm:"
+            + " a /firmware/sdei node (method hvc) in the device tree and the SDEI calls forwarded to userspace."
+            + " Event 0 (EVENT_SIGNAL) is always there. Needs a KVM with the SMCCC filter (Linux 6.4+)."})
+    boolean sdei;
+
+    @Option(names = "--sdei-event", paramLabel = "NUM,shared|private,normal|critical",
+            converter = SdeiEventConverter.class,
+            description = "Also offer SDEI event NUM (1..2147483647) of that type and priority, e.g. 100,private,normal;"
+                    + " repeatable; needs --sdei.")
+    List<SdeiEventSpec> sdeiEvents = new ArrayList<>();
+
+    @Option(names = "--smccc", paramLabel = "deny=RANGE", converter = SmcccConverter.class,
+            description = {"Hide SMCCC function IDs from the guest: calls in RANGE are answered NOT_SUPPORTED"
+                    + " (and counted). RANGE is FIRST-LAST, BASE+COUNT or one ID, hex or decimal, e.g."
+                    + " deny=0xC4000020-0xC400003F; repeatable. The Arm architecture calls (0x80000000-0x8000FFFF,"
+                    + " 0xC0000000-0xC000FFFF) cannot be denied."})
+    List<FunctionRange> smcccDeny = new ArrayList<>();
+
+    @Option(names = "--shared-regions", description = {"Serve the pKVM memory-sharing calls (HYP_MEMINFO, MEM_SHARE,"
+            + " MEM_UNSHARE) and list what the guest shares. Off by default: a guest with the pKVM guest driver"
+            + " that finds them believes it is protected and bounces all DMA through shared buffers."})
+    boolean sharedRegions;
+
     @Option(names = "--log-level", paramLabel = "LEVEL",
             description = "jvmm's stderr logging: error, warn (default), info, debug.")
     String logLevel = "warn";
@@ -97,8 +126,10 @@ final class RunCommand implements Callable<Integer> {
             throw new UsageException(e.getMessage());
         }
         FirmwareConfig firmware = firmware();
+        HypercallConfig hypercallConfig = hypercalls();
         try (OutputStream console = openConsole()) {
-            VmConfig config = new VmConfig(commandLine(), cpus, memoryBytes, onReset, timeout, console, firmware, memLock);
+            VmConfig config = new VmConfig(commandLine(), cpus, memoryBytes, onReset, timeout, console, firmware, memLock,
+                    hypercallConfig);
             VmBuilder builder = new VmBuilder(config, images);
             try (Machine machine = builder.build()) {
                 if (dumpDtb != null) {
@@ -121,6 +152,14 @@ final class RunCommand implements Callable<Integer> {
     private FirmwareConfig firmware() {
         try {
             return new FirmwareConfig(hypercalls, !noPvTime, psci);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+    }
+
+    HypercallConfig hypercalls() {
+        try {
+            return new HypercallConfig(sdei, sdeiEvents, smcccDeny, sharedRegions);
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
@@ -197,6 +236,37 @@ final class RunCommand implements Callable<Integer> {
         @Override public PsciVersion convert(String value) {
             try {
                 return PsciVersion.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new picocli.CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
+    }
+
+    static final class SdeiEventConverter implements picocli.CommandLine.ITypeConverter<SdeiEventSpec> {
+        @Override public SdeiEventSpec convert(String value) {
+            try {
+                return SdeiEventSpec.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new picocli.CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
+    }
+
+    /** {@code deny=RANGE}; the key leaves room for other settings without a new option. */
+    static final class SmcccConverter implements picocli.CommandLine.ITypeConverter<FunctionRange> {
+        @Override public FunctionRange convert(String value) {
+            int eq = value.indexOf('=');
+            String key = eq < 0 ? value : value.substring(0, eq).trim().toLowerCase(Locale.ROOT);
+            if (eq < 0 || !key.equals("deny")) {
+                throw new picocli.CommandLine.TypeConversionException("'" + value + "' is not deny=RANGE");
+            }
+            try {
+                FunctionRange r = FunctionRange.parse(value.substring(eq + 1));
+                if (r.overlapsArchCalls()) {
+                    throw new IllegalArgumentException("deny=" + r + " overlaps the Arm architecture calls"
+                            + " (0x80000000-0x8000FFFF, 0xC0000000-0xC000FFFF), which KVM always answers");
+                }
+                return r;
             } catch (IllegalArgumentException e) {
                 throw new picocli.CommandLine.TypeConversionException(e.getMessage());
             }

@@ -98,6 +98,39 @@ class RunCommandTest {
     }
 
     @Test
+    void badHypercallOptionsAreOneLineUsageErrors() throws IOException {
+        Path k = image("Image", 1 << 16);
+        assertUsageError(MainTest.run("run", "-k", k.toString(), "--sdei", "--sdei-event", "100,public,normal"),
+                "type 'public' is not shared or private");
+        assertUsageError(MainTest.run("run", "-k", k.toString(), "--sdei", "--sdei-event", "0,private,normal"),
+                "event 0 is built in");
+        assertUsageError(MainTest.run("run", "-k", k.toString(), "--sdei-event", "100,private,normal"),
+                "--sdei-event 100,private,normal needs --sdei");
+        assertUsageError(MainTest.run("run", "-k", k.toString(), "--sdei", "--sdei-event", "7,private,normal",
+                "--sdei-event", "7,shared,critical"), "--sdei-event 7 given twice");
+        assertUsageError(MainTest.run("run", "-k", k.toString(), "--smccc", "allow=0x1"), "'allow=0x1' is not deny=RANGE");
+        assertUsageError(MainTest.run("run", "-k", k.toString(), "--smccc", "deny=0xC4000030-0xC4000020"),
+                "bad SMCCC function ID range '0xC4000030-0xC4000020'");
+        assertUsageError(MainTest.run("run", "-k", k.toString(), "--smccc", "deny=0x80000000"),
+                "deny=0x80000000 overlaps the Arm architecture calls");
+    }
+
+    @Test
+    void hypercallOptionsParse() {
+        RunCommand c = new RunCommand();
+        new picocli.CommandLine(c).parseArgs("-k", "K", "--sdei", "--sdei-event", "100,private,normal",
+                "--sdei-event", "200,shared,critical", "--smccc", "deny=0xC5000020+2", "--smccc", "deny=0x86000001",
+                "--shared-regions");
+        dev.jvmm.core.hypercall.HypercallConfig h = c.hypercalls();
+        assertTrue(h.sdei() && h.sharedRegions());
+        assertEquals("[100,private,normal, 200,shared,critical]", h.sdeiEvents().toString());
+        assertEquals("[0xC5000020-0xC5000021, 0x86000001]", h.deny().toString());
+        RunCommand d = new RunCommand();
+        new picocli.CommandLine(d).parseArgs("-k", "K");
+        assertEquals(dev.jvmm.core.hypercall.HypercallConfig.NONE, d.hypercalls());
+    }
+
+    @Test
     void firmwareOptionsParse() {
         RunCommand c = new RunCommand();
         new picocli.CommandLine(c).parseArgs("-k", "K", "--hypercalls", "-ptp,-trng", "--psci", "1.0", "--no-pvtime",

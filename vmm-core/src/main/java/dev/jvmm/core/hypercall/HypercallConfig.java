@@ -37,6 +37,15 @@ public record HypercallConfig(boolean sdei, List<SdeiEventSpec> sdeiEvents, List
         }
     }
 
+    /** The options that asked for services, as the user wrote them (for messages). */
+    public String options() {
+        java.util.List<String> o = new java.util.ArrayList<>();
+        if (sdei) o.add("--sdei");
+        if (sharedRegions) o.add("--shared-regions");
+        deny.forEach(r -> o.add("--smccc deny=" + r));
+        return String.join(" ", o);
+    }
+
     /** True when anything needs the SMCCC filter (and so a kernel with KVM_ARM_VM_SMCCC_FILTER). */
     public boolean needsFilter() {
         return sdei || sharedRegions || !deny.isEmpty();

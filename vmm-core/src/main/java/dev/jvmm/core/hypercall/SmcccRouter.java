@@ -28,13 +28,13 @@ public final class SmcccRouter {
     private final TreeMap<Long, Route> routes;        // first ID -> route; ranges are disjoint
     private final List<FunctionRange> denied;
     private final List<FilterRange> filters;
-    private final List<HypercallService> services;
+    private final List<SmcccService> services;
     private final Map<Integer, LongAdder> counts = new ConcurrentHashMap<>();
 
-    private record Route(FunctionRange range, HypercallService service) {}   // service null: denied
+    private record Route(FunctionRange range, SmcccService service) {}   // service null: denied
 
     private SmcccRouter(TreeMap<Long, Route> routes, List<FunctionRange> denied, List<FilterRange> filters,
-                        List<HypercallService> services) {
+                        List<SmcccService> services) {
         this.routes = routes;
         this.denied = denied;
         this.filters = filters;
@@ -47,14 +47,14 @@ public final class SmcccRouter {
     public void handle(int cpu, int functionId, boolean smc, GuestRegisters regs) {
         counts.computeIfAbsent(functionId, k -> new LongAdder()).increment();
         SmcccCall call = new SmcccCall(cpu, functionId, smc, regs);
-        HypercallService s = serviceFor(functionId);
+        SmcccService s = serviceFor(functionId);
         SmcccResult r = s == null ? SmcccResult.notSupported() : s.call(call);
         write(regs, r);
         if (s != null) s.afterCall(call);
     }
 
     /** The service a call goes to, or null when it is denied or unclaimed. */
-    public HypercallService serviceFor(int functionId) {
+    public SmcccService serviceFor(int functionId) {
         long id = Smccc.unsigned(functionId);
         Map.Entry<Long, Route> e = routes.floorEntry(id);
         return e != null && e.getValue().range.contains(id) ? e.getValue().service : null;
@@ -79,7 +79,7 @@ public final class SmcccRouter {
     /** The KVM_ARM_VM_SMCCC_FILTER ranges to install, disjoint and sorted; empty when nothing is claimed. */
     public List<FilterRange> filterRanges() { return filters; }
 
-    public List<HypercallService> services() { return services; }
+    public List<SmcccService> services() { return services; }
 
     /** The user's deny ranges (forwarded and answered NOT_SUPPORTED). */
     public List<FunctionRange> deniedRanges() { return denied; }
@@ -97,11 +97,11 @@ public final class SmcccRouter {
 
     /** Collects claims and deny ranges; {@link #build()} refuses overlapping claims. */
     public static final class Builder {
-        private final List<HypercallService> services = new ArrayList<>();
+        private final List<SmcccService> services = new ArrayList<>();
         private final List<FunctionRange> denied = new ArrayList<>();
         private final List<FunctionRange> kvmDenied = new ArrayList<>();
 
-        public Builder service(HypercallService s) {
+        public Builder service(SmcccService s) {
             services.add(s);
             return this;
         }
@@ -130,7 +130,7 @@ public final class SmcccRouter {
         /** @throws IllegalStateException when two services claim overlapping IDs or a KVM deny overlaps a forward */
         public SmcccRouter build() {
             List<Route> claims = new ArrayList<>();
-            for (HypercallService s : services) {
+            for (SmcccService s : services) {
                 for (FunctionRange r : s.claims()) {
                     checkFilterable(r);
                     for (Route c : claims) {

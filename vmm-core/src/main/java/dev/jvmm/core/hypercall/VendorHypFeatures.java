@@ -17,7 +17,7 @@ import java.util.List;
  * the guest cannot discover the vendor range at all (CALL_UID is gated by the same bit), so the VM
  * builder must not install this service then (see {@link #canAdvertise}).
  */
-public final class VendorHypFeatures implements HypercallService {
+public final class VendorHypFeatures implements SmcccService {
     public static final int FEATURES_FUNC_ID = 0x8600_0000;
     /** {@code KVM_REG_ARM_VENDOR_HYP_BIT_FUNC_FEAT}. */
     public static final long FUNC_FEAT = 1;

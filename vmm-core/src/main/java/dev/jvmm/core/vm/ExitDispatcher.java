@@ -1,6 +1,8 @@
 package dev.jvmm.core.vm;
 
 import dev.jvmm.core.device.MmioBus;
+import dev.jvmm.core.hypercall.GuestRegisters;
+import dev.jvmm.core.hypercall.SmcccRouter;
 import dev.jvmm.kvm.VcpuExit;
 
 import java.lang.foreign.MemorySegment;
@@ -24,10 +26,10 @@ public final class ExitDispatcher {
         void handle(VcpuExit.Hypercall call, VcpuRegisters regs);
     }
 
-    /** Read/write access to the exiting vCPU's registers (KVM_GET/SET_ONE_REG). */
-    public interface VcpuRegisters {
-        long get(long regId);
-        void set(long regId, long value);
+    /** Read/write access to the exiting vCPU's registers (KVM_GET/SET_ONE_REG), and which vCPU it is. */
+    public interface VcpuRegisters extends GuestRegisters {
+        /** The vCPU's index. */
+        int cpu();
     }
 
     /** SMCCC NOT_SUPPORTED, as KVM answers unknown function IDs. */
@@ -47,6 +49,11 @@ public final class ExitDispatcher {
     /** A handler for VMs with no forwarded services: every call gets NOT_SUPPORTED in x0. */
     public static HypercallHandler notSupported(long x0RegId) {
         return (call, regs) -> regs.set(x0RegId, SMCCC_NOT_SUPPORTED);
+    }
+
+    /** Hands every forwarded call to {@code router} with the calling vCPU's index and registers. */
+    public static HypercallHandler routeTo(SmcccRouter router) {
+        return (call, regs) -> router.handle(regs.cpu(), (int) call.functionId(), call.smc(), regs);
     }
 
     public Action handle(VcpuExit exit, VcpuRegisters regs) {

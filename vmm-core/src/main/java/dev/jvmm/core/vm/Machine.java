@@ -5,6 +5,11 @@ import dev.jvmm.core.firmware.FirmwareSetup;
 import dev.jvmm.core.firmware.GuestFirmware;
 import dev.jvmm.core.firmware.PvTimeRegion;
 import dev.jvmm.core.firmware.StolenTimeRecords;
+import dev.jvmm.core.hypercall.HypercallServices;
+import dev.jvmm.core.hypercall.Smccc;
+import dev.jvmm.core.hypercall.sdei.SdeiSnapshot;
+import dev.jvmm.core.hypercall.sdei.SignalOutcome;
+import dev.jvmm.core.hypercall.shared.SharedRegion;
 import dev.jvmm.kvm.Device;
 import dev.jvmm.kvm.Kvm;
 import dev.jvmm.kvm.Vcpu;
@@ -17,6 +22,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.SortedMap;
+import java.util.stream.Collectors;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -39,6 +46,8 @@ public final class Machine implements AutoCloseable {
     private final FirmwareSetup firmwareSetup;
     private final GuestFirmware firmware;
     private final PvTimeRegion pvTime;
+    private final HypercallServices hypercalls;
+    private final List<VcpuMailbox> mailboxes;
     private volatile StopControl current = new StopControl();
     private volatile VmResult externalStop;
 
@@ -50,7 +59,8 @@ public final class Machine implements AutoCloseable {
 
     Machine(Kvm kvm, Vm vm, MemorySegment ram, Device gic, List<Vcpu> vcpus, Uart8250Device uart,
             ExitDispatcher dispatcher, VmConfig config, Rebooter rebooter,
-            FirmwareSetup firmwareSetup, GuestFirmware firmware, PvTimeRegion pvTime) {
+            FirmwareSetup firmwareSetup, GuestFirmware firmware, PvTimeRegion pvTime,
+            HypercallServices hypercalls, List<VcpuMailbox> mailboxes) {
         this.kvm = kvm;
         this.vm = vm;
         this.ram = ram;
@@ -63,6 +73,8 @@ public final class Machine implements AutoCloseable {
         this.firmwareSetup = firmwareSetup;
         this.firmware = firmware;
         this.pvTime = pvTime;
+        this.hypercalls = hypercalls;
+        this.mailboxes = List.copyOf(mailboxes);
     }
 
     public List<Vcpu> vcpus() { return vcpus; }
@@ -78,6 +90,36 @@ public final class Machine implements AutoCloseable {
     public Optional<StolenTimeRecords> stolenTime() {
         return pvTime == null ? Optional.empty() : Optional.of(pvTime.records());
     }
+
+    /** The SMCCC router (with its per-function counters) and the services behind it. */
+    public HypercallServices hypercalls() { return hypercalls; }
+
+    /**
+     * Raises SDEI event {@code event} from the host (the control API's sdei-signal): a private event on
+     * vCPU {@code cpu}, a shared one wherever its routing sends it. Returns at once; the target vCPU is
+     * kicked out of KVM_RUN (or WFI) and takes the event as soon as SDEI allows (PE unmasked, event
+     * enabled, no running event of equal or higher priority).
+     *
+     * @throws IllegalStateException    when the VM runs without --sdei
+     * @throws IllegalArgumentException when there is no such event or vCPU
+     */
+    public SignalOutcome sdeiSignal(int event, int cpu) {
+        return hypercalls.sdei().orElseThrow(() -> new IllegalStateException("SDEI is off in this VM (run it with --sdei)"))
+                .inject(event, cpu);
+    }
+
+    /** The SDEI dispatcher's state; empty without --sdei. */
+    public Optional<SdeiSnapshot> sdeiState() {
+        return hypercalls.sdei().map(s -> s.snapshot());
+    }
+
+    /** The regions the guest shared with MEM_SHARE, coalesced, by IPA; empty without --shared-regions. */
+    public Optional<List<SharedRegion>> sharedRegions() {
+        return hypercalls.sharedRegions().map(s -> s.regions().regions());
+    }
+
+    /** Forwarded SMCCC calls per function ID (unsigned), sorted; a snapshot. */
+    public SortedMap<Long, Long> hypercallCounts() { return hypercalls.router().callCounts(); }
 
     /** The write guard for firmware state; sealed from the first run on. */
     FirmwareSetup firmwareSetup() { return firmwareSetup; }
@@ -96,7 +138,7 @@ public final class Machine implements AutoCloseable {
             while (true) {
                 StopControl control = current;
                 List<Thread> threads = new ArrayList<>();
-                for (Vcpu v : vcpus) threads.add(VcpuThread.start(v, dispatcher, control));
+                for (Vcpu v : vcpus) threads.add(VcpuThread.start(v, dispatcher, control, mailboxes.get(v.id())));
                 control.setKickers(vcpus.stream().<Runnable>map(v -> v::kick).toList());
                 if (externalStop != null) control.stop(externalStop);
                 VmResult r = control.await(Long.MAX_VALUE, TimeUnit.DAYS);
@@ -105,6 +147,7 @@ public final class Machine implements AutoCloseable {
                         && externalStop == null) {
                     LOG.log(Level.INFO, "guest reset: rebooting in place");
                     rebooter.reboot();
+                    hypercalls.reset();
                     current = new StopControl();
                     continue;
                 }
@@ -113,7 +156,18 @@ public final class Machine implements AutoCloseable {
         } finally {
             if (timer != null) timer.interrupt();
             uart.flushOutput();
+            logHypercalls();
         }
+    }
+
+    /** What a migration or a post-mortem would want: the forwarded calls and the shared regions at exit. */
+    private void logHypercalls() {
+        SortedMap<Long, Long> counts = hypercallCounts();
+        if (!counts.isEmpty()) {
+            LOG.log(Level.INFO, "forwarded hypercalls: " + counts.entrySet().stream()
+                    .map(e -> Smccc.hex(e.getKey()) + " x" + e.getValue()).collect(Collectors.joining(", ")));
+        }
+        sharedRegions().ifPresent(r -> LOG.log(Level.INFO, "shared regions at exit: " + r));
     }
 
     private Thread startTimer(Duration timeout) {

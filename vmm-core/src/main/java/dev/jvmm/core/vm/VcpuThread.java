@@ -8,7 +8,9 @@ import java.lang.System.Logger.Level;
 
 /**
  * One vCPU's run loop on its own platform thread (a native call would pin a virtual thread's carrier).
- * Any exception ends the VM with a VMM error rather than leaving a silent dead vCPU.
+ * Between two KVM_RUN calls it runs the work other threads posted to its {@link VcpuMailbox}, after
+ * completing a pending MMIO or hypercall exit. Any exception ends the VM with a VMM error rather than
+ * leaving a silent dead vCPU.
  */
 final class VcpuThread implements Runnable {
     private static final System.Logger LOG = System.getLogger("jvmm.vcpu");
@@ -16,21 +18,26 @@ final class VcpuThread implements Runnable {
     private final Vcpu vcpu;
     private final ExitDispatcher dispatcher;
     private final StopControl control;
+    private final VcpuMailbox mailbox;
     private final ExitDispatcher.VcpuRegisters regs;
+    /** The last exit is one KVM finishes only on the next KVM_RUN (api.rst, KVM_RUN). */
+    private boolean exitPending;
 
-    VcpuThread(Vcpu vcpu, ExitDispatcher dispatcher, StopControl control) {
+    VcpuThread(Vcpu vcpu, ExitDispatcher dispatcher, StopControl control, VcpuMailbox mailbox) {
         this.vcpu = vcpu;
         this.dispatcher = dispatcher;
         this.control = control;
+        this.mailbox = mailbox;
         this.regs = new ExitDispatcher.VcpuRegisters() {
+            @Override public int cpu() { return vcpu.id(); }
             @Override public long get(long regId) { return vcpu.getOneReg(regId); }
             @Override public void set(long regId, long value) { vcpu.setOneReg(regId, value); }
         };
     }
 
-    static Thread start(Vcpu vcpu, ExitDispatcher dispatcher, StopControl control) {
+    static Thread start(Vcpu vcpu, ExitDispatcher dispatcher, StopControl control, VcpuMailbox mailbox) {
         return Thread.ofPlatform().name("vcpu" + vcpu.id()).daemon(true)
-                .start(new VcpuThread(vcpu, dispatcher, control));
+                .start(new VcpuThread(vcpu, dispatcher, control, mailbox));
     }
 
     @Override
@@ -38,11 +45,12 @@ final class VcpuThread implements Runnable {
         try {
             vcpu.bindToCurrentThread();
             while (!control.isStopped()) {
-                VcpuExit exit = vcpu.run();
-                ExitDispatcher.Action action = dispatcher.handle(exit, regs);
-                if (action instanceof ExitDispatcher.Action.Stop s) {
-                    control.stop(s.result());
+                if (!mailbox.isEmpty()) {
+                    if (exitPending) completePendingExit();
+                    else mailbox.drain(regs);
+                    continue;
                 }
+                handle(vcpu.run());
             }
         } catch (Throwable t) {
             LOG.log(Level.DEBUG, "vcpu " + vcpu.id() + " failed", t);
@@ -51,6 +59,23 @@ final class VcpuThread implements Runnable {
         } finally {
             vcpu.unbindFromCurrentThread();
         }
+    }
+
+    private void handle(VcpuExit exit) {
+        exitPending = exit instanceof VcpuExit.Mmio || exit instanceof VcpuExit.Hypercall;
+        ExitDispatcher.Action action = dispatcher.handle(exit, regs);
+        if (action instanceof ExitDispatcher.Action.Stop s) control.stop(s.result());
+    }
+
+    /**
+     * Re-enters KVM_RUN with immediate_exit set: KVM finishes the exit (an MMIO read's register, the PC
+     * step) and returns EINTR without running a guest instruction. Any other exit is handled as usual.
+     */
+    private void completePendingExit() {
+        vcpu.kick();   // from the bound thread: only sets immediate_exit
+        VcpuExit e = vcpu.run();
+        if (e instanceof VcpuExit.Interrupted) exitPending = false;
+        else handle(e);
     }
 
     private String describePc() {

@@ -4,6 +4,7 @@ import dev.jvmm.core.KvmHost;
 import dev.jvmm.core.UnsupportedRequestException;
 import dev.jvmm.core.arch.DeviceTreeBuilder;
 import dev.jvmm.core.arch.DeviceTreeInput;
+import dev.jvmm.core.arch.FdtContributor;
 import dev.jvmm.core.arch.Layout;
 import dev.jvmm.core.arch.PsciVersion;
 import dev.jvmm.core.boot.BootImageException;
@@ -18,6 +19,11 @@ import dev.jvmm.core.firmware.FirmwareSetup;
 import dev.jvmm.core.firmware.GuestFirmware;
 import dev.jvmm.core.firmware.HostFirmware;
 import dev.jvmm.core.firmware.PvTimeRegion;
+import dev.jvmm.core.hypercall.FilterRange;
+import dev.jvmm.core.hypercall.HypercallConfig;
+import dev.jvmm.core.hypercall.HypercallServices;
+import dev.jvmm.core.hypercall.sdei.HandlerPstate;
+import dev.jvmm.core.hypercall.sdei.SdeiDeviceTree;
 import dev.jvmm.core.memory.GuestMemory;
 import dev.jvmm.core.memory.MemoryLock;
 import dev.jvmm.core.memory.SegmentGuestMemory;
@@ -112,6 +118,12 @@ public final class VmBuilder {
             LOG.log(Level.INFO, fw.describe(layout.pvTime().base()));
             if (config.memLock()) lockMemory(vm, vcpus.get(0), ram, pvTime);
 
+            List<Long> mpidrs = vcpus.stream().map(v -> v.getOneReg(RegIds.MPIDR_EL1)).toList();
+            HypercallServices hypercalls = hypercallServices(vm, ports.get(0), vcpus.get(0), mpidrs);
+            List<VcpuMailbox> mailboxes = vcpus.stream().map(v -> new VcpuMailbox(v::kick)).toList();
+            hypercalls.sdei().ifPresent(sdei -> sdei.setWaker(cpu ->
+                    mailboxes.get(cpu).post(regs -> sdei.deliverPending(cpu, regs))));
+
             MachineHolder holder = new MachineHolder();
             IrqLine uartIrq = high -> vm.irqLine(spi(Layout.UART_INTID), high);
             PanicWatch console = new PanicWatch(config.consoleOut(), () -> holder.stop(
@@ -121,12 +133,12 @@ public final class VmBuilder {
             bus.register(Layout.UART_BASE, Layout.UART_SIZE, uart, "ttyS0");
 
             GuestMemory mem = new SegmentGuestMemory(layout.ramBase(), ram);
-            List<Long> mpidrs = vcpus.stream().map(v -> v.getOneReg(RegIds.MPIDR_EL1)).toList();
             PsciVersion psci = fw.psci();
-            Runnable loadImages = () -> loadAndPoint(mem, vcpus.get(0), mpidrs, psci);
+            List<FdtContributor> nodes = hypercalls.sdei().isPresent() ? List.of(SdeiDeviceTree.node()) : List.of();
+            Runnable loadImages = () -> loadAndPoint(mem, vcpus.get(0), mpidrs, psci, nodes);
             loadImages.run();
 
-            ExitDispatcher dispatcher = new ExitDispatcher(bus, ExitDispatcher.notSupported(RegIds.x(0)),
+            ExitDispatcher dispatcher = new ExitDispatcher(bus, ExitDispatcher.routeTo(hypercalls.router()),
                     config.onReset());
             PvTimeRegion pv = pvTime;
             Machine m = new Machine(kvm, vm, ram, gic, vcpus, uart, dispatcher, config, () -> {
@@ -134,7 +146,7 @@ public final class VmBuilder {
                 for (Vcpu v : vcpus) initVcpu(v, target, psci02);
                 if (pv != null) pv.clear();
                 loadImages.run();
-            }, firmware, fw, pv);
+            }, firmware, fw, pv, hypercalls, mailboxes);
             holder.machine = m;
             return m;
         } catch (RuntimeException e) {
@@ -192,12 +204,50 @@ public final class VmBuilder {
         }
     }
 
+    /**
+     * The SMCCC router and services of --sdei, --shared-regions and --smccc, with their filter ranges
+     * installed (KVM_ARM_VM_SMCCC_FILTER, FWD_TO_USER) — before the first run, the only time KVM takes
+     * them. The vendor-hyp bitmaps are read back after the firmware registers were written: the
+     * FEATURES answer must be what KVM itself would give this VM.
+     *
+     * @throws UnsupportedRequestException when the options need the filter and this KVM has none
+     */
+    private HypercallServices hypercallServices(Vm vm, FirmwarePort vcpu0, Vcpu boot, List<Long> mpidrs) {
+        HypercallConfig cfg = config.hypercalls();
+        if (cfg.needsFilter() && !vm.hasAttribute(KvmUapi.KVM_ARM_VM_SMCCC_CTRL(), KvmUapi.KVM_ARM_VM_SMCCC_FILTER())) {
+            throw new UnsupportedRequestException(cfg.options() + ": this host's KVM cannot forward SMCCC calls to"
+                    + " userspace (no KVM_ARM_VM_SMCCC_FILTER VM attribute; it came with Linux 6.4)");
+        }
+        long[] v = new long[1];
+        long vendorHyp = vcpu0.tryGetOneReg(RegIds.VENDOR_HYP_BMAP, v) == 0 ? v[0] : 0;
+        long vendorHyp2 = vcpu0.tryGetOneReg(RegIds.VENDOR_HYP_BMAP_2, v) == 0 ? v[0] : 0;
+        HandlerPstate pstate = HandlerPstate.fromIdRegisters(boot.getOneReg(RegIds.ID_AA64MMFR1_EL1),
+                boot.getOneReg(RegIds.ID_AA64PFR1_EL1));
+        HypercallServices s;
+        try {
+            s = HypercallServices.build(cfg, new HypercallServices.Platform(mpidrs, pstate, layout.ramBase(),
+                    layout.ramBytes(), vendorHyp, vendorHyp2));
+        } catch (IllegalStateException e) {
+            throw new UnsupportedRequestException(e.getMessage());
+        }
+        for (FilterRange f : s.router().filterRanges()) {
+            vm.setSmcccFilter(f.base(), f.count(), f.action().kvmValue(), f.toString());
+        }
+        if (!s.router().filterRanges().isEmpty()) {
+            LOG.log(Level.INFO, "SMCCC calls served by jvmm: " + s.router().filterRanges()
+                    + (s.sdei().isPresent() ? "; SDEI events " + s.sdei().get().events() : ""));
+        }
+        return s;
+    }
+
     /** Loads kernel, initrd and a fresh DTB, and points the boot vCPU at the kernel (x0 = DTB). */
-    private void loadAndPoint(GuestMemory mem, Vcpu boot, List<Long> mpidrs, PsciVersion psci) {
+    private void loadAndPoint(GuestMemory mem, Vcpu boot, List<Long> mpidrs, PsciVersion psci,
+                              List<FdtContributor> nodes) {
         try {
             BootPlacement p = KernelLoader.load(mem, images);
             DeviceTreeInput in = DeviceTreeInput.of(layout, mpidrs.stream()
-                    .map(m -> m & DeviceTreeInput.MPIDR_AFFINITY_MASK).toList(), psci, config.cmdline());
+                    .map(m -> m & DeviceTreeInput.MPIDR_AFFINITY_MASK).toList(), psci, config.cmdline())
+                    .withExtraNodes(nodes);
             if (p.hasInitrd()) in = in.withInitrd(p.initrdStart(), p.initrdEnd());
             dtb = new DeviceTreeBuilder().build(in);
             KernelLoader.writeDtb(mem, p, dtb);

@@ -1,6 +1,7 @@
 package dev.jvmm.core.vm;
 
 import dev.jvmm.core.firmware.FirmwareConfig;
+import dev.jvmm.core.hypercall.HypercallConfig;
 
 import java.io.OutputStream;
 import java.time.Duration;
@@ -14,10 +15,11 @@ import java.util.Objects;
  * @param consoleOut  where the serial console's bytes go (stdout, a file, or nowhere)
  * @param firmware    hypercall services, PV stolen time, PSCI version
  * @param memLock     pre-fault and pin guest memory before the first run (--mem-lock)
+ * @param hypercalls  SMCCC calls served by jvmm: SDEI, shared regions, deny ranges
  */
 public record VmConfig(String cmdline, int cpus, long memoryBytes,
                        OnReset onReset, Duration timeout, OutputStream consoleOut,
-                       FirmwareConfig firmware, boolean memLock) {
+                       FirmwareConfig firmware, boolean memLock, HypercallConfig hypercalls) {
     public enum OnReset { EXIT, REBOOT }
 
     public VmConfig {
@@ -25,10 +27,17 @@ public record VmConfig(String cmdline, int cpus, long memoryBytes,
         Objects.requireNonNull(onReset, "onReset");
         Objects.requireNonNull(consoleOut, "consoleOut");
         Objects.requireNonNull(firmware, "firmware");
+        Objects.requireNonNull(hypercalls, "hypercalls");
         if (cpus < 1) throw new IllegalArgumentException("cpus must be at least 1");
     }
 
-    /** KVM's default firmware, memory not locked. */
+    /** No userspace hypercall services. */
+    public VmConfig(String cmdline, int cpus, long memoryBytes, OnReset onReset, Duration timeout, OutputStream consoleOut,
+                    FirmwareConfig firmware, boolean memLock) {
+        this(cmdline, cpus, memoryBytes, onReset, timeout, consoleOut, firmware, memLock, HypercallConfig.NONE);
+    }
+
+    /** KVM's default firmware, memory not locked, no userspace hypercall services. */
     public VmConfig(String cmdline, int cpus, long memoryBytes, OnReset onReset, Duration timeout, OutputStream consoleOut) {
         this(cmdline, cpus, memoryBytes, onReset, timeout, consoleOut, FirmwareConfig.DEFAULT, false);
     }

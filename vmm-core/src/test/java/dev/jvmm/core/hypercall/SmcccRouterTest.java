@@ -13,7 +13,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 class SmcccRouterTest {
     /** A service answering with a fixed function of the call, recording what it saw. */
-    static final class Svc implements HypercallService {
+    static final class Svc implements SmcccService {
         final String name;
         final List<FunctionRange> claims;
         final Function<SmcccCall, SmcccResult> answer;

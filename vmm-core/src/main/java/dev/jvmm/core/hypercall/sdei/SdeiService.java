@@ -1,7 +1,7 @@
 package dev.jvmm.core.hypercall.sdei;
 
 import dev.jvmm.core.hypercall.FunctionRange;
-import dev.jvmm.core.hypercall.HypercallService;
+import dev.jvmm.core.hypercall.SmcccService;
 import dev.jvmm.core.hypercall.SmcccCall;
 import dev.jvmm.core.hypercall.SmcccResult;
 
@@ -13,7 +13,7 @@ import java.util.List;
  * guest's interrupts belong to the in-kernel vGIC, which jvmm cannot intercept (FEATURES reports 0 bind
  * slots accordingly). IDs of the block that SDEI 1.1 does not define answer NOT_SUPPORTED.
  */
-public final class SdeiService implements HypercallService {
+public final class SdeiService implements SmcccService {
     private final SdeiDispatcher sdei;
 
     public SdeiService(SdeiDispatcher sdei) {

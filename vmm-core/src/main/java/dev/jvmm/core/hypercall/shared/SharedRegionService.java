@@ -1,7 +1,7 @@
 package dev.jvmm.core.hypercall.shared;
 
 import dev.jvmm.core.hypercall.FunctionRange;
-import dev.jvmm.core.hypercall.HypercallService;
+import dev.jvmm.core.hypercall.SmcccService;
 import dev.jvmm.core.hypercall.Smccc;
 import dev.jvmm.core.hypercall.SmcccCall;
 import dev.jvmm.core.hypercall.SmcccResult;
@@ -24,7 +24,7 @@ import java.util.List;
  * The set is kept for the control API and for a future migration (the userspace analogue of the
  * rejected KVM_GET_SHARED_PAGES_LIST). jvmm maps all RAM to the host anyway; the list is bookkeeping.
  */
-public final class SharedRegionService implements HypercallService {
+public final class SharedRegionService implements SmcccService {
     public static final int HYP_MEMINFO = 0xC600_0002, MEM_SHARE = 0xC600_0003, MEM_UNSHARE = 0xC600_0004;
     public static final long GRANULE = 4096;
     /** {@code KVM_FUNC_HAS_RANGE}: MEM_SHARE/MEM_UNSHARE take a granule count in x2. */

@@ -8,7 +8,7 @@ import java.util.List;
  * every forwarded call in them, on the calling vCPU's thread. Services must be thread-safe: vCPUs call
  * concurrently. A service never moves the PC (KVM already advanced it past the HVC/SMC).
  */
-public interface HypercallService {
+public interface SmcccService {
     /** Short name for messages and statistics ("sdei", "shared-regions"). */
     String name();
 
