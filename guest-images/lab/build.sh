@@ -2,7 +2,9 @@
 # Builds the arm64 lab and the guest images into $LAB (the repo's .lab/) from Debian packages only.
 #   $LAB/images/      Image (trixie's arm64 kernel), initramfs.gz, hello.img, spin.img, reset.img
 #   $LAB/l1.cpio      the L1 root: busybox init, OpenJDK 25, qemu-system-arm (the peer VMM)
-#   $LAB/build/       extracted package roots (cached by package list) and logs
+#   $LAB/build/       extracted package roots (cached by package list) and logs; build/modroot is an
+#                     arm64 root with gcc-14 and the kernel's headers, where L1 builds test modules
+#                     (guest-images/modules/build-in-l1.sh) for exactly the guest kernel
 # Called by ./lab when the stamp (a hash of these scripts and package lists) is out of date.
 set -euo pipefail
 here=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
@@ -12,6 +14,8 @@ B=$LAB/build
 SUITE=trixie
 KERNEL_PKGS=linux-image-arm64
 L1_PKGS=busybox-static,openjdk-25-jre-headless,qemu-system-arm
+# the compiler Debian built the kernel with, its headers and what kbuild runs (make, sh, sed, awk, ...)
+MOD_PKGS=linux-headers-arm64,gcc-14,make,libc6-dev,binutils,dash,sed,grep,mawk,findutils,diffutils,coreutils
 # modules L1 loads to mount the 9p share, and the ones the test initramfs ships for later work
 L1_MODULES="netfs 9pnet 9pnet_virtio 9p"
 GUEST_MODULES="virtio_mmio virtio_blk virtio_net virtio_rng arm_smccc_trng ext4"
@@ -35,16 +39,24 @@ debstrap() { # $1 out dir, $2 packages; mmdebstrap's own default mirror, nothing
   mmdebstrap --variant=extract --mode=chrootless --arch=arm64 --include="$2" "$SUITE" "$1" \
     >"$1.log" 2>&1
 }
-roots_key="$SUITE|$KERNEL_PKGS|$L1_PKGS"
+roots_key="$SUITE|$KERNEL_PKGS|$L1_PKGS|$MOD_PKGS"
 if [ "$(cat "$B/roots.key" 2>/dev/null)" != "$roots_key" ]; then
   rm -f "$B/roots.key"
   debstrap "$B/kroot" "$KERNEL_PKGS" & kpid=$!
   debstrap "$B/l1root" "$L1_PKGS" & lpid=$!
+  debstrap "$B/modroot" "$MOD_PKGS" & mpid=$!
   krc=0; wait $kpid || krc=$?
   lrc=0; wait $lpid || lrc=$?
+  mrc=0; wait $mpid || mrc=$?
   why() { grep -m1 "^E:" "$1" | cut -c1-160; }   # the first apt error names the cause
   [ $krc = 0 ] || fail "mmdebstrap of $KERNEL_PKGS ($SUITE, arm64): $(why "$B/kroot.log") (log: $B/kroot.log)"
   [ $lrc = 0 ] || fail "mmdebstrap of $L1_PKGS ($SUITE, arm64): $(why "$B/l1root.log") (log: $B/l1root.log)"
+  [ $mrc = 0 ] || fail "mmdebstrap of $MOD_PKGS ($SUITE, arm64): $(why "$B/modroot.log") (log: $B/modroot.log)"
+  # extract mode makes no merged-/usr links and runs no maintainer scripts: make what chroot + kbuild need
+  m=$B/modroot
+  ln -sfn usr/bin "$m/bin"; ln -sfn usr/sbin "$m/sbin"; ln -sfn usr/lib "$m/lib"
+  ln -sfn dash "$m/usr/bin/sh"; ln -sfn mawk "$m/usr/bin/awk"
+  mkdir -p "$m/dev" "$m/proc" "$m/tmp" "$m/build"
   echo "$roots_key" > "$B/roots.key"
   step "extracted arm64 packages from $SUITE"
 fi
@@ -55,6 +67,8 @@ kimage=$(ls "$B"/kroot/boot/vmlinuz-* 2>/dev/null | head -n1)
 kver=${kimage##*/vmlinuz-}
 moddir=$B/kroot/usr/lib/modules/$kver/kernel
 cp "$kimage" "$LAB/images/Image"
+[ -d "$B/modroot/usr/src/linux-headers-${kimage##*/vmlinuz-}" ] \
+  || fail "the module build root has no headers for ${kimage##*/vmlinuz-} (kernel and headers from different archive states?)"
 echo "$kver" > "$LAB/images/kernel-version"
 
 modpath() { # module name -> its .ko.xz ('-' and '_' are the same in module names)
@@ -98,7 +112,8 @@ for src in "$bm"/*.S; do
   name=$(basename "$src" .S)
   [ "$name" = common ] && continue
   "${CROSS}gcc" -c -o "$B/$name.o" "$src" || fail "assembling $src"
-  "${CROSS}ld" -T "$bm/image.ld" -o "$B/$name.elf" "$B/$name.o" || fail "linking $name"
+  # one RWX segment on purpose: the guests run with the MMU off and keep their variables in .data
+  "${CROSS}ld" --no-warn-rwx-segments -T "$bm/image.ld" -o "$B/$name.elf" "$B/$name.o" || fail "linking $name"
   "${CROSS}objcopy" -O binary "$B/$name.elf" "$LAB/images/$name.img"
   [ "$(dd if="$LAB/images/$name.img" bs=1 skip=56 count=4 2>/dev/null)" = $'ARM\x64' ] \
     || fail "$name.img has no arm64 Image magic"
