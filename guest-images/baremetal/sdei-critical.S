@@ -29,10 +29,13 @@ main:
 	ldr	x0, [x19]
 	mov	x1, #200
 	check	x0, x1, n_crit_x0
-	ldr	x0, [x19, #16]			/* interrupted PC: inside the normal handler's wait */
-	adr	x1, normal_wait
+	ldr	x0, [x19, #16]			/* interrupted PC: inside the normal handler */
+	adr	x1, normal
 	sub	x0, x0, x1
-	lsr	x0, x0, #3
+	adr	x2, normal_end
+	sub	x2, x2, x1
+	cmp	x0, x2
+	cset	x0, hs				/* 0 when normal <= pc < normal_end */
 	check	x0, xzr, n_crit_x2
 	ldr	x0, [x19, #24]
 	mov	x1, #0x3cf			/* mode and DAIF; the flags are the normal handler's */
@@ -62,6 +65,7 @@ normal_wait:
 	ldr	x0, =SDEI_EVENT_COMPLETE
 	mov	x1, #0
 	hvc	#0
+normal_end:
 	b	.
 
 critical:

@@ -12,7 +12,7 @@ main:
 	mov	x28, #0
 	puts	msg_start
 	hvc_call SDEI_VERSION
-	ldr	x1, =0x000100010004a564d
+	ldr	x1, =0x00010001004a564d
 	check	x0, x1, n_version
 	sdei_register EVENT, handler, ARG
 	check	x0, xzr, n_register
