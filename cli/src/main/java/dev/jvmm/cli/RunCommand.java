@@ -1,10 +1,13 @@
 package dev.jvmm.cli;
 
+import dev.jvmm.core.api.ApiException;
+import dev.jvmm.core.api.ApiServer;
 import dev.jvmm.core.arch.Layout;
 import dev.jvmm.core.boot.BootImageException;
 import dev.jvmm.core.boot.BootImages;
 import dev.jvmm.core.boot.KernelLoader;
 import dev.jvmm.core.vm.Machine;
+import dev.jvmm.core.vm.MachineControl;
 import dev.jvmm.core.vm.VmBuilder;
 import dev.jvmm.core.vm.VmConfig;
 import dev.jvmm.core.vm.VmResult;
@@ -59,6 +62,11 @@ final class RunCommand implements Callable<Integer> {
             description = "On a guest reset: exit with code 32 (default) or reboot in place.")
     VmConfig.OnReset onReset = VmConfig.OnReset.EXIT;
 
+    @Option(names = "--api-socket", paramLabel = "PATH",
+            description = {"Serve the control API (jvmm ctl) on a Unix socket at PATH, mode 0600 (only you can connect).",
+                    "A leftover socket nobody listens on is replaced; the socket is removed when jvmm exits."})
+    Path apiSocket;
+
     @Option(names = "--log-level", paramLabel = "LEVEL",
             description = "jvmm's stderr logging: error, warn (default), info, debug.")
     String logLevel = "warn";
@@ -73,7 +81,8 @@ final class RunCommand implements Callable<Integer> {
         } catch (BootImageException e) {
             throw new UsageException(e.getMessage());
         }
-        try (OutputStream console = openConsole()) {
+        // the API socket exists before any KVM fd (a bad path is a usage error) and is gone on every exit path
+        try (ApiServer api = openApi(); OutputStream console = openConsole()) {
             VmConfig config = new VmConfig(commandLine(), cpus, memoryBytes, onReset, timeout, console);
             VmBuilder builder = new VmBuilder(config, images);
             try (Machine machine = builder.build()) {
@@ -81,8 +90,22 @@ final class RunCommand implements Callable<Integer> {
                     Files.write(dumpDtb, builder.deviceTree());
                     return ExitCodes.GUEST_POWEROFF;
                 }
-                return new RunSession(machine, serial.kind() == SerialTarget.Kind.STDIO).run();
+                try {
+                    if (api != null) api.start(new MachineControl(machine, kernel.toString()));
+                    return new RunSession(machine, serial.kind() == SerialTarget.Kind.STDIO).run();
+                } finally {
+                    if (api != null) api.close(); // no request may reach the Machine while it is torn down
+                }
             }
+        }
+    }
+
+    private ApiServer openApi() {
+        if (apiSocket == null || dumpDtb != null) return null;
+        try {
+            return ApiServer.open(apiSocket);
+        } catch (ApiException e) {
+            throw new UsageException("--api-socket " + e.getMessage());
         }
     }
 
@@ -122,6 +145,7 @@ final class RunCommand implements Callable<Integer> {
             case TIMEOUT -> ExitCodes.TIMEOUT;
             case SIGNAL -> 128 + r.signal();
             case ERROR -> ExitCodes.HOST_ERROR;
+            case STOPPED_BY_API -> ExitCodes.GUEST_POWEROFF;
         };
     }
 

@@ -33,6 +33,8 @@ public final class Machine implements AutoCloseable {
     private final Rebooter rebooter;
     private volatile StopControl current = new StopControl();
     private volatile VmResult externalStop;
+    /** System.nanoTime() when the guest first started running; 0 before. */
+    private volatile long startedNanos;
 
     /** Resets vCPUs and reloads the images for an in-place reboot. */
     @FunctionalInterface
@@ -55,6 +57,21 @@ public final class Machine implements AutoCloseable {
 
     public List<Vcpu> vcpus() { return vcpus; }
     public Uart8250Device uart() { return uart; }
+    public VmConfig config() { return config; }
+
+    /** Whether {@link #run()} has started the vCPUs (the first boot; reboots in place do not reset it). */
+    public boolean hasStarted() { return startedNanos != 0; }
+
+    /** Time since the guest first started running; zero before. */
+    public Duration uptime() {
+        long t = startedNanos;
+        return t == 0 ? Duration.ZERO : Duration.ofNanos(System.nanoTime() - t);
+    }
+
+    /** Whether the run is ending: stopped from outside, or the guest powered off, reset or crashed. */
+    public boolean isStopping() {
+        return externalStop != null || current.isStopped();
+    }
 
     /** Ends the run from outside (signal, console quit); the first reason to stop wins. */
     public void stop(VmResult result) {
@@ -65,6 +82,7 @@ public final class Machine implements AutoCloseable {
     /** Runs the guest until it powers off, resets (unless rebooting in place), crashes or is stopped. */
     public VmResult run() throws InterruptedException {
         Thread timer = startTimer(config.timeout());
+        if (startedNanos == 0) startedNanos = Math.max(1, System.nanoTime());
         try {
             while (true) {
                 StopControl control = current;
