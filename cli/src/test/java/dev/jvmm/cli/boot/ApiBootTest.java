@@ -63,6 +63,11 @@ class ApiBootTest {
             assertEquals(1, sdei.code(), sdei.describe());
             assertEquals("jvmm: sdei-signal: not available in this VM: jvmm has no SDEI dispatcher yet\n", sdei.err());
 
+            // PV stolen time is on by default in the lab: one counter per vCPU, read from KVM's records
+            Ctl stolen = ctl("--socket", sock.toString(), "stolen-time");
+            assertEquals(0, stolen.code(), stolen.describe());
+            assertTrue(stolen.out().matches("CPU   STOLEN \\(ns\\)\n0     \\d+\n1     \\d+\n"), stolen.describe());
+
             Ctl stop = ctl("--socket", sock.toString(), "stop");
             assertEquals(0, stop.code(), stop.describe());
             assertEquals("stopping\n", stop.out());
@@ -81,13 +86,17 @@ class ApiBootTest {
     }
 
     @Test
-    void sigtermAlsoRemovesTheSocket(@TempDir Path dir) throws Exception {
+    void withoutPvTimeStolenTimeIsNotAvailableAndSigtermAlsoRemovesTheSocket(@TempDir Path dir) throws Exception {
         Path sock = dir.resolve("api.sock");
-        try (JvmmProcess p = JvmmProcess.start("run", "-k", image("spin.img"), "--api-socket", sock.toString())) {
+        try (JvmmProcess p = JvmmProcess.start("run", "-k", image("spin.img"), "--no-pvtime", "--api-socket",
+                sock.toString())) {
             if (!p.awaitStdout("BAREMETAL-SPIN", LIMIT)) {
                 fail("no BAREMETAL-SPIN\n--- stdout ---\n" + p.stdout() + "\n--- stderr ---\n" + p.stderr());
             }
-            assertTrue(Files.exists(sock, LinkOption.NOFOLLOW_LINKS));
+            Ctl stolen = ctl("--socket", sock.toString(), "stolen-time");
+            assertEquals(1, stolen.code(), stolen.describe());
+            assertEquals("jvmm: stolen-time: not available in this VM: PV stolen time is off (--no-pvtime, --hypercalls"
+                    + " without pv-time, or the host lacks it)\n", stolen.err());
             p.signal("TERM");
             JvmmProcess.Result r = p.waitFor(Duration.ofSeconds(30));
             assertEquals(143, r.code(), r.describe());

@@ -31,7 +31,10 @@ public final class ApiServer implements AutoCloseable {
     private final Thread cleanupHook;
     private final Set<SocketChannel> clients = ConcurrentHashMap.newKeySet();
     private volatile ControlProtocol protocol;
+    /** Guards {@link #closed} and {@link #inFlight}. */
+    private final Object gate = new Object();
     private volatile boolean closed;
+    private int inFlight;
     private Thread acceptor;
 
     private ApiServer(ApiSocket socket) {
@@ -86,7 +89,7 @@ public final class ApiServer implements AutoCloseable {
             LineReader in = new LineReader(c, ControlProtocol.MAX_REQUEST_BYTES);
             for (String line; (line = in.next()) != null; ) {
                 if (line.isBlank()) continue;
-                send(c, protocol.answer(line));
+                send(c, answer(line));
             }
         } catch (LineReader.TooLongException e) {
             try {
@@ -99,6 +102,24 @@ public final class ApiServer implements AutoCloseable {
         } finally {
             clients.remove(c);
             closeQuietly(c);
+        }
+    }
+
+    /**
+     * Counts the request as in flight so that {@link #close} can wait for it: the VM's memory is
+     * unmapped right after close, and a target call must not read it then.
+     */
+    private String answer(String line) {
+        synchronized (gate) {
+            if (closed) return ControlProtocol.write(ControlProtocol.error("jvmm is shutting down"));
+            inFlight++;
+        }
+        try {
+            return protocol.answer(line);
+        } finally {
+            synchronized (gate) {
+                if (--inFlight == 0) gate.notifyAll();
+            }
         }
     }
 
@@ -115,10 +136,14 @@ public final class ApiServer implements AutoCloseable {
         }
     }
 
-    /** Stops accepting, drops every connection and removes the socket file. Idempotent. */
+    /**
+     * Stops accepting, drops every connection, removes the socket file and waits for requests already
+     * inside the target to return (target calls are short and must not block), so the caller may tear
+     * the VM down afterwards. Idempotent.
+     */
     @Override
     public void close() {
-        synchronized (this) {
+        synchronized (gate) {
             if (closed) return;
             closed = true;
         }
@@ -133,13 +158,22 @@ public final class ApiServer implements AutoCloseable {
         synchronized (this) {
             a = acceptor;
         }
-        if (a != null) {
-            try {
-                a.join(1000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+        boolean interrupted = false;
+        try {
+            if (a != null) a.join(1000);
+        } catch (InterruptedException e) {
+            interrupted = true;
+        }
+        synchronized (gate) {
+            while (inFlight > 0) {
+                try {
+                    gate.wait();
+                } catch (InterruptedException e) {
+                    interrupted = true;  // keep waiting: returning now would let the VM be unmapped under a request
+                }
             }
         }
+        if (interrupted) Thread.currentThread().interrupt();
     }
 
     private static void sleepBriefly() {

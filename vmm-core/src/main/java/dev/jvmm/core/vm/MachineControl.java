@@ -6,14 +6,16 @@ import dev.jvmm.core.api.HypercallCount;
 import dev.jvmm.core.api.SharedRegion;
 import dev.jvmm.core.api.VcpuStolenTime;
 import dev.jvmm.core.api.VmStatus;
+import dev.jvmm.core.firmware.StolenTimeRecords;
 
+import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The control API's view of a {@link Machine}: status and stop come from the Machine itself; the
- * hypercall-backed commands answer "not available in this VM" until the services behind them
- * (SDEI dispatcher, shared-region service, PV stolen time, SMCCC forwarding counters) exist and are
- * handed in here. Each of those four methods is the one place to connect its service.
+ * The control API's view of a {@link Machine}: status, stop and stolen time come from the Machine
+ * itself; the other hypercall-backed commands answer "not available in this VM" until the services
+ * behind them (SDEI dispatcher, shared-region service, SMCCC forwarding counters) exist and are
+ * handed in here. Each of those three methods is the one place to connect its service.
  */
 public final class MachineControl implements ControlTarget {
     private final Machine machine;
@@ -50,7 +52,17 @@ public final class MachineControl implements ControlTarget {
 
     @Override
     public List<VcpuStolenTime> stolenTime() throws ControlException {
-        throw ControlException.notAvailable("jvmm has no PV stolen time yet");
+        StolenTimeRecords records = machine.stolenTime().orElseThrow(() -> ControlException.notAvailable(
+                "PV stolen time is off (--no-pvtime, --hypercalls without pv-time, or the host lacks it)"));
+        return stolenTime(records);
+    }
+
+    /** Each vCPU's record as KVM last wrote it (the guest cannot write there: the records are outside RAM). */
+    static List<VcpuStolenTime> stolenTime(StolenTimeRecords records) {
+        long[] ns = records.stolenNanos();
+        List<VcpuStolenTime> list = new ArrayList<>(ns.length);
+        for (int cpu = 0; cpu < ns.length; cpu++) list.add(new VcpuStolenTime(cpu, ns[cpu]));
+        return list;
     }
 
     @Override

@@ -192,6 +192,23 @@ class ApiServerTest {
     }
 
     @Test
+    void closeWaitsForARequestInsideTheTarget() throws Exception {
+        Path sock = dir.resolve("api.sock");
+        ApiServer s = serve(sock);
+        target.hold = new java.util.concurrent.CountDownLatch(1);
+        SocketChannel c = connect(sock);
+        send(c, "{\"command\":\"status\"}\n");
+        assertTrue(target.entered.await(10, java.util.concurrent.TimeUnit.SECONDS));
+        Thread closer = Thread.ofPlatform().start(s::close);
+        closer.join(300);
+        assertTrue(closer.isAlive(), "close() returned while a request was still inside the target");
+        target.hold.countDown();
+        closer.join(10_000);
+        assertFalse(closer.isAlive(), "close() did not return after the request finished");
+        assertFalse(Files.exists(sock, LinkOption.NOFOLLOW_LINKS));
+    }
+
+    @Test
     void closeLeavesAFileThatIsNotOurSocket() throws Exception {
         Path sock = dir.resolve("api.sock");
         ApiServer s = serve(sock);

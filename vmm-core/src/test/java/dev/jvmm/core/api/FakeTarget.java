@@ -12,10 +12,21 @@ final class FakeTarget implements ControlTarget {
     volatile ControlException sdeiFailure;
     volatile RuntimeException statusBug;
     volatile boolean pvTimeOff;
+    /** When set, status() signals {@link #entered} and waits for this latch (a request "in flight"). */
+    volatile java.util.concurrent.CountDownLatch hold;
+    final java.util.concurrent.CountDownLatch entered = new java.util.concurrent.CountDownLatch(1);
 
     @Override
     public VmStatus status() {
         if (statusBug != null) throw statusBug;
+        if (hold != null) {
+            entered.countDown();
+            try {
+                hold.await();
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        }
         return new VmStatus(stops.get() > 0 ? VmStatus.State.STOPPING : VmStatus.State.RUNNING, 2, 256L << 20,
                 Duration.ofMillis(1500), 4242, "/images/Image");
     }

@@ -4,9 +4,14 @@ import dev.jvmm.core.api.ControlException;
 import dev.jvmm.core.api.VmStatus;
 import dev.jvmm.core.device.IrqLine;
 import dev.jvmm.core.device.Uart8250Device;
+import dev.jvmm.core.firmware.FirmwareSetup;
+import dev.jvmm.core.firmware.StolenTimeRecords;
 import org.junit.jupiter.api.Test;
 
 import java.io.OutputStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.time.Duration;
 import java.util.List;
 
@@ -22,7 +27,8 @@ class MachineControlTest {
             null, OutputStream.nullOutputStream());
     /** Enough of a Machine for run() and the control API: no KVM handles, so it is never closed. */
     private final Machine machine = new Machine(null, null, null, null, List.of(),
-            new Uart8250Device(IrqLine.NONE, OutputStream.nullOutputStream()), null, config, () -> { });
+            new Uart8250Device(IrqLine.NONE, OutputStream.nullOutputStream()), null, config, () -> { },
+            new FirmwareSetup(), null, null);
     private final MachineControl control = new MachineControl(machine, "/images/Image");
 
     @Test
@@ -73,12 +79,24 @@ class MachineControlTest {
     }
 
     @Test
+    void stolenTimeIsEachRecordsLittleEndianCounter() {
+        MemorySegment mem = Arena.ofAuto().allocate(3 * StolenTimeRecords.RECORD_BYTES, 8);
+        mem.set(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN), 8, 0x0102030405L);
+        mem.set(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN), 2 * 64 + 8, 7);
+        mem.set(ValueLayout.JAVA_INT_UNALIGNED, 64, -1);   // revision/attributes of record 1: not the counter
+        assertEquals(List.of(new dev.jvmm.core.api.VcpuStolenTime(0, 0x0102030405L),
+                        new dev.jvmm.core.api.VcpuStolenTime(1, 0), new dev.jvmm.core.api.VcpuStolenTime(2, 7)),
+                MachineControl.stolenTime(new StolenTimeRecords(mem, 0x9000_0000L, 3)));
+    }
+
+    @Test
     void servicesThatDoNotExistYetSayNotAvailable() {
         assertEquals("not available in this VM: jvmm has no SDEI dispatcher yet",
                 assertThrows(ControlException.class, () -> control.sdeiSignal(0, 0)).getMessage());
         assertEquals("not available in this VM: jvmm has no shared-region service yet",
                 assertThrows(ControlException.class, control::sharedRegions).getMessage());
-        assertEquals("not available in this VM: jvmm has no PV stolen time yet",
+        assertEquals("not available in this VM: PV stolen time is off (--no-pvtime, --hypercalls without pv-time,"
+                        + " or the host lacks it)",
                 assertThrows(ControlException.class, control::stolenTime).getMessage());
         assertEquals("not available in this VM: jvmm forwards no hypercalls to userspace yet",
                 assertThrows(ControlException.class, control::hypercallStats).getMessage());
