@@ -1,5 +1,6 @@
 package dev.jvmm.core.virtio.console;
 
+import dev.jvmm.core.memory.GuestMemoryException;
 import dev.jvmm.core.virtio.DescriptorChain;
 import dev.jvmm.core.virtio.Virtio;
 import dev.jvmm.core.virtio.VirtioActivation;
@@ -83,22 +84,27 @@ public final class VirtioConsoleDevice implements VirtioDevice {
         }
     }
 
+    /** Runs on the host input thread too, so guest-memory faults stop here as a device error. */
     private void drainInput() {
         synchronized (rxLock) {
             VirtioActivation a = activation;
             if (a == null || closed || pendingLen == 0) return;
-            Virtqueue q = a.queue(RX);
-            DescriptorChain c;
-            while (pendingLen > 0 && (c = q.pop()) != null) {
-                int n = (int) Math.min(c.writableLength(), pendingLen);
-                int first = Math.min(n, MAX_PENDING_INPUT - pendingStart);
-                c.write(0, pending, pendingStart, first);
-                if (n > first) c.write(first, pending, 0, n - first);
-                pendingStart = (pendingStart + n) % MAX_PENDING_INPUT;
-                pendingLen -= n;
-                q.addUsed(c, n);
+            try {
+                Virtqueue q = a.queue(RX);
+                DescriptorChain c;
+                while (pendingLen > 0 && (c = q.pop()) != null) {
+                    int n = (int) Math.min(c.writableLength(), pendingLen);
+                    int first = Math.min(n, MAX_PENDING_INPUT - pendingStart);
+                    c.write(0, pending, pendingStart, first);
+                    if (n > first) c.write(first, pending, 0, n - first);
+                    pendingStart = (pendingStart + n) % MAX_PENDING_INPUT;
+                    pendingLen -= n;
+                    q.addUsed(c, n);
+                }
+                q.notifyGuest();
+            } catch (GuestMemoryException | IndexOutOfBoundsException e) {
+                a.fail(VirtioError.GUEST_MEMORY, "console input: " + e.getMessage());
             }
-            q.notifyGuest();
         }
     }
 

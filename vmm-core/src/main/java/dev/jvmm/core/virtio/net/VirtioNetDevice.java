@@ -1,5 +1,6 @@
 package dev.jvmm.core.virtio.net;
 
+import dev.jvmm.core.memory.GuestMemoryException;
 import dev.jvmm.core.virtio.DescriptorChain;
 import dev.jvmm.core.virtio.Virtio;
 import dev.jvmm.core.virtio.VirtioActivation;
@@ -134,10 +135,20 @@ public final class VirtioNetDevice implements VirtioDevice {
                 deliver(buf, n);
             } catch (InterruptedException e) {
                 break;
-            } catch (RuntimeException e) {   // a guest-memory fault must not end reception for good
+            } catch (GuestMemoryException | IndexOutOfBoundsException e) {
                 rxDropped.incrementAndGet();
-                LOG.log(Level.WARNING, "virtio-net: receive failed: " + e);
+                VirtioActivation a = currentActivation();
+                if (a != null) a.fail(VirtioError.GUEST_MEMORY, "receive: " + e.getMessage());
+            } catch (RuntimeException e) {   // a VMM bug: log it, but do not end reception for good
+                rxDropped.incrementAndGet();
+                LOG.log(Level.ERROR, "virtio-net: receive failed", e);
             }
+        }
+    }
+
+    private VirtioActivation currentActivation() {
+        synchronized (rxLock) {
+            return activation;
         }
     }
 
