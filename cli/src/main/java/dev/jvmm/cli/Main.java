@@ -1,5 +1,6 @@
 package dev.jvmm.cli;
 
+import dev.jvmm.core.UnsupportedRequestException;
 import dev.jvmm.kvm.KvmException;
 import dev.jvmm.kvm.KvmUnavailableException;
 import picocli.CommandLine;
@@ -37,6 +38,7 @@ public final class Main implements Runnable {
     static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
         cl.setExecutionExceptionHandler(Main::handleExecutionException);
+        cl.setParameterExceptionHandler(Main::handleParameterException);
         cl.setCaseInsensitiveEnumValuesAllowed(true); // the help documents --on-reset exit|reboot
         cl.setUsageHelpLongOptionsMaxWidth(30);
         for (CommandLine sub : cl.getSubcommands().values()) {
@@ -55,12 +57,27 @@ public final class Main implements Runnable {
         return m;
     }
 
+    /**
+     * A bad option or value is one line naming it and where the options are listed, exit 2 (picocli's
+     * default would follow it with the whole usage text).
+     */
+    private static int handleParameterException(CommandLine.ParameterException ex, String[] args) {
+        CommandLine cl = ex.getCommandLine();
+        String msg = ex.getMessage() == null ? "bad arguments" : ex.getMessage().strip().replaceAll("\\s*\\R\\s*", "; ");
+        cl.getErr().println("jvmm: " + msg + " (see: " + cl.getCommandSpec().qualifiedName() + " --help)");
+        return ExitCodes.USAGE;
+    }
+
     /** Expected failures are one line on stderr and a documented code; only bugs get a stack trace. */
     private static int handleExecutionException(Exception ex, CommandLine cl, CommandLine.ParseResult pr) {
         PrintWriter err = cl.getErr();
         if (ex instanceof KvmUnavailableException e) {
             err.println("jvmm: " + e.getMessage());
             return ExitCodes.KVM_UNAVAILABLE;
+        }
+        if (ex instanceof UnsupportedRequestException e) {
+            err.println("jvmm: " + e.getMessage());
+            return ExitCodes.USAGE;
         }
         if (ex instanceof UsageException e) {
             err.println("jvmm: " + e.getMessage());
