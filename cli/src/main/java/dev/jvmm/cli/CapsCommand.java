@@ -51,7 +51,7 @@ final class CapsCommand implements Callable<Integer> {
                 @SuppressWarnings("unchecked") Map<String, Object> m = (Map<String, Object>) sub;
                 printTable(out, key + ".", m);
             } else {
-                out.printf("%-34s %s%n", key, render(e.getValue()));
+                out.printf("%-38s %s%n", key, render(e.getValue()));
             }
         }
     }

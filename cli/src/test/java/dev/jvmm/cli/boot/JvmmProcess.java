@@ -50,7 +50,16 @@ final class JvmmProcess implements AutoCloseable {
 
     /** Starts {@code jvmm ARGS...}. */
     static JvmmProcess start(String... args) {
-        List<String> cmd = new ArrayList<>(List.of(javaBinary(), "--enable-native-access=ALL-UNNAMED",
+        return start(List.of(), args);
+    }
+
+    /**
+     * Starts {@code PREFIX... java ... jvmm ARGS...}: a prefix such as {@code prlimit --memlock=...} or
+     * {@code setpriv ...} that execs the JVM, so the process (and {@link #pid()}) is still jvmm's.
+     */
+    static JvmmProcess start(List<String> prefix, String... args) {
+        List<String> cmd = new ArrayList<>(prefix);
+        cmd.addAll(List.of(javaBinary(), "--enable-native-access=ALL-UNNAMED",
                 "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp", classPath(), "dev.jvmm.cli.Main"));
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
@@ -64,7 +73,12 @@ final class JvmmProcess implements AutoCloseable {
 
     /** Runs {@code jvmm ARGS...} to the end, killing it (and failing) after {@code limit}. */
     static Result run(Duration limit, String... args) {
-        try (JvmmProcess p = start(args)) {
+        return run(limit, List.of(), args);
+    }
+
+    /** {@link #run(Duration, String...)} behind a command prefix (see {@link #start(List, String...)}). */
+    static Result run(Duration limit, List<String> prefix, String... args) {
+        try (JvmmProcess p = start(prefix, args)) {
             return p.waitFor(limit);
         }
     }

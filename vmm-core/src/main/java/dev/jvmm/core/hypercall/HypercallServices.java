@@ -55,6 +55,11 @@ public final class HypercallServices {
         return new HypercallServices(b.build(), sdei, shared);
     }
 
+    /** A VM without userspace services: an empty router, nothing forwarded. */
+    public static HypercallServices none() {
+        return new HypercallServices(SmcccRouter.builder().build(), null, null);
+    }
+
     public SmcccRouter router() { return router; }
 
     public Optional<SdeiDispatcher> sdei() { return Optional.ofNullable(sdei); }
