@@ -1,6 +1,7 @@
 /* shared.img: the pKVM memory-sharing calls (run with -m 64 --shared-regions). Prints each call's
- * x0/x1 as "R <name> x0=.. x1=.." for the host test to compare, then powers off; the host checks the
- * shared-region list jvmm kept. Also prints what SDEI_VERSION answers (NOT_SUPPORTED without --sdei). */
+ * x0/x1 as "R <name> x0=.. x1=.." for the host test to compare, then "SHARED DONE" and spins, so the
+ * host can read the shared-region list jvmm keeps while the guest runs (jvmm ctl shared-regions).
+ * Also prints what SDEI_VERSION answers (NOT_SUPPORTED without --sdei). */
 #include "common.S"
 #include "sdei.inc"
 .macro share fn, ipa, count, name
@@ -33,7 +34,6 @@ main:
 	share	MEM_SHARE,   0x40000000, 1, n_below
 	share	MEM_SHARE,   RAM_BASE + 0x3fff000, 2, n_past
 	puts	msg_done
-	psci	PSCI_SYSTEM_OFF
 	b	.
 
 	.section .rodata

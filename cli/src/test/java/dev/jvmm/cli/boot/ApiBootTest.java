@@ -61,7 +61,7 @@ class ApiBootTest {
 
             Ctl sdei = ctl("--socket", sock.toString(), "sdei-signal", "0", "--cpu", "1");
             assertEquals(1, sdei.code(), sdei.describe());
-            assertEquals("jvmm: sdei-signal: not available in this VM: jvmm has no SDEI dispatcher yet\n", sdei.err());
+            assertEquals("jvmm: sdei-signal: not available in this VM: SDEI is off (run it with --sdei)\n", sdei.err());
 
             // PV stolen time is on by default in the lab: one counter per vCPU, read from KVM's records
             Ctl stolen = ctl("--socket", sock.toString(), "stolen-time");
