@@ -55,6 +55,21 @@ class HypercallBareMetalBootTest {
         }
     }
 
+    /**
+     * A vCPU asleep in WFI, with no interrupt that could wake it, is kicked out of KVM's WFI block and
+     * takes a host-raised event (the guest leaves with COMPLETE_AND_RESUME, so it never sleeps again).
+     */
+    @Test
+    void hostRaisedEventWakesAVcpuBlockedInWfi() throws Exception {
+        try (GuestRun g = new GuestRun("sdei-wfi.img", 1, 64, sdei("100,private,normal"))) {
+            assertTrue(g.await("SDEI-READY", WAIT), g.describe());
+            Thread.sleep(500);                 // long enough for the vCPU to be blocked in WFI inside KVM_RUN
+            assertEquals(SignalOutcome.QUEUED, g.machine.sdeiSignal(100, 0));
+            assertPassed(g, "SDEI-W");
+            assertTrue(g.console().contains("interrupted in the WFI loop: ok"), g.describe());
+        }
+    }
+
     /** (b) EVENT_SIGNAL from CPU 0 reaches CPU 1 (started with PSCI CPU_ON). */
     @Test
     void eventSignalFromCpu0ReachesCpu1() throws Exception {
