@@ -12,8 +12,10 @@ B=$LAB/build
 SUITE=trixie
 KERNEL_PKGS=linux-image-arm64
 L1_PKGS=busybox-static,openjdk-25-jre-headless,qemu-system-arm
-# modules L1 loads to mount the 9p share, and the ones the test initramfs ships for later work
-L1_MODULES="netfs 9pnet 9pnet_virtio 9p"
+# modules L1 loads: the 9p share, and tun + bridge for guests' tap networking (boot tier, virtio-net).
+# The test initramfs ships the virtio-mmio transport and devices (virtio_console is built in, but
+# like the rest it only appears once virtio_mmio is loaded) and ext4, which also mounts ext2.
+L1_MODULES="netfs 9pnet 9pnet_virtio 9p tun bridge"
 GUEST_MODULES="virtio_mmio virtio_blk virtio_net virtio_rng arm_smccc_trng ext4"
 
 fail() { echo "lab build: FAILED: $*" >&2; exit 1; }
