@@ -76,6 +76,9 @@ public final class Virtqueue {
     /** True once ring corruption stopped this queue (until the driver resets the device). */
     public synchronized boolean isBroken() { return broken; }
 
+    /** Chains popped and not yet returned. */
+    public synchronized int inFlight() { return (nextAvail - nextUsed) & 0xffff; }
+
     /** The used index the device has published (for tests and metrics). */
     public synchronized int usedIndex() { return nextUsed; }
 
@@ -99,6 +102,9 @@ public final class Virtqueue {
                     stop(VirtioError.AVAIL_INDEX_OVERRUN, "avail.idx is " + pending + " entries ahead of a queue of " + size);
                     return null;
                 }
+                // A driver has at most `size` buffers outstanding; one re-publishing heads before they come
+                // back must wait, so in-flight work (and memory) stays bounded by the queue size (CVE-2016-5403).
+                if (((nextAvail - nextUsed) & 0xffff) >= size) return null;
                 VarHandle.acquireFence();  // ring entries are read only after the idx that published them
                 int head = mem.readShort(avail + 4 + 2L * (nextAvail % size)) & 0xffff;
                 nextAvail = (nextAvail + 1) & 0xffff;

@@ -1,5 +1,6 @@
 package dev.jvmm.core.virtio;
 
+import dev.jvmm.core.memory.GuestMemory;
 import dev.jvmm.core.memory.SegmentGuestMemory;
 
 import java.nio.ByteBuffer;
@@ -39,9 +40,12 @@ public final class GuestDriver {
 
     public GuestDriver(VirtioDevice device) { this(device, 4 << 20); }
 
-    public GuestDriver(VirtioDevice device, int ramBytes) {
+    public GuestDriver(VirtioDevice device, int ramBytes) { this(device, ramBytes, m -> m); }
+
+    /** {@code view} wraps the memory the transport sees (e.g. to record which addresses it touches). */
+    public GuestDriver(VirtioDevice device, int ramBytes, java.util.function.UnaryOperator<GuestMemory> view) {
         mem = SegmentGuestMemory.onHeap(RAM_BASE, ramBytes);
-        transport = new VirtioMmioTransport(device, mem, interrupts::incrementAndGet);
+        transport = new VirtioMmioTransport(device, view.apply(mem), interrupts::incrementAndGet);
         rings = new Ring[device.queueCount()];
         heapStart = next = RAM_BASE + 0x1000;
     }

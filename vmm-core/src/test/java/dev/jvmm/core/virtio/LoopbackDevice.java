@@ -8,7 +8,7 @@ import java.util.List;
  * A test device with {@code queues} queues: every chain it pops is recorded and returned with its whole
  * writable part filled with the bitwise NOT of the readable bytes' sum (so a test sees the device touched it).
  */
-final class LoopbackDevice implements VirtioDevice {
+class LoopbackDevice implements VirtioDevice {
     final int queues;
     final int maxSize;
     final List<DescriptorChain> chains = Collections.synchronizedList(new ArrayList<>());
