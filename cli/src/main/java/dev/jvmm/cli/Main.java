@@ -1,5 +1,6 @@
 package dev.jvmm.cli;
 
+import dev.jvmm.core.device.DeviceException;
 import dev.jvmm.kvm.KvmException;
 import dev.jvmm.kvm.KvmUnavailableException;
 import picocli.CommandLine;
@@ -37,6 +38,7 @@ public final class Main implements Runnable {
     static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
         cl.setExecutionExceptionHandler(Main::handleExecutionException);
+        cl.setParameterExceptionHandler(Main::handleParameterException);
         cl.setCaseInsensitiveEnumValuesAllowed(true); // the help documents --on-reset exit|reboot
         cl.setUsageHelpLongOptionsMaxWidth(30);
         for (CommandLine sub : cl.getSubcommands().values()) {
@@ -55,6 +57,17 @@ public final class Main implements Runnable {
         return m;
     }
 
+    /**
+     * A bad option or value is one line naming it, like every other bad input (picocli's default adds the
+     * whole usage text, which buries the message). The message has picocli's wording, e.g.
+     * {@code Invalid value for option '--disk' (path=FILE[,ro=on]): disk x.img: no such file}.
+     */
+    private static int handleParameterException(CommandLine.ParameterException ex, String[] args) {
+        CommandLine cl = ex.getCommandLine();
+        cl.getErr().println("jvmm: " + ex.getMessage() + " (see: " + cl.getCommandSpec().qualifiedName() + " --help)");
+        return ExitCodes.USAGE;
+    }
+
     /** Expected failures are one line on stderr and a documented code; only bugs get a stack trace. */
     private static int handleExecutionException(Exception ex, CommandLine cl, CommandLine.ParseResult pr) {
         PrintWriter err = cl.getErr();
@@ -65,6 +78,10 @@ public final class Main implements Runnable {
         if (ex instanceof UsageException e) {
             err.println("jvmm: " + e.getMessage());
             return ExitCodes.USAGE;
+        }
+        if (ex instanceof DeviceException e) {   // a tap or image the host cannot give us: one line names it
+            err.println("jvmm: " + e.getMessage());
+            return ExitCodes.HOST_ERROR;
         }
         if (ex instanceof KvmException e) {
             err.println("jvmm: " + e.getMessage());

@@ -28,6 +28,7 @@ public final class Machine implements AutoCloseable {
     private final Device gic;
     private final List<Vcpu> vcpus;
     private final Uart8250Device uart;
+    private final VirtioDevices virtio;
     private final ExitDispatcher dispatcher;
     private final VmConfig config;
     private final Rebooter rebooter;
@@ -41,13 +42,14 @@ public final class Machine implements AutoCloseable {
     }
 
     Machine(Kvm kvm, Vm vm, MemorySegment ram, Device gic, List<Vcpu> vcpus, Uart8250Device uart,
-            ExitDispatcher dispatcher, VmConfig config, Rebooter rebooter) {
+            VirtioDevices virtio, ExitDispatcher dispatcher, VmConfig config, Rebooter rebooter) {
         this.kvm = kvm;
         this.vm = vm;
         this.ram = ram;
         this.gic = gic;
         this.vcpus = vcpus;
         this.uart = uart;
+        this.virtio = virtio;
         this.dispatcher = dispatcher;
         this.config = config;
         this.rebooter = rebooter;
@@ -55,6 +57,7 @@ public final class Machine implements AutoCloseable {
 
     public List<Vcpu> vcpus() { return vcpus; }
     public Uart8250Device uart() { return uart; }
+    public VirtioDevices virtio() { return virtio; }
 
     /** Ends the run from outside (signal, console quit); the first reason to stop wins. */
     public void stop(VmResult result) {
@@ -110,8 +113,13 @@ public final class Machine implements AutoCloseable {
         }
     }
 
+    /**
+     * Releases everything in reverse order of creation. Devices go first: their threads stop, disks
+     * are flushed (fdatasync) and closed, and nothing touches guest RAM once it is unmapped.
+     */
     @Override
     public void close() {
+        virtio.close();
         for (int i = vcpus.size() - 1; i >= 0; i--) vcpus.get(i).close();
         gic.close();
         vm.close();

@@ -3,6 +3,7 @@ package dev.jvmm.core.vm;
 import dev.jvmm.core.KvmHost;
 import dev.jvmm.core.arch.DeviceTreeBuilder;
 import dev.jvmm.core.arch.DeviceTreeInput;
+import dev.jvmm.core.arch.FdtContributor;
 import dev.jvmm.core.arch.Layout;
 import dev.jvmm.core.arch.PsciVersion;
 import dev.jvmm.core.boot.BootImageException;
@@ -14,6 +15,7 @@ import dev.jvmm.core.device.MmioBus;
 import dev.jvmm.core.device.Uart8250Device;
 import dev.jvmm.core.memory.GuestMemory;
 import dev.jvmm.core.memory.SegmentGuestMemory;
+import dev.jvmm.core.virtio.VirtioDevice;
 import dev.jvmm.kvm.Device;
 import dev.jvmm.kvm.Kvm;
 import dev.jvmm.kvm.RegIds;
@@ -22,6 +24,7 @@ import dev.jvmm.kvm.Vm;
 import dev.jvmm.kvm.sys.Libc;
 import dev.jvmm.kvm.uapi.KvmUapi;
 
+import java.io.OutputStream;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,13 +37,21 @@ import java.util.List;
 public final class VmBuilder {
     private final VmConfig config;
     private final BootImages images;
+    private final VirtioConfig virtio;
     private final Layout layout;
+    private List<FdtContributor> extraNodes = List.of();
     private byte[] dtb;
 
     /** {@code images} come from {@link KernelLoader#prepare}, which validated them before any KVM fd existed. */
     public VmBuilder(VmConfig config, BootImages images) {
+        this(config, images, VirtioConfig.NONE);
+    }
+
+    /** A VM with the virtio devices {@code virtio} describes. */
+    public VmBuilder(VmConfig config, BootImages images, VirtioConfig virtio) {
         this.config = config;
         this.images = images;
+        this.virtio = virtio;
         this.layout = new Layout(config.memoryBytes(), config.cpus());
     }
 
@@ -51,7 +62,13 @@ public final class VmBuilder {
 
     public Machine build() {
         List<AutoCloseable> undo = new ArrayList<>();
+        MachineHolder holder = new MachineHolder();
+        PanicWatch console = new PanicWatch(config.consoleOut(), () -> holder.stop(
+                VmResult.of(VmResult.Reason.PANIC, "guest kernel panic (seen on the console)")));
+        // images and taps first: one that cannot be opened should cost no KVM set-up
+        List<VirtioDevice> devices = VirtioDeviceFactory.open(virtio, console);
         try {
+            undo.add(() -> devices.forEach(VirtioDevice::close));
             Kvm kvm = KvmHost.openArm64();
             undo.add(kvm);
             int hostIpa = kvm.checkExtension(KvmUapi.KVM_CAP_ARM_VM_IPA_SIZE());
@@ -79,15 +96,16 @@ public final class VmBuilder {
             gic.setAttributeU64(KvmUapi.KVM_DEV_ARM_VGIC_GRP_NR_IRQS(), 0, Layout.GIC_NR_IRQS, "NR_IRQS");
             gic.setAttribute(KvmUapi.KVM_DEV_ARM_VGIC_GRP_CTRL(), KvmUapi.KVM_DEV_ARM_VGIC_CTRL_INIT(), "CTRL_INIT");
 
-            MachineHolder holder = new MachineHolder();
             IrqLine uartIrq = high -> vm.irqLine(spi(Layout.UART_INTID), high);
-            PanicWatch console = new PanicWatch(config.consoleOut(), () -> holder.stop(
-                    VmResult.of(VmResult.Reason.PANIC, "guest kernel panic (seen on the console)")));
-            Uart8250Device uart = new Uart8250Device(uartIrq, console);
+            // with a virtio console the UART stays (kernels and DTs expect it) but is not connected
+            Uart8250Device uart = new Uart8250Device(uartIrq, virtio.consoleOnVirtio() ? OutputStream.nullOutputStream() : console);
             MmioBus bus = new MmioBus();
             bus.register(Layout.UART_BASE, Layout.UART_SIZE, uart, "ttyS0");
 
             GuestMemory mem = new SegmentGuestMemory(layout.ramBase(), ram);
+            VirtioDevices wired = VirtioDevices.wire(devices, layout, bus, mem, NotificationRouting.of(vm));
+            undo.add(wired);
+            extraNodes = wired.deviceTreeNodes();
             List<Long> mpidrs = vcpus.stream().map(v -> v.getOneReg(RegIds.MPIDR_EL1)).toList();
             PsciVersion psci = PsciVersion.fromKvmRegister(vcpus.get(0).getOneReg(RegIds.PSCI_VERSION));
             Runnable loadImages = () -> loadAndPoint(mem, vcpus.get(0), mpidrs, psci);
@@ -95,7 +113,8 @@ public final class VmBuilder {
 
             ExitDispatcher dispatcher = new ExitDispatcher(bus, ExitDispatcher.notSupported(RegIds.x(0)),
                     config.onReset());
-            Machine m = new Machine(kvm, vm, ram, gic, vcpus, uart, dispatcher, config, () -> {
+            Machine m = new Machine(kvm, vm, ram, gic, vcpus, uart, wired, dispatcher, config, () -> {
+                wired.reset();   // before the images are reloaded: no device may write into the old rings
                 for (Vcpu v : vcpus) initVcpu(v, target);
                 loadImages.run();
             });
@@ -126,6 +145,7 @@ public final class VmBuilder {
             DeviceTreeInput in = DeviceTreeInput.of(layout, mpidrs.stream()
                     .map(m -> m & DeviceTreeInput.MPIDR_AFFINITY_MASK).toList(), psci, config.cmdline());
             if (p.hasInitrd()) in = in.withInitrd(p.initrdStart(), p.initrdEnd());
+            in = in.withExtraNodes(extraNodes);
             dtb = new DeviceTreeBuilder().build(in);
             KernelLoader.writeDtb(mem, p, dtb);
             boot.setOneReg(RegIds.PC, p.entryPoint());
