@@ -236,6 +236,36 @@ class VirtqueueTest {
     }
 
     @Test
+    void concurrentNotifiersCompleteEveryChainExactlyOnce() throws InterruptedException {
+        g.start(0, QS);
+        Buf b = g.in(4);
+        for (int i = 0; i < QS; i++) g.writeDesc(ring().desc, i, b.addr(), 4, DESC_F_WRITE, 0);
+        for (int round = 0; round < 200; round++) {
+            for (int i = 0; i < QS; i++) g.publish(0, i);
+            java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+            Thread[] ts = new Thread[3];
+            for (int k = 0; k < ts.length; k++) {
+                ts[k] = new Thread(() -> {
+                    try {
+                        go.await();
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                    t.notifyQueue(0);
+                });
+                ts[k].start();
+            }
+            go.countDown();
+            for (Thread th : ts) th.join();
+            List<Used> used = g.used(0);
+            assertEquals(QS, used.size(), "round " + round);
+            assertEquals(QS, used.stream().mapToInt(Used::id).distinct().count(), "round " + round);
+        }
+        assertEquals(200 * QS, dev.chains.size());
+        assertEquals(0, t.errors());
+    }
+
+    @Test
     void noInterruptFlagSuppressesTheInterrupt() {
         g.start(0, QS);
         g.setAvailFlags(0, AVAIL_F_NO_INTERRUPT);
