@@ -24,7 +24,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * virtio-blk under the stock Debian kernel, checked from the host side of the image files. Two boots
+ * virtio-blk (and, in the same boot, virtio-rng) under the stock Debian kernel, checked from the host
+ * side of the image files. Two boots
  * share one image: the first makes an ext2 file system with a file of known content and writes the same
  * kind of known bytes raw at a fixed offset, next to a read-only disk it must not change; the second
  * mounts the file system again, checks the file, writes raw bytes, syncs, and is killed with SIGKILL:
@@ -36,7 +37,7 @@ class VirtioDiskBootTest {
     private static final long MIB = 1 << 20;
     /** The file system covers the first 4 MiB (busybox mke2fs counts 1 KiB units); raw writes go above it. */
     private static final long RAW_A = 6 * MIB, RAW_B = 7 * MIB;
-    private static final String MODULES = "jvmm.modules=virtio_mmio,virtio_blk,ext4";
+    private static final String MODULES = "jvmm.modules=virtio_mmio,virtio_blk,virtio_rng,ext4";
 
     @TempDir
     Path dir;
@@ -87,14 +88,21 @@ class VirtioDiskBootTest {
                 "echo SERIAL=$(cat /sys/block/vda/serial) RO=$(cat /sys/block/vdb/ro)",
                 "dd if=/dev/zero of=/dev/vdb bs=4096 count=1 conv=fsync; echo RO-WRITE-RC=$?",
                 "sha256sum /dev/vdb",
+                // the same boot reads 1 MiB of virtio-rng entropy; random bytes do not compress
+                "head -c 1048576 /dev/hwrng > /tmp/r; echo HWRNG=$(cat /sys/class/misc/hw_random/rng_current)"
+                        + " BYTES=$(wc -c < /tmp/r) GZIPPED=$(gzip -c /tmp/r | wc -c)",
                 "sync");
-        JvmmProcess.Result r = JvmmProcess.run(BOOT_LIMIT, run(first, "--disk", "path=" + rw, "--disk", "path=" + ro + ",ro=on"));
+        JvmmProcess.Result r = JvmmProcess.run(BOOT_LIMIT,
+                run(first, "--disk", "path=" + rw, "--disk", "path=" + ro + ",ro=on", "--rng"));
         assertEquals(0, r.code(), r.describe());
         assertTrue(r.out().contains(sha256(fileData) + "  /mnt/data.txt"), "guest's checksum of its file\n" + r.describe());
         assertTrue(r.out().contains("FS-WRITTEN") && r.out().contains("RAW-WRITTEN"), r.describe());
         assertTrue(r.out().contains("SERIAL=rw.img RO=1"), "GET_ID and the read-only flag\n" + r.describe());
         assertTrue(r.out().lines().anyMatch(l -> l.matches("RO-WRITE-RC=[1-9][0-9]*\\r?")), "write to ro disk must fail\n" + r.describe());
         assertTrue(r.out().contains(sha256(roContent) + "  /dev/vdb"), "guest reads the ro disk's bytes\n" + r.describe());
+        assertTrue(r.out().contains("HWRNG=virtio_rng.0 BYTES=1048576 GZIPPED="), "1 MiB from /dev/hwrng\n" + r.describe());
+        long gzipped = Long.parseLong(r.out().replaceAll("(?s).*GZIPPED=(\\d+).*", "$1"));
+        assertTrue(gzipped > 1048576, "entropy compressed to " + gzipped + " bytes: not random");
         assertTrue(r.out().contains("JVMM-CMD-EXIT=0"), r.describe());
         assertArrayEquals(rawA, slice(rw, RAW_A, rawA.length), "raw bytes the guest wrote at 6 MiB, read on the host");
         assertArrayEquals(roContent, Files.readAllBytes(ro), "read-only image changed");

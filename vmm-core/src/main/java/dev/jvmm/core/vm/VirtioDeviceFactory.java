@@ -1,10 +1,15 @@
 package dev.jvmm.core.vm;
 
 import dev.jvmm.core.device.DeviceException;
+import dev.jvmm.core.net.TapNetBackend;
 import dev.jvmm.core.virtio.VirtioDevice;
 import dev.jvmm.core.virtio.blk.FileBlockBackend;
 import dev.jvmm.core.virtio.blk.VirtioBlkDevice;
+import dev.jvmm.core.virtio.console.VirtioConsoleDevice;
+import dev.jvmm.core.virtio.net.VirtioNetDevice;
+import dev.jvmm.core.virtio.rng.VirtioRngDevice;
 
+import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -17,6 +22,8 @@ import java.util.List;
  * image or tap that cannot be opened ends the run early with one line naming it.
  */
 final class VirtioDeviceFactory {
+    static final String ENTROPY_SOURCE = "/dev/urandom";
+
     private VirtioDeviceFactory() {}
 
     /**
@@ -27,9 +34,9 @@ final class VirtioDeviceFactory {
         List<VirtioDevice> out = new ArrayList<>();
         try {
             for (DiskConfig d : config.disks()) out.add(disk(d));
-            if (!config.nets().isEmpty() || config.rng() || config.consoleOnVirtio()) {
-                throw new DeviceException("virtio-net, virtio-rng and virtio-console are not available yet", null);
-            }
+            for (NetConfig n : config.nets()) out.add(new VirtioNetDevice(TapNetBackend.open(n.tap()), n.mac().bytes()));
+            if (config.rng()) out.add(rng());
+            if (config.consoleOnVirtio()) out.add(new VirtioConsoleDevice(console));
             return out;
         } catch (RuntimeException e) {
             for (VirtioDevice d : out) {
@@ -48,6 +55,15 @@ final class VirtioDeviceFactory {
             return new VirtioBlkDevice(FileBlockBackend.open(d.path(), d.readOnly()), serial(d));
         } catch (IOException e) {
             throw new DeviceException("disk " + d.path() + ": cannot open: " + e.getMessage(), e);
+        }
+    }
+
+    /** The kernel's non-blocking pool, as QEMU's and crosvm's virtio-rng default to. */
+    private static VirtioDevice rng() {
+        try {
+            return new VirtioRngDevice(new FileInputStream(ENTROPY_SOURCE));
+        } catch (IOException e) {
+            throw new DeviceException("rng: cannot open " + ENTROPY_SOURCE + ": " + e.getMessage(), e);
         }
     }
 

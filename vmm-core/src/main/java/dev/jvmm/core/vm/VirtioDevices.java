@@ -8,6 +8,7 @@ import dev.jvmm.core.device.QueueNotifier;
 import dev.jvmm.core.memory.GuestMemory;
 import dev.jvmm.core.virtio.VirtioDevice;
 import dev.jvmm.core.virtio.VirtioMmioTransport;
+import dev.jvmm.core.virtio.console.VirtioConsoleDevice;
 import dev.jvmm.kvm.sys.EventFd;
 
 import java.lang.System.Logger.Level;
@@ -98,6 +99,12 @@ public final class VirtioDevices implements AutoCloseable {
     }
 
     public List<Slot> slots() { return slots; }
+
+    /** The virtio console (hvc0), if the VM has one: where host console input goes. */
+    public VirtioConsoleDevice console() {
+        for (Slot s : slots) if (s.transport().device() instanceof VirtioConsoleDevice c) return c;
+        return null;
+    }
 
     /** The device-tree nodes, in slot order. */
     public List<FdtContributor> deviceTreeNodes() {
