@@ -129,4 +129,24 @@ class VirtioDiskBootTest {
         assertArrayEquals(rawB, slice(rw, RAW_B, rawB.length), "bytes synced before kill -9 are in the image");
         assertArrayEquals(rawA, slice(rw, RAW_A, rawA.length), "the first boot's bytes are still there");
     }
+
+    /**
+     * --on-reset reboot with devices: the first boot writes a marker to the disk and resets; the devices
+     * are reset with the VM, and the second kernel in the same process probes them afresh, reads the marker
+     * back and gets entropy again.
+     */
+    @Test
+    void devicesWorkAgainAfterAnInPlaceReboot() throws IOException {
+        Path disk = Files.write(dir.resolve("reboot.img"), new byte[(int) MIB]);
+        String shell = "if [ \"$(head -c 12 /dev/vda)\" = JVMM-REBOOT1 ]; then"
+                + " echo SECOND-BOOT-SAW-MARKER HWRNG=$(head -c 4096 /dev/hwrng | wc -c);"
+                + " else printf JVMM-REBOOT1 | dd of=/dev/vda conv=fsync 2>/dev/null; echo FIRST-BOOT-WROTE-MARKER; reboot -f; fi";
+        JvmmProcess.Result r = JvmmProcess.run(BOOT_LIMIT,
+                run(shell, "--disk", "path=" + disk, "--rng", "--on-reset", "reboot", "--timeout", "150s"));
+        assertEquals(0, r.code(), r.describe());
+        assertEquals(2, r.out().lines().filter(l -> l.contains("JVMM-BOOT-OK")).count(), r.describe());
+        int first = r.out().indexOf("FIRST-BOOT-WROTE-MARKER"), second = r.out().indexOf("SECOND-BOOT-SAW-MARKER HWRNG=4096");
+        assertTrue(first >= 0 && second > first, r.describe());
+        assertArrayEquals("JVMM-REBOOT1".getBytes(StandardCharsets.US_ASCII), slice(disk, 0, 12));
+    }
 }
