@@ -17,8 +17,9 @@ import java.util.concurrent.Callable;
 
 /** {@code jvmm caps}: what this host's KVM offers for jvmm. */
 @Command(name = "caps", mixinStandardHelpOptions = true,
-        description = "Show what this host's KVM offers jvmm: API, IPA size, vCPUs, PSCI, vGICv3, PV time, "
-                + "SMCCC filter, hypercall bitmap limits, memory locking, CPU features, irqfd/ioeventfd.")
+        description = "Show what this host's KVM offers jvmm: API, IPA size, vCPUs, PSCI (and the versions --psci"
+                + " accepts), vGICv3, PV stolen time, SMCCC filter, hypercall bitmap limits and the services"
+                + " --hypercalls can offer, memory locking (--mem-lock), CPU features, irqfd/ioeventfd.")
 final class CapsCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -50,7 +51,7 @@ final class CapsCommand implements Callable<Integer> {
                 @SuppressWarnings("unchecked") Map<String, Object> m = (Map<String, Object>) sub;
                 printTable(out, key + ".", m);
             } else {
-                out.printf("%-34s %s%n", key, render(e.getValue()));
+                out.printf("%-38s %s%n", key, render(e.getValue()));
             }
         }
     }
@@ -58,6 +59,7 @@ final class CapsCommand implements Callable<Integer> {
     private static String render(Object v) {
         if (v == null) return "absent";
         if (v instanceof Boolean b) return b ? "yes" : "no";
+        if (v instanceof java.util.Collection<?> c) return c.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(" "));
         return v.toString();
     }
 }

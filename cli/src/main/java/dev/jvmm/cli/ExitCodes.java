@@ -15,7 +15,7 @@ public final class ExitCodes {
     static final String[] HELP_LIST = {
         "0:guest powered off (or the command succeeded)",
         "1:VMM or host error",
-        "2:usage error (bad option or input file)",
+        "2:usage error (bad option or input file, or an option this host cannot honour)",
         "3:no usable arm64 KVM on this host (not arm64, no /dev/kvm, no permission)",
         "32:guest reset (unless --on-reset reboot)",
         "33:VM crash (KVM fail-entry or internal error)",

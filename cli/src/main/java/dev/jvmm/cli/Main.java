@@ -1,5 +1,6 @@
 package dev.jvmm.cli;
 
+import dev.jvmm.core.UnsupportedRequestException;
 import dev.jvmm.core.device.DeviceException;
 import dev.jvmm.kvm.KvmException;
 import dev.jvmm.kvm.KvmUnavailableException;
@@ -58,13 +59,13 @@ public final class Main implements Runnable {
     }
 
     /**
-     * A bad option or value is one line naming it, like every other bad input (picocli's default adds the
-     * whole usage text, which buries the message). The message has picocli's wording, e.g.
-     * {@code Invalid value for option '--disk' (path=FILE[,ro=on]): disk x.img: no such file}.
+     * A bad option or value is one line naming it and where the options are listed, exit 2 (picocli's
+     * default would follow it with the whole usage text).
      */
     private static int handleParameterException(CommandLine.ParameterException ex, String[] args) {
         CommandLine cl = ex.getCommandLine();
-        cl.getErr().println("jvmm: " + ex.getMessage() + " (see: " + cl.getCommandSpec().qualifiedName() + " --help)");
+        String msg = ex.getMessage() == null ? "bad arguments" : ex.getMessage().strip().replaceAll("\\s*\\R\\s*", "; ");
+        cl.getErr().println("jvmm: " + msg + " (see: " + cl.getCommandSpec().qualifiedName() + " --help)");
         return ExitCodes.USAGE;
     }
 
@@ -74,6 +75,10 @@ public final class Main implements Runnable {
         if (ex instanceof KvmUnavailableException e) {
             err.println("jvmm: " + e.getMessage());
             return ExitCodes.KVM_UNAVAILABLE;
+        }
+        if (ex instanceof UnsupportedRequestException e) {
+            err.println("jvmm: " + e.getMessage());
+            return ExitCodes.USAGE;
         }
         if (ex instanceof UsageException e) {
             err.println("jvmm: " + e.getMessage());

@@ -1,9 +1,12 @@
 package dev.jvmm.cli;
 
 import dev.jvmm.core.arch.Layout;
+import dev.jvmm.core.arch.PsciVersion;
 import dev.jvmm.core.boot.BootImageException;
 import dev.jvmm.core.boot.BootImages;
 import dev.jvmm.core.boot.KernelLoader;
+import dev.jvmm.core.firmware.FirmwareConfig;
+import dev.jvmm.core.firmware.HypercallSelection;
 import dev.jvmm.core.vm.DiskConfig;
 import dev.jvmm.core.vm.Machine;
 import dev.jvmm.core.vm.NetConfig;
@@ -87,6 +90,26 @@ final class RunCommand implements Callable<Integer> {
             description = "On a guest reset: exit with code 32 (default) or reboot in place.")
     VmConfig.OnReset onReset = VmConfig.OnReset.EXIT;
 
+    @Option(names = "--no-pvtime", description = "No PV stolen time for the guest (on by default where the host has it).")
+    boolean noPvTime;
+
+    @Option(names = "--hypercalls", paramLabel = "LIST", parameterConsumer = HypercallsConsumer.class,
+            description = {"Hypercall services the guest may see: all (default: what the host's KVM offers), none,"
+                    + " +NAME / -NAME to add or remove, comma-separated; a list starting with a bare NAME offers"
+                    + " exactly the names listed. Services: trng, pv-time, kvm-features, ptp,"
+                    + " discover-impl-ver, discover-impl-cpus (see jvmm caps)."})
+    HypercallSelection hypercalls = HypercallSelection.ALL;
+
+    @Option(names = "--psci", paramLabel = "VERSION", converter = PsciConverter.class,
+            description = "PSCI version the guest sees: 0.1, 0.2, 1.0, 1.1, 1.2 or 1.3, up to what the host"
+                    + " implements (default: the highest).")
+    PsciVersion psci;
+
+    @Option(names = "--mem-lock", description = {"Pre-fault and pin guest RAM and the PV-time records before the"
+            + " guest starts (MADV_POPULATE_WRITE + mlock), so it never waits on a host page fault.",
+            "Needs RLIMIT_MEMLOCK (ulimit -l) of at least the RAM size, or CAP_IPC_LOCK."})
+    boolean memLock;
+
     @Option(names = "--log-level", paramLabel = "LEVEL",
             description = "jvmm's stderr logging: error, warn (default), info, debug.")
     String logLevel = "warn";
@@ -101,9 +124,10 @@ final class RunCommand implements Callable<Integer> {
         } catch (BootImageException e) {
             throw new UsageException(e.getMessage());
         }
+        FirmwareConfig firmware = firmware();
         VirtioConfig devices = devices();
         try (OutputStream console = openConsole()) {
-            VmConfig config = new VmConfig(commandLine(), cpus, memoryBytes, onReset, timeout, console);
+            VmConfig config = new VmConfig(commandLine(), cpus, memoryBytes, onReset, timeout, console, firmware, memLock);
             VmBuilder builder = new VmBuilder(config, images, devices);
             try (Machine machine = builder.build()) {
                 if (dumpDtb != null) {
@@ -126,6 +150,14 @@ final class RunCommand implements Callable<Integer> {
     private VirtioConfig devices() {
         try {
             return new VirtioConfig(disks, nets, rng, console == ConsoleDevice.VIRTIO);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+    }
+
+    private FirmwareConfig firmware() {
+        try {
+            return new FirmwareConfig(hypercalls, !noPvTime, psci);
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
@@ -177,6 +209,37 @@ final class RunCommand implements Callable<Integer> {
 
     static final class DurationConverter implements picocli.CommandLine.ITypeConverter<Duration> {
         @Override public Duration convert(String value) { return Sizes.duration(value); }
+    }
+
+    /**
+     * Takes the next argument as the list even when it looks like an option: {@code --hypercalls -ptp}
+     * would otherwise be read as {@code -p tp} (the short --params option).
+     */
+    static final class HypercallsConsumer implements picocli.CommandLine.IParameterConsumer {
+        @Override
+        public void consumeParameters(java.util.Stack<String> args, picocli.CommandLine.Model.ArgSpec arg,
+                                      picocli.CommandLine.Model.CommandSpec spec) {
+            if (args.isEmpty()) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "Missing value for --hypercalls");
+            }
+            String value = args.pop();
+            try {
+                arg.setValue(HypercallSelection.parse(value));
+            } catch (IllegalArgumentException e) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                        "Invalid value for option '--hypercalls': " + e.getMessage());
+            }
+        }
+    }
+
+    static final class PsciConverter implements picocli.CommandLine.ITypeConverter<PsciVersion> {
+        @Override public PsciVersion convert(String value) {
+            try {
+                return PsciVersion.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new picocli.CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
     }
 
     static final class SerialConverter implements picocli.CommandLine.ITypeConverter<SerialTarget> {

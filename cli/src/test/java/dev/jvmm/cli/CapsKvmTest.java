@@ -33,6 +33,17 @@ class CapsKvmTest {
         assertEquals("0x1", bm.get("std"));
         assertEquals("0x1", bm.get("std_hyp"));
         assertEquals("0x3", bm.get("vendor_hyp"));
+        assertEquals(Boolean.TRUE, pv.get("usable"));
+        assertEquals("1.1", psci.get("version"), "Debian 6.12's KVM");
+        assertEquals(java.util.List.of("0.1", "0.2", "1.0", "1.1"), psci.get("selectable"));
+        Map<String, Object> svc = (Map<String, Object>) caps.get("hypercall_services");
+        assertEquals(java.util.List.of("trng", "pv-time", "kvm-features", "ptp", "discover-impl-ver", "discover-impl-cpus"),
+                java.util.List.copyOf(svc.keySet()));
+        for (String s : new String[] {"trng", "pv-time", "kvm-features", "ptp"}) assertEquals(Boolean.TRUE, svc.get(s), s);
+        assertTrue(svc.containsKey("discover-impl-ver") && svc.get("discover-impl-ver") == null, "no VENDOR_HYP_BMAP_2 on 6.12");
+        Map<String, Object> lock = (Map<String, Object>) caps.get("memory_lock");
+        assertEquals("unlimited", lock.get("lockable"), "root in the lab has CAP_IPC_LOCK");
+        assertEquals(Boolean.FALSE, lock.get("kvm_pre_fault_memory"), "no arm64 KVM_PRE_FAULT_MEMORY in 6.12");
     }
 
     @Test
@@ -41,5 +52,7 @@ class CapsKvmTest {
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("smccc_filter"), r.out());
         assertTrue(r.out().contains("hypercall_bitmaps.vendor_hyp"), r.out());
+        assertTrue(r.out().contains(String.format("%-38s %s%n", "psci.selectable", "0.1 0.2 1.0 1.1")), r.out());
+        assertTrue(r.out().contains(String.format("%-38s %s%n", "hypercall_services.discover-impl-cpus", "absent")), r.out());
     }
 }

@@ -85,6 +85,35 @@ class RunCommandTest {
     }
 
     @Test
+    void badFirmwareOptionsAreOneLineUsageErrors() throws IOException {
+        Path k = image("Image", 1 << 16);
+        MainTest.Result r = MainTest.run("run", "-k", k.toString(), "--hypercalls", "-trng,-rng");
+        assertUsageError(r, "unknown hypercall service 'rng'");
+        assertTrue(r.err().contains("--hypercalls"), r.err());
+        r = MainTest.run("run", "-k", k.toString(), "--psci", "2.0");
+        assertUsageError(r, "PSCI version '2.0': KVM accepts 0.1, 0.2, 1.0, 1.1, 1.2, 1.3");
+        assertTrue(r.err().contains("--psci"), r.err());
+        assertUsageError(MainTest.run("run", "-k", k.toString(), "--no-pvtime", "--hypercalls", "trng,pv-time"),
+                "--no-pvtime contradicts --hypercalls none,+trng,+pv-time");
+    }
+
+    @Test
+    void firmwareOptionsParse() {
+        RunCommand c = new RunCommand();
+        new picocli.CommandLine(c).parseArgs("-k", "K", "--hypercalls", "-ptp,-trng", "--psci", "1.0", "--no-pvtime",
+                "--mem-lock");
+        assertEquals(dev.jvmm.core.firmware.HypercallSelection.parse("-trng,-ptp"), c.hypercalls);
+        assertEquals(dev.jvmm.core.arch.PsciVersion.V1_0, c.psci);
+        assertTrue(c.noPvTime);
+        assertTrue(c.memLock);
+        RunCommand d = new RunCommand();
+        new picocli.CommandLine(d).parseArgs("-k", "K");
+        assertEquals(dev.jvmm.core.firmware.HypercallSelection.ALL, d.hypercalls);
+        assertEquals(null, d.psci);
+        assertFalse(d.noPvTime || d.memLock);
+    }
+
+    @Test
     void validInputWithoutArm64KvmReachesTheKvmCheck() throws IOException {
         assumeTrue(Arm64KvmCondition.unavailableReason() != null, "this host has arm64 KVM");
         Path k = image("Image", 1 << 16);

@@ -4,6 +4,7 @@ import dev.jvmm.kvm.sys.Libc;
 import dev.jvmm.kvm.sys.Signals;
 import dev.jvmm.kvm.uapi.KvmUapi;
 import dev.jvmm.kvm.uapi.kvm_one_reg;
+import dev.jvmm.kvm.uapi.kvm_pre_fault_memory;
 import dev.jvmm.kvm.uapi.kvm_run;
 import dev.jvmm.kvm.uapi.kvm_vcpu_init;
 
@@ -19,6 +20,12 @@ public final class Vcpu extends FdHandle {
     /** Feature bits for {@link #init}: KVM_ARM_VCPU_*. */
     public static final int FEATURE_POWER_OFF = 0, FEATURE_PSCI_0_2 = 2, FEATURE_PMU_V3 = 3, FEATURE_SVE = 4,
             FEATURE_PTRAUTH_ADDRESS = 5, FEATURE_PTRAUTH_GENERIC = 6;
+
+    /**
+     * {@code _IOWR(KVMIO, 0xd5, struct kvm_pre_fault_memory)}: not in the jextract include list (no
+     * arm64 KVM implements it yet); BindingsMatchCompilerTest checks it against the C macro.
+     */
+    public static final long KVM_PRE_FAULT_MEMORY = 0xC040AED5L;
 
     private final int id;
     private final MemorySegment run;
@@ -94,6 +101,26 @@ public final class Vcpu extends FdHandle {
 
     public long getAttributeU64(int group, long attribute, String what) {
         return DeviceAttrs.getU64(fd(), group, attribute, "KVM_GET_DEVICE_ATTR(vcpu " + id + " " + what + ")");
+    }
+
+    /**
+     * Maps guest physical {@code [gpa, gpa + size)} at stage 2 before the guest touches it
+     * (KVM_PRE_FAULT_MEMORY; only where KVM_CAP_PRE_FAULT_MEMORY says so). KVM handles part of the
+     * range per call and advances gpa/size in the struct, so this repeats until the range is done.
+     */
+    public void preFaultMemory(long gpa, long size) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment s = kvm_pre_fault_memory.allocate(a);
+            kvm_pre_fault_memory.gpa(s, gpa);
+            kvm_pre_fault_memory.size(s, size);
+            while (kvm_pre_fault_memory.size(s) > 0) {
+                int r = Libc.ioctlRaw(fd(), KVM_PRE_FAULT_MEMORY, s);
+                if (r < 0 && r != -Errno.EINTR && r != -Errno.EAGAIN) {
+                    throw new KvmException(String.format("KVM_PRE_FAULT_MEMORY(vcpu %d, 0x%x)",
+                            id, kvm_pre_fault_memory.gpa(s)), -r);
+                }
+            }
+        }
     }
 
     /**

@@ -50,12 +50,25 @@ final class JvmmProcess implements AutoCloseable {
 
     /** Starts {@code jvmm ARGS...} with stdin from /dev/null. */
     static JvmmProcess start(String... args) {
-        return start(false, args);
+        return start(List.of(), false, args);
     }
 
     /** Starts {@code jvmm ARGS...}; with {@code pipeStdin} the test feeds its stdin through {@link #input}. */
     static JvmmProcess start(boolean pipeStdin, String... args) {
-        List<String> cmd = new ArrayList<>(List.of(javaBinary(), "--enable-native-access=ALL-UNNAMED",
+        return start(List.of(), pipeStdin, args);
+    }
+
+    /**
+     * Starts {@code PREFIX... java ... jvmm ARGS...}: a prefix such as {@code prlimit --memlock=...} or
+     * {@code setpriv ...} that execs the JVM, so the process (and {@link #pid()}) is still jvmm's.
+     */
+    static JvmmProcess start(List<String> prefix, String... args) {
+        return start(prefix, false, args);
+    }
+
+    private static JvmmProcess start(List<String> prefix, boolean pipeStdin, String... args) {
+        List<String> cmd = new ArrayList<>(prefix);
+        cmd.addAll(List.of(javaBinary(), "--enable-native-access=ALL-UNNAMED",
                 "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp", classPath(), "dev.jvmm.cli.Main"));
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectInput(pipeStdin ? ProcessBuilder.Redirect.PIPE
@@ -70,7 +83,12 @@ final class JvmmProcess implements AutoCloseable {
 
     /** Runs {@code jvmm ARGS...} to the end, killing it (and failing) after {@code limit}. */
     static Result run(Duration limit, String... args) {
-        try (JvmmProcess p = start(args)) {
+        return run(limit, List.of(), args);
+    }
+
+    /** {@link #run(Duration, String...)} behind a command prefix (see {@link #start(List, String...)}). */
+    static Result run(Duration limit, List<String> prefix, String... args) {
+        try (JvmmProcess p = start(prefix, args)) {
             return p.waitFor(limit);
         }
     }

@@ -238,9 +238,14 @@ public final class Libc {
     }
 
     public static void mlock(MemorySegment seg) {
+        mlock(seg, "mlock");
+    }
+
+    /** mlock(2); a failure names {@code op} (e.g. "mlock(guest RAM)"). */
+    public static void mlock(MemorySegment seg, String op) {
         MemorySegment st = STATE.get();
         try {
-            check((int) Lock.MLOCK.invokeExact(st, seg, seg.byteSize()), st, "mlock");
+            check((int) Lock.MLOCK.invokeExact(st, seg, seg.byteSize()), st, op);
         } catch (Throwable t) { throw rethrow(t); }
     }
 

@@ -120,6 +120,8 @@ class BindingsMatchCompilerTest {
             asserts.add(eqInt("size(sveFfr)", RegIds.size(RegIds.sveFfr(i)), "KVM_REG_SIZE(KVM_REG_ARM64_SVE_FFR(" + i + "))"));
         }
         asserts.add(eqInt("size(SVE_VLS)", RegIds.size(KvmUapi.KVM_REG_ARM64_SVE_VLS()), "KVM_REG_SIZE(KVM_REG_ARM64_SVE_VLS)"));
+        // hand-written ioctl numbers next to the register helpers
+        asserts.add(eq64("Vcpu.KVM_PRE_FAULT_MEMORY", dev.jvmm.kvm.Vcpu.KVM_PRE_FAULT_MEMORY, "KVM_PRE_FAULT_MEMORY"));
         compile("regids", asserts);
     }
 

@@ -1,8 +1,13 @@
 package dev.jvmm.core.caps;
 
-import dev.jvmm.kvm.Errno;
+import dev.jvmm.core.arch.PsciVersion;
+import dev.jvmm.core.firmware.BitmapRegister;
+import dev.jvmm.core.firmware.FirmwarePort;
+import dev.jvmm.core.firmware.HostFirmware;
+import dev.jvmm.core.firmware.HypercallService;
+import dev.jvmm.core.firmware.ServiceBitmaps;
+import dev.jvmm.core.memory.MemoryLock;
 import dev.jvmm.kvm.Kvm;
-import dev.jvmm.kvm.RegIds;
 import dev.jvmm.kvm.Vcpu;
 import dev.jvmm.kvm.Vm;
 import dev.jvmm.kvm.sys.Libc;
@@ -31,18 +36,20 @@ public final class CapabilityProbe {
         c.put("recommended_vcpus", kvm.checkExtension(KvmUapi.KVM_CAP_NR_VCPUS()));
         try (Vm vm = kvm.createVm(0); Vcpu vcpu = vm.createVcpu(0)) {
             vcpu.init(vm.preferredTarget(), Vcpu.FEATURE_PSCI_0_2);
-            probePsci(c, kvm, vcpu);
+            HostFirmware host = HostFirmware.read(FirmwarePort.of(vcpu));
+            probePsci(c.section("psci"), kvm, host);
             c.put("vgic_v3", vm.canCreateDevice(KvmUapi.KVM_DEV_TYPE_ARM_VGIC_V3()));
             Map<String, Object> pv = c.section("pv_time");
             pv.put("capability", kvm.checkExtension(KvmUapi.KVM_CAP_STEAL_TIME()) > 0);
-            pv.put("vcpu_attribute", vcpu.hasAttribute(KvmUapi.KVM_ARM_VCPU_PVTIME_CTRL(),
-                    KvmUapi.KVM_ARM_VCPU_PVTIME_IPA()));
+            pv.put("vcpu_attribute", host.pvTime());
+            pv.put("usable", host.pvTime() && ServiceBitmaps.hostDefault(host).offers(HypercallService.PV_TIME));
             c.put("smccc_filter", vm.hasAttribute(KvmUapi.KVM_ARM_VM_SMCCC_CTRL(), KvmUapi.KVM_ARM_VM_SMCCC_FILTER()));
             Map<String, Object> bm = c.section("hypercall_bitmaps");
-            bm.put("std", bitmap(vcpu, RegIds.STD_BMAP));
-            bm.put("std_hyp", bitmap(vcpu, RegIds.STD_HYP_BMAP));
-            bm.put("vendor_hyp", bitmap(vcpu, RegIds.VENDOR_HYP_BMAP));
-            bm.put("vendor_hyp_2", bitmap(vcpu, RegIds.VENDOR_HYP_BMAP_2));
+            for (BitmapRegister r : BitmapRegister.values()) {
+                bm.put(r.key(), host.bitmap(r).isPresent() ? HostCapabilities.hex(host.bitmap(r).getAsLong()) : null);
+            }
+            Map<String, Object> svc = c.section("hypercall_services");
+            for (HypercallService s : HypercallService.values()) svc.put(s.cliName(), offerable(host, s));
         }
         probeMemoryLock(c.section("memory_lock"), kvm);
         Map<String, Object> cpu = c.section("cpu_features");
@@ -58,27 +65,32 @@ public final class CapabilityProbe {
         return c;
     }
 
-    private static void probePsci(HostCapabilities c, Kvm kvm, Vcpu vcpu) {
-        Map<String, Object> psci = c.section("psci");
+    /** PSCI 0.2+ support, KVM's default (highest) version, and every version --psci accepts here. */
+    private static void probePsci(Map<String, Object> psci, Kvm kvm, HostFirmware host) {
         psci.put("supported", kvm.checkExtension(KvmUapi.KVM_CAP_ARM_PSCI_0_2()) > 0);
-        long[] v = new long[1];
-        psci.put("version", vcpu.tryGetOneReg(RegIds.PSCI_VERSION, v) == 0
-                ? (v[0] >>> 16) + "." + (v[0] & 0xffff) : null);
+        psci.put("version", host.psci() == null ? null : host.psci().toString());
+        PsciVersion max = host.psci() == null ? PsciVersion.V0_2 : host.psci();
+        psci.put("selectable", PsciVersion.KVM_SETTABLE.stream().filter(v -> v.compareTo(max) <= 0)
+                .map(PsciVersion::toString).toList());
     }
 
-    /** The host's upper limit of a bitmap register (its value on a fresh vCPU), or null if absent. */
-    private static String bitmap(Vcpu vcpu, long regId) {
-        long[] v = new long[1];
-        int r = vcpu.tryGetOneReg(regId, v);
-        if (r == -Errno.ENOENT) return null;
-        if (r < 0) return "error " + Errno.name(-r);
-        return HostCapabilities.hex(v[0]);
+    /**
+     * Whether --hypercalls can offer {@code s} on this host: true or false from the register's limit,
+     * null when the host lacks the register. Services KVM forwards to the VMM are false: jvmm does not
+     * implement them.
+     */
+    static Boolean offerable(HostFirmware host, HypercallService s) {
+        if (host.bitmap(s.register()).isEmpty()) return null;
+        if (s.vmmImplemented()) return false;
+        return (host.bitmap(s.register()).getAsLong() & s.mask()) != 0;
     }
 
     private static void probeMemoryLock(Map<String, Object> m, Kvm kvm) {
         long[] lim = Libc.getrlimit(Libc.RLIMIT_MEMLOCK);
         m.put("rlimit_memlock", lim[0] == Libc.RLIM_INFINITY ? "unlimited" : lim[0]);
-        m.put("cap_ipc_lock", hasCapIpcLock());
+        boolean cap = MemoryLock.hasCapIpcLock();
+        m.put("cap_ipc_lock", cap);
+        m.put("lockable", cap || lim[0] == Libc.RLIM_INFINITY ? "unlimited" : lim[0]);
         m.put("madv_populate_write", populateWriteWorks());
         m.put("kvm_pre_fault_memory", kvm.checkExtension(KvmUapi.KVM_CAP_PRE_FAULT_MEMORY()) > 0);
     }
@@ -92,20 +104,6 @@ public final class CapabilityProbe {
         } finally {
             Libc.munmap(page);
         }
-    }
-
-    /** CAP_IPC_LOCK (bit 14) in this process's effective capabilities. */
-    static boolean hasCapIpcLock() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("CapEff:")) {
-                    return (Long.parseUnsignedLong(line.substring(7).trim(), 16) & (1L << 14)) != 0;
-                }
-            }
-        } catch (IOException | NumberFormatException e) {
-            return false;
-        }
-        return false;
     }
 
     private static String kernelRelease() {

@@ -5,8 +5,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * What this host's KVM offers jvmm, as an ordered tree of sections and values (Boolean, Number, String
- * or null for "absent"), so the table and the JSON come from one source.
+ * What this host's KVM offers jvmm, as an ordered tree of sections and values (Boolean, Number, String,
+ * a List of Strings, or null for "absent"), so the table and the JSON come from one source.
  */
 public final class HostCapabilities {
     private final Map<String, Object> root = new LinkedHashMap<>();

@@ -1,6 +1,10 @@
 package dev.jvmm.core.vm;
 
 import dev.jvmm.core.device.Uart8250Device;
+import dev.jvmm.core.firmware.FirmwareSetup;
+import dev.jvmm.core.firmware.GuestFirmware;
+import dev.jvmm.core.firmware.PvTimeRegion;
+import dev.jvmm.core.firmware.StolenTimeRecords;
 import dev.jvmm.kvm.Device;
 import dev.jvmm.kvm.Kvm;
 import dev.jvmm.kvm.Vcpu;
@@ -12,6 +16,7 @@ import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -32,6 +37,9 @@ public final class Machine implements AutoCloseable {
     private final ExitDispatcher dispatcher;
     private final VmConfig config;
     private final Rebooter rebooter;
+    private final FirmwareSetup firmwareSetup;
+    private final GuestFirmware firmware;
+    private final PvTimeRegion pvTime;
     private volatile StopControl current = new StopControl();
     private volatile VmResult externalStop;
 
@@ -42,7 +50,8 @@ public final class Machine implements AutoCloseable {
     }
 
     Machine(Kvm kvm, Vm vm, MemorySegment ram, Device gic, List<Vcpu> vcpus, Uart8250Device uart,
-            VirtioDevices virtio, ExitDispatcher dispatcher, VmConfig config, Rebooter rebooter) {
+            VirtioDevices virtio, ExitDispatcher dispatcher, VmConfig config, Rebooter rebooter,
+            FirmwareSetup firmwareSetup, GuestFirmware firmware, PvTimeRegion pvTime) {
         this.kvm = kvm;
         this.vm = vm;
         this.ram = ram;
@@ -53,11 +62,28 @@ public final class Machine implements AutoCloseable {
         this.dispatcher = dispatcher;
         this.config = config;
         this.rebooter = rebooter;
+        this.firmwareSetup = firmwareSetup;
+        this.firmware = firmware;
+        this.pvTime = pvTime;
     }
 
     public List<Vcpu> vcpus() { return vcpus; }
     public Uart8250Device uart() { return uart; }
     public VirtioDevices virtio() { return virtio; }
+
+    /** The firmware the guest runs with: PSCI version, hypercall bitmaps, PV stolen time on or off. */
+    public GuestFirmware firmware() { return firmware; }
+
+    /**
+     * Each vCPU's stolen time as KVM records it, readable from any thread while the guest runs; empty
+     * when PV stolen time is off (--no-pvtime, --hypercalls -pv-time, or a host without it).
+     */
+    public Optional<StolenTimeRecords> stolenTime() {
+        return pvTime == null ? Optional.empty() : Optional.of(pvTime.records());
+    }
+
+    /** The write guard for firmware state; sealed from the first run on. */
+    FirmwareSetup firmwareSetup() { return firmwareSetup; }
 
     /** Ends the run from outside (signal, console quit); the first reason to stop wins. */
     public void stop(VmResult result) {
@@ -67,6 +93,7 @@ public final class Machine implements AutoCloseable {
 
     /** Runs the guest until it powers off, resets (unless rebooting in place), crashes or is stopped. */
     public VmResult run() throws InterruptedException {
+        firmwareSetup.seal(); // from here on KVM refuses changed firmware; jvmm must not even try
         Thread timer = startTimer(config.timeout());
         try {
             while (true) {
@@ -124,6 +151,7 @@ public final class Machine implements AutoCloseable {
         gic.close();
         vm.close();
         Libc.munmap(ram);
+        if (pvTime != null) pvTime.close();
         kvm.close();
     }
 }

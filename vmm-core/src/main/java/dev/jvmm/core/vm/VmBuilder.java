@@ -1,6 +1,7 @@
 package dev.jvmm.core.vm;
 
 import dev.jvmm.core.KvmHost;
+import dev.jvmm.core.UnsupportedRequestException;
 import dev.jvmm.core.arch.DeviceTreeBuilder;
 import dev.jvmm.core.arch.DeviceTreeInput;
 import dev.jvmm.core.arch.FdtContributor;
@@ -13,7 +14,13 @@ import dev.jvmm.core.boot.KernelLoader;
 import dev.jvmm.core.device.IrqLine;
 import dev.jvmm.core.device.MmioBus;
 import dev.jvmm.core.device.Uart8250Device;
+import dev.jvmm.core.firmware.FirmwarePort;
+import dev.jvmm.core.firmware.FirmwareSetup;
+import dev.jvmm.core.firmware.GuestFirmware;
+import dev.jvmm.core.firmware.HostFirmware;
+import dev.jvmm.core.firmware.PvTimeRegion;
 import dev.jvmm.core.memory.GuestMemory;
+import dev.jvmm.core.memory.MemoryLock;
 import dev.jvmm.core.memory.SegmentGuestMemory;
 import dev.jvmm.core.virtio.VirtioDevice;
 import dev.jvmm.kvm.Device;
@@ -25,16 +32,21 @@ import dev.jvmm.kvm.sys.Libc;
 import dev.jvmm.kvm.uapi.KvmUapi;
 
 import java.io.OutputStream;
+import java.lang.System.Logger.Level;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * The composition root: builds a VM in the order KVM requires (memory, VM, vGIC, vCPUs, vGIC init,
- * devices, device tree, images, boot registers) and hands everything to a {@link Machine}. On any
- * failure the parts built so far are released in reverse order.
+ * firmware registers and PV time, memory locking, devices, device tree, images, boot registers) and
+ * hands everything to a {@link Machine}. On any failure the parts built so far are released in
+ * reverse order.
  */
 public final class VmBuilder {
+    private static final System.Logger LOG = System.getLogger("jvmm.vm");
+    /** Memslot 0 is guest RAM; the PV stolen-time records get their own. */
+    static final int RAM_SLOT = 0, PVTIME_SLOT = 1;
     private final VmConfig config;
     private final BootImages images;
     private final VirtioConfig virtio;
@@ -60,7 +72,12 @@ public final class VmBuilder {
     /** The device tree of the last {@link #build()}, for --dump-dtb. */
     public byte[] deviceTree() { return dtb; }
 
+    /**
+     * @throws UnsupportedRequestException when the host cannot honour an option (before any vCPU ran;
+     *         for --mem-lock's limit check, before /dev/kvm is even opened)
+     */
     public Machine build() {
+        if (config.memLock()) checkMemLockLimit();
         List<AutoCloseable> undo = new ArrayList<>();
         MachineHolder holder = new MachineHolder();
         PanicWatch console = new PanicWatch(config.consoleOut(), () -> holder.stop(
@@ -77,7 +94,7 @@ public final class VmBuilder {
             MemorySegment ram = Libc.mmap(layout.ramBytes(), Libc.PROT_READ | Libc.PROT_WRITE,
                     Libc.MAP_PRIVATE | Libc.MAP_ANONYMOUS | Libc.MAP_NORESERVE, -1, 0, "mmap(guest RAM)");
             undo.add(() -> Libc.munmap(ram));
-            vm.setUserMemoryRegion(0, 0, layout.ramBase(), ram);
+            vm.setUserMemoryRegion(RAM_SLOT, 0, layout.ramBase(), ram);
 
             Device gic = vm.createDevice(KvmUapi.KVM_DEV_TYPE_ARM_VGIC_V3(), "vgic-v3");
             undo.add(gic);
@@ -87,14 +104,30 @@ public final class VmBuilder {
 
             List<Vcpu> vcpus = new ArrayList<>();
             int target = vm.preferredTarget();
+            boolean psci02 = config.firmware().psci02();
             for (int i = 0; i < config.cpus(); i++) {
                 Vcpu v = vm.createVcpu(i);
                 undo.add(v);
                 vcpus.add(v);
-                initVcpu(v, target);
+                initVcpu(v, target, psci02);
             }
             gic.setAttributeU64(KvmUapi.KVM_DEV_ARM_VGIC_GRP_NR_IRQS(), 0, Layout.GIC_NR_IRQS, "NR_IRQS");
             gic.setAttribute(KvmUapi.KVM_DEV_ARM_VGIC_GRP_CTRL(), KvmUapi.KVM_DEV_ARM_VGIC_CTRL_INIT(), "CTRL_INIT");
+
+            List<FirmwarePort> ports = vcpus.stream().map(FirmwarePort::of).toList();
+            GuestFirmware fw = GuestFirmware.decide(config.firmware(), HostFirmware.read(ports.get(0)),
+                    w -> LOG.log(Level.WARNING, w));
+            FirmwareSetup firmware = new FirmwareSetup();
+            firmware.writeRegisters(ports.get(0), fw);
+            PvTimeRegion pvTime = null;
+            if (fw.pvTime()) {
+                PvTimeRegion pv = PvTimeRegion.map(vm, PVTIME_SLOT, layout);
+                undo.add(pv);
+                for (FirmwarePort p : ports) firmware.setPvTimeIpa(p, pv.records().address(p.id()));
+                pvTime = pv;
+            }
+            LOG.log(Level.INFO, fw.describe(layout.pvTime().base()));
+            if (config.memLock()) lockMemory(vm, vcpus.get(0), ram, pvTime);
 
             IrqLine uartIrq = high -> vm.irqLine(spi(Layout.UART_INTID), high);
             // with a virtio console the UART stays (kernels and DTs expect it) but is not connected
@@ -107,17 +140,20 @@ public final class VmBuilder {
             undo.add(wired);
             extraNodes = wired.deviceTreeNodes();
             List<Long> mpidrs = vcpus.stream().map(v -> v.getOneReg(RegIds.MPIDR_EL1)).toList();
-            PsciVersion psci = PsciVersion.fromKvmRegister(vcpus.get(0).getOneReg(RegIds.PSCI_VERSION));
+            PsciVersion psci = fw.psci();
             Runnable loadImages = () -> loadAndPoint(mem, vcpus.get(0), mpidrs, psci);
             loadImages.run();
 
             ExitDispatcher dispatcher = new ExitDispatcher(bus, ExitDispatcher.notSupported(RegIds.x(0)),
                     config.onReset());
+            PvTimeRegion pv = pvTime;
             Machine m = new Machine(kvm, vm, ram, gic, vcpus, uart, wired, dispatcher, config, () -> {
                 wired.reset();   // before the images are reloaded: no device may write into the old rings
-                for (Vcpu v : vcpus) initVcpu(v, target);
+                // bitmaps, PSCI version and PV-time IPAs are VM state that KVM_ARM_VCPU_INIT keeps
+                for (Vcpu v : vcpus) initVcpu(v, target, psci02);
+                if (pv != null) pv.clear();
                 loadImages.run();
-            });
+            }, firmware, fw, pv);
             holder.machine = m;
             return m;
         } catch (RuntimeException e) {
@@ -132,10 +168,47 @@ public final class VmBuilder {
         }
     }
 
-    /** PSCI 0.2 for every vCPU; secondaries start powered off and are started by the guest with CPU_ON. */
-    private static void initVcpu(Vcpu v, int target) {
-        if (v.id() == 0) v.init(target, Vcpu.FEATURE_PSCI_0_2);
-        else v.init(target, Vcpu.FEATURE_PSCI_0_2, Vcpu.FEATURE_POWER_OFF);
+    /**
+     * PSCI 0.2+ for every vCPU (unless --psci 0.1); secondaries start powered off and are started by
+     * the guest with CPU_ON.
+     */
+    private static void initVcpu(Vcpu v, int target, boolean psci02) {
+        List<Integer> f = new ArrayList<>();
+        if (psci02) f.add(Vcpu.FEATURE_PSCI_0_2);
+        if (v.id() != 0) f.add(Vcpu.FEATURE_POWER_OFF);
+        v.init(target, f.stream().mapToInt(Integer::intValue).toArray());
+    }
+
+    /** What --mem-lock pins: RAM, plus the PV-time page when the guest may get one. */
+    private long lockedBytes() {
+        return layout.ramBytes() + (config.firmware().wantsPvTime() ? layout.pvTime().size() : 0);
+    }
+
+    /** Fails before /dev/kvm is opened when RLIMIT_MEMLOCK cannot cover --mem-lock. */
+    private void checkMemLockLimit() {
+        String what = layout.ramBytes() / Layout.MIB + " MiB RAM"
+                + (config.firmware().wantsPvTime() ? " + " + layout.pvTime().size() / Layout.KIB + " KiB PV-time records" : "");
+        MemoryLock.limitProblem(lockedBytes(), what).ifPresent(msg -> {
+            throw new UnsupportedRequestException(msg);
+        });
+    }
+
+    /**
+     * Pre-faults and pins RAM and the PV-time records (host side), then asks KVM to map them at stage 2
+     * too where it can (KVM_PRE_FAULT_MEMORY; no mainline arm64 KVM offers it yet).
+     */
+    private void lockMemory(Vm vm, Vcpu vcpu0, MemorySegment ram, PvTimeRegion pv) {
+        MemoryLock.lock(ram, "guest RAM");
+        if (pv != null) MemoryLock.lock(pv.memory(), "PV-time records");
+        if (vm.checkExtension(KvmUapi.KVM_CAP_PRE_FAULT_MEMORY()) > 0) {
+            vcpu0.preFaultMemory(layout.ramBase(), layout.ramBytes());
+            if (pv != null) vcpu0.preFaultMemory(layout.pvTime().base(), layout.pvTime().size());
+            LOG.log(Level.INFO, "--mem-lock: guest memory pinned and mapped at stage 2 (KVM_PRE_FAULT_MEMORY)");
+        } else {
+            long kib = (ram.byteSize() + (pv != null ? pv.memory().byteSize() : 0)) / Layout.KIB;
+            LOG.log(Level.INFO, "--mem-lock: guest memory pinned (" + kib + " KiB); this KVM"
+                    + " has no KVM_CAP_PRE_FAULT_MEMORY, so stage 2 maps each pinned page on first touch");
+        }
     }
 
     /** Loads kernel, initrd and a fresh DTB, and points the boot vCPU at the kernel (x0 = DTB). */

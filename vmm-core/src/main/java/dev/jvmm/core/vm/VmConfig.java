@@ -1,5 +1,7 @@
 package dev.jvmm.core.vm;
 
+import dev.jvmm.core.firmware.FirmwareConfig;
+
 import java.io.OutputStream;
 import java.time.Duration;
 import java.util.Objects;
@@ -10,15 +12,24 @@ import java.util.Objects;
  *
  * @param timeout     null for none
  * @param consoleOut  where the serial console's bytes go (stdout, a file, or nowhere)
+ * @param firmware    hypercall services, PV stolen time, PSCI version
+ * @param memLock     pre-fault and pin guest memory before the first run (--mem-lock)
  */
 public record VmConfig(String cmdline, int cpus, long memoryBytes,
-                       OnReset onReset, Duration timeout, OutputStream consoleOut) {
+                       OnReset onReset, Duration timeout, OutputStream consoleOut,
+                       FirmwareConfig firmware, boolean memLock) {
     public enum OnReset { EXIT, REBOOT }
 
     public VmConfig {
         Objects.requireNonNull(cmdline, "cmdline");
         Objects.requireNonNull(onReset, "onReset");
         Objects.requireNonNull(consoleOut, "consoleOut");
+        Objects.requireNonNull(firmware, "firmware");
         if (cpus < 1) throw new IllegalArgumentException("cpus must be at least 1");
+    }
+
+    /** KVM's default firmware, memory not locked. */
+    public VmConfig(String cmdline, int cpus, long memoryBytes, OnReset onReset, Duration timeout, OutputStream consoleOut) {
+        this(cmdline, cpus, memoryBytes, onReset, timeout, consoleOut, FirmwareConfig.DEFAULT, false);
     }
 }

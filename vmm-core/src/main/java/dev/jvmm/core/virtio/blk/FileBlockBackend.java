@@ -4,6 +4,8 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
@@ -26,14 +28,27 @@ public final class FileBlockBackend implements BlockBackend {
         this.size = size;
     }
 
-    /** Opens an existing image; its size is fixed from now on. */
+    /**
+     * Opens an existing image; its size is fixed from now on. The file is locked (shared when read-only,
+     * exclusive otherwise, like QEMU's image locking) so two VMs, or two disks of one VM, cannot write the
+     * same image at once.
+     *
+     * @throws IOException naming the path when it cannot be opened or is in use
+     */
     public static FileBlockBackend open(Path path, boolean readOnly) throws IOException {
         FileChannel ch = readOnly
                 ? FileChannel.open(path, StandardOpenOption.READ)
                 : FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
         try {
+            FileLock lock;
+            try {
+                lock = ch.tryLock(0, Long.MAX_VALUE, readOnly);
+            } catch (OverlappingFileLockException e) {
+                lock = null;
+            }
+            if (lock == null) throw new IOException(path + ": disk image is in use by another disk or process");
             return new FileBlockBackend(path, ch, readOnly, ch.size());
-        } catch (RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             ch.close();
             throw e;
         }

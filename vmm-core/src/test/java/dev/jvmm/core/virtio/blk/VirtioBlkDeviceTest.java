@@ -230,6 +230,21 @@ class VirtioBlkDeviceTest {
     }
 
     @Test
+    void imageInUseIsRefusedNamingThePath() throws IOException {
+        open(false);
+        IOException e = assertThrows(IOException.class, () -> FileBlockBackend.open(img, false));
+        assertTrue(e.getMessage().startsWith(img + ": disk image is in use"), e.getMessage());
+        assertThrows(IOException.class, () -> FileBlockBackend.open(img, true));
+        g.transport.close();
+        FileBlockBackend.open(img, false).close();            // free again once closed
+        try (FileBlockBackend a = FileBlockBackend.open(img, true)) {
+            assertEquals(SECTORS * 512L, a.size());
+            // Java file locks are per process: the same image twice in one VM is refused even read-only
+            assertThrows(IOException.class, () -> FileBlockBackend.open(img, true));
+        }
+    }
+
+    @Test
     void backendFailureIsIoerrAndCounted() throws IOException {
         open(false);
         backend.fail = true;
