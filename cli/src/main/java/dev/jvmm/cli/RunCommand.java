@@ -29,8 +29,8 @@ import java.util.concurrent.Callable;
 
 /** {@code jvmm run}: boot an arm64 Linux kernel (and initrd) with a serial console. */
 @Command(name = "run", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Boot an arm64 Linux Image (or Image.gz) under KVM with a 16550A serial console on ttyS0,",
-                "and virtio-mmio disks, NICs, an entropy source and a virtio console when asked.",
+        description = {"Boot an arm64 Linux Image (or Image.gz) under KVM with a 16550A serial console (ttyS0) and, "
+                + "when asked, virtio-mmio disks, NICs, an entropy source and a virtio console (hvc0).",
                 "stdout carries only the guest console; jvmm's own messages go to stderr.",
                 "On a terminal, stdin is raw while the guest runs: Ctrl-A x quits (exit 130), Ctrl-A Ctrl-A sends Ctrl-A."})
 final class RunCommand implements Callable<Integer> {

@@ -95,7 +95,7 @@ class DeviceOptionsTest {
         assertUsageError(MainTest.run("run", "-k", "K", "--disk", "path=" + a + ",ro=maybe"), "--disk", "'ro=maybe': expected on or off");
         assertUsageError(MainTest.run("run", "-k", "K", "--disk", "ro=on"), "--disk", "'ro=on' names no file");
         assertUsageError(MainTest.run("run", "-k", "K", "--disk", dir.toString()), "--disk", "is a directory");
-        // checked together after parsing: one writable image twice
+        // checked together after parsing: one image twice
         assertUsageError(MainTest.run("run", "-k", kernel().toString(), "--disk", a.toString(), "--disk", a.toString()),
                 "disk " + a + " is attached twice");
     }

@@ -11,8 +11,8 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * Which virtio devices a VM gets. Checked as a whole: a writable disk image attached twice would be
- * corrupted by two caches, a tap can be attached only once, two NICs with one MAC address confuse every
+ * Which virtio devices a VM gets. Checked as a whole: an image attached twice would be corrupted by
+ * two caches (and the disk's image lock refuses it anyway), a tap can be attached only once, two NICs with one MAC address confuse every
  * switch, and there are only {@link Layout#MAX_VIRTIO_DEVICES} interrupt lines.
  *
  * @param consoleOnVirtio the console is virtio-console (hvc0) instead of the 16550A (ttyS0)
@@ -26,10 +26,9 @@ public record VirtioConfig(List<DiskConfig> disks, List<NetConfig> nets, boolean
         Map<Path, DiskConfig> files = new HashMap<>();
         for (DiskConfig d : disks) {
             DiskConfig other = files.put(realPath(d.path()), d);
-            if (other != null && !(other.readOnly() && d.readOnly())) {
+            if (other != null) {
                 throw new IllegalArgumentException("disk " + d.path() + " is attached twice"
-                        + (other.path().equals(d.path()) ? "" : " (also as " + other.path() + ")")
-                        + "; only read-only (ro=on) disks may share an image");
+                        + (other.path().equals(d.path()) ? "" : " (also as " + other.path() + ")"));
             }
         }
         Map<String, NetConfig> taps = new HashMap<>();

@@ -54,7 +54,9 @@ final class VirtioDeviceFactory {
         try {
             return new VirtioBlkDevice(FileBlockBackend.open(d.path(), d.readOnly()), serial(d));
         } catch (IOException e) {
-            throw new DeviceException("disk " + d.path() + ": cannot open: " + e.getMessage(), e);
+            String why = String.valueOf(e.getMessage());
+            if (why.startsWith(d.path() + ": ")) why = why.substring(d.path().toString().length() + 2);   // named once
+            throw new DeviceException("disk " + d.path() + ": " + why, e);
         }
     }
 

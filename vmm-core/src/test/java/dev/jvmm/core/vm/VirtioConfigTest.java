@@ -9,7 +9,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.Collections;
+import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -64,14 +64,14 @@ class VirtioConfigTest {
     }
 
     @Test
-    void aWritableImageCannotBeAttachedTwiceEvenThroughASymlink() throws IOException {
-        Path img = file("a.img");
+    void anImageCannotBeAttachedTwiceEvenThroughASymlink() throws IOException {
+        Path img = file("a.img"), other = file("b.img");
         Path link = Files.createSymbolicLink(dir.resolve("link.img"), img);
-        assertEquals("disk " + img + " is attached twice; only read-only (ro=on) disks may share an image",
+        assertEquals("disk " + img + " is attached twice",
                 refusal(() -> disks(new DiskConfig(img, false), new DiskConfig(img, false))));
-        assertEquals("disk " + link + " is attached twice (also as " + img + "); only read-only (ro=on) disks may share an image",
-                refusal(() -> disks(new DiskConfig(img, true), new DiskConfig(link, false))));
-        assertEquals(2, disks(new DiskConfig(img, true), new DiskConfig(link, true)).deviceCount());
+        assertEquals("disk " + link + " is attached twice (also as " + img + ")",
+                refusal(() -> disks(new DiskConfig(img, true), new DiskConfig(link, true))));
+        assertEquals(2, disks(new DiskConfig(img, true), new DiskConfig(other, false)).deviceCount());
     }
 
     @Test
@@ -86,8 +86,8 @@ class VirtioConfigTest {
 
     @Test
     void deviceCountIsBoundedByTheInterruptLines() throws IOException {
-        Path img = file("many.img");
-        List<DiskConfig> many = Collections.nCopies(Layout.MAX_VIRTIO_DEVICES - 2, new DiskConfig(img, true));
+        List<DiskConfig> many = new ArrayList<>();
+        for (int i = 0; i < Layout.MAX_VIRTIO_DEVICES - 2; i++) many.add(new DiskConfig(file("d" + i + ".img"), true));
         assertEquals(Layout.MAX_VIRTIO_DEVICES, new VirtioConfig(many, List.of(), true, true).deviceCount());
         assertEquals((Layout.MAX_VIRTIO_DEVICES + 1) + " virtio devices: at most " + Layout.MAX_VIRTIO_DEVICES
                         + " fit the interrupt lines",
