@@ -13,7 +13,7 @@ public final class ExitCodes {
 
     /** Rendered under "Exit codes:" in every command's --help. */
     static final String[] HELP_LIST = {
-        "0:guest powered off (or the command succeeded)",
+        "0:guest powered off, stopped by jvmm ctl stop, or the command succeeded",
         "1:VMM or host error",
         "2:usage error (bad option or input file, or an option this host cannot honour)",
         "3:no usable arm64 KVM on this host (not arm64, no /dev/kvm, no permission)",

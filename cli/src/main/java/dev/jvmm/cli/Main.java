@@ -12,7 +12,7 @@ import java.io.PrintWriter;
 /** Entry point: {@code jvmm COMMAND}. stdout belongs to the guest console; everything else goes to stderr. */
 @Command(name = "jvmm", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         description = "A kvmtool-style virtual machine monitor for arm64 KVM, in Java.",
-        subcommands = {RunCommand.class, CapsCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {RunCommand.class, CapsCommand.class, CtlCommand.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {})
 public final class Main implements Runnable {
@@ -45,8 +45,22 @@ public final class Main implements Runnable {
         for (CommandLine sub : cl.getSubcommands().values()) {
             sub.getCommandSpec().usageMessage().exitCodeListHeading("%nExit codes:%n").exitCodeList(exitCodes());
         }
+        // ctl is a client, not a VM run: its codes are its own
+        CommandLine ctl = cl.getSubcommands().get("ctl");
+        ctl.getCommandSpec().usageMessage().exitCodeList(ctlExitCodes());
+        for (CommandLine sub : ctl.getSubcommands().values()) {
+            sub.getCommandSpec().usageMessage().exitCodeListHeading("%nExit codes:%n").exitCodeList(ctlExitCodes());
+        }
         cl.getCommandSpec().usageMessage().exitCodeList(exitCodes());
         return cl;
+    }
+
+    private static java.util.Map<String, String> ctlExitCodes() {
+        java.util.Map<String, String> m = new java.util.LinkedHashMap<>();
+        m.put(String.format("%6s", "0"), "the VM answered ok");
+        m.put(String.format("%6s", "1"), "the VM answered an error, or the socket cannot be reached");
+        m.put(String.format("%6s", "2"), "usage error (bad option or argument)");
+        return m;
     }
 
     private static java.util.Map<String, String> exitCodes() {

@@ -1,5 +1,7 @@
 package dev.jvmm.cli;
 
+import dev.jvmm.core.api.ApiException;
+import dev.jvmm.core.api.ApiServer;
 import dev.jvmm.core.arch.Layout;
 import dev.jvmm.core.arch.PsciVersion;
 import dev.jvmm.core.boot.BootImageException;
@@ -9,6 +11,7 @@ import dev.jvmm.core.firmware.FirmwareConfig;
 import dev.jvmm.core.firmware.HypercallSelection;
 import dev.jvmm.core.vm.DiskConfig;
 import dev.jvmm.core.vm.Machine;
+import dev.jvmm.core.vm.MachineControl;
 import dev.jvmm.core.vm.NetConfig;
 import dev.jvmm.core.vm.VirtioConfig;
 import dev.jvmm.core.vm.VmBuilder;
@@ -110,6 +113,11 @@ final class RunCommand implements Callable<Integer> {
             "Needs RLIMIT_MEMLOCK (ulimit -l) of at least the RAM size, or CAP_IPC_LOCK."})
     boolean memLock;
 
+    @Option(names = "--api-socket", paramLabel = "PATH",
+            description = {"Serve the control API (jvmm ctl) on a Unix socket at PATH, mode 0600 (only you can connect).",
+                    "A leftover socket nobody listens on is replaced; the socket is removed when jvmm exits."})
+    Path apiSocket;
+
     @Option(names = "--log-level", paramLabel = "LEVEL",
             description = "jvmm's stderr logging: error, warn (default), info, debug.")
     String logLevel = "warn";
@@ -126,7 +134,8 @@ final class RunCommand implements Callable<Integer> {
         }
         FirmwareConfig firmware = firmware();
         VirtioConfig devices = devices();
-        try (OutputStream console = openConsole()) {
+        // the API socket exists before any KVM fd (a bad path is a usage error) and is gone on every exit path
+        try (ApiServer api = openApi(); OutputStream console = openConsole()) {
             VmConfig config = new VmConfig(commandLine(), cpus, memoryBytes, onReset, timeout, console, firmware, memLock);
             VmBuilder builder = new VmBuilder(config, images, devices);
             try (Machine machine = builder.build()) {
@@ -134,8 +143,22 @@ final class RunCommand implements Callable<Integer> {
                     Files.write(dumpDtb, builder.deviceTree());
                     return ExitCodes.GUEST_POWEROFF;
                 }
-                return new RunSession(machine, serial.kind() == SerialTarget.Kind.STDIO).run();
+                try {
+                    if (api != null) api.start(new MachineControl(machine, kernel.toString()));
+                    return new RunSession(machine, serial.kind() == SerialTarget.Kind.STDIO).run();
+                } finally {
+                    if (api != null) api.close(); // no request may reach the Machine while it is torn down
+                }
             }
+        }
+    }
+
+    private ApiServer openApi() {
+        if (apiSocket == null || dumpDtb != null) return null;
+        try {
+            return ApiServer.open(apiSocket);
+        } catch (ApiException e) {
+            throw new UsageException("--api-socket " + e.getMessage());
         }
     }
 
@@ -193,6 +216,7 @@ final class RunCommand implements Callable<Integer> {
             case TIMEOUT -> ExitCodes.TIMEOUT;
             case SIGNAL -> 128 + r.signal();
             case ERROR -> ExitCodes.HOST_ERROR;
+            case STOPPED_BY_API -> ExitCodes.GUEST_POWEROFF;
         };
     }
 

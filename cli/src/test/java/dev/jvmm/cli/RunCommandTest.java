@@ -155,6 +155,39 @@ class RunCommandTest {
         assertEquals(130, RunCommand.exitCode(VmResult.signal(2, "")));
         assertEquals(143, RunCommand.exitCode(VmResult.signal(15, "")));
         assertEquals(1, RunCommand.exitCode(VmResult.of(VmResult.Reason.ERROR, "")));
+        assertEquals(0, RunCommand.exitCode(VmResult.of(VmResult.Reason.STOPPED_BY_API, "")));
+    }
+
+    @Test
+    void apiSocketInAMissingDirectoryIsAUsageErrorBeforeKvm() throws IOException {
+        Path k = image("Image", 1 << 16);
+        Path sock = dir.resolve("gone/api.sock");
+        MainTest.Result r = MainTest.run("run", "-k", k.toString(), "--serial", "none", "--api-socket", sock.toString());
+        assertUsageError(r, "--api-socket " + sock + ": directory " + dir.resolve("gone") + " does not exist");
+    }
+
+    @Test
+    void apiSocketServedByAnotherProcessIsAUsageError() throws Exception {
+        Path k = image("Image", 1 << 16);
+        Path sock = dir.resolve("api.sock");
+        try (var live = java.nio.channels.ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
+            live.bind(java.net.UnixDomainSocketAddress.of(sock));
+            MainTest.Result r = MainTest.run("run", "-k", k.toString(), "--serial", "none", "--api-socket", sock.toString());
+            assertUsageError(r, "another process is serving this socket");
+        }
+    }
+
+    @Test
+    void apiSocketIsRemovedWhenTheRunFailsAfterCreatingIt() throws IOException {
+        assumeTrue(Arm64KvmCondition.unavailableReason() != null, "this host has arm64 KVM");
+        Path k = image("Image", 1 << 16);
+        Path sock = dir.resolve("api.sock");
+        MainTest.Result r = MainTest.run("run", "-k", k.toString(), "--serial", "none", "--api-socket", sock.toString());
+        assertEquals(ExitCodes.KVM_UNAVAILABLE, r.code(), r.err());
+        assertFalse(Files.exists(sock, java.nio.file.LinkOption.NOFOLLOW_LINKS), "socket left behind");
+        try (var files = Files.list(dir)) {
+            assertEquals(java.util.List.of(k), files.toList(), "nothing else left in the directory");
+        }
     }
 
     @Test

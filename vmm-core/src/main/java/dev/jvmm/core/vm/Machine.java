@@ -42,6 +42,8 @@ public final class Machine implements AutoCloseable {
     private final PvTimeRegion pvTime;
     private volatile StopControl current = new StopControl();
     private volatile VmResult externalStop;
+    /** System.nanoTime() when the guest first started running; 0 before. */
+    private volatile long startedNanos;
 
     /** Resets vCPUs and reloads the images for an in-place reboot. */
     @FunctionalInterface
@@ -70,6 +72,21 @@ public final class Machine implements AutoCloseable {
     public List<Vcpu> vcpus() { return vcpus; }
     public Uart8250Device uart() { return uart; }
     public VirtioDevices virtio() { return virtio; }
+    public VmConfig config() { return config; }
+
+    /** Whether {@link #run()} has started the vCPUs (the first boot; reboots in place do not reset it). */
+    public boolean hasStarted() { return startedNanos != 0; }
+
+    /** Time since the guest first started running; zero before. */
+    public Duration uptime() {
+        long t = startedNanos;
+        return t == 0 ? Duration.ZERO : Duration.ofNanos(System.nanoTime() - t);
+    }
+
+    /** Whether the run is ending: stopped from outside, or the guest powered off, reset or crashed. */
+    public boolean isStopping() {
+        return externalStop != null || current.isStopped();
+    }
 
     /** The firmware the guest runs with: PSCI version, hypercall bitmaps, PV stolen time on or off. */
     public GuestFirmware firmware() { return firmware; }
@@ -95,6 +112,7 @@ public final class Machine implements AutoCloseable {
     public VmResult run() throws InterruptedException {
         firmwareSetup.seal(); // from here on KVM refuses changed firmware; jvmm must not even try
         Thread timer = startTimer(config.timeout());
+        if (startedNanos == 0) startedNanos = Math.max(1, System.nanoTime());
         try {
             while (true) {
                 StopControl control = current;

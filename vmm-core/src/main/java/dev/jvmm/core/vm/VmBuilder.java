@@ -114,20 +114,9 @@ public final class VmBuilder {
             gic.setAttributeU64(KvmUapi.KVM_DEV_ARM_VGIC_GRP_NR_IRQS(), 0, Layout.GIC_NR_IRQS, "NR_IRQS");
             gic.setAttribute(KvmUapi.KVM_DEV_ARM_VGIC_GRP_CTRL(), KvmUapi.KVM_DEV_ARM_VGIC_CTRL_INIT(), "CTRL_INIT");
 
-            List<FirmwarePort> ports = vcpus.stream().map(FirmwarePort::of).toList();
-            GuestFirmware fw = GuestFirmware.decide(config.firmware(), HostFirmware.read(ports.get(0)),
-                    w -> LOG.log(Level.WARNING, w));
-            FirmwareSetup firmware = new FirmwareSetup();
-            firmware.writeRegisters(ports.get(0), fw);
-            PvTimeRegion pvTime = null;
-            if (fw.pvTime()) {
-                PvTimeRegion pv = PvTimeRegion.map(vm, PVTIME_SLOT, layout);
-                undo.add(pv);
-                for (FirmwarePort p : ports) firmware.setPvTimeIpa(p, pv.records().address(p.id()));
-                pvTime = pv;
-            }
-            LOG.log(Level.INFO, fw.describe(layout.pvTime().base()));
-            if (config.memLock()) lockMemory(vm, vcpus.get(0), ram, pvTime);
+            Firmware fwParts = setUpFirmware(vm, vcpus, undo);
+            GuestFirmware fw = fwParts.guest();
+            if (config.memLock()) lockMemory(vm, vcpus.get(0), ram, fwParts.pvTime());
 
             IrqLine uartIrq = high -> vm.irqLine(spi(Layout.UART_INTID), high);
             // with a virtio console the UART stays (kernels and DTs expect it) but is not connected
@@ -146,14 +135,14 @@ public final class VmBuilder {
 
             ExitDispatcher dispatcher = new ExitDispatcher(bus, ExitDispatcher.notSupported(RegIds.x(0)),
                     config.onReset());
-            PvTimeRegion pv = pvTime;
+            PvTimeRegion pv = fwParts.pvTime();
             Machine m = new Machine(kvm, vm, ram, gic, vcpus, uart, wired, dispatcher, config, () -> {
                 wired.reset();   // before the images are reloaded: no device may write into the old rings
                 // bitmaps, PSCI version and PV-time IPAs are VM state that KVM_ARM_VCPU_INIT keeps
                 for (Vcpu v : vcpus) initVcpu(v, target, psci02);
                 if (pv != null) pv.clear();
                 loadImages.run();
-            }, firmware, fw, pv);
+            }, fwParts.setup(), fw, pv);
             holder.machine = m;
             return m;
         } catch (RuntimeException e) {
@@ -166,6 +155,29 @@ public final class VmBuilder {
             }
             throw e;
         }
+    }
+
+    /** The firmware step's results: the write guard, what the guest sees, the PV-time records (or null). */
+    private record Firmware(FirmwareSetup setup, GuestFirmware guest, PvTimeRegion pvTime) {}
+
+    /**
+     * Reads the host's firmware on vCPU 0 (before anything is written), decides, writes the PSCI
+     * version and changed bitmaps, and maps the PV-time page and points each vCPU at its record.
+     */
+    private Firmware setUpFirmware(Vm vm, List<Vcpu> vcpus, List<AutoCloseable> undo) {
+        List<FirmwarePort> ports = vcpus.stream().map(FirmwarePort::of).toList();
+        GuestFirmware fw = GuestFirmware.decide(config.firmware(), HostFirmware.read(ports.get(0)),
+                w -> LOG.log(Level.WARNING, w));
+        FirmwareSetup setup = new FirmwareSetup();
+        setup.writeRegisters(ports.get(0), fw);
+        PvTimeRegion pv = null;
+        if (fw.pvTime()) {
+            pv = PvTimeRegion.map(vm, PVTIME_SLOT, layout);
+            undo.add(pv);
+            for (FirmwarePort p : ports) setup.setPvTimeIpa(p, pv.records().address(p.id()));
+        }
+        LOG.log(Level.INFO, fw.describe(layout.pvTime().base()));
+        return new Firmware(setup, fw, pv);
     }
 
     /**

@@ -9,7 +9,9 @@ public record VmResult(Reason reason, String detail, int signal) {
         /** KVM could not run the guest: FAIL_ENTRY, internal error, an exit jvmm cannot handle. */ CRASH,
         /** --timeout expired. */ TIMEOUT,
         /** SIGINT/SIGTERM, or the console's quit escape (signal 2). */ SIGNAL,
-        /** A VMM-side failure (an exception in a vCPU thread or device). */ ERROR
+        /** A VMM-side failure (an exception in a vCPU thread or device). */ ERROR,
+        /** {@code jvmm ctl stop}: asked for, so a success (exit 0) as in Firecracker, Cloud Hypervisor and crosvm. */
+        STOPPED_BY_API
     }
 
     public static VmResult of(Reason reason, String detail) {

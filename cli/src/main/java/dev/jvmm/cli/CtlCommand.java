@@ -1,0 +1,129 @@
+package dev.jvmm.cli;
+
+import dev.jvmm.core.api.ApiClient;
+import dev.jvmm.core.api.ApiException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ScopeType;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.BiConsumer;
+
+/**
+ * {@code jvmm ctl --socket PATH COMMAND}: the client of a running {@code jvmm run --api-socket PATH}.
+ * Sends one request and prints the answer (human-readable, or the raw JSON line with {@code --json}).
+ * Exit 0 when the VM answered ok, 1 when it answered an error or cannot be reached, 2 on bad usage.
+ */
+@Command(name = "ctl", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Control a running jvmm (one started with --api-socket PATH).",
+                "Exit 0 on success, 1 when the VM answers an error or the socket cannot be reached, 2 on bad usage."})
+final class CtlCommand implements Runnable {
+    /** A VM that does not answer within this is reported as an error rather than hanging a script. */
+    static final Duration TIMEOUT = Duration.ofSeconds(10);
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--socket", paramLabel = "PATH", scope = ScopeType.INHERIT,
+            description = "The control socket given to jvmm run --api-socket.")
+    Path socket;
+
+    @Option(names = "--json", scope = ScopeType.INHERIT, description = "Print the VM's raw JSON response line.")
+    boolean json;
+
+    @Override
+    public void run() {
+        throw new UsageException("ctl: a command is required: status, stop, sdei-signal, shared-regions, "
+                + "stolen-time, hypercall-stats");
+    }
+
+    @Command(name = "status", description = "State, vCPUs, memory, uptime, pid and kernel of the VM.")
+    int status() {
+        return send(request("status"), CtlOutput::status);
+    }
+
+    @Command(name = "stop", description = "Stop the VM; its jvmm run exits 0.")
+    int stop() {
+        return send(request("stop"), (out, body) -> out.println("stopping"));
+    }
+
+    @Command(name = "sdei-signal", description = "Raise SDEI event EVENT on a vCPU (event 0: the software-signalled event).")
+    int sdeiSignal(
+            @Parameters(paramLabel = "EVENT", description = "Event number, 0..4294967295, decimal or 0x hex.") String eventArg,
+            @Option(names = "--cpu", paramLabel = "N", defaultValue = "0",
+                    description = "Target vCPU (default: ${DEFAULT-VALUE}).") String cpuArg) {
+        // parsed here rather than by picocli converters so that a bad value is one line, not one line plus usage
+        long event = parse(eventArg, 0xFFFF_FFFFL);
+        if (event < 0) throw new UsageException("ctl sdei-signal: EVENT '" + eventArg
+                + "' is not an SDEI event number (0..4294967295, decimal or 0x hex)");
+        long cpu = parse(cpuArg, Integer.MAX_VALUE);
+        if (cpu < 0) throw new UsageException("ctl sdei-signal: --cpu '" + cpuArg + "' is not a vCPU index (0, 1, ...)");
+        Map<String, Object> req = request("sdei-signal");
+        req.put("event", event);
+        req.put("cpu", (int) cpu);
+        return send(req, (out, body) -> out.println("signalled SDEI event " + event + " on cpu " + cpu));
+    }
+
+    @Command(name = "shared-regions", description = "Guest memory the guest shared with the host.")
+    int sharedRegions() {
+        return send(request("shared-regions"), CtlOutput::sharedRegions);
+    }
+
+    @Command(name = "stolen-time", description = "PV stolen time per vCPU.")
+    int stolenTime() {
+        return send(request("stolen-time"), CtlOutput::stolenTime);
+    }
+
+    @Command(name = "hypercall-stats", description = "Calls per SMCCC function ID that jvmm handles.")
+    int hypercallStats() {
+        return send(request("hypercall-stats"), CtlOutput::hypercallStats);
+    }
+
+    private static Map<String, Object> request(String command) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("command", command);
+        return m;
+    }
+
+    private int send(Map<String, Object> request, BiConsumer<PrintWriter, Map<String, Object>> render) {
+        if (socket == null) throw new UsageException("ctl: --socket PATH is required");
+        CommandLine cl = spec.commandLine();
+        PrintWriter out = cl.getOut(), err = cl.getErr();
+        ApiClient.Response r;
+        try {
+            r = ApiClient.exchange(socket, request, TIMEOUT);
+        } catch (ApiException e) {
+            err.println("jvmm: " + e.getMessage());
+            return ExitCodes.HOST_ERROR;
+        }
+        if (json) {
+            out.println(r.raw());
+        } else if (r.ok()) {
+            render.accept(out, r.body());
+        } else {
+            err.println("jvmm: " + request.get("command") + ": " + r.error());
+        }
+        out.flush();
+        err.flush();
+        return r.ok() ? ExitCodes.GUEST_POWEROFF : ExitCodes.HOST_ERROR;
+    }
+
+    /** A non-negative integer up to {@code max}, decimal or 0x hex; -1 if it is not one. */
+    static long parse(String s, long max) {
+        try {
+            boolean hex = s.startsWith("0x") || s.startsWith("0X");
+            long v = Long.parseLong(hex ? s.substring(2) : s, hex ? 16 : 10);
+            return v >= 0 && v <= max && !s.startsWith("+") ? v : -1;
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+}

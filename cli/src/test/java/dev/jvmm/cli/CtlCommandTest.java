@@ -1,0 +1,226 @@
+package dev.jvmm.cli;
+
+import dev.jvmm.core.api.ApiServer;
+import dev.jvmm.core.api.ControlException;
+import dev.jvmm.core.api.ControlTarget;
+import dev.jvmm.core.api.HypercallCount;
+import dev.jvmm.core.api.SharedRegion;
+import dev.jvmm.core.api.VcpuStolenTime;
+import dev.jvmm.core.api.VmStatus;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@code jvmm ctl}: parsing, exit codes and output, against a real ApiServer in this JVM. */
+class CtlCommandTest {
+    @TempDir
+    Path dir;
+    private ApiServer server;
+    private final Fake fake = new Fake();
+
+    /** Answers like a two-vCPU VM; lists can be emptied, SDEI can be switched off. */
+    static final class Fake implements ControlTarget {
+        final AtomicInteger stops = new AtomicInteger();
+        final List<String> signals = new CopyOnWriteArrayList<>();
+        volatile boolean empty, noSdei;
+
+        @Override public VmStatus status() {
+            return new VmStatus(VmStatus.State.RUNNING, 2, 256L << 20, Duration.ofMillis(12_345), 777, "/img/Image");
+        }
+        @Override public void stop() { stops.incrementAndGet(); }
+        @Override public void sdeiSignal(long event, int cpu) throws ControlException {
+            if (noSdei) throw ControlException.notAvailable("jvmm has no SDEI dispatcher yet");
+            signals.add(event + "@" + cpu);
+        }
+        @Override public List<SharedRegion> sharedRegions() {
+            return empty ? List.of() : List.of(new SharedRegion(0x8000_0000L, 0x1000), new SharedRegion(0x8020_0000L, 0x20_0000));
+        }
+        @Override public List<VcpuStolenTime> stolenTime() {
+            return List.of(new VcpuStolenTime(0, 1_500_000), new VcpuStolenTime(1, 0));
+        }
+        @Override public List<HypercallCount> hypercallStats() {
+            return empty ? List.of() : List.of(new HypercallCount(0xC400_0021L, "SDEI_EVENT_SIGNAL", 3),
+                    new HypercallCount(0xC600_0042L, null, 12));
+        }
+    }
+
+    private Path serve() throws Exception {
+        Path sock = dir.resolve("api.sock");
+        server = ApiServer.open(sock);
+        server.start(fake);
+        return sock;
+    }
+
+    @AfterEach
+    void close() {
+        if (server != null) server.close();
+    }
+
+    private static MainTest.Result ctl(String... args) {
+        String[] all = new String[args.length + 1];
+        all[0] = "ctl";
+        System.arraycopy(args, 0, all, 1, args.length);
+        return MainTest.run(all);
+    }
+
+    private static void assertOneLineError(MainTest.Result r, int code, String message) {
+        assertEquals(code, r.code(), r.err());
+        assertEquals("", r.out());
+        assertEquals("jvmm: " + message, r.err().strip());
+    }
+
+    @Test
+    void status() throws Exception {
+        Path sock = serve();
+        MainTest.Result r = ctl("--socket", sock.toString(), "status");
+        assertEquals(0, r.code(), r.err());
+        assertEquals("""
+                state    running
+                cpus     2
+                memory   256 MiB (268435456 bytes)
+                uptime   12.3 s
+                pid      777
+                kernel   /img/Image
+                """, r.out());
+        assertEquals("", r.err());
+    }
+
+    @Test
+    void jsonPrintsTheRawResponseAndOptionsWorkOnEitherSideOfTheCommand() throws Exception {
+        Path sock = serve();
+        String raw = "{\"ok\":true,\"state\":\"running\",\"cpus\":2,\"memory_bytes\":268435456,\"uptime_ms\":12345,"
+                + "\"pid\":777,\"kernel\":\"/img/Image\"}\n";
+        assertEquals(raw, ctl("--socket", sock.toString(), "--json", "status").out());
+        assertEquals(raw, ctl("status", "--socket", sock.toString(), "--json").out());
+        assertEquals(raw, ctl("--json", "status", "--socket", sock.toString()).out());
+    }
+
+    @Test
+    void stop() throws Exception {
+        Path sock = serve();
+        MainTest.Result r = ctl("--socket", sock.toString(), "stop");
+        assertEquals(0, r.code(), r.err());
+        assertEquals("stopping\n", r.out());
+        assertEquals(1, fake.stops.get());
+    }
+
+    @Test
+    void sdeiSignalAcceptsDecimalAndHex() throws Exception {
+        Path sock = serve();
+        MainTest.Result r = ctl("--socket", sock.toString(), "sdei-signal", "0x10", "--cpu", "1");
+        assertEquals(0, r.code(), r.err());
+        assertEquals("signalled SDEI event 16 on cpu 1\n", r.out());
+        assertEquals(0, ctl("--socket", sock.toString(), "sdei-signal", "4294967295").code());
+        assertEquals(List.of("16@1", "4294967295@0"), fake.signals);
+    }
+
+    @Test
+    void anErrorAnswerIsExit1AndOneLine() throws Exception {
+        Path sock = serve();
+        fake.noSdei = true;
+        assertOneLineError(ctl("--socket", sock.toString(), "sdei-signal", "0"), 1,
+                "sdei-signal: not available in this VM: jvmm has no SDEI dispatcher yet");
+        MainTest.Result json = ctl("--socket", sock.toString(), "--json", "sdei-signal", "0");
+        assertEquals(1, json.code());
+        assertEquals("{\"ok\":false,\"error\":\"not available in this VM: jvmm has no SDEI dispatcher yet\"}\n", json.out());
+    }
+
+    @Test
+    void sharedRegions() throws Exception {
+        Path sock = serve();
+        assertEquals("""
+                IPA                 END                 SIZE
+                0x0000000080000000  0x0000000080001000  0x1000
+                0x0000000080200000  0x0000000080400000  0x200000
+                """, ctl("--socket", sock.toString(), "shared-regions").out());
+        fake.empty = true;
+        assertEquals("no shared regions\n", ctl("--socket", sock.toString(), "shared-regions").out());
+    }
+
+    @Test
+    void stolenTime() throws Exception {
+        Path sock = serve();
+        assertEquals("""
+                CPU   STOLEN (ns)
+                0     1500000
+                1     0
+                """, ctl("--socket", sock.toString(), "stolen-time").out());
+    }
+
+    @Test
+    void hypercallStats() throws Exception {
+        Path sock = serve();
+        assertEquals("""
+                FUNCTION    NAME                          COUNT
+                0xc4000021  SDEI_EVENT_SIGNAL             3
+                0xc6000042  -                             12
+                """, ctl("--socket", sock.toString(), "hypercall-stats").out());
+        fake.empty = true;
+        assertEquals("no hypercalls\n", ctl("--socket", sock.toString(), "hypercall-stats").out());
+    }
+
+    @Test
+    void unreachableSocketIsExit1NamingTheSocketAndTheReason() {
+        Path sock = dir.resolve("nobody.sock");
+        assertOneLineError(ctl("--socket", sock.toString(), "status"), 1,
+                "cannot connect to control socket " + sock + ": No such file or directory");
+    }
+
+    @Test
+    void missingSocketOptionIsAUsageError() {
+        assertOneLineError(ctl("status"), 2, "ctl: --socket PATH is required");
+    }
+
+    @Test
+    void missingCommandIsAUsageError() {
+        assertOneLineError(ctl("--socket", "/x"), 2,
+                "ctl: a command is required: status, stop, sdei-signal, shared-regions, stolen-time, hypercall-stats");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"abc", "-1", "4294967296", "0x100000000", "+3", "1.5", "0x"})
+    void badEventNumbersAreUsageErrors(String event) {
+        assertOneLineError(ctl("--socket", dir.resolve("s").toString(), "sdei-signal", event), 2,
+                "ctl sdei-signal: EVENT '" + event + "' is not an SDEI event number (0..4294967295, decimal or 0x hex)");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"x", "-1", "2147483648"})
+    void badCpusAreUsageErrors(String cpu) {
+        assertOneLineError(ctl("--socket", dir.resolve("s").toString(), "sdei-signal", "0", "--cpu", cpu), 2,
+                "ctl sdei-signal: --cpu '" + cpu + "' is not a vCPU index (0, 1, ...)");
+    }
+
+    @Test
+    void unknownCommandOrMissingEventIsAUsageError() {
+        MainTest.Result r = ctl("--socket", "/x", "reboot");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("reboot"), r.err());
+        MainTest.Result e = ctl("--socket", "/x", "sdei-signal");
+        assertEquals(2, e.code());
+        assertTrue(e.err().contains("EVENT"), e.err());
+    }
+
+    @Test
+    void helpListsTheCommandsAndCtlsOwnExitCodes() {
+        MainTest.Result r = ctl("--help");
+        assertEquals(0, r.code());
+        for (String c : List.of("status", "stop", "sdei-signal", "shared-regions", "stolen-time", "hypercall-stats")) {
+            assertTrue(r.out().contains(c), c + " missing:\n" + r.out());
+        }
+        assertTrue(r.out().contains("the VM answered an error, or the socket cannot be reached"), r.out());
+        assertFalse(r.out().contains("guest reset"), "run's exit codes do not apply to ctl\n" + r.out());
+    }
+}

@@ -1,0 +1,32 @@
+package dev.jvmm.core.api;
+
+import java.util.List;
+
+/**
+ * What the control API can ask of a running VM. {@link ApiServer} calls these from one thread per
+ * client connection, so an implementation must be safe to call concurrently (and with the vCPUs
+ * running). A request the VM cannot serve throws {@link ControlException}; its message becomes the
+ * {@code "error"} of the response and the server keeps running.
+ */
+public interface ControlTarget {
+    /** State, size and age of the VM. */
+    VmStatus status() throws ControlException;
+
+    /**
+     * Asks the VM to stop and returns without waiting: the run ends as if the guest had powered off
+     * (the CLI exits 0). A second call, or a call while already stopping, changes nothing.
+     */
+    void stop() throws ControlException;
+
+    /** Raises SDEI event {@code event} on vCPU {@code cpu} (event 0 is the software-signalled event). */
+    void sdeiSignal(long event, int cpu) throws ControlException;
+
+    /** The guest's shared memory regions, coalesced and sorted by IPA. */
+    List<SharedRegion> sharedRegions() throws ControlException;
+
+    /** Stolen time per vCPU, in vCPU order; throws when PV stolen time is off for this VM. */
+    List<VcpuStolenTime> stolenTime() throws ControlException;
+
+    /** How often the guest called each forwarded SMCCC function ID, sorted by function ID. */
+    List<HypercallCount> hypercallStats() throws ControlException;
+}

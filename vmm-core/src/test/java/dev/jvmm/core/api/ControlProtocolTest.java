@@ -1,0 +1,131 @@
+package dev.jvmm.core.api;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** Every command's exact response and every class of bad request, without sockets. */
+class ControlProtocolTest {
+    private final FakeTarget target = new FakeTarget();
+    private final ControlProtocol protocol = new ControlProtocol(target);
+
+    private String answer(String request) {
+        return protocol.answer(request);
+    }
+
+    @Test
+    void status() {
+        assertEquals("{\"ok\":true,\"state\":\"running\",\"cpus\":2,\"memory_bytes\":268435456,\"uptime_ms\":1500,"
+                + "\"pid\":4242,\"kernel\":\"/images/Image\"}", answer("{\"command\":\"status\"}"));
+    }
+
+    @Test
+    void stopAsksTheTargetOnceAndSaysStopping() {
+        assertEquals("{\"ok\":true,\"state\":\"stopping\"}", answer("{\"command\":\"stop\"}"));
+        assertEquals(1, target.stops.get());
+        assertEquals(true, answer("{\"command\":\"status\"}").startsWith("{\"ok\":true,\"state\":\"stopping\","));
+    }
+
+    @Test
+    void sdeiSignalPassesEventAndCpu() {
+        assertEquals("{\"ok\":true,\"event\":4294967295,\"cpu\":1}",
+                answer("{\"command\":\"sdei-signal\",\"event\":4294967295,\"cpu\":1}"));
+        assertEquals("{\"ok\":true,\"event\":0,\"cpu\":0}", answer("{\"command\":\"sdei-signal\",\"event\":0}"));
+        assertEquals(List.of("4294967295@1", "0@0"), target.signals);
+    }
+
+    @Test
+    void sdeiSignalRefusedByTheVmIsAnErrorResponse() {
+        target.sdeiFailure = new ControlException("event 7 is not registered");
+        assertEquals("{\"ok\":false,\"error\":\"event 7 is not registered\"}",
+                answer("{\"command\":\"sdei-signal\",\"event\":7}"));
+    }
+
+    @Test
+    void sharedRegions() {
+        assertEquals("{\"ok\":true,\"regions\":[{\"ipa\":2147483648,\"size\":4096},{\"ipa\":2148532224,\"size\":12288}]}",
+                answer("{\"command\":\"shared-regions\"}"));
+    }
+
+    @Test
+    void stolenTimeAndItsAbsence() {
+        assertEquals("{\"ok\":true,\"vcpus\":[{\"cpu\":0,\"stolen_ns\":1234},{\"cpu\":1,\"stolen_ns\":0}]}",
+                answer("{\"command\":\"stolen-time\"}"));
+        target.pvTimeOff = true;
+        assertEquals("{\"ok\":false,\"error\":\"not available in this VM: PV stolen time is off\"}",
+                answer("{\"command\":\"stolen-time\"}"));
+    }
+
+    @Test
+    void hypercallStatsOmitsUnknownNames() {
+        assertEquals("{\"ok\":true,\"calls\":[{\"function_id\":3288334369,\"name\":\"SDEI_EVENT_SIGNAL\",\"count\":3},"
+                + "{\"function_id\":3321888834,\"count\":1}]}", answer("{\"command\":\"hypercall-stats\"}"));
+    }
+
+    @Test
+    void aBugInTheTargetIsAnInternalErrorResponse() {
+        target.statusBug = new IllegalStateException("boom");
+        assertEquals("{\"ok\":false,\"error\":\"internal error: java.lang.IllegalStateException: boom\"}",
+                answer("{\"command\":\"status\"}"));
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', textBlock = """
+            {"command":"reboot"}                          | unknown command "reboot" (one of: status, stop, sdei-signal, shared-regions, stolen-time, hypercall-stats)
+            {}                                            | missing "command" (one of: status, stop, sdei-signal, shared-regions, stolen-time, hypercall-stats)
+            {"command":5}                                 | "command" must be a string
+            {"command":"status","cpu":1}                  | unknown field "cpu" for command status (it takes none)
+            {"command":"sdei-signal","event":1,"cpus":1}  | unknown field "cpus" for command sdei-signal (it takes: event, cpu)
+            {"command":"sdei-signal"}                     | missing "event" (an integer 0..4294967295)
+            {"command":"sdei-signal","event":-1}          | "event" must be an integer 0..4294967295, got -1
+            {"command":"sdei-signal","event":4294967296}  | "event" must be an integer 0..4294967295, got 4294967296
+            {"command":"sdei-signal","event":99999999999999999999999} | "event" must be an integer 0..4294967295, got 99999999999999999999999
+            {"command":"sdei-signal","event":1.5}         | "event" must be an integer 0..4294967295, got 1.5
+            {"command":"sdei-signal","event":"3"}         | "event" must be an integer 0..4294967295, got "3"
+            {"command":"sdei-signal","event":1,"cpu":-2}  | "cpu" must be an integer 0..2147483647, got -2
+            {"command":"sdei-signal","event":1,"cpu":true} | "cpu" must be an integer 0..2147483647, got true
+            [1,2]                                         | a request must be a JSON object, e.g. {"command":"status"}
+            "status"                                      | a request must be a JSON object, e.g. {"command":"status"}
+            {"command":"status"} {"command":"stop"}       | malformed JSON: data after the request object
+            """)
+    void badRequestsGetOneErrorLine(String request, String error) {
+        assertEquals("{\"ok\":false,\"error\":" + quote(error) + "}", answer(request));
+        assertEquals(0, target.stops.get(), "no bad request may act");
+        assertEquals(List.of(), target.signals);
+    }
+
+    @Test
+    void malformedJsonNamesWhereTheParserStopped() {
+        String r = answer("{\"command\":status}");
+        assertEquals("{\"ok\":false,\"error\":\"malformed JSON at column 18: Unrecognized token 'status': was expecting "
+                + "(JSON String, Number, Array, Object or token 'null', 'true' or 'false')\"}", r);
+    }
+
+    @Test
+    void duplicateKeysAreRefused() {
+        String r = answer("{\"command\":\"status\",\"command\":\"stop\"}");
+        assertEquals(true, r.startsWith("{\"ok\":false,\"error\":\"malformed JSON"), r);
+        assertEquals(true, r.contains("command"), r);
+        assertEquals(0, target.stops.get());
+    }
+
+    @Test
+    void longUnknownCommandIsShortenedInTheError() {
+        String r = answer("{\"command\":\"" + "x".repeat(10_000) + "\"}");
+        assertEquals("{\"ok\":false,\"error\":\"unknown command \\\"" + "x".repeat(64) + "...\\\" (one of: status, stop, "
+                + "sdei-signal, shared-regions, stolen-time, hypercall-stats)\"}", r);
+    }
+
+    @Test
+    void tooLongResponse() {
+        assertEquals("{\"ok\":false,\"error\":\"request longer than 65536 bytes\"}", ControlProtocol.tooLong());
+    }
+
+    private static String quote(String s) {
+        return "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+    }
+}

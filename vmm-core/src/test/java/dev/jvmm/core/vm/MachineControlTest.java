@@ -1,0 +1,104 @@
+package dev.jvmm.core.vm;
+
+import dev.jvmm.core.api.ControlException;
+import dev.jvmm.core.api.VmStatus;
+import dev.jvmm.core.device.IrqLine;
+import dev.jvmm.core.device.Uart8250Device;
+import dev.jvmm.core.firmware.FirmwareSetup;
+import dev.jvmm.core.firmware.StolenTimeRecords;
+import org.junit.jupiter.api.Test;
+
+import java.io.OutputStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.time.Duration;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+/**
+ * The adapter over a Machine with no vCPUs and no KVM handles: what status reports before, during and
+ * after a run, that stop ends the run with STOPPED_BY_API, and the refusals of the unbuilt services.
+ */
+class MachineControlTest {
+    private final VmConfig config = new VmConfig("console=ttyS0", 3, 512L << 20, VmConfig.OnReset.EXIT,
+            null, OutputStream.nullOutputStream());
+    /** Enough of a Machine for run() and the control API: no KVM handles, so it is never closed. */
+    private final Machine machine = new Machine(null, null, null, null, List.of(),
+            new Uart8250Device(IrqLine.NONE, OutputStream.nullOutputStream()), VirtioDevices.none(), null, config, () -> { },
+            new FirmwareSetup(), null, null);
+    private final MachineControl control = new MachineControl(machine, "/images/Image");
+
+    @Test
+    void statusBeforeTheRunIsStarting() {
+        VmStatus s = control.status();
+        assertEquals(new VmStatus(VmStatus.State.STARTING, 3, 512L << 20, Duration.ZERO,
+                ProcessHandle.current().pid(), "/images/Image"), s);
+    }
+
+    @Test
+    void stopEndsTheRunWithStoppedByApiAndStatusSaysStopping() throws InterruptedException {
+        control.stop();
+        assertEquals(VmStatus.State.STOPPING, control.status().state());
+        VmResult r = machine.run();   // returns at once: the stop came first
+        assertEquals(VmResult.Reason.STOPPED_BY_API, r.reason());
+        assertEquals("stopped through the control API", r.detail());
+        assertEquals(VmStatus.State.STOPPING, control.status().state());
+        assertEquals(true, machine.hasStarted());
+    }
+
+    @Test
+    void runningUntilTheApiStopsIt() throws Exception {
+        java.util.concurrent.CompletableFuture<VmResult> result = new java.util.concurrent.CompletableFuture<>();
+        Thread runner = Thread.ofPlatform().start(() -> {
+            try {
+                result.complete(machine.run());
+            } catch (Throwable t) {
+                result.completeExceptionally(t);
+            }
+        });
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (control.status().state() != VmStatus.State.RUNNING) {
+            if (System.nanoTime() > deadline) throw new AssertionError("never RUNNING: " + control.status());
+            Thread.sleep(5);
+        }
+        Thread.sleep(30);
+        assertEquals(true, control.status().uptime().toMillis() >= 30, control.status().toString());
+        control.stop();
+        assertEquals(VmResult.Reason.STOPPED_BY_API, result.get(10, java.util.concurrent.TimeUnit.SECONDS).reason());
+        runner.join();
+    }
+
+    @Test
+    void aLaterStopDoesNotOverrideTheFirstReason() throws InterruptedException {
+        machine.stop(VmResult.signal(15, "stopped by SIGTERM"));
+        control.stop();
+        assertEquals(VmResult.Reason.SIGNAL, machine.run().reason());
+    }
+
+    @Test
+    void stolenTimeIsEachRecordsLittleEndianCounter() {
+        MemorySegment mem = Arena.ofAuto().allocate(3 * StolenTimeRecords.RECORD_BYTES, 8);
+        mem.set(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN), 8, 0x0102030405L);
+        mem.set(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN), 2 * 64 + 8, 7);
+        mem.set(ValueLayout.JAVA_INT_UNALIGNED, 64, -1);   // revision/attributes of record 1: not the counter
+        assertEquals(List.of(new dev.jvmm.core.api.VcpuStolenTime(0, 0x0102030405L),
+                        new dev.jvmm.core.api.VcpuStolenTime(1, 0), new dev.jvmm.core.api.VcpuStolenTime(2, 7)),
+                MachineControl.stolenTime(new StolenTimeRecords(mem, 0x9000_0000L, 3)));
+    }
+
+    @Test
+    void servicesThatDoNotExistYetSayNotAvailable() {
+        assertEquals("not available in this VM: jvmm has no SDEI dispatcher yet",
+                assertThrows(ControlException.class, () -> control.sdeiSignal(0, 0)).getMessage());
+        assertEquals("not available in this VM: jvmm has no shared-region service yet",
+                assertThrows(ControlException.class, control::sharedRegions).getMessage());
+        assertEquals("not available in this VM: PV stolen time is off (--no-pvtime, --hypercalls without pv-time,"
+                        + " or the host lacks it)",
+                assertThrows(ControlException.class, control::stolenTime).getMessage());
+        assertEquals("not available in this VM: jvmm forwards no hypercalls to userspace yet",
+                assertThrows(ControlException.class, control::hypercallStats).getMessage());
+    }
+}
