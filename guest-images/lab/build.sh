@@ -16,9 +16,14 @@ KERNEL_PKGS=linux-image-arm64
 L1_PKGS=busybox-static,openjdk-25-jre-headless,qemu-system-arm
 # the compiler Debian built the kernel with, its headers and what kbuild runs (make, sh, sed, awk, ...)
 MOD_PKGS=linux-headers-arm64,gcc-14,make,libc6-dev,binutils,dash,sed,grep,mawk,findutils,diffutils,coreutils
-# modules L1 loads to mount the 9p share, and the ones the test initramfs ships for later work
-L1_MODULES="netfs 9pnet 9pnet_virtio 9p"
+# modules L1 loads: the 9p share, and tun + bridge for guests' tap networking (boot tier, virtio-net).
+# The test initramfs ships the virtio-mmio transport and devices (virtio_console is built in, but
+# like the rest it only appears once virtio_mmio is loaded) and ext4, which also mounts ext2.
+L1_MODULES="netfs 9pnet 9pnet_virtio 9p tun bridge"
 GUEST_MODULES="virtio_mmio virtio_blk virtio_net virtio_rng arm_smccc_trng ext4"
+# dependencies modinfo does not list (the kernel asks for them by alias at run time, through a
+# modprobe the initramfs does not have): ext4 mounts only with the crc32c crypto driver loaded
+GUEST_SOFTDEPS="ext4:crc32c_generic"
 
 fail() { echo "lab build: FAILED: $*" >&2; exit 1; }
 t0=$(date +%s.%N)
@@ -75,10 +80,11 @@ modpath() { # module name -> its .ko.xz ('-' and '_' are the same in module name
   local n=$1 alt=${1//_/-}
   find "$moddir" \( -name "$n.ko*" -o -name "$alt.ko*" \) -print -quit
 }
-# Decompresses modules $3.. plus their dependencies (modinfo depends=) into $1 and writes
-# $1/modules.dep ("name: dep dep") and $1/load-order (dependencies first) for busybox insmod.
+# Decompresses modules $3.. plus their dependencies (modinfo depends=, and $softdeps entries
+# "module:dep") into $1 and writes $1/modules.dep ("name: dep dep") and $1/load-order
+# (dependencies first) for busybox insmod.
 copy_modules() {
-  local dest=$1; shift
+  local dest=$1 softdeps=$2; shift 2
   rm -rf "$dest"; mkdir -p "$dest"; : > "$dest/modules.dep"; : > "$dest/load-order"
   local visit
   visit() {
@@ -87,6 +93,7 @@ copy_modules() {
     f=$(modpath "$m"); [ -n "$f" ] || fail "kernel module $m not found in $kver"
     case $f in *.xz) xz -dc "$f" ;; *.zst) zstd -qdc "$f" ;; *.gz) gzip -dc "$f" ;; *) cat "$f" ;; esac > "$dest/$m.ko"
     deps=$(tr '\0' '\n' < "$dest/$m.ko" | sed -n 's/^depends=//p' | head -n1 | tr ',' ' ' | tr '-' '_')
+    for d in $softdeps; do [ "${d%%:*}" = "$m" ] && deps="${d#*:} $deps"; done
     echo "$m: $deps" >> "$dest/modules.dep"
     for d in $deps; do visit "$d"; done
     echo "$m" >> "$dest/load-order"
@@ -94,8 +101,8 @@ copy_modules() {
   for m in "$@"; do visit "$m"; done
 }
 rm -rf "$B/guest-root" "$B/l1-overlay"   # rebuilt from scratch: stale files must not linger
-copy_modules "$B/guest-root/lib/modules-jvmm" $GUEST_MODULES
-copy_modules "$B/l1-overlay/usr/lib/modules-lab" $L1_MODULES   # /lib is a symlink in L1
+copy_modules "$B/guest-root/lib/modules-jvmm" "$GUEST_SOFTDEPS" $GUEST_MODULES
+copy_modules "$B/l1-overlay/usr/lib/modules-lab" "" $L1_MODULES   # /lib is a symlink in L1
 step "kernel $kver and modules"
 
 # ---- 3. the test initramfs (guest image) -----------------------------------------------------

@@ -1,6 +1,7 @@
 package dev.jvmm.cli;
 
 import dev.jvmm.core.UnsupportedRequestException;
+import dev.jvmm.core.device.DeviceException;
 import dev.jvmm.kvm.KvmException;
 import dev.jvmm.kvm.KvmUnavailableException;
 import picocli.CommandLine;
@@ -96,6 +97,10 @@ public final class Main implements Runnable {
         if (ex instanceof UsageException e) {
             err.println("jvmm: " + e.getMessage());
             return ExitCodes.USAGE;
+        }
+        if (ex instanceof DeviceException e) {   // a tap or image the host cannot give us: one line names it
+            err.println("jvmm: " + e.getMessage());
+            return ExitCodes.HOST_ERROR;
         }
         if (ex instanceof KvmException e) {
             err.println("jvmm: " + e.getMessage());

@@ -12,8 +12,11 @@ import dev.jvmm.core.firmware.HypercallSelection;
 import dev.jvmm.core.hypercall.FunctionRange;
 import dev.jvmm.core.hypercall.HypercallConfig;
 import dev.jvmm.core.hypercall.sdei.SdeiEventSpec;
+import dev.jvmm.core.vm.DiskConfig;
 import dev.jvmm.core.vm.Machine;
 import dev.jvmm.core.vm.MachineControl;
+import dev.jvmm.core.vm.NetConfig;
+import dev.jvmm.core.vm.VirtioConfig;
 import dev.jvmm.core.vm.VmBuilder;
 import dev.jvmm.core.vm.VmConfig;
 import dev.jvmm.core.vm.VmResult;
@@ -33,7 +36,8 @@ import java.util.concurrent.Callable;
 
 /** {@code jvmm run}: boot an arm64 Linux kernel (and initrd) with a serial console. */
 @Command(name = "run", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Boot an arm64 Linux Image (or Image.gz) under KVM with a 16550A serial console on ttyS0.",
+        description = {"Boot an arm64 Linux Image (or Image.gz) under KVM with a 16550A serial console (ttyS0) and, "
+                + "when asked, virtio-mmio disks, NICs, an entropy source and a virtio console (hvc0).",
                 "stdout carries only the guest console; jvmm's own messages go to stderr.",
                 "On a terminal, stdin is raw while the guest runs: Ctrl-A x quits (exit 130), Ctrl-A Ctrl-A sends Ctrl-A."})
 final class RunCommand implements Callable<Integer> {
@@ -45,7 +49,7 @@ final class RunCommand implements Callable<Integer> {
     Path initrd;
 
     @Option(names = {"-p", "--params", "--cmdline"}, paramLabel = "ARGS",
-            description = "Kernel command line. 'console=ttyS0' is added when it names no console. At most 2047 bytes.")
+            description = "Kernel command line. 'console=ttyS0' (hvc0 with --console virtio) is added when it names no console. At most 2047 bytes.")
     String params = "";
 
     @Option(names = {"-c", "--cpus"}, paramLabel = "N", description = "Number of vCPUs (default: ${DEFAULT-VALUE}).")
@@ -58,6 +62,28 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--serial", paramLabel = "stdio|file=PATH|none", converter = SerialConverter.class,
             description = "Where the serial console goes (default: stdio).")
     SerialTarget serial = new SerialTarget(SerialTarget.Kind.STDIO, null);
+
+    @Option(names = {"-d", "--disk"}, paramLabel = DeviceOptions.DISK_SYNTAX, converter = DeviceOptions.DiskConverter.class,
+            description = {"A virtio-blk disk backed by FILE (repeatable: vda, vdb, ... in order). ro=on attaches it "
+                    + "read-only (required for a file jvmm may not write). ',,' in FILE is a comma."})
+    List<DiskConfig> disks = new ArrayList<>();
+
+    @Option(names = "--net", paramLabel = DeviceOptions.NET_SYNTAX, converter = DeviceOptions.NetConverter.class,
+            description = {"A virtio-net NIC on host tap interface NAME (repeatable), created if missing and jvmm may. "
+                    + "The default MAC is derived from NAME: locally administered, the same on every run."})
+    List<NetConfig> nets = new ArrayList<>();
+
+    @Option(names = "--rng", description = "A virtio-rng entropy device fed from the host's /dev/urandom (guest /dev/hwrng).")
+    boolean rng;
+
+    @Option(names = "--console", paramLabel = "serial|virtio",
+            description = {"The console device: the 16550A, ttyS0 (default), or virtio-console, hvc0 ('console=hvc0' is "
+                    + "added when the command line names no console; the UART stays but is not connected). "
+                    + "--serial says where either one goes."})
+    ConsoleDevice console = ConsoleDevice.SERIAL;
+
+    /** Which device carries the console. */
+    enum ConsoleDevice { SERIAL, VIRTIO }
 
     @Option(names = "--dump-dtb", paramLabel = "FILE",
             description = "Write the generated device tree blob to FILE and exit 0 without running the guest.")
@@ -135,11 +161,12 @@ final class RunCommand implements Callable<Integer> {
         }
         FirmwareConfig firmware = firmware();
         HypercallConfig hypercallConfig = hypercalls();
+        VirtioConfig devices = devices();
         // the API socket exists before any KVM fd (a bad path is a usage error) and is gone on every exit path
         try (ApiServer api = openApi(); OutputStream console = openConsole()) {
             VmConfig config = new VmConfig(commandLine(), cpus, memoryBytes, onReset, timeout, console, firmware, memLock,
                     hypercallConfig);
-            VmBuilder builder = new VmBuilder(config, images);
+            VmBuilder builder = new VmBuilder(config, images, devices);
             try (Machine machine = builder.build()) {
                 if (dumpDtb != null) {
                     Files.write(dumpDtb, builder.deviceTree());
@@ -172,6 +199,14 @@ final class RunCommand implements Callable<Integer> {
         }
     }
 
+    private VirtioConfig devices() {
+        try {
+            return new VirtioConfig(disks, nets, rng, console == ConsoleDevice.VIRTIO);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+    }
+
     private FirmwareConfig firmware() {
         try {
             return new FirmwareConfig(hypercalls, !noPvTime, psci);
@@ -189,7 +224,9 @@ final class RunCommand implements Callable<Integer> {
     }
 
     String commandLine() {
-        return params.contains("console=") ? params : (params.isBlank() ? "console=ttyS0" : "console=ttyS0 " + params);
+        if (params.contains("console=")) return params;
+        String named = console == ConsoleDevice.VIRTIO ? "console=hvc0" : "console=ttyS0";
+        return params.isBlank() ? named : named + " " + params;
     }
 
     private OutputStream openConsole() throws IOException {

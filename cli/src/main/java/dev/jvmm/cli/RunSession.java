@@ -2,6 +2,7 @@ package dev.jvmm.cli;
 
 import dev.jvmm.cli.term.ConsoleInput;
 import dev.jvmm.cli.term.RawTerminal;
+import dev.jvmm.core.virtio.console.VirtioConsoleDevice;
 import dev.jvmm.core.vm.Machine;
 import dev.jvmm.core.vm.VmResult;
 import sun.misc.Signal;
@@ -33,7 +34,7 @@ final class RunSession {
         if (interactive) {
             // raw mode only when the console really reads stdin, and restored on every path (also by a hook)
             try (RawTerminal tty = RawTerminal.enterStdin();
-                 ConsoleInput in = ConsoleInput.stdin(ConsoleInput.Sink.of(machine.uart()),
+                 ConsoleInput in = ConsoleInput.stdin(consoleSink(),
                          () -> machine.stop(VmResult.signal(2, "quit from the console (Ctrl-A x)"))).start()) {
                 r = machine.run();
             }
@@ -44,6 +45,12 @@ final class RunSession {
         PrintStream err = System.err;
         if (r.reason() != VmResult.Reason.POWEROFF) err.println("jvmm: " + r.detail() + " (exit " + code + ")");
         return code;
+    }
+
+    /** Input goes to whichever device carries the console: virtio-console (hvc0) if there is one, else the UART. */
+    private ConsoleInput.Sink consoleSink() {
+        VirtioConsoleDevice hvc = machine.virtio().console();
+        return hvc != null ? ConsoleInput.Sink.of(hvc) : ConsoleInput.Sink.of(machine.uart());
     }
 
     private void installSignal(String name) {

@@ -44,6 +44,7 @@ class MainTest {
         Result r = run("caps", "--bogus");
         assertEquals(ExitCodes.USAGE, r.code());
         assertTrue(r.err().contains("--bogus"), r.err());
+        assertFalse(r.err().strip().contains("\n"), "one line, not the whole usage text: " + r.err());
     }
 
     @Test

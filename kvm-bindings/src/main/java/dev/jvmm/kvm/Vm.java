@@ -128,4 +128,21 @@ public final class Vm extends FdHandle {
             ioctl(KvmUapi.KVM_IOEVENTFD(), s, "KVM_IOEVENTFD(0x" + Long.toHexString(addr) + ")");
         }
     }
+
+    /**
+     * Signals eventfd {@code efd} on a guest write of {@code len} bytes of exactly {@code datamatch} to
+     * {@code addr} (KVM_IOEVENTFD_FLAG_DATAMATCH), without an exit to userspace; other values still exit
+     * as MMIO. Several eventfds may share one address with different values (one per virtqueue).
+     */
+    public void ioeventfd(int efd, long addr, int len, long datamatch) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment s = kvm_ioeventfd.allocate(a);
+            kvm_ioeventfd.fd(s, efd);
+            kvm_ioeventfd.addr(s, addr);
+            kvm_ioeventfd.len(s, len);
+            kvm_ioeventfd.datamatch(s, datamatch);
+            kvm_ioeventfd.flags(s, KvmUapi.KVM_IOEVENTFD_FLAG_DATAMATCH());
+            ioctl(KvmUapi.KVM_IOEVENTFD(), s, String.format("KVM_IOEVENTFD(0x%x == %d)", addr, datamatch));
+        }
+    }
 }

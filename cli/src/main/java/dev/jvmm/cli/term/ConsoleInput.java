@@ -1,6 +1,7 @@
 package dev.jvmm.cli.term;
 
 import dev.jvmm.core.device.Uart8250Device;
+import dev.jvmm.core.virtio.console.VirtioConsoleDevice;
 import dev.jvmm.kvm.Errno;
 import dev.jvmm.kvm.sys.Libc;
 import dev.jvmm.kvm.sys.Poll;
@@ -25,13 +26,31 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
  * pipe or file on stdin running out) ends the thread and the guest keeps running.
  */
 public final class ConsoleInput implements AutoCloseable {
-    /** Where console bytes go; {@link #of(Uart8250Device)} wires it to the UART's receive FIFO. */
+    /** Where console bytes go: the UART's receive FIFO or the virtio console's input. */
     public interface Sink {
         /** Takes up to {@code len} bytes from {@code b[off..]}; returns how many it took (0 when full). */
         int offer(byte[] b, int off, int len);
 
         /** How many bytes {@link #offer} would take now. */
         int space();
+
+        /**
+         * The virtio console's input buffer (hvc0). Offers only what fits, so bytes wait in the host's
+         * tty instead of being dropped while the guest posts no receive buffers.
+         */
+        static Sink of(VirtioConsoleDevice console) {
+            return new Sink() {
+                @Override
+                public int offer(byte[] b, int off, int len) {
+                    int n = Math.min(len, space());
+                    if (n > 0) console.input(b, off, n);
+                    return Math.max(n, 0);
+                }
+
+                @Override
+                public int space() { return VirtioConsoleDevice.MAX_PENDING_INPUT - console.pendingInput(); }
+            };
+        }
 
         /** The UART's receive FIFO. Offers only what fits: the UART counts an overflow as an overrun. */
         static Sink of(Uart8250Device uart) {

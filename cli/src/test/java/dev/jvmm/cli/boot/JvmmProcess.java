@@ -48,9 +48,14 @@ final class JvmmProcess implements AutoCloseable {
         this.err = new Capture(process.getErrorStream(), "jvmm-test-stderr");
     }
 
-    /** Starts {@code jvmm ARGS...}. */
+    /** Starts {@code jvmm ARGS...} with stdin from /dev/null. */
     static JvmmProcess start(String... args) {
-        return start(List.of(), args);
+        return start(List.of(), false, args);
+    }
+
+    /** Starts {@code jvmm ARGS...}; with {@code pipeStdin} the test feeds its stdin through {@link #input}. */
+    static JvmmProcess start(boolean pipeStdin, String... args) {
+        return start(List.of(), pipeStdin, args);
     }
 
     /**
@@ -58,11 +63,16 @@ final class JvmmProcess implements AutoCloseable {
      * {@code setpriv ...} that execs the JVM, so the process (and {@link #pid()}) is still jvmm's.
      */
     static JvmmProcess start(List<String> prefix, String... args) {
+        return start(prefix, false, args);
+    }
+
+    private static JvmmProcess start(List<String> prefix, boolean pipeStdin, String... args) {
         List<String> cmd = new ArrayList<>(prefix);
         cmd.addAll(List.of(javaBinary(), "--enable-native-access=ALL-UNNAMED",
                 "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp", classPath(), "dev.jvmm.cli.Main"));
         cmd.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectInput(pipeStdin ? ProcessBuilder.Redirect.PIPE
+                : ProcessBuilder.Redirect.from(new File("/dev/null")));
         long t0 = System.nanoTime();
         try {
             return new JvmmProcess(pb.start(), t0);
@@ -113,6 +123,12 @@ final class JvmmProcess implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new AssertionError("interrupted", e);
         }
+    }
+
+    /** Writes {@code text} to jvmm's stdin (the console input), started with {@code pipeStdin}. */
+    void input(String text) throws IOException {
+        process.getOutputStream().write(text.getBytes(StandardCharsets.UTF_8));
+        process.getOutputStream().flush();
     }
 
     /** Sends a signal the way a user would, with kill(1). */

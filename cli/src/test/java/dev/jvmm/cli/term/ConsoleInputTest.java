@@ -2,6 +2,7 @@ package dev.jvmm.cli.term;
 
 import dev.jvmm.core.device.IrqLine;
 import dev.jvmm.core.device.Uart8250Device;
+import dev.jvmm.core.virtio.console.VirtioConsoleDevice;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
@@ -193,5 +194,20 @@ class ConsoleInputTest {
             public int read() throws IOException { throw new IOException("gone"); }
         };
         assertEquals(0, run(broken).out().length);
+    }
+
+    @Test
+    void theVirtioConsoleSinkTakesOnlyWhatItsInputBufferHolds() {
+        VirtioConsoleDevice hvc = new VirtioConsoleDevice(OutputStream.nullOutputStream());
+        ConsoleInput.Sink sink = ConsoleInput.Sink.of(hvc);
+        int max = VirtioConsoleDevice.MAX_PENDING_INPUT;
+        assertEquals(max, sink.space());
+        byte[] b = new byte[max];
+        assertEquals(100, sink.offer(b, 0, 100));
+        assertEquals(max - 100, sink.space());
+        assertEquals(max - 100, sink.offer(b, 0, max), "the rest waits in the host tty, nothing is dropped");
+        assertEquals(0, sink.offer(b, 0, 1));
+        assertEquals(0, hvc.inputDropped());
+        assertEquals(max, hvc.pendingInput());
     }
 }

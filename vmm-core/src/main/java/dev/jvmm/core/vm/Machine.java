@@ -40,6 +40,7 @@ public final class Machine implements AutoCloseable {
     private final Device gic;
     private final List<Vcpu> vcpus;
     private final Uart8250Device uart;
+    private final VirtioDevices virtio;
     private final ExitDispatcher dispatcher;
     private final VmConfig config;
     private final Rebooter rebooter;
@@ -60,7 +61,7 @@ public final class Machine implements AutoCloseable {
     }
 
     Machine(Kvm kvm, Vm vm, MemorySegment ram, Device gic, List<Vcpu> vcpus, Uart8250Device uart,
-            ExitDispatcher dispatcher, VmConfig config, Rebooter rebooter,
+            VirtioDevices virtio, ExitDispatcher dispatcher, VmConfig config, Rebooter rebooter,
             FirmwareSetup firmwareSetup, GuestFirmware firmware, PvTimeRegion pvTime,
             HypercallServices hypercalls, List<VcpuMailbox> mailboxes) {
         this.kvm = kvm;
@@ -69,6 +70,7 @@ public final class Machine implements AutoCloseable {
         this.gic = gic;
         this.vcpus = vcpus;
         this.uart = uart;
+        this.virtio = virtio;
         this.dispatcher = dispatcher;
         this.config = config;
         this.rebooter = rebooter;
@@ -81,6 +83,7 @@ public final class Machine implements AutoCloseable {
 
     public List<Vcpu> vcpus() { return vcpus; }
     public Uart8250Device uart() { return uart; }
+    public VirtioDevices virtio() { return virtio; }
     public VmConfig config() { return config; }
 
     /** Whether {@link #run()} has started the vCPUs (the first boot; reboots in place do not reset it). */
@@ -209,8 +212,13 @@ public final class Machine implements AutoCloseable {
         }
     }
 
+    /**
+     * Releases everything in reverse order of creation. Devices go first: their threads stop, disks
+     * are flushed (fdatasync) and closed, and nothing touches guest RAM once it is unmapped.
+     */
     @Override
     public void close() {
+        virtio.close();
         for (int i = vcpus.size() - 1; i >= 0; i--) vcpus.get(i).close();
         gic.close();
         vm.close();

@@ -27,6 +27,7 @@ import dev.jvmm.core.hypercall.sdei.SdeiDeviceTree;
 import dev.jvmm.core.memory.GuestMemory;
 import dev.jvmm.core.memory.MemoryLock;
 import dev.jvmm.core.memory.SegmentGuestMemory;
+import dev.jvmm.core.virtio.VirtioDevice;
 import dev.jvmm.kvm.Device;
 import dev.jvmm.kvm.Kvm;
 import dev.jvmm.kvm.RegIds;
@@ -35,6 +36,7 @@ import dev.jvmm.kvm.Vm;
 import dev.jvmm.kvm.sys.Libc;
 import dev.jvmm.kvm.uapi.KvmUapi;
 
+import java.io.OutputStream;
 import java.lang.System.Logger.Level;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
@@ -52,13 +54,21 @@ public final class VmBuilder {
     static final int RAM_SLOT = 0, PVTIME_SLOT = 1;
     private final VmConfig config;
     private final BootImages images;
+    private final VirtioConfig virtio;
     private final Layout layout;
+    private List<FdtContributor> extraNodes = List.of();
     private byte[] dtb;
 
     /** {@code images} come from {@link KernelLoader#prepare}, which validated them before any KVM fd existed. */
     public VmBuilder(VmConfig config, BootImages images) {
+        this(config, images, VirtioConfig.NONE);
+    }
+
+    /** A VM with the virtio devices {@code virtio} describes. */
+    public VmBuilder(VmConfig config, BootImages images, VirtioConfig virtio) {
         this.config = config;
         this.images = images;
+        this.virtio = virtio;
         this.layout = new Layout(config.memoryBytes(), config.cpus());
     }
 
@@ -74,7 +84,13 @@ public final class VmBuilder {
     public Machine build() {
         if (config.memLock()) checkMemLockLimit();
         List<AutoCloseable> undo = new ArrayList<>();
+        MachineHolder holder = new MachineHolder();
+        PanicWatch console = new PanicWatch(config.consoleOut(), () -> holder.stop(
+                VmResult.of(VmResult.Reason.PANIC, "guest kernel panic (seen on the console)")));
+        // images and taps first: one that cannot be opened should cost no KVM set-up
+        List<VirtioDevice> devices = VirtioDeviceFactory.open(virtio, console);
         try {
+            undo.add(() -> devices.forEach(VirtioDevice::close));
             Kvm kvm = KvmHost.openArm64();
             undo.add(kvm);
             int hostIpa = kvm.checkExtension(KvmUapi.KVM_CAP_ARM_VM_IPA_SIZE());
@@ -113,24 +129,27 @@ public final class VmBuilder {
             hypercalls.sdei().ifPresent(sdei -> sdei.setWaker(cpu ->
                     mailboxes.get(cpu).post(regs -> sdei.deliverPending(cpu, regs))));
 
-            MachineHolder holder = new MachineHolder();
             IrqLine uartIrq = high -> vm.irqLine(spi(Layout.UART_INTID), high);
-            PanicWatch console = new PanicWatch(config.consoleOut(), () -> holder.stop(
-                    VmResult.of(VmResult.Reason.PANIC, "guest kernel panic (seen on the console)")));
-            Uart8250Device uart = new Uart8250Device(uartIrq, console);
+            // with a virtio console the UART stays (kernels and DTs expect it) but is not connected
+            Uart8250Device uart = new Uart8250Device(uartIrq, virtio.consoleOnVirtio() ? OutputStream.nullOutputStream() : console);
             MmioBus bus = new MmioBus();
             bus.register(Layout.UART_BASE, Layout.UART_SIZE, uart, "ttyS0");
 
             GuestMemory mem = new SegmentGuestMemory(layout.ramBase(), ram);
+            VirtioDevices wired = VirtioDevices.wire(devices, layout, bus, mem, NotificationRouting.of(vm));
+            undo.add(wired);
+            List<FdtContributor> nodes = new ArrayList<>(wired.deviceTreeNodes());
+            if (hypercalls.sdei().isPresent()) nodes.add(SdeiDeviceTree.node());
+            extraNodes = List.copyOf(nodes);
             PsciVersion psci = fw.psci();
-            List<FdtContributor> nodes = hypercalls.sdei().isPresent() ? List.of(SdeiDeviceTree.node()) : List.of();
-            Runnable loadImages = () -> loadAndPoint(mem, vcpus.get(0), mpidrs, psci, nodes);
+            Runnable loadImages = () -> loadAndPoint(mem, vcpus.get(0), mpidrs, psci);
             loadImages.run();
 
             ExitDispatcher dispatcher = new ExitDispatcher(bus, ExitDispatcher.routeTo(hypercalls.router()),
                     config.onReset());
             PvTimeRegion pv = fwParts.pvTime();
-            Machine m = new Machine(kvm, vm, ram, gic, vcpus, uart, dispatcher, config, () -> {
+            Machine m = new Machine(kvm, vm, ram, gic, vcpus, uart, wired, dispatcher, config, () -> {
+                wired.reset();   // before the images are reloaded: no device may write into the old rings
                 // bitmaps, PSCI version and PV-time IPAs are VM state that KVM_ARM_VCPU_INIT keeps
                 for (Vcpu v : vcpus) initVcpu(v, target, psci02);
                 if (pv != null) pv.clear();
@@ -253,14 +272,13 @@ public final class VmBuilder {
     }
 
     /** Loads kernel, initrd and a fresh DTB, and points the boot vCPU at the kernel (x0 = DTB). */
-    private void loadAndPoint(GuestMemory mem, Vcpu boot, List<Long> mpidrs, PsciVersion psci,
-                              List<FdtContributor> nodes) {
+    private void loadAndPoint(GuestMemory mem, Vcpu boot, List<Long> mpidrs, PsciVersion psci) {
         try {
             BootPlacement p = KernelLoader.load(mem, images);
             DeviceTreeInput in = DeviceTreeInput.of(layout, mpidrs.stream()
-                    .map(m -> m & DeviceTreeInput.MPIDR_AFFINITY_MASK).toList(), psci, config.cmdline())
-                    .withExtraNodes(nodes);
+                    .map(m -> m & DeviceTreeInput.MPIDR_AFFINITY_MASK).toList(), psci, config.cmdline());
             if (p.hasInitrd()) in = in.withInitrd(p.initrdStart(), p.initrdEnd());
+            in = in.withExtraNodes(extraNodes);
             dtb = new DeviceTreeBuilder().build(in);
             KernelLoader.writeDtb(mem, p, dtb);
             boot.setOneReg(RegIds.PC, p.entryPoint());

@@ -1,0 +1,64 @@
+package dev.jvmm.core.vm;
+
+import dev.jvmm.core.arch.Layout;
+import dev.jvmm.core.net.MacAddress;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Which virtio devices a VM gets. Checked as a whole: an image attached twice would be corrupted by
+ * two caches (and the disk's image lock refuses it anyway), a tap can be attached only once, two NICs with one MAC address confuse every
+ * switch, and there are only {@link Layout#MAX_VIRTIO_DEVICES} interrupt lines.
+ *
+ * @param consoleOnVirtio the console is virtio-console (hvc0) instead of the 16550A (ttyS0)
+ */
+public record VirtioConfig(List<DiskConfig> disks, List<NetConfig> nets, boolean rng, boolean consoleOnVirtio) {
+    public static final VirtioConfig NONE = new VirtioConfig(List.of(), List.of(), false, false);
+
+    public VirtioConfig {
+        disks = List.copyOf(disks);
+        nets = List.copyOf(nets);
+        Map<Path, DiskConfig> files = new HashMap<>();
+        for (DiskConfig d : disks) {
+            DiskConfig other = files.put(realPath(d.path()), d);
+            if (other != null) {
+                throw new IllegalArgumentException("disk " + d.path() + " is attached twice"
+                        + (other.path().equals(d.path()) ? "" : " (also as " + other.path() + ")"));
+            }
+        }
+        Map<String, NetConfig> taps = new HashMap<>();
+        Map<MacAddress, NetConfig> macs = new HashMap<>();
+        for (NetConfig n : nets) {
+            if (taps.put(n.tap(), n) != null) throw new IllegalArgumentException("tap " + n.tap() + " is given twice; a tap carries one NIC");
+            NetConfig other = macs.put(n.mac(), n);
+            if (other != null) {
+                throw new IllegalArgumentException("MAC address " + n.mac() + " is used by the NICs on taps "
+                        + other.tap() + " and " + n.tap());
+            }
+        }
+        int count = count(disks, nets, rng, consoleOnVirtio);
+        if (count > Layout.MAX_VIRTIO_DEVICES) {
+            throw new IllegalArgumentException(count + " virtio devices: at most " + Layout.MAX_VIRTIO_DEVICES + " fit the interrupt lines");
+        }
+    }
+
+    /** How many virtio-mmio transports (slots) the VM needs. */
+    public int deviceCount() { return count(disks, nets, rng, consoleOnVirtio); }
+
+    private static int count(List<DiskConfig> disks, List<NetConfig> nets, boolean rng, boolean console) {
+        return disks.size() + nets.size() + (rng ? 1 : 0) + (console ? 1 : 0);
+    }
+
+    private static Path realPath(Path p) {
+        try {
+            return p.toRealPath();
+        } catch (IOException e) {
+            return p.toAbsolutePath().normalize();   // DiskConfig checked it exists; a race makes this best-effort
+        }
+    }
+}
