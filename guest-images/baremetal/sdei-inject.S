@@ -20,14 +20,21 @@ main:
 	check	x0, xzr, n_enable
 	hvc_call SDEI_PE_UNMASK
 	check	x0, xzr, n_unmask
-	puts	msg_ready
-
 	adr	x22, handled
 	ldr	x20, =0x0B0B0000
 	.irp r,0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17
 	add	x\r, x20, #\r
 	.endr
 	cmp	xzr, xzr			/* NZCV = 0110: part of the expected interrupted PSTATE */
+	/* only now say READY (the host raises the event on it), with registers outside x0..x17 and
+	 * without touching the flags: from here on the interrupted context is the pattern */
+waiting:
+	mov	x23, #UART_BASE
+	adr	x24, msg_ready
+1:	ldrb	w25, [x24], #1
+	cbz	w25, loop
+	strb	w25, [x23]
+	b	1b
 loop:
 	ldr	w21, [x22]
 	cbz	w21, loop
@@ -47,10 +54,13 @@ loop_end:
 	ldr	x0, [x19, #8]
 	ldr	x1, =ARG
 	check	x0, x1, n_x1_arg
-	ldr	x0, [x19, #16]			/* interrupted PC: one of the two loop instructions */
-	adr	x1, loop
+	ldr	x0, [x19, #16]			/* interrupted PC: after READY, in the wait */
+	adr	x1, waiting
 	sub	x0, x0, x1
-	lsr	x0, x0, #3			/* 0 for loop and loop+4 */
+	adr	x2, loop_end
+	sub	x2, x2, x1
+	cmp	x0, x2
+	cset	x0, hs				/* 0 when waiting <= pc < loop_end */
 	check	x0, xzr, n_x2_pc
 	ldr	x0, [x19, #24]
 	ldr	x1, =PSTATE_EL1H_MASKED_ZC

@@ -14,6 +14,7 @@ main:
 	check	x0, xzr, n_enable
 	hvc_call SDEI_PE_UNMASK
 	check	x0, xzr, n_unmask
+waiting:
 	puts	msg_ready
 loop:
 	wfi
@@ -34,10 +35,10 @@ woken:
 	ldr	x0, [x19]
 	mov	x1, #100
 	check	x0, x1, n_event
-	ldr	x0, [x19, #8]			/* interrupted PC: in the WFI loop */
-	adr	x1, loop
+	ldr	x0, [x19, #8]			/* interrupted PC: in the WFI loop (or just before, at worst) */
+	adr	x1, waiting
 	sub	x0, x0, x1
-	cmp	x0, #(loop_end - loop)
+	cmp	x0, #(loop_end - waiting)
 	cset	x0, hs
 	check	x0, xzr, n_in_loop
 	finish	msg_pass, msg_fail
