@@ -41,7 +41,7 @@ class CtlCommandTest {
         }
         @Override public void stop() { stops.incrementAndGet(); }
         @Override public void sdeiSignal(long event, int cpu) throws ControlException {
-            if (noSdei) throw ControlException.notAvailable("jvmm has no SDEI dispatcher yet");
+            if (noSdei) throw ControlException.notAvailable("SDEI is off (run it with --sdei)");
             signals.add(event + "@" + cpu);
         }
         @Override public List<SharedRegion> sharedRegions() {
@@ -131,10 +131,10 @@ class CtlCommandTest {
         Path sock = serve();
         fake.noSdei = true;
         assertOneLineError(ctl("--socket", sock.toString(), "sdei-signal", "0"), 1,
-                "sdei-signal: not available in this VM: jvmm has no SDEI dispatcher yet");
+                "sdei-signal: not available in this VM: SDEI is off (run it with --sdei)");
         MainTest.Result json = ctl("--socket", sock.toString(), "--json", "sdei-signal", "0");
         assertEquals(1, json.code());
-        assertEquals("{\"ok\":false,\"error\":\"not available in this VM: jvmm has no SDEI dispatcher yet\"}\n", json.out());
+        assertEquals("{\"ok\":false,\"error\":\"not available in this VM: SDEI is off (run it with --sdei)\"}\n", json.out());
     }
 
     @Test
