@@ -80,13 +80,7 @@ public final class VirtioDevices implements AutoCloseable {
             }
             return new VirtioDevices(slots);
         } catch (RuntimeException e) {
-            for (int i = undo.size() - 1; i >= 0; i--) {
-                try {
-                    undo.get(i).close();
-                } catch (Exception suppressed) {
-                    e.addSuppressed(suppressed);
-                }
-            }
+            Undo.unwind(undo, e);
             for (int i = owned; i < devices.size(); i++) {
                 try {
                     devices.get(i).close();

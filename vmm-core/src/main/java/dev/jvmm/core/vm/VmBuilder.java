@@ -158,13 +158,7 @@ public final class VmBuilder {
             holder.machine = m;
             return m;
         } catch (RuntimeException e) {
-            for (int i = undo.size() - 1; i >= 0; i--) {
-                try {
-                    undo.get(i).close();
-                } catch (Exception suppressed) {
-                    e.addSuppressed(suppressed);
-                }
-            }
+            Undo.unwind(undo, e);
             throw e;
         }
     }
