@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,9 +13,13 @@ import java.nio.file.attribute.FileTime;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Random;
+import java.util.Set;
 
 import static dev.jvmm.cli.boot.JvmmProcess.guestCommand;
 import static dev.jvmm.cli.boot.JvmmProcess.image;
@@ -62,6 +67,24 @@ class VirtioDiskBootTest {
         return Arrays.copyOfRange(all, (int) offset, (int) offset + len);
     }
 
+    /**
+     * The host reads the guest's file out of the image without an ext2 parser: every 4 KiB block of the
+     * content (the last one zero-padded, as ext2 leaves a fresh image) must be one of the file system's
+     * 4 KiB blocks. Only the file system's area is searched, so the raw copy at 6 MiB cannot stand in.
+     */
+    private static void assertFileBlocksInImage(Path image, byte[] content, long fsBytes) throws IOException {
+        byte[] img = Files.readAllBytes(image);
+        Set<ByteBuffer> fsBlocks = new HashSet<>();
+        for (int off = 0; off + 4096 <= Math.min(fsBytes, img.length); off += 4096) {
+            fsBlocks.add(ByteBuffer.wrap(img, off, 4096).slice());
+        }
+        List<Integer> missing = new ArrayList<>();
+        for (int off = 0; off < content.length; off += 4096) {
+            if (!fsBlocks.contains(ByteBuffer.wrap(Arrays.copyOfRange(content, off, off + 4096)))) missing.add(off / 4096);
+        }
+        assertEquals(List.of(), missing, "blocks of the guest's file not found in the image's file system area");
+    }
+
     private static String[] run(String shell, String... disks) {
         String[] base = {"run", "-k", image("Image"), "-i", image("initramfs.gz"), "-m", "256",
                 "-p", "quiet " + MODULES + " " + guestCommand(shell)};
@@ -105,6 +128,7 @@ class VirtioDiskBootTest {
         assertTrue(gzipped > 1048576, "entropy compressed to " + gzipped + " bytes: not random");
         assertTrue(r.out().contains("JVMM-CMD-EXIT=0"), r.describe());
         assertArrayEquals(rawA, slice(rw, RAW_A, rawA.length), "raw bytes the guest wrote at 6 MiB, read on the host");
+        assertFileBlocksInImage(rw, fileData, 4 * MIB);
         assertArrayEquals(roContent, Files.readAllBytes(ro), "read-only image changed");
         assertEquals(roTime, Files.getLastModifiedTime(ro), "read-only image was written to");
 
