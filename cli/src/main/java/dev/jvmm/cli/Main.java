@@ -8,6 +8,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 
 /** Entry point: {@code jvmm COMMAND}. stdout belongs to the guest console; everything else goes to stderr. */
 @Command(name = "jvmm", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
@@ -25,7 +26,8 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
-        System.exit(execute(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+        System.exit(execute(args, new PrintWriter(System.out, true, StandardCharsets.UTF_8),
+                new PrintWriter(System.err, true, StandardCharsets.UTF_8)));
     }
 
     /** Runs the CLI with the given streams and returns the exit code (tests call this). */

@@ -150,6 +150,7 @@ final class RunCommand implements Callable<Integer> {
     String logLevel = "warn";
 
     @Override
+    @SuppressWarnings("try") // api is closed early on purpose (see below); the try still closes it on every other path
     public Integer call() throws Exception {
         Logging.configure(logLevel);
         Layout layout = layout();

@@ -26,6 +26,7 @@ final class RunSession {
         this.interactive = interactive;
     }
 
+    @SuppressWarnings("try") // tty and in are held only for their scope: raw mode and console input while the guest runs
     int run() throws InterruptedException {
         installSignal("INT");
         installSignal("TERM");

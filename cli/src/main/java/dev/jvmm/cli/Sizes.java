@@ -40,7 +40,7 @@ final class Sizes {
             case "m" -> v * 60_000;
             default -> v * 3_600_000;
         };
-        if (millis < 1 || millis > Long.MAX_VALUE / 2) throw new IllegalArgumentException("'" + text + "' is out of range");
+        if (millis < 1 || millis > Long.MAX_VALUE / 2.0) throw new IllegalArgumentException("'" + text + "' is out of range");
         return Duration.ofMillis((long) millis);
     }
 }

@@ -23,27 +23,27 @@ class CapsKvmTest {
         assertEquals(12, ((Number) caps.get("api_version")).intValue());
         assertEquals("aarch64", caps.get("host_arch"));
         assertTrue(((Number) caps.get("max_ipa_bits")).intValue() >= 40);
-        assertEquals(Boolean.TRUE, caps.get("vgic_v3"));
-        assertEquals(Boolean.TRUE, caps.get("smccc_filter"));
+        assertEquals(true, caps.get("vgic_v3"));
+        assertEquals(true, caps.get("smccc_filter"));
         Map<String, Object> pv = (Map<String, Object>) caps.get("pv_time");
-        assertEquals(Boolean.TRUE, pv.get("vcpu_attribute"));
+        assertEquals(true, pv.get("vcpu_attribute"));
         Map<String, Object> psci = (Map<String, Object>) caps.get("psci");
         assertNotNull(psci.get("version"));
         Map<String, Object> bm = (Map<String, Object>) caps.get("hypercall_bitmaps");
         assertEquals("0x1", bm.get("std"));
         assertEquals("0x1", bm.get("std_hyp"));
         assertEquals("0x3", bm.get("vendor_hyp"));
-        assertEquals(Boolean.TRUE, pv.get("usable"));
+        assertEquals(true, pv.get("usable"));
         assertEquals("1.1", psci.get("version"), "Debian 6.12's KVM");
         assertEquals(java.util.List.of("0.1", "0.2", "1.0", "1.1"), psci.get("selectable"));
         Map<String, Object> svc = (Map<String, Object>) caps.get("hypercall_services");
         assertEquals(java.util.List.of("trng", "pv-time", "kvm-features", "ptp", "discover-impl-ver", "discover-impl-cpus"),
                 java.util.List.copyOf(svc.keySet()));
-        for (String s : new String[] {"trng", "pv-time", "kvm-features", "ptp"}) assertEquals(Boolean.TRUE, svc.get(s), s);
+        for (String s : new String[] {"trng", "pv-time", "kvm-features", "ptp"}) assertEquals(true, svc.get(s), s);
         assertTrue(svc.containsKey("discover-impl-ver") && svc.get("discover-impl-ver") == null, "no VENDOR_HYP_BMAP_2 on 6.12");
         Map<String, Object> lock = (Map<String, Object>) caps.get("memory_lock");
         assertEquals("unlimited", lock.get("lockable"), "root in the lab has CAP_IPC_LOCK");
-        assertEquals(Boolean.FALSE, lock.get("kvm_pre_fault_memory"), "no arm64 KVM_PRE_FAULT_MEMORY in 6.12");
+        assertEquals(false, lock.get("kvm_pre_fault_memory"), "no arm64 KVM_PRE_FAULT_MEMORY in 6.12");
     }
 
     @Test

@@ -276,7 +276,7 @@ public final class RegIds {
         Long id = NAMES.get(n);
         if (id != null) return id;
         if (n.matches("s[0-3]_[0-7]_c(1[0-5]|[0-9])_c(1[0-5]|[0-9])_[0-7]")) {
-            String[] p = n.split("_");
+            String[] p = n.split("_", -1); // the pattern above makes exactly 5 parts
             return sysReg(Integer.parseInt(p[0].substring(1)), Integer.parseInt(p[1]),
                     Integer.parseInt(p[2].substring(1)), Integer.parseInt(p[3].substring(1)), Integer.parseInt(p[4]));
         }

@@ -19,6 +19,7 @@ public sealed interface VcpuExit {
     record Hypercall(long functionId, boolean smc, long flags) implements VcpuExit {}
 
     /** PSCI SYSTEM_OFF/RESET, a guest crash report, ...: {@code type} is a KVM_SYSTEM_EVENT_* value. */
+    @SuppressWarnings("ArrayRecordComponent") // a decoded copy of kvm_run's words, read by index, never compared
     record SystemEvent(int type, long[] data) implements VcpuExit {
         public static final int SHUTDOWN = 1, RESET = 2, CRASH = 3, WAKEUP = 4, SUSPEND = 5;
     }
@@ -27,6 +28,7 @@ public sealed interface VcpuExit {
     record FailEntry(long hardwareReason, int cpu) implements VcpuExit {}
 
     /** KVM hit an internal error while running the vCPU. */
+    @SuppressWarnings("ArrayRecordComponent") // a decoded copy of kvm_run's words, read by index, never compared
     record Internal(int suberror, long[] data) implements VcpuExit {}
 
     /** KVM_RUN returned EINTR or KVM_EXIT_INTR: a kick (signal or immediate_exit) and nothing else. */

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.nio.charset.StandardCharsets;
 
 import static dev.jvmm.cli.boot.JvmmProcess.guestCommand;
 import static dev.jvmm.cli.boot.JvmmProcess.image;
@@ -28,7 +29,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @BootTest
 class FirmwareBootTest {
-    private static final Duration BOOT_LIMIT = Duration.ofSeconds(240);
+    private static final Duration BOOT_LIMIT = Duration.ofMinutes(4);
     private static final String TRNG = "/sys/bus/platform/devices/smccc_trng", PTP = "/sys/class/ptp/ptp0";
     private static final String PV_LINE = "arm-pv: using stolen time PV";
     /** The L1 CPU jvmm and the hog share (the lab's L1 has two). */
@@ -123,7 +124,7 @@ class FirmwareBootTest {
     /** Without CAP_IPC_LOCK and with a 64 KiB soft limit: one line, exit 2, and no guest at all. */
     @Test
     void memLockOverTheLimitIsOneLineBeforeAnythingStarts() {
-        JvmmProcess.Result r = JvmmProcess.run(Duration.ofSeconds(120),
+        JvmmProcess.Result r = JvmmProcess.run(Duration.ofMinutes(2),
                 List.of("setpriv", "--bounding-set", "-ipc_lock", "prlimit", "--memlock=65536:unlimited", "--"),
                 "run", "-k", image("Image"), "-i", image("initramfs.gz"), "-m", "256", "--mem-lock");
         assertEquals(2, r.code(), r.describe());
@@ -142,7 +143,7 @@ class FirmwareBootTest {
 
     private static void exec(String... cmd) throws IOException, InterruptedException {
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
             throw new AssertionError(String.join(" ", cmd) + " failed: " + out);
         }

@@ -55,11 +55,13 @@ class HypercallCtlBootTest {
             assertEquals("jvmm: sdei-signal: no SDEI event 7; this VM offers [0, 100]\n", unknown.err());
             Ctl stats = ctl(sock, "hypercall-stats");
             assertEquals(0, stats.code(), stats.describe());
-            assertEquals("FUNCTION    NAME                          COUNT\n"
-                    + "0xc4000020  SDEI_VERSION                  1\n"
-                    + "0xc4000021  SDEI_EVENT_REGISTER           1\n"
-                    + "0xc4000022  SDEI_EVENT_ENABLE             1\n"
-                    + "0xc400002c  SDEI_PE_UNMASK                1\n", stats.out());
+            assertEquals("""
+                    FUNCTION    NAME                          COUNT
+                    0xc4000020  SDEI_VERSION                  1
+                    0xc4000021  SDEI_EVENT_REGISTER           1
+                    0xc4000022  SDEI_EVENT_ENABLE             1
+                    0xc400002c  SDEI_PE_UNMASK                1
+                    """, stats.out());
 
             Ctl sig = ctl(sock, "sdei-signal", "100", "--cpu", "0");
             assertEquals(0, sig.code(), sig.describe());
@@ -79,10 +81,12 @@ class HypercallCtlBootTest {
             await(p, "SHARED DONE");
             Ctl list = ctl(sock, "shared-regions");
             assertEquals(0, list.code(), list.describe());
-            assertEquals("IPA                 END                 SIZE\n"
-                    + "0x0000000080100000  0x0000000080101000  0x1000\n"
-                    + "0x0000000080102000  0x0000000080106000  0x4000\n"
-                    + "0x0000000080200000  0x0000000080201000  0x1000\n", list.out());
+            assertEquals("""
+                    IPA                 END                 SIZE
+                    0x0000000080100000  0x0000000080101000  0x1000
+                    0x0000000080102000  0x0000000080106000  0x4000
+                    0x0000000080200000  0x0000000080201000  0x1000
+                    """, list.out());
             Ctl sdei = ctl(sock, "sdei-signal", "0");
             assertEquals("jvmm: sdei-signal: not available in this VM: SDEI is off (run it with --sdei)\n", sdei.err());
             assertEquals(0, ctl(sock, "stop").code());

@@ -14,7 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The stock Debian kernel against jvmm's SDEI dispatcher (--sdei), as a user runs it. */
 @BootTest
 class HypercallLinuxBootTest {
-    private static final Duration BOOT_LIMIT = Duration.ofSeconds(180);
+    private static final Duration BOOT_LIMIT = Duration.ofMinutes(3);
 
     /**
      * Linux finds /firmware/sdei, probes SDEI_VERSION, resets, unmasks every CPU; taking CPU 1 offline

@@ -176,7 +176,7 @@ final class JvmmProcess implements AutoCloseable {
      */
     static String classPath() {
         Set<String> entries = new LinkedHashSet<>();
-        for (String e : System.getProperty("java.class.path", "").split(File.pathSeparator)) {
+        for (String e : System.getProperty("java.class.path", "").split(File.pathSeparator, -1)) {
             if (!e.isEmpty()) entries.add(Path.of(e).toAbsolutePath().toString());
         }
         for (ClassLoader cl = JvmmProcess.class.getClassLoader(); cl != null; cl = cl.getParent()) {

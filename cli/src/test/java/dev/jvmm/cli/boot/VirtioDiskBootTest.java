@@ -38,7 +38,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @BootTest
 class VirtioDiskBootTest {
-    private static final Duration BOOT_LIMIT = Duration.ofSeconds(180);
+    private static final Duration BOOT_LIMIT = Duration.ofMinutes(3);
     private static final long MIB = 1 << 20;
     /** The file system covers the first 4 MiB (busybox mke2fs counts 1 KiB units); raw writes go above it. */
     private static final long RAW_A = 6 * MIB, RAW_B = 7 * MIB;

@@ -26,7 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @BootTest
 class VirtioNetConsoleBootTest {
-    private static final Duration BOOT_LIMIT = Duration.ofSeconds(180);
+    private static final Duration BOOT_LIMIT = Duration.ofMinutes(3);
     private static final String TAP = "jvmmtap1", HOST_IP = "10.77.0.1", GUEST_IP = "10.77.0.2";
 
     private static int sh(String... cmd) throws IOException, InterruptedException {

@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.nio.charset.StandardCharsets;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -68,12 +69,13 @@ class ConsoleInputTest {
     private static byte[] b(Object... parts) {
         ByteArrayOutputStream o = new ByteArrayOutputStream();
         for (Object p : parts) {
-            if (p instanceof String s) o.writeBytes(s.getBytes());
+            if (p instanceof String s) o.writeBytes(s.getBytes(StandardCharsets.UTF_8));
             else o.write((Byte) p);
         }
         return o.toByteArray();
     }
 
+    @SuppressWarnings("ArrayRecordComponent") // a test result read field by field, never compared
     private record Run(byte[] out, int quits) {}
 
     private static Run run(InputStream in) throws InterruptedException {
@@ -192,6 +194,9 @@ class ConsoleInputTest {
         InputStream broken = new InputStream() {
             @Override
             public int read() throws IOException { throw new IOException("gone"); }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException { throw new IOException("gone"); }
         };
         assertEquals(0, run(broken).out().length);
     }

@@ -45,7 +45,7 @@ public final class Signals {
     /** Sets the bit for {@code signal} in a sigset (kernel or glibc layout: both are bit s-1 of LE words). */
     public static void addToSet(MemorySegment set, int signal) {
         if (signal < 1 || signal > set.byteSize() * 8) throw new IllegalArgumentException("signal " + signal);
-        long word = (signal - 1) / 64;
+        long word = (signal - 1L) / 64;
         long v = set.get(ValueLayout.JAVA_LONG_UNALIGNED, word * 8);
         set.set(ValueLayout.JAVA_LONG_UNALIGNED, word * 8, v | (1L << ((signal - 1) % 64)));
     }

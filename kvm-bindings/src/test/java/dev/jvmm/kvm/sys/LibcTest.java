@@ -78,7 +78,7 @@ class LibcTest {
     void memlockLimitIsReadable() {
         long[] lim = Libc.getrlimit(Libc.RLIMIT_MEMLOCK);
         assertEquals(2, lim.length);
-        assertTrue(lim[1] == Libc.RLIM_INFINITY || lim[1] >= lim[0] && lim[0] >= 0);
+        assertTrue(lim[1] == Libc.RLIM_INFINITY || (lim[1] >= lim[0] && lim[0] >= 0));
     }
 
     @Test
@@ -115,7 +115,7 @@ class LibcTest {
     void sigsetBitsFollowTheKernelLayout() {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment s = Signals.sigset(a, 1, 40, 64, 65);
-            assertEquals((1L) | (1L << 39) | (1L << 63), s.get(ValueLayout.JAVA_LONG, 0));
+            assertEquals(1L | (1L << 39) | (1L << 63), s.get(ValueLayout.JAVA_LONG, 0));
             assertEquals(1L, s.get(ValueLayout.JAVA_LONG, 8));
         }
     }

@@ -103,6 +103,7 @@ final class ApiSocket implements AutoCloseable {
     }
 
     /** A leftover of a jvmm that died is replaced; a live socket or any other file is left alone. */
+    @SuppressWarnings("try") // the probe connection is opened only to learn whether anything listens
     private static void removeIfStale(String shown, Path path) throws ApiException {
         int mode;
         try {

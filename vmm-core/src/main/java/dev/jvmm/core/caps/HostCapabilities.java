@@ -30,7 +30,7 @@ public final class HostCapabilities {
     /** Looks up "section.key" or "key"; null when absent. */
     public Object get(String dottedKey) {
         Object cur = root;
-        for (String part : dottedKey.split("\\.")) {
+        for (String part : dottedKey.split("\\.", -1)) { // "a." looks up "", which no section has
             if (!(cur instanceof Map<?, ?> m)) return null;
             cur = m.get(part);
         }

@@ -31,6 +31,7 @@ public final class MmioBus {
         }
     }
 
+    @SuppressWarnings("ArrayRecordComponent") // a copy-on-write snapshot swapped whole, read by index, never compared
     private record Table(long[] bases, Region[] regions, LongAdder[] errors, AtomicBoolean[] errorLogged) {}
 
     /** Distinct hole addresses logged; past this a guest probing memory could otherwise grow the set forever. */

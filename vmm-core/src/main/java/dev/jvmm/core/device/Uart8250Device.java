@@ -43,7 +43,6 @@ public final class Uart8250Device implements MmioDevice {
     private static final int MCR_DTR = 0x01, MCR_RTS = 0x02, MCR_OUT1 = 0x04, MCR_OUT2 = 0x08, MCR_LOOP = 0x10;
     // LSR bits
     private static final int LSR_DR = 0x01, LSR_OE = 0x02, LSR_THRE = 0x20, LSR_TEMT = 0x40;
-    private static final int LSR_ERRORS = 0x1e;      // OE | PE | FE | BI: cleared by reading LSR
     // MSR bits
     private static final int MSR_DCTS = 0x01, MSR_DDSR = 0x02, MSR_TERI = 0x04, MSR_DDCD = 0x08,
             MSR_CTS = 0x10, MSR_DSR = 0x20, MSR_RI = 0x40, MSR_DCD = 0x80;
@@ -101,29 +100,29 @@ public final class Uart8250Device implements MmioDevice {
 
     private int readRegister(int reg) {
         boolean dlab = (lcr & LCR_DLAB) != 0;
-        switch (reg) {
-            case 0: return dlab ? dll : popRx();
-            case 1: return dlab ? dlm : ier;
-            case 2: {
+        return switch (reg) {
+            case 0 -> dlab ? dll : popRx();
+            case 1 -> dlab ? dlm : ier;
+            case 2 -> {
                 int iir = pendingInterrupt();
                 if (iir == IIR_THRI) thrIpending = false;    // reading IIR acknowledges THRE
                 flushOutput();                               // end of an interrupt-driven burst
-                return iir | ((fcr & FCR_ENABLE) != 0 ? IIR_FIFO_ENABLED : 0);
+                yield iir | ((fcr & FCR_ENABLE) != 0 ? IIR_FIFO_ENABLED : 0);
             }
-            case 3: return lcr;
-            case 4: return mcr;
-            case 5: {
+            case 3 -> lcr;
+            case 4 -> mcr;
+            case 5 -> {
                 int lsr = lsr();
-                lsrErrors = 0;
-                return lsr;
+                lsrErrors = 0;                               // OE, PE, FE, BI: cleared by reading LSR
+                yield lsr;
             }
-            case 6: {
+            case 6 -> {
                 int msr = modemLines() | msrDeltas;
                 msrDeltas = 0;
-                return msr;
+                yield msr;
             }
-            default: return scr;
-        }
+            default -> scr;
+        };
     }
 
     private void writeRegister(int reg, int v) {

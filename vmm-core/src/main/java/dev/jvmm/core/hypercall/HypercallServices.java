@@ -29,6 +29,8 @@ public final class HypercallServices {
                            long vendorHypBmap, long vendorHypBmap2) {}
 
     /**
+     * The services {@code cfg} asks for on this platform, with the router that dispatches to them.
+     *
      * @throws IllegalStateException when the shared-region service is asked for but the VM's
      *         VENDOR_HYP_BMAP hides the vendor range (FUNC_FEAT clear), so the guest could not discover it
      */

@@ -8,6 +8,7 @@ public sealed interface SmcccResult {
     record Values(long x0, long x1, long x2, long x3) implements SmcccResult {}
 
     /** SMCCC 1.2 results in x0..x{n-1}, n at most 18; registers after them keep their values. */
+    @SuppressWarnings("ArrayRecordComponent") // defensive copies, and equals/hashCode/toString below use the contents
     record Wide(long[] regs) implements SmcccResult {
         public Wide {
             if (regs.length < 1 || regs.length > Smccc.MAX_REGS) {

@@ -10,6 +10,7 @@ import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.NavigableMap;
 
 /**
  * Routes forwarded SMCCC calls (KVM_EXIT_HYPERCALL) to the service that claimed the function ID,
@@ -25,7 +26,7 @@ import java.util.concurrent.atomic.LongAdder;
  * need no lock.
  */
 public final class SmcccRouter {
-    private final TreeMap<Long, Route> routes;        // first ID -> route; ranges are disjoint
+    private final NavigableMap<Long, Route> routes;        // first ID -> route; ranges are disjoint
     private final List<FunctionRange> denied;
     private final List<FilterRange> filters;
     private final List<SmcccService> services;
@@ -33,7 +34,7 @@ public final class SmcccRouter {
 
     private record Route(FunctionRange range, SmcccService service) {}   // service null: denied
 
-    private SmcccRouter(TreeMap<Long, Route> routes, List<FunctionRange> denied, List<FilterRange> filters,
+    private SmcccRouter(NavigableMap<Long, Route> routes, List<FunctionRange> denied, List<FilterRange> filters,
                         List<SmcccService> services) {
         this.routes = routes;
         this.denied = denied;
@@ -127,7 +128,11 @@ public final class SmcccRouter {
             }
         }
 
-        /** @throws IllegalStateException when two services claim overlapping IDs or a KVM deny overlaps a forward */
+        /**
+         * The router and the KVM filter ranges for everything added.
+         *
+         * @throws IllegalStateException when two services claim overlapping IDs or a KVM deny overlaps a forward
+         */
         public SmcccRouter build() {
             List<Route> claims = new ArrayList<>();
             for (SmcccService s : services) {
@@ -163,7 +168,7 @@ public final class SmcccRouter {
         }
 
         /** Puts {@code r} into the map, cutting away the parts of existing routes it covers. */
-        private static void carve(TreeMap<Long, Route> routes, Route r) {
+        private static void carve(NavigableMap<Long, Route> routes, Route r) {
             List<Route> keep = new ArrayList<>();
             for (var it = routes.values().iterator(); it.hasNext(); ) {
                 Route e = it.next();

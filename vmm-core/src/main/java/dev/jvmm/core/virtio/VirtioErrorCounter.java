@@ -3,6 +3,8 @@ package dev.jvmm.core.virtio;
 import java.lang.System.Logger.Level;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.EnumMap;
+import java.util.Map;
 
 /**
  * Per-kind error counters of one device. The first error of each kind is logged at WARNING and the rest
@@ -10,35 +12,35 @@ import java.util.concurrent.atomic.LongAdder;
  */
 public final class VirtioErrorCounter {
     private static final System.Logger LOG = System.getLogger(VirtioErrorCounter.class.getName());
-    private static final VirtioError[] KINDS = VirtioError.values();
 
     private final String deviceName;
-    private final LongAdder[] counts = new LongAdder[KINDS.length];
-    private final AtomicBoolean[] logged = new AtomicBoolean[KINDS.length];
+    // filled once here and never changed structurally, so read from any thread without a lock
+    private final Map<VirtioError, LongAdder> counts = new EnumMap<>(VirtioError.class);
+    private final Map<VirtioError, AtomicBoolean> logged = new EnumMap<>(VirtioError.class);
     private final LongAdder total = new LongAdder();
 
     public VirtioErrorCounter(String deviceName) {
         this.deviceName = deviceName;
-        for (int i = 0; i < KINDS.length; i++) {
-            counts[i] = new LongAdder();
-            logged[i] = new AtomicBoolean();
+        for (VirtioError k : VirtioError.values()) {
+            counts.put(k, new LongAdder());
+            logged.put(k, new AtomicBoolean());
         }
     }
 
     public void count(VirtioError kind, String detail) {
-        counts[kind.ordinal()].increment();
+        counts.get(kind).increment();
         total.increment();
-        Level level = logged[kind.ordinal()].compareAndSet(false, true) ? Level.WARNING : Level.DEBUG;
+        Level level = logged.get(kind).compareAndSet(false, true) ? Level.WARNING : Level.DEBUG;
         LOG.log(level, () -> deviceName + ": " + kind + ": " + detail);
     }
 
-    public long count(VirtioError kind) { return counts[kind.ordinal()].sum(); }
+    public long count(VirtioError kind) { return counts.get(kind).sum(); }
 
     public long total() { return total.sum(); }
 
     @Override public String toString() {
         StringBuilder sb = new StringBuilder(deviceName).append(" errors{");
-        for (VirtioError k : KINDS) {
+        for (VirtioError k : counts.keySet()) {
             long n = count(k);
             if (n != 0) sb.append(k).append('=').append(n).append(' ');
         }

@@ -129,22 +129,23 @@ public final class VirtioMmioTransport implements MmioDevice, AutoCloseable {
 
     private synchronized int readRegister(int off) {
         QueueRegisters q = queueSel < queues.length ? queues[queueSel] : null;
-        switch (off) {
-            case 0x000: return MAGIC;
-            case 0x004: return VERSION;
-            case 0x008: return device.deviceType();
-            case 0x00c: return VENDOR_ID;
-            case 0x010: return deviceFeaturesSel == 0 ? (int) offered : deviceFeaturesSel == 1 ? (int) (offered >>> 32) : 0;
-            case 0x034: return q == null ? 0 : device.maxQueueSize();   // 0 tells the driver the queue does not exist
-            case 0x044: return q != null && q.ready ? 1 : 0;
-            case 0x060: return interruptStatus.get();
-            case 0x070: return status | needsResetBit.get();
-            case 0x0b0, 0x0b4, 0x0b8, 0x0bc: return -1;                 // no shared memory regions (length ~0)
-            case 0x0fc: return configGeneration.get();
-            default:
+        return switch (off) {
+            case 0x000 -> MAGIC;
+            case 0x004 -> VERSION;
+            case 0x008 -> device.deviceType();
+            case 0x00c -> VENDOR_ID;
+            case 0x010 -> deviceFeaturesSel == 0 ? (int) offered : deviceFeaturesSel == 1 ? (int) (offered >>> 32) : 0;
+            case 0x034 -> q == null ? 0 : device.maxQueueSize();   // 0 tells the driver the queue does not exist
+            case 0x044 -> q != null && q.ready ? 1 : 0;
+            case 0x060 -> interruptStatus.get();
+            case 0x070 -> status | needsResetBit.get();
+            case 0x0b0, 0x0b4, 0x0b8, 0x0bc -> -1;                 // no shared memory regions (length ~0)
+            case 0x0fc -> configGeneration.get();
+            default -> {
                 errors.count(VirtioError.REGISTER_ACCESS, "read of write-only or unknown register 0x" + Integer.toHexString(off));
-                return 0;
-        }
+                yield 0;
+            }
+        };
     }
 
     private synchronized void writeRegister(int off, int v) {

@@ -73,8 +73,8 @@ final class VirtioDeviceFactory {
     static String serial(DiskConfig d) {
         String name = d.path().getFileName().toString();
         StringBuilder s = new StringBuilder();
-        for (char c : name.toCharArray()) {
-            if (s.length() == VirtioBlkDevice.ID_BYTES) break;
+        for (int i = 0; i < name.length() && s.length() < VirtioBlkDevice.ID_BYTES; i++) {
+            char c = name.charAt(i);
             s.append(c > ' ' && c < 0x7f ? c : '_');
         }
         return new String(s.toString().getBytes(StandardCharsets.US_ASCII), StandardCharsets.US_ASCII);

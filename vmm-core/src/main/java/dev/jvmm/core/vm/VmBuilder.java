@@ -78,6 +78,8 @@ public final class VmBuilder {
     public byte[] deviceTree() { return dtb; }
 
     /**
+     * Builds the machine: KVM VM, guest RAM, devices, vCPUs and the loaded images, ready to run.
+     *
      * @throws UnsupportedRequestException when the host cannot honour an option (before any vCPU ran;
      *         for --mem-lock's limit check, before /dev/kvm is even opened)
      */

@@ -8,6 +8,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Random;
+import java.nio.charset.StandardCharsets;
 
 import static dev.jvmm.core.boot.KernelImageTest.assertBad;
 import static org.junit.jupiter.api.Assertions.*;
@@ -170,7 +171,7 @@ class KernelLoaderTest {
         BootImages images = KernelLoader.prepare(kf, rf, "console=ttyS0", mem.base(), mem.size());
         BootPlacement p = KernelLoader.load(mem, images);
         assertEquals(images.placement(), p);
-        assertArrayEquals("console=ttyS0\0".getBytes(), images.commandLine());
+        assertArrayEquals("console=ttyS0\0".getBytes(StandardCharsets.US_ASCII), images.commandLine());
 
         byte[] back = new byte[kbytes.length];
         mem.read(p.kernelLoad(), back);

@@ -128,7 +128,8 @@ class MmioBusTest {
         MmioBus bus = new MmioBus();
         AtomicLong[] hits = new AtomicLong[16];
         for (int i = 0; i < hits.length; i++) {
-            AtomicLong h = hits[i] = new AtomicLong();
+            AtomicLong h = new AtomicLong();
+            hits[i] = h;
             bus.register(0x1000L * (i + 1), 0x100, new MmioDevice() {
                 @Override public void read(long offset, byte[] data) { h.incrementAndGet(); data[0] = (byte) offset; }
                 @Override public void write(long offset, byte[] data) { h.incrementAndGet(); }

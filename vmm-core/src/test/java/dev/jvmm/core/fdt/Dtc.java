@@ -18,6 +18,7 @@ public final class Dtc {
     private Dtc() {}
 
     /** stdout, stderr and exit status of one dtc run. */
+    @SuppressWarnings("ArrayRecordComponent") // one run's output, read field by field, never compared
     public record Result(int exit, String out, String err, byte[] outBytes) {}
 
     /** Compiles DTS source to a blob; {@code extraArgs} e.g. {@code "-b", "1"}. Fails on errors. */

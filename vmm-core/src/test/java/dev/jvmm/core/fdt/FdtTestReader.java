@@ -79,7 +79,7 @@ public final class FdtTestReader {
         /** Node by absolute path, e.g. {@code /cpus/cpu@0}. */
         public Node node(String path) {
             Node n = root;
-            for (String part : path.split("/")) if (!part.isEmpty()) n = n.child(part);
+            for (String part : path.split("/", -1)) if (!part.isEmpty()) n = n.child(part);
             return n;
         }
     }

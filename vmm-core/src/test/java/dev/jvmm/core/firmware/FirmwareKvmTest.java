@@ -36,12 +36,10 @@ class FirmwareKvmTest {
 
     /** The real vCPU, with every write jvmm issues through it logged. */
     private static final class CountingPort implements FirmwarePort {
-        final Vcpu vcpu;
         final FirmwarePort real;
         final List<String> writes = new ArrayList<>();
 
         CountingPort(Vcpu vcpu) {
-            this.vcpu = vcpu;
             this.real = FirmwarePort.of(vcpu);
         }
 

@@ -159,7 +159,7 @@ class SmcccRouterTest {
     @Test
     void wideResultsWriteX0ToX17AndWrittenResultsNothing() {
         long[] wide = new long[18];
-        for (int i = 0; i < wide.length; i++) wide[i] = 100 + i;
+        for (int i = 0; i < wide.length; i++) wide[i] = 100L + i;
         Svc w = new Svc("w", c -> new SmcccResult.Wide(wide), FunctionRange.single(0xC600_0020L));
         Svc n = new Svc("n", c -> new SmcccResult.Written(), FunctionRange.single(0xC600_0021L));
         SmcccRouter r = SmcccRouter.builder().service(w).service(n).build();

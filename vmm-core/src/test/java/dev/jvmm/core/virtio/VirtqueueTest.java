@@ -209,7 +209,10 @@ class VirtqueueTest {
         for (int i = 0; i < QS; i++) g.publish(0, i);
         // Take all 16 without returning them, as an asynchronous device would.
         DescriptorChain[] held = new DescriptorChain[QS];
-        for (int i = 0; i < QS; i++) assertNotNull(held[i] = q.pop());
+        for (int i = 0; i < QS; i++) {
+            held[i] = q.pop();
+            assertNotNull(held[i]);
+        }
         for (int i = 0; i < QS; i++) g.publish(0, i);     // the guest re-publishes the same heads at once
         assertNull(q.pop(), "more than queue-size chains in flight");
         assertEquals(QS, q.inFlight());

@@ -46,7 +46,11 @@ class SdeiModuleBootTest {
                 .redirectErrorStream(true).start();
         ByteArrayOutputStream log = new ByteArrayOutputStream();
         Thread pump = Thread.ofPlatform().start(() -> {
-            try { p.getInputStream().transferTo(log); } catch (java.io.IOException ignored) { }
+            try {
+                p.getInputStream().transferTo(log);
+            } catch (java.io.IOException e) {
+                log.writeBytes(("(reading the build's output failed: " + e.getMessage() + ")\n").getBytes(StandardCharsets.UTF_8));
+            }
         });
         boolean done = p.waitFor(BUILD_LIMIT.toMinutes(), TimeUnit.MINUTES);
         if (!done) p.destroyForcibly();

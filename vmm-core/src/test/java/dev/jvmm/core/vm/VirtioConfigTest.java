@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
+import java.nio.charset.StandardCharsets;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -49,7 +50,7 @@ class VirtioConfigTest {
     @Test
     void readOnlyImageNeedsRoOn() throws Exception {
         Path ro = file("ro.img");
-        boolean root = "0".equals(new String(new ProcessBuilder("id", "-u").start().getInputStream().readAllBytes()).strip());
+        boolean root = "0".equals(new String(new ProcessBuilder("id", "-u").start().getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip());
         if (root) {
             assertEquals(0, new ProcessBuilder("chattr", "+i", ro.toString()).inheritIO().start().waitFor(), "chattr +i " + ro);
         } else {

@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -65,7 +66,7 @@ class VirtioDevicesTest {
         final int queues;
         final LinkedBlockingQueue<String> notified = new LinkedBlockingQueue<>();
         volatile VirtioActivation activation;
-        volatile int resets, closes;
+        final AtomicInteger resets = new AtomicInteger(), closes = new AtomicInteger();
 
         FakeDevice(int queues) { this.queues = queues; }
 
@@ -77,8 +78,8 @@ class VirtioDevicesTest {
         @Override public void readConfig(int offset, byte[] data) { }
         @Override public void activate(VirtioActivation a) { activation = a; }
         @Override public void queueNotify(int queue) { notified.add(queue + "@" + Thread.currentThread().getName()); }
-        @Override public void reset() { activation = null; resets++; }
-        @Override public void close() { closes++; }
+        @Override public void reset() { activation = null; resets.incrementAndGet(); }
+        @Override public void close() { closes.incrementAndGet(); }
         @Override public String name() { return "fake" + queues; }
     }
 
@@ -148,8 +149,8 @@ class VirtioDevicesTest {
         devices = VirtioDevices.wire(List.of(a, b), LAYOUT, bus, mem, kvm);
         driverOk(LAYOUT.virtioSlot(0).base(), 1);
         devices.reset();
-        assertEquals(1, a.resets, "the active device is reset");
-        assertEquals(0, b.resets, "a device the driver never started has nothing to reset");
+        assertEquals(1, a.resets.get(), "the active device is reset");
+        assertEquals(0, b.resets.get(), "a device the driver never started has nothing to reset");
         assertNull(a.activation);
         assertEquals(0, read(LAYOUT.virtioSlot(0).base() + 0x70), "status");
         driverOk(LAYOUT.virtioSlot(0).base(), 1);   // the next kernel can start it again
@@ -162,8 +163,8 @@ class VirtioDevicesTest {
         devices = VirtioDevices.wire(List.of(a, b), LAYOUT, bus, mem, kvm);
         devices.close();
         devices.close();
-        assertEquals(1, a.closes);
-        assertEquals(1, b.closes);
+        assertEquals(1, a.closes.get());
+        assertEquals(1, b.closes.get());
         assertTrue(Thread.getAllStackTraces().keySet().stream().noneMatch(t -> t.getName().startsWith("jvmm-virtio-mmio")),
                 "notifier threads ended");
         assertThrows(IllegalStateException.class, () -> kvm.ioevents.get(0).efd().fd());
@@ -178,7 +179,7 @@ class VirtioDevicesTest {
         IllegalStateException e = assertThrows(IllegalStateException.class,
                 () -> VirtioDevices.wire(Collections.unmodifiableList(all), LAYOUT, bus, mem, kvm));
         assertEquals("KVM_IOEVENTFD: ENOSPC", e.getMessage());
-        assertEquals(List.of(1, 1, 1), all.stream().map(d -> d.closes).toList());
+        assertEquals(List.of(1, 1, 1), all.stream().map(d -> d.closes.get()).toList());
         assertThrows(IllegalStateException.class, () -> kvm.ioevents.get(1).efd().fd(), "eventfds closed");
         assertThrows(IllegalStateException.class, () -> kvm.irqs.get(1).efd().fd());
         assertTrue(Thread.getAllStackTraces().keySet().stream().noneMatch(t -> t.getName().startsWith("jvmm-virtio-mmio")));

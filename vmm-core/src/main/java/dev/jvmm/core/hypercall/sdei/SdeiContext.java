@@ -13,6 +13,7 @@ final class SdeiContext {
     private SdeiContext() {}
 
     /** The interrupted context of one outstanding dispatch. */
+    @SuppressWarnings("ArrayRecordComponent") // registers read back by index, a Saved is never compared
     record Saved(long[] x, long pc, long pstate) {
         long reg(int n) { return x[n]; }
     }

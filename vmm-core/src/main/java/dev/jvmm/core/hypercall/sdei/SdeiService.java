@@ -43,7 +43,7 @@ public final class SdeiService implements SmcccService {
             case Sdei.EVENT_CONTEXT -> sdei.context(cpu, c.arg(1));
             case Sdei.EVENT_UNREGISTER -> sdei.unregister(cpu, c.arg(1));
             case Sdei.EVENT_STATUS -> sdei.status(cpu, c.arg(1));
-            case Sdei.EVENT_GET_INFO -> sdei.info(cpu, c.arg(1), (int) c.arg(2));
+            case Sdei.EVENT_GET_INFO -> sdei.info(cpu, c.arg(1), c.arg(2) & 0xFFFF_FFFFL); // info is a 32-bit parameter
             case Sdei.EVENT_ROUTING_SET -> sdei.routingSet(cpu, c.arg(1), c.arg(2), c.arg(3));
             case Sdei.PE_MASK -> sdei.mask(cpu);
             case Sdei.PE_UNMASK -> sdei.unmask(cpu);

@@ -67,7 +67,7 @@ class BlkRandomizedRequestTest {
             seen.merge(cor, 1, Integer::sum);
 
             if (cor == Corruption.TYPE) type = 14 + rnd.nextInt(1000);
-            if (cor == Corruption.SECTOR_PAST_END) sector = SECTORS - count + 1 + rnd.nextInt(1000);
+            if (cor == Corruption.SECTOR_PAST_END) sector = (long) SECTORS - count + 1 + rnd.nextInt(1000);
             if (cor == Corruption.SECTOR_OVERFLOW) sector = Long.MIN_VALUE + rnd.nextInt(1 << 20) * 2L;   // ≥ 2^63: sector*512 overflows
             if (cor == Corruption.DATA_LENGTH) dataLen += rnd.nextBoolean() ? 1 + rnd.nextInt(511) : -(1 + rnd.nextInt(511));
 

@@ -38,6 +38,7 @@ class BlkRequestFuzzTest {
     }
 
     @FuzzTest(maxDuration = "30s")
+    @SuppressWarnings("IdentityBinaryExpression") // two draws, not one twice: && of two consumeBoolean() calls
     void request(FuzzedDataProvider data) throws IOException {
         Path img = image();
         byte[] before = Files.readAllBytes(img);

@@ -145,8 +145,8 @@ class VirtioBlkDeviceTest {
                 if (type == T_IN) assertEquals(0xEE, g.bytes(data)[0] & 0xff);
             }
         }
-        assertEquals(2 * cases.length, g.transport.errors(VirtioError.REQUEST_REJECTED));
-        assertEquals(2 * cases.length, g.transport.errors());
+        assertEquals(2L * cases.length, g.transport.errors(VirtioError.REQUEST_REJECTED));
+        assertEquals(2L * cases.length, g.transport.errors());
         assertArrayEquals(original, Files.readAllBytes(img));
         Buf last = g.in(512), st = g.in(1);
         g.request(0, header(g, T_IN, SECTORS - 1), last, st);   // the last sector itself is fine

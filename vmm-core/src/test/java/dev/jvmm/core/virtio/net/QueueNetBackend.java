@@ -12,7 +12,9 @@ final class QueueNetBackend implements NetBackend {
     final BlockingQueue<byte[]> fromGuest = new LinkedBlockingQueue<>();
     volatile boolean closed;
 
-    @Override public int read(byte[] buf, int off, int len) throws IOException {
+    @Override
+    @SuppressWarnings("ReferenceEquality") // CLOSED is a sentinel: only that array ends the stream, not any empty frame
+    public int read(byte[] buf, int off, int len) throws IOException {
         try {
             byte[] f = toGuest.take();
             if (f == CLOSED) {

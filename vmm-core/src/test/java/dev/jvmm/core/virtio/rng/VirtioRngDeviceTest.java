@@ -53,6 +53,8 @@ class VirtioRngDeviceTest {
         assertEquals(1, g.transport.errors(VirtioError.BACKEND_IO));
         VirtioRngDevice failing = new VirtioRngDevice(new InputStream() {
             @Override public int read() throws IOException { throw new IOException("EIO"); }
+
+            @Override public int read(byte[] b, int off, int len) throws IOException { throw new IOException("EIO"); }
         });
         GuestDriver g2 = new GuestDriver(failing).start(0, 16);
         assertEquals(0, g2.request(0, g2.in(16)).len());
