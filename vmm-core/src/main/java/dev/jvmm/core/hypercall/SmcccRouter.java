@@ -121,10 +121,7 @@ public final class SmcccRouter {
         }
 
         private static void checkFilterable(FunctionRange r) {
-            if (r.overlapsArchCalls()) {
-                throw new IllegalArgumentException("SMCCC range " + r + " overlaps the Arm architecture calls ("
-                        + FunctionRange.ARCH_SMC32 + ", " + FunctionRange.ARCH_SMC64 + "), which KVM always handles");
-            }
+            r.requireFilterable("SMCCC range ");
         }
 
         /** @throws IllegalStateException when two services claim overlapping IDs or a KVM deny overlaps a forward */
