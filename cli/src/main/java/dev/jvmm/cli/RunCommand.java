@@ -225,11 +225,7 @@ final class RunCommand implements Callable<Integer> {
     }
 
     private Layout layout() {
-        try {
-            return new Layout(memoryBytes, cpus);
-        } catch (IllegalArgumentException e) {
-            throw new UsageException(e.getMessage());
-        }
+        return new Layout(memoryBytes, cpus);
     }
 
     private VirtioConfig devices() {
@@ -237,11 +233,7 @@ final class RunCommand implements Callable<Integer> {
     }
 
     private FirmwareConfig firmware() {
-        try {
-            return new FirmwareConfig(hypercallSelection(), !noPvTime, psci);
-        } catch (IllegalArgumentException e) {
-            throw new UsageException(e.getMessage());
-        }
+        return new FirmwareConfig(hypercallSelection(), !noPvTime, psci);
     }
 
     HypercallConfig hypercalls() {
