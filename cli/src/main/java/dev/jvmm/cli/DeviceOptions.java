@@ -1,5 +1,6 @@
 package dev.jvmm.cli;
 
+import dev.jvmm.core.JvmmException;
 import dev.jvmm.core.net.MacAddress;
 import dev.jvmm.core.vm.DiskConfig;
 import dev.jvmm.core.vm.NetConfig;
@@ -25,7 +26,7 @@ final class DeviceOptions {
             if (path == null) throw new IllegalArgumentException("'" + text + "' names no file (path=FILE)");
             boolean ro = kv.containsKey("ro") && KeyValues.onOff("ro", kv.get("ro"));
             return new DiskConfig(Path.of(path), ro);
-        } catch (IllegalArgumentException e) {   // InvalidPathException included
+        } catch (IllegalArgumentException | JvmmException e) {   // InvalidPathException included
             throw new TypeConversionException(e.getMessage());
         }
     }
@@ -37,7 +38,7 @@ final class DeviceOptions {
             String tap = kv.get("tap");
             if (tap == null) throw new IllegalArgumentException("'" + text + "' names no tap interface (tap=NAME)");
             return kv.containsKey("mac") ? new NetConfig(tap, MacAddress.parse(kv.get("mac"))) : NetConfig.withDerivedMac(tap);
-        } catch (IllegalArgumentException e) {
+        } catch (IllegalArgumentException | JvmmException e) {
             throw new TypeConversionException(e.getMessage());
         }
     }

@@ -1,5 +1,7 @@
 package dev.jvmm.cli;
 
+import dev.jvmm.core.JvmmException;
+
 /** The process exit codes scripts depend on; listed in --help and the README. */
 public final class ExitCodes {
     public static final int GUEST_POWEROFF = 0;
@@ -14,7 +16,7 @@ public final class ExitCodes {
     /** Rendered under "Exit codes:" in every command's --help. */
     static final String[] HELP_LIST = {
         "0:guest powered off, stopped by jvmm ctl stop, or the command succeeded",
-        "1:VMM or host error",
+        "1:VMM or host error (also: this JVM denies jvmm native access)",
         "2:usage error (bad option or input file, or an option this host cannot honour)",
         "3:no usable arm64 KVM on this host (not arm64, no /dev/kvm, no permission)",
         "32:guest reset (unless --on-reset reboot)",
@@ -25,4 +27,13 @@ public final class ExitCodes {
     };
 
     private ExitCodes() {}
+
+    /** The one mapping from core's failure kinds to the contract. */
+    static int of(JvmmException.Kind kind) {
+        return switch (kind) {
+            case USAGE, HOST_UNSUPPORTED -> USAGE;
+            case NO_KVM -> KVM_UNAVAILABLE;
+            case HOST_ERROR -> HOST_ERROR;
+        };
+    }
 }

@@ -1,9 +1,6 @@
 package dev.jvmm.cli;
 
-import dev.jvmm.core.UnsupportedRequestException;
-import dev.jvmm.core.device.DeviceException;
-import dev.jvmm.kvm.KvmException;
-import dev.jvmm.kvm.KvmUnavailableException;
+import dev.jvmm.core.JvmmException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -32,10 +29,16 @@ public final class Main implements Runnable {
 
     /** Runs the CLI with the given streams and returns the exit code (tests call this). */
     public static int execute(String[] args, PrintWriter out, PrintWriter err) {
-        CommandLine cl = commandLine();
-        cl.setOut(out);
-        cl.setErr(err);
-        return cl.execute(args);
+        try {
+            CommandLine cl = commandLine();
+            cl.setOut(out);
+            cl.setErr(err);
+            return cl.execute(args);
+        } catch (RuntimeException | Error e) {   // e.g. a command's class failing to initialise
+            if (!NativeAccess.isDenial(e)) throw e;
+            err.println("jvmm: " + NativeAccess.MESSAGE);
+            return ExitCodes.HOST_ERROR;
+        }
     }
 
     static CommandLine commandLine() {
@@ -88,24 +91,13 @@ public final class Main implements Runnable {
     /** Expected failures are one line on stderr and a documented code; only bugs get a stack trace. */
     private static int handleExecutionException(Exception ex, CommandLine cl, CommandLine.ParseResult pr) {
         PrintWriter err = cl.getErr();
-        if (ex instanceof KvmUnavailableException e) {
-            err.println("jvmm: " + e.getMessage());
-            return ExitCodes.KVM_UNAVAILABLE;
+        JvmmException.Kind kind = JvmmException.kindOf(ex);
+        if (kind != null) {
+            err.println("jvmm: " + ex.getMessage());
+            return ExitCodes.of(kind);
         }
-        if (ex instanceof UnsupportedRequestException e) {
-            err.println("jvmm: " + e.getMessage());
-            return ExitCodes.USAGE;
-        }
-        if (ex instanceof UsageException e) {
-            err.println("jvmm: " + e.getMessage());
-            return ExitCodes.USAGE;
-        }
-        if (ex instanceof DeviceException e) {   // a tap or image the host cannot give us: one line names it
-            err.println("jvmm: " + e.getMessage());
-            return ExitCodes.HOST_ERROR;
-        }
-        if (ex instanceof KvmException e) {
-            err.println("jvmm: " + e.getMessage());
+        if (NativeAccess.isDenial(ex)) {
+            err.println("jvmm: " + NativeAccess.MESSAGE);
             return ExitCodes.HOST_ERROR;
         }
         err.println("jvmm: internal error: " + ex);

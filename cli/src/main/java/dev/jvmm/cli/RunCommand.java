@@ -4,9 +4,10 @@ import dev.jvmm.core.api.ApiException;
 import dev.jvmm.core.api.ApiServer;
 import dev.jvmm.core.arch.Layout;
 import dev.jvmm.core.arch.PsciVersion;
-import dev.jvmm.core.boot.BootImageException;
 import dev.jvmm.core.boot.BootImages;
 import dev.jvmm.core.boot.KernelLoader;
+import dev.jvmm.core.files.FileRoles;
+import dev.jvmm.core.files.HostFiles;
 import dev.jvmm.core.firmware.FirmwareConfig;
 import dev.jvmm.core.firmware.HypercallSelection;
 import dev.jvmm.core.hypercall.FunctionRange;
@@ -42,10 +43,12 @@ import java.util.concurrent.Callable;
                 "On a terminal, stdin is raw while the guest runs: Ctrl-A x quits (exit 130), Ctrl-A Ctrl-A sends Ctrl-A."})
 final class RunCommand implements Callable<Integer> {
     @Option(names = {"-k", "--kernel"}, required = true, paramLabel = "FILE",
-            description = "arm64 kernel Image, uncompressed or gzip-compressed.")
+            description = "arm64 kernel Image, uncompressed or gzip-compressed; a regular file, read once at start"
+                    + " (an in-place reboot reuses those bytes).")
     Path kernel;
 
-    @Option(names = {"-i", "--initrd"}, paramLabel = "FILE", description = "Initial ramdisk (initramfs) to load.")
+    @Option(names = {"-i", "--initrd"}, paramLabel = "FILE",
+            description = "Initial ramdisk (initramfs) to load; a regular file, read once at start like the kernel.")
     Path initrd;
 
     @Option(names = {"-p", "--params", "--cmdline"}, paramLabel = "ARGS",
@@ -60,7 +63,9 @@ final class RunCommand implements Callable<Integer> {
     long memoryBytes = 256L << 20;
 
     @Option(names = "--serial", paramLabel = "stdio|file=PATH|none", converter = SerialConverter.class,
-            description = "Where the serial console goes (default: stdio).")
+            description = {"Where the serial console goes (default: stdio). file=PATH is created or truncated only once"
+                    + " every input is checked and every disk locked.",
+                    "Kernel, initrd, disks, serial file, --dump-dtb and --api-socket must be different files."})
     SerialTarget serial = new SerialTarget(SerialTarget.Kind.STDIO, null);
 
     @Option(names = {"-d", "--disk"}, paramLabel = DeviceOptions.DISK_SYNTAX, converter = DeviceOptions.DiskConverter.class,
@@ -90,7 +95,7 @@ final class RunCommand implements Callable<Integer> {
     Path dumpDtb;
 
     @Option(names = "--timeout", paramLabel = "DURATION", converter = DurationConverter.class,
-            description = "Stop the guest after DURATION (30, 30s, 500ms, 2m) and exit 124.")
+            description = "Stop the guest after DURATION (30, 30s, 500ms, 2m; 1ms to 8760h) and exit 124.")
     Duration timeout;
 
     @Option(names = "--on-reset", paramLabel = "exit|reboot",
@@ -105,7 +110,10 @@ final class RunCommand implements Callable<Integer> {
                     + " +NAME / -NAME to add or remove, comma-separated; a list starting with a bare NAME offers"
                     + " exactly the names listed. Services: trng, pv-time, kvm-features, ptp,"
                     + " discover-impl-ver, discover-impl-cpus (see jvmm caps)."})
-    HypercallSelection hypercalls = HypercallSelection.ALL;
+    HypercallSelection hypercalls;   // null: ALL. Not initialised here: its class reaches native code, which a
+                                     // JVM denying native access must refuse in call(), where it is one line
+
+    HypercallSelection hypercallSelection() { return hypercalls != null ? hypercalls : HypercallSelection.ALL; }
 
     @Option(names = "--psci", paramLabel = "VERSION", converter = PsciConverter.class,
             description = "PSCI version the guest sees: 0.1, 0.2, 1.0, 1.1, 1.2 or 1.3, up to what the host"
@@ -154,25 +162,25 @@ final class RunCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Logging.configure(logLevel);
         Layout layout = layout();
-        BootImages images;
-        try {
-            images = KernelLoader.prepare(kernel, initrd, commandLine(), layout.ramBase(), layout.ramBytes());
-        } catch (BootImageException e) {
-            throw new UsageException(e.getMessage());
-        }
+        fileRoles();
+        outputProblem("--serial file=", serial.kind() == SerialTarget.Kind.FILE ? serial.file() : null);
+        outputProblem("--dump-dtb ", dumpDtb);
+        BootImages images = KernelLoader.prepare(kernel, initrd, commandLine(), layout.ramBase(), layout.ramBytes());
         FirmwareConfig firmware = firmware();
         HypercallConfig hypercallConfig = hypercalls();
         VirtioConfig devices = devices();
         // the API socket exists before any KVM fd (a bad path is a usage error) and is gone on every exit path
-        try (ApiServer api = openApi(); OutputStream console = openConsole()) {
+        try (ApiServer api = openApi(); LateOutput console = new LateOutput()) {
             VmConfig config = new VmConfig(commandLine(), cpus, memoryBytes, onReset, timeout, console, firmware, memLock,
                     hypercallConfig);
             VmBuilder builder = new VmBuilder(config, images, devices);
             try (Machine machine = builder.build()) {
+                // every input is validated and every disk locked: only now are output files created or truncated
                 if (dumpDtb != null) {
-                    Files.write(dumpDtb, builder.deviceTree());
+                    writeDtb(builder.deviceTree());
                     return ExitCodes.GUEST_POWEROFF;
                 }
+                console.open(openConsole());
                 try {
                     if (api != null) api.start(new MachineControl(machine, kernel.toString()));
                     return new RunSession(machine, serial.kind() == SerialTarget.Kind.STDIO).run();
@@ -180,6 +188,31 @@ final class RunCommand implements Callable<Integer> {
                     if (api != null) api.close(); // no request may reach the Machine while it is torn down
                 }
             }
+        }
+    }
+
+    /** One path, one role (the rule is core's): checked before any file is read, created or locked. */
+    private void fileRoles() {
+        FileRoles roles = new FileRoles().add("--kernel " + kernel, kernel).add("--initrd " + initrd, initrd);
+        for (DiskConfig d : disks) roles.add("--disk " + d.path(), d.path());
+        if (serial.kind() == SerialTarget.Kind.FILE) roles.add("--serial file=" + serial.file(), serial.file());
+        roles.add("--dump-dtb " + dumpDtb, dumpDtb);
+        roles.add("--api-socket " + apiSocket, apiSocket);
+    }
+
+    /** An output that could not be created or written is a usage error now, not after the VM is built. */
+    private static void outputProblem(String option, Path file) {
+        if (file == null) return;
+        HostFiles.outputProblem(file).ifPresent(why -> {
+            throw new UsageException(option + file + ": " + why);
+        });
+    }
+
+    private void writeDtb(byte[] dtb) {
+        try {
+            Files.write(dumpDtb, dtb);
+        } catch (IOException e) {
+            throw new UsageException("--dump-dtb " + dumpDtb + ": cannot write: " + HostFiles.reason(e));
         }
     }
 
@@ -193,35 +226,19 @@ final class RunCommand implements Callable<Integer> {
     }
 
     private Layout layout() {
-        try {
-            return new Layout(memoryBytes, cpus);
-        } catch (IllegalArgumentException e) {
-            throw new UsageException(e.getMessage());
-        }
+        return new Layout(memoryBytes, cpus);
     }
 
     private VirtioConfig devices() {
-        try {
-            return new VirtioConfig(disks, nets, rng, console == ConsoleDevice.VIRTIO);
-        } catch (IllegalArgumentException e) {
-            throw new UsageException(e.getMessage());
-        }
+        return new VirtioConfig(disks, nets, rng, console == ConsoleDevice.VIRTIO);
     }
 
     private FirmwareConfig firmware() {
-        try {
-            return new FirmwareConfig(hypercalls, !noPvTime, psci);
-        } catch (IllegalArgumentException e) {
-            throw new UsageException(e.getMessage());
-        }
+        return new FirmwareConfig(hypercallSelection(), !noPvTime, psci);
     }
 
     HypercallConfig hypercalls() {
-        try {
-            return new HypercallConfig(sdei, sdeiEvents, smcccDeny, sharedRegions);
-        } catch (IllegalArgumentException e) {
-            throw new UsageException(e.getMessage());
-        }
+        return new HypercallConfig(sdei, sdeiEvents, smcccDeny, sharedRegions);
     }
 
     String commandLine() {
@@ -230,14 +247,14 @@ final class RunCommand implements Callable<Integer> {
         return params.isBlank() ? named : named + " " + params;
     }
 
-    private OutputStream openConsole() throws IOException {
+    private OutputStream openConsole() {
         return switch (serial.kind()) {
             case STDIO -> new NonClosing(new FileOutputStream(java.io.FileDescriptor.out));
             case FILE -> {
                 try {
                     yield Files.newOutputStream(serial.file());
                 } catch (IOException e) {
-                    throw new UsageException("--serial file=" + serial.file() + ": cannot write: " + e.getMessage());
+                    throw new UsageException("--serial file=" + serial.file() + ": cannot write: " + HostFiles.reason(e));
                 }
             }
             case NONE -> OutputStream.nullOutputStream();
@@ -266,11 +283,11 @@ final class RunCommand implements Callable<Integer> {
     }
 
     static final class MemoryConverter implements picocli.CommandLine.ITypeConverter<Long> {
-        @Override public Long convert(String value) { return Sizes.memory(value); }
+        @Override public Long convert(String value) { return Converters.convert(value, Sizes::memory); }
     }
 
     static final class DurationConverter implements picocli.CommandLine.ITypeConverter<Duration> {
-        @Override public Duration convert(String value) { return Sizes.duration(value); }
+        @Override public Duration convert(String value) { return Converters.convert(value, Sizes::duration); }
     }
 
     /**
@@ -295,23 +312,11 @@ final class RunCommand implements Callable<Integer> {
     }
 
     static final class PsciConverter implements picocli.CommandLine.ITypeConverter<PsciVersion> {
-        @Override public PsciVersion convert(String value) {
-            try {
-                return PsciVersion.parse(value);
-            } catch (IllegalArgumentException e) {
-                throw new picocli.CommandLine.TypeConversionException(e.getMessage());
-            }
-        }
+        @Override public PsciVersion convert(String value) { return Converters.convert(value, PsciVersion::parse); }
     }
 
     static final class SdeiEventConverter implements picocli.CommandLine.ITypeConverter<SdeiEventSpec> {
-        @Override public SdeiEventSpec convert(String value) {
-            try {
-                return SdeiEventSpec.parse(value);
-            } catch (IllegalArgumentException e) {
-                throw new picocli.CommandLine.TypeConversionException(e.getMessage());
-            }
-        }
+        @Override public SdeiEventSpec convert(String value) { return Converters.convert(value, SdeiEventSpec::parse); }
     }
 
     /** {@code deny=RANGE}; the key leaves room for other settings without a new option. */
@@ -322,20 +327,12 @@ final class RunCommand implements Callable<Integer> {
             if (eq < 0 || !key.equals("deny")) {
                 throw new picocli.CommandLine.TypeConversionException("'" + value + "' is not deny=RANGE");
             }
-            try {
-                FunctionRange r = FunctionRange.parse(value.substring(eq + 1));
-                if (r.overlapsArchCalls()) {
-                    throw new IllegalArgumentException("deny=" + r + " overlaps the Arm architecture calls"
-                            + " (0x80000000-0x8000FFFF, 0xC0000000-0xC000FFFF), which KVM always answers");
-                }
-                return r;
-            } catch (IllegalArgumentException e) {
-                throw new picocli.CommandLine.TypeConversionException(e.getMessage());
-            }
+            // the architecture-call rule is HypercallConfig's (one place); this only parses
+            return Converters.convert(value.substring(eq + 1), FunctionRange::parse);
         }
     }
 
     static final class SerialConverter implements picocli.CommandLine.ITypeConverter<SerialTarget> {
-        @Override public SerialTarget convert(String value) { return SerialTarget.parse(value); }
+        @Override public SerialTarget convert(String value) { return Converters.convert(value, SerialTarget::parse); }
     }
 }

@@ -28,7 +28,10 @@ final class Sizes {
         return n << shift;
     }
 
-    /** "30" (seconds), "30s", "500ms", "2m", "1.5h" → a positive duration. */
+    /** The longest --timeout: a year, in the largest unit it accepts. */
+    static final Duration MAX_DURATION = Duration.ofHours(8760);
+
+    /** "30" (seconds), "30s", "500ms", "2m", "1.5h" → a duration from 1 ms to {@link #MAX_DURATION}. */
     static Duration duration(String text) {
         Matcher m = DURATION.matcher(text.trim());
         if (!m.matches()) throw new IllegalArgumentException("'" + text + "' is not a duration (examples: 30, 30s, 500ms, 2m)");
@@ -40,7 +43,9 @@ final class Sizes {
             case "m" -> v * 60_000;
             default -> v * 3_600_000;
         };
-        if (millis < 1 || millis > Long.MAX_VALUE / 2.0) throw new IllegalArgumentException("'" + text + "' is out of range");
+        if (millis < 1 || millis > MAX_DURATION.toMillis()) {
+            throw new IllegalArgumentException("'" + text + "' is out of range: from 1ms to " + MAX_DURATION.toHours() + "h (a year)");
+        }
         return Duration.ofMillis((long) millis);
     }
 }

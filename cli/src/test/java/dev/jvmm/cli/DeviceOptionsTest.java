@@ -97,7 +97,7 @@ class DeviceOptionsTest {
         assertUsageError(MainTest.run("run", "-k", "K", "--disk", dir.toString()), "--disk", "is a directory");
         // checked together after parsing: one image twice
         assertUsageError(MainTest.run("run", "-k", kernel().toString(), "--disk", a.toString(), "--disk", a.toString()),
-                "disk " + a + " is attached twice");
+                "--disk " + a + " and --disk " + a + " are the same file");
     }
 
     @Test

@@ -135,13 +135,13 @@ class RunCommandTest {
         RunCommand c = new RunCommand();
         new picocli.CommandLine(c).parseArgs("-k", "K", "--hypercalls", "-ptp,-trng", "--psci", "1.0", "--no-pvtime",
                 "--mem-lock");
-        assertEquals(dev.jvmm.core.firmware.HypercallSelection.parse("-trng,-ptp"), c.hypercalls);
+        assertEquals(dev.jvmm.core.firmware.HypercallSelection.parse("-trng,-ptp"), c.hypercallSelection());
         assertEquals(dev.jvmm.core.arch.PsciVersion.V1_0, c.psci);
         assertTrue(c.noPvTime);
         assertTrue(c.memLock);
         RunCommand d = new RunCommand();
         new picocli.CommandLine(d).parseArgs("-k", "K");
-        assertEquals(dev.jvmm.core.firmware.HypercallSelection.ALL, d.hypercalls);
+        assertEquals(dev.jvmm.core.firmware.HypercallSelection.ALL, d.hypercallSelection());
         assertEquals(null, d.psci);
         assertFalse(d.noPvTime || d.memLock);
     }

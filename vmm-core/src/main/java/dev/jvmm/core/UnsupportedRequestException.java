@@ -6,8 +6,8 @@ package dev.jvmm.core;
  * one line naming the option and what to do. The CLI exits with the usage code (2): nothing ran, and
  * the fix is a change to the invocation (its options, or the limits it runs under).
  */
-public final class UnsupportedRequestException extends RuntimeException {
+public final class UnsupportedRequestException extends JvmmException {
     public UnsupportedRequestException(String message) {
-        super(message);
+        super(Kind.HOST_UNSUPPORTED, message);
     }
 }

@@ -264,4 +264,38 @@ public final class Libc {
             return r == -1 ? -errno(st) : r;
         } catch (Throwable t) { throw rethrow(t); }
     }
+
+    // ---- record locks ----
+
+    /** fcntl commands for open-file-description locks (asm-generic: the same on arm64 and x86_64). */
+    public static final int F_OFD_GETLK = 36, F_OFD_SETLK = 37;
+    public static final short F_RDLCK = 0, F_WRLCK = 1, F_UNLCK = 2;
+    /** struct flock: l_type, l_whence (short each), l_start, l_len (off_t), l_pid, padded to 32 bytes. */
+    static final StructLayout FLOCK = MemoryLayout.structLayout(
+            ValueLayout.JAVA_SHORT.withName("l_type"), ValueLayout.JAVA_SHORT.withName("l_whence"),
+            MemoryLayout.paddingLayout(4), JAVA_LONG.withName("l_start"), JAVA_LONG.withName("l_len"),
+            JAVA_INT.withName("l_pid"), MemoryLayout.paddingLayout(4));
+
+    private static final class Fcntl {
+        static final MethodHandle PTR = downcall("fcntl",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS), Linker.Option.firstVariadicArg(2));
+    }
+
+    /**
+     * Takes (or with {@link #F_UNLCK} drops) an open-file-description lock on the whole file without
+     * waiting ({@code F_OFD_SETLK}). Unlike a POSIX record lock, it belongs to the open file description
+     * behind {@code fd}: closing another descriptor of the same file, in this process or not, keeps it.
+     *
+     * @param type {@link #F_RDLCK} (shared), {@link #F_WRLCK} (exclusive) or {@link #F_UNLCK}
+     * @return 0, or {@code -errno} ({@code -EAGAIN}/{@code -EACCES}: someone else holds a conflicting lock)
+     */
+    public static int ofdLockRaw(int fd, short type) {
+        MemorySegment st = STATE.get();
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment fl = a.allocate(FLOCK);   // zeroed: SEEK_SET, start 0, len 0 (to the end), pid 0 (required)
+            fl.set(ValueLayout.JAVA_SHORT, 0, type);
+            int r = (int) Fcntl.PTR.invokeExact(st, fd, F_OFD_SETLK, fl);
+            return r == -1 ? -errno(st) : r;
+        } catch (Throwable t) { throw rethrow(t); }
+    }
 }

@@ -119,4 +119,28 @@ class LibcTest {
             assertEquals(1L, s.get(ValueLayout.JAVA_LONG, 8));
         }
     }
+
+    @Test
+    void ofdLocksBelongToTheOpenFileDescriptionNotTheProcess() throws Exception {
+        java.nio.file.Path f = java.nio.file.Files.createTempFile("jvmm-ofd", ".img");
+        try {
+            int a = Libc.open(f.toString(), Libc.O_RDWR | Libc.O_CLOEXEC, 0);
+            int b = Libc.open(f.toString(), Libc.O_RDWR | Libc.O_CLOEXEC, 0);
+            try {
+                assertEquals(0, Libc.ofdLockRaw(a, Libc.F_WRLCK));
+                // a second description in the same process conflicts (a POSIX lock would not)
+                assertEquals(-Errno.EAGAIN, Libc.ofdLockRaw(b, Libc.F_RDLCK));
+                int c = Libc.open(f.toString(), Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
+                Libc.close(c);   // closing another descriptor of the file keeps a's lock
+                assertEquals(-Errno.EAGAIN, Libc.ofdLockRaw(b, Libc.F_RDLCK));
+                assertEquals(0, Libc.ofdLockRaw(a, Libc.F_UNLCK));
+                assertEquals(0, Libc.ofdLockRaw(b, Libc.F_RDLCK));
+            } finally {
+                Libc.close(a);
+                Libc.close(b);
+            }
+        } finally {
+            java.nio.file.Files.delete(f);
+        }
+    }
 }

@@ -127,16 +127,16 @@ public final class Layout {
     /**
      * @param ramBytes guest RAM at {@link #RAM_BASE}: a multiple of 2 MiB, 16 MiB to {@link #MAX_RAM_BYTES}
      * @param cpus     1 to {@link #MAX_VCPUS}
-     * @throws IllegalArgumentException with a message fit for the user when either is out of range
+     * @throws dev.jvmm.core.JvmmException (usage) with a message fit for the user when either is out of range
      */
     public Layout(long ramBytes, int cpus) {
         if (ramBytes < MIN_RAM_BYTES || ramBytes > MAX_RAM_BYTES || ramBytes % RAM_ALIGN != 0) {
-            throw new IllegalArgumentException(String.format(
+            throw dev.jvmm.core.JvmmException.usage(String.format(
                     "RAM size %d bytes: must be a multiple of 2 MiB between 16 MiB and %d GiB",
                     ramBytes, MAX_RAM_BYTES / GIB));
         }
         if (cpus < 1 || cpus > MAX_VCPUS) {
-            throw new IllegalArgumentException(String.format(
+            throw dev.jvmm.core.JvmmException.usage(String.format(
                     "%d vCPUs: must be between 1 and %d (KVM's limit with a GICv3)", cpus, MAX_VCPUS));
         }
         this.ramBytes = ramBytes;

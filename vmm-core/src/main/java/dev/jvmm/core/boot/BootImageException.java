@@ -1,12 +1,13 @@
 package dev.jvmm.core.boot;
 
+import dev.jvmm.core.JvmmException;
+
 /**
  * A kernel, initrd, device tree or command line that cannot be booted. Raised before any KVM fd is
- * opened, so the CLI can print {@link #getMessage()} (always one line, naming the file) and exit with
- * the usage-class code without a stack trace. {@link #kind()} lets callers and tests tell cases apart
+ * opened; a usage error (its message is one line naming the file). {@link #kind()} lets callers and tests tell cases apart
  * without parsing the text.
  */
-public final class BootImageException extends Exception {
+public final class BootImageException extends JvmmException {
     /** Every distinct way a boot input can be bad. */
     public enum Kind {
         MISSING, UNREADABLE, BAD_MAGIC, TRUNCATED, BIG_ENDIAN, UNSUPPORTED_FORMAT, CORRUPT_GZIP,
@@ -25,7 +26,7 @@ public final class BootImageException extends Exception {
     }
 
     public BootImageException(Kind kind, String subject, String problem, Throwable cause) {
-        super(oneLine(subject + ": " + problem), cause);
+        super(JvmmException.Kind.USAGE, subject + ": " + problem, cause);
         this.kind = kind;
         this.subject = subject;
     }
@@ -34,15 +35,4 @@ public final class BootImageException extends Exception {
 
     /** The file (with its role) or input the message is about. */
     public String subject() { return subject; }
-
-    // Messages quote paths and IOException texts, either of which may carry control characters;
-    // the CLI promises one line on stderr.
-    private static String oneLine(String s) {
-        StringBuilder b = new StringBuilder(s.length());
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            b.append(Character.isISOControl(c) ? ' ' : c);
-        }
-        return b.toString();
-    }
 }

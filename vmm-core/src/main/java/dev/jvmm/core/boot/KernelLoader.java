@@ -3,12 +3,9 @@ package dev.jvmm.core.boot;
 import dev.jvmm.core.boot.BootImageException.Kind;
 import dev.jvmm.core.memory.GuestMemory;
 
-import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
+import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 
 import static dev.jvmm.core.boot.BootMath.GIB;
 import static dev.jvmm.core.boot.BootMath.KIB;
@@ -45,7 +42,7 @@ public final class KernelLoader {
     public static BootImages prepare(Path kernel, Path initrd, String cmdline, long ramBase, long ramSize)
             throws BootImageException {
         byte[] cmd = commandLine(cmdline);
-        InitrdFile rd = initrd == null ? null : InitrdFile.open(initrd);
+        InitrdFile rd = initrd == null ? null : InitrdFile.read(initrd, ramSize);
         KernelImage k = KernelImage.read(kernel, ramSize);
         return new BootImages(k, rd, cmd, plan(k, rd, DTB_MAX_SIZE, ramBase, ramSize));
     }
@@ -119,7 +116,7 @@ public final class KernelLoader {
             throws BootImageException {
         BootPlacement p = plan(kernel, initrd, dtbSize, mem.base(), mem.size());
         mem.write(p.kernelLoad(), kernel.bytes());
-        if (initrd != null) readInto(mem, initrd, p.initrdStart());
+        if (initrd != null) copyInto(mem, initrd, p.initrdStart());
         return p;
     }
 
@@ -140,24 +137,8 @@ public final class KernelLoader {
         }
     }
 
-    // Streams the file straight into guest RAM: no heap copy of a 50+ MiB initramfs on the start path.
-    private static void readInto(GuestMemory mem, InitrdFile initrd, long gpa) throws BootImageException {
-        String who = initrd.subject();
-        try (FileChannel ch = FileChannel.open(initrd.path(), StandardOpenOption.READ)) {
-            long done = 0;
-            while (done < initrd.size()) {
-                long chunk = Math.min(initrd.size() - done, GIB);
-                ByteBuffer dst = mem.slice(gpa + done, chunk).asByteBuffer();
-                while (dst.hasRemaining()) {
-                    if (ch.read(dst) < 0) {
-                        throw new BootImageException(Kind.TRUNCATED, who, String.format(
-                                "shrank while loading: expected %d bytes, got %d", initrd.size(), done + dst.position()));
-                    }
-                }
-                done += chunk;
-            }
-        } catch (IOException e) {
-            throw BootFiles.unreadable(who, e);
-        }
+    private static void copyInto(GuestMemory mem, InitrdFile initrd, long gpa) {
+        if (initrd.bytes() == null) throw new IllegalStateException(initrd.subject() + " was sized for planning, not read");
+        MemorySegment.copy(initrd.bytes(), 0, mem.slice(gpa, initrd.size()), 0, initrd.size());
     }
 }

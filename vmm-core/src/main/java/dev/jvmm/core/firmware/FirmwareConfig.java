@@ -19,7 +19,7 @@ public record FirmwareConfig(HypercallSelection hypercalls, boolean pvTime, Psci
     public FirmwareConfig {
         Objects.requireNonNull(hypercalls, "hypercalls");
         if (!pvTime && hypercalls.added().contains(HypercallService.PV_TIME)) {
-            throw new IllegalArgumentException("--no-pvtime contradicts --hypercalls " + hypercalls
+            throw dev.jvmm.core.JvmmException.usage("--no-pvtime contradicts --hypercalls " + hypercalls
                     + ", which offers pv-time to the guest");
         }
     }

@@ -1,5 +1,7 @@
 package dev.jvmm.core.hypercall;
 
+import dev.jvmm.core.JvmmException;
+
 /**
  * An inclusive range of SMCCC function IDs, {@code first..last}, as unsigned 32-bit values held in longs.
  *
@@ -39,6 +41,21 @@ public record FunctionRange(long first, long last) {
 
     public FunctionRange span(FunctionRange o) {
         return new FunctionRange(Math.min(first, o.first), Math.max(last, o.last));
+    }
+
+    /**
+     * The one rule for what may be filtered (denied or forwarded): no ID of the Arm architecture calls,
+     * which KVM always answers itself and refuses to filter (EEXIST).
+     *
+     * @param prefix how the range was given, e.g. {@code "--smccc deny="}; the message is prefix + range
+     * @throws JvmmException (usage) when the range overlaps them
+     */
+    public FunctionRange requireFilterable(String prefix) {
+        if (overlapsArchCalls()) {
+            throw JvmmException.usage(prefix + this + " overlaps the Arm architecture calls (" + ARCH_SMC32 + ", "
+                    + ARCH_SMC64 + "), which KVM always answers");
+        }
+        return this;
     }
 
     /** True when KVM would refuse to filter any ID of this range (the reserved Arm architecture calls). */

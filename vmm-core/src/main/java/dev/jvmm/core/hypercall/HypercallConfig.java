@@ -1,5 +1,6 @@
 package dev.jvmm.core.hypercall;
 
+import dev.jvmm.core.JvmmException;
 import dev.jvmm.core.hypercall.sdei.SdeiEventSpec;
 
 import java.util.HashSet;
@@ -23,18 +24,13 @@ public record HypercallConfig(boolean sdei, List<SdeiEventSpec> sdeiEvents, List
         sdeiEvents = List.copyOf(sdeiEvents);
         deny = List.copyOf(deny);
         if (!sdei && !sdeiEvents.isEmpty()) {
-            throw new IllegalArgumentException("--sdei-event " + sdeiEvents.get(0) + " needs --sdei");
+            throw JvmmException.usage("--sdei-event " + sdeiEvents.get(0) + " needs --sdei");
         }
         Set<Integer> seen = new HashSet<>();
         for (SdeiEventSpec e : sdeiEvents) {
-            if (!seen.add(e.number())) throw new IllegalArgumentException("--sdei-event " + e.number() + " given twice");
+            if (!seen.add(e.number())) throw JvmmException.usage("--sdei-event " + e.number() + " given twice");
         }
-        for (FunctionRange r : deny) {
-            if (r.overlapsArchCalls()) {
-                throw new IllegalArgumentException("--smccc deny=" + r + " overlaps the Arm architecture calls ("
-                        + FunctionRange.ARCH_SMC32 + ", " + FunctionRange.ARCH_SMC64 + "), which KVM always answers");
-            }
-        }
+        for (FunctionRange r : deny) r.requireFilterable("--smccc deny=");
     }
 
     /** The options that asked for services, as the user wrote them (for messages). */

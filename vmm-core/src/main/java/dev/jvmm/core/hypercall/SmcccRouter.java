@@ -122,10 +122,7 @@ public final class SmcccRouter {
         }
 
         private static void checkFilterable(FunctionRange r) {
-            if (r.overlapsArchCalls()) {
-                throw new IllegalArgumentException("SMCCC range " + r + " overlaps the Arm architecture calls ("
-                        + FunctionRange.ARCH_SMC32 + ", " + FunctionRange.ARCH_SMC64 + "), which KVM always handles");
-            }
+            r.requireFilterable("SMCCC range ");
         }
 
         /**

@@ -14,7 +14,7 @@ public record NetConfig(String tap, MacAddress mac) {
         Objects.requireNonNull(tap, "tap");
         Objects.requireNonNull(mac, "mac");
         String bad = Tun.invalidNameReason(tap);
-        if (bad != null) throw new IllegalArgumentException("tap '" + tap + "': " + bad);
+        if (bad != null) throw dev.jvmm.core.JvmmException.usage("tap '" + tap + "': " + bad);
     }
 
     /** A NIC on {@code tap} with the MAC address {@link MacAddress#derived derived} from the tap name. */

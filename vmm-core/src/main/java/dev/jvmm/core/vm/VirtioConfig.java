@@ -1,10 +1,10 @@
 package dev.jvmm.core.vm;
 
+import dev.jvmm.core.JvmmException;
 import dev.jvmm.core.arch.Layout;
+import dev.jvmm.core.files.FileRoles;
 import dev.jvmm.core.net.MacAddress;
 
-import java.io.IOException;
-import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,27 +23,21 @@ public record VirtioConfig(List<DiskConfig> disks, List<NetConfig> nets, boolean
     public VirtioConfig {
         disks = List.copyOf(disks);
         nets = List.copyOf(nets);
-        Map<Path, DiskConfig> files = new HashMap<>();
-        for (DiskConfig d : disks) {
-            DiskConfig other = files.put(realPath(d.path()), d);
-            if (other != null) {
-                throw new IllegalArgumentException("disk " + d.path() + " is attached twice"
-                        + (other.path().equals(d.path()) ? "" : " (also as " + other.path() + ")"));
-            }
-        }
+        FileRoles files = new FileRoles();
+        for (DiskConfig d : disks) files.add("--disk " + d.path(), d.path());
         Map<String, NetConfig> taps = new HashMap<>();
         Map<MacAddress, NetConfig> macs = new HashMap<>();
         for (NetConfig n : nets) {
-            if (taps.put(n.tap(), n) != null) throw new IllegalArgumentException("tap " + n.tap() + " is given twice; a tap carries one NIC");
+            if (taps.put(n.tap(), n) != null) throw JvmmException.usage("tap " + n.tap() + " is given twice; a tap carries one NIC");
             NetConfig other = macs.put(n.mac(), n);
             if (other != null) {
-                throw new IllegalArgumentException("MAC address " + n.mac() + " is used by the NICs on taps "
+                throw JvmmException.usage("MAC address " + n.mac() + " is used by the NICs on taps "
                         + other.tap() + " and " + n.tap());
             }
         }
         int count = count(disks, nets, rng, consoleOnVirtio);
         if (count > Layout.MAX_VIRTIO_DEVICES) {
-            throw new IllegalArgumentException(count + " virtio devices: at most " + Layout.MAX_VIRTIO_DEVICES + " fit the interrupt lines");
+            throw JvmmException.usage(count + " virtio devices: at most " + Layout.MAX_VIRTIO_DEVICES + " fit the interrupt lines");
         }
     }
 
@@ -52,13 +46,5 @@ public record VirtioConfig(List<DiskConfig> disks, List<NetConfig> nets, boolean
 
     private static int count(List<DiskConfig> disks, List<NetConfig> nets, boolean rng, boolean console) {
         return disks.size() + nets.size() + (rng ? 1 : 0) + (console ? 1 : 0);
-    }
-
-    private static Path realPath(Path p) {
-        try {
-            return p.toRealPath();
-        } catch (IOException e) {
-            return p.toAbsolutePath().normalize();   // DiskConfig checked it exists; a race makes this best-effort
-        }
     }
 }

@@ -95,13 +95,14 @@ class LayoutTest {
     }
 
     @Test void badSizesAreRejectedWithAUsefulMessage() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new Layout(3 * MIB, 1));
+        var e = assertThrows(dev.jvmm.core.JvmmException.class, () -> new Layout(3 * MIB, 1));
         assertTrue(e.getMessage().contains("multiple of 2 MiB"), e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> new Layout(8 * MIB, 1));
-        assertThrows(IllegalArgumentException.class, () -> new Layout(Layout.MAX_RAM_BYTES + 2 * MIB, 1));
-        e = assertThrows(IllegalArgumentException.class, () -> new Layout(64 * MIB, 513));
+        assertEquals(dev.jvmm.core.JvmmException.Kind.USAGE, e.errorKind());
+        assertThrows(dev.jvmm.core.JvmmException.class, () -> new Layout(8 * MIB, 1));
+        assertThrows(dev.jvmm.core.JvmmException.class, () -> new Layout(Layout.MAX_RAM_BYTES + 2 * MIB, 1));
+        e = assertThrows(dev.jvmm.core.JvmmException.class, () -> new Layout(64 * MIB, 513));
         assertTrue(e.getMessage().contains("between 1 and 512"), e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> new Layout(64 * MIB, 0));
+        assertThrows(dev.jvmm.core.JvmmException.class, () -> new Layout(64 * MIB, 0));
     }
 
     @Test void bootPlanStaysInRamAndOutOfTheDevices() throws Exception {

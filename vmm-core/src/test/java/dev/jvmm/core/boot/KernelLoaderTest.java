@@ -201,12 +201,40 @@ class KernelLoaderTest {
     }
 
     @Test
-    void initrdShrinkingBetweenPrepareAndLoad() throws Exception {
+    void aReloadUsesTheBytesReadAtStartWhateverHappensToTheFiles() throws Exception {
         SegmentGuestMemory mem = SegmentGuestMemory.onHeap(0x4000_0000L, (int) (32 * MIB));
-        Path kf = Files.write(dir.resolve("Image"), TestImages.image(4096, 4 * MIB));
-        Path rf = Files.write(dir.resolve("initrd"), new byte[10_000]);
+        byte[] kbytes = TestImages.image(4096, 4 * MIB);
+        Path kf = Files.write(dir.resolve("Image"), kbytes);
+        byte[] rdBytes = new byte[10_000];
+        new Random(7).nextBytes(rdBytes);
+        Path rf = Files.write(dir.resolve("initrd"), rdBytes);
         BootImages images = KernelLoader.prepare(kf, rf, "", mem.base(), mem.size());
+        KernelLoader.load(mem, images);
+        // before an in-place reboot: the initrd shrinks, the kernel is replaced by junk, then both vanish
         Files.write(rf, new byte[5_000]);
-        assertBad(Kind.TRUNCATED, rf, () -> KernelLoader.load(mem, images));
+        Files.write(kf, new byte[100]);
+        Files.delete(rf);
+        Files.delete(kf);
+        SegmentGuestMemory again = SegmentGuestMemory.onHeap(0x4000_0000L, (int) (32 * MIB));
+        BootPlacement p = KernelLoader.load(again, images);
+        byte[] back = new byte[rdBytes.length];
+        again.read(p.initrdStart(), back);
+        assertArrayEquals(rdBytes, back);
+        byte[] kback = new byte[kbytes.length];
+        again.read(p.kernelLoad(), kback);
+        assertArrayEquals(kbytes, kback);
+    }
+
+    @Test
+    void devicesAndFifosAreRefusedBeforeAnyRead() throws Exception {
+        Path kf = Files.write(dir.resolve("Image"), TestImages.image(4096, 4 * MIB));
+        Path zero = Path.of("/dev/zero");
+        assertBad(Kind.UNREADABLE, zero, () -> KernelLoader.prepare(zero, null, "", RAM_BASE, 64 * MIB));
+        assertBad(Kind.UNREADABLE, zero, () -> KernelLoader.prepare(kf, zero, "", RAM_BASE, 64 * MIB));
+        Path fifo = dir.resolve("fifo");
+        assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor());
+        BootImageException e = assertThrows(BootImageException.class,
+                () -> KernelLoader.prepare(kf, fifo, "", RAM_BASE, 64 * MIB));
+        assertEquals("initrd " + fifo + ": not a regular file (a FIFO)", e.getMessage());
     }
 }

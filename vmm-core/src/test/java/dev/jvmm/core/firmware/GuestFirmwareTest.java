@@ -138,7 +138,7 @@ class GuestFirmwareTest {
     @Test
     void configRefusesNoPvtimeWithAnExplicitPvTime() {
         for (String h : new String[] {"+pv-time", "trng,pv-time"}) {
-            var e = assertThrows(IllegalArgumentException.class,
+            var e = assertThrows(dev.jvmm.core.JvmmException.class,
                     () -> new FirmwareConfig(HypercallSelection.parse(h), false, null));
             assertTrue(e.getMessage().startsWith("--no-pvtime contradicts --hypercalls "), e.getMessage());
         }

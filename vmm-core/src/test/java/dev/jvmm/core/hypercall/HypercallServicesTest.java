@@ -61,12 +61,12 @@ class HypercallServicesTest {
     @Test
     void configValidation() {
         SdeiEventSpec ev = SdeiEventSpec.parse("5,private,normal");
-        assertEquals("--sdei-event 5,private,normal needs --sdei", assertThrows(IllegalArgumentException.class,
+        assertEquals("--sdei-event 5,private,normal needs --sdei", assertThrows(dev.jvmm.core.JvmmException.class,
                 () -> new HypercallConfig(false, List.of(ev), List.of(), false)).getMessage());
-        assertEquals("--sdei-event 5 given twice", assertThrows(IllegalArgumentException.class,
+        assertEquals("--sdei-event 5 given twice", assertThrows(dev.jvmm.core.JvmmException.class,
                 () -> new HypercallConfig(true, List.of(ev, SdeiEventSpec.parse("5,shared,normal")), List.of(), false))
                 .getMessage());
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> new HypercallConfig(false, List.of(),
+        assertTrue(assertThrows(dev.jvmm.core.JvmmException.class, () -> new HypercallConfig(false, List.of(),
                 List.of(FunctionRange.parse("0x80000000+4")), false)).getMessage()
                 .startsWith("--smccc deny=0x80000000-0x80000003 overlaps the Arm architecture calls"));
         assertTrue(new HypercallConfig(false, List.of(), List.of(FunctionRange.parse("0xC4000020")), false).needsFilter());

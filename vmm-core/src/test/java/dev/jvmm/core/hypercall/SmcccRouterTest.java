@@ -137,7 +137,7 @@ class SmcccRouterTest {
 
     @Test
     void archCallsCannotBeDenied() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        dev.jvmm.core.JvmmException e = assertThrows(dev.jvmm.core.JvmmException.class,
                 () -> SmcccRouter.builder().deny(FunctionRange.parse("0x80000000-0x80000001")));
         assertTrue(e.getMessage().startsWith("SMCCC range 0x80000000-0x80000001 overlaps the Arm architecture calls"),
                 e.getMessage());

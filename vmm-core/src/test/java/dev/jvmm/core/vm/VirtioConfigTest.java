@@ -27,7 +27,9 @@ class VirtioConfigTest {
     }
 
     private static String refusal(Runnable r) {
-        return assertThrows(IllegalArgumentException.class, r::run).getMessage();
+        var e = assertThrows(dev.jvmm.core.JvmmException.class, r::run);
+        assertEquals(dev.jvmm.core.JvmmException.Kind.USAGE, e.errorKind());
+        return e.getMessage();
     }
 
     @Test
@@ -81,10 +83,14 @@ class VirtioConfigTest {
     void anImageCannotBeAttachedTwiceEvenThroughASymlink() throws IOException {
         Path img = file("a.img"), other = file("b.img");
         Path link = Files.createSymbolicLink(dir.resolve("link.img"), img);
-        assertEquals("disk " + img + " is attached twice",
+        String same = " are the same file; each of kernel, initrd, disks, serial file, --dump-dtb and --api-socket needs its own";
+        assertEquals("--disk " + img + " and --disk " + img + same,
                 refusal(() -> disks(new DiskConfig(img, false), new DiskConfig(img, false))));
-        assertEquals("disk " + link + " is attached twice (also as " + img + ")",
+        assertEquals("--disk " + img + " and --disk " + link + same,
                 refusal(() -> disks(new DiskConfig(img, true), new DiskConfig(link, true))));
+        Path hard = Files.createLink(dir.resolve("hard.img"), img);
+        assertEquals("--disk " + hard + " and --disk " + img + same,
+                refusal(() -> disks(new DiskConfig(hard, true), new DiskConfig(img, true))));
         assertEquals(2, disks(new DiskConfig(img, true), new DiskConfig(other, false)).deviceCount());
     }
 

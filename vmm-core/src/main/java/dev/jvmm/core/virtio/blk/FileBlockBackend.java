@@ -1,11 +1,13 @@
 package dev.jvmm.core.virtio.blk;
 
+import dev.jvmm.core.files.HostFiles;
+import dev.jvmm.kvm.Errno;
+import dev.jvmm.kvm.sys.Libc;
+
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
@@ -17,13 +19,16 @@ import java.nio.file.StandardOpenOption;
 public final class FileBlockBackend implements BlockBackend {
     private final Path path;
     private final FileChannel channel;
+    /** Holds the image's lock: an open file description of its own, closed only by {@link #close}. */
+    private final int lockFd;
     private final boolean readOnly;
     private final long size;
     private volatile boolean closed;
 
-    private FileBlockBackend(Path path, FileChannel channel, boolean readOnly, long size) {
+    private FileBlockBackend(Path path, FileChannel channel, int lockFd, boolean readOnly, long size) {
         this.path = path;
         this.channel = channel;
+        this.lockFd = lockFd;
         this.readOnly = readOnly;
         this.size = size;
     }
@@ -31,25 +36,37 @@ public final class FileBlockBackend implements BlockBackend {
     /**
      * Opens an existing image; its size is fixed from now on. The file is locked (shared when read-only,
      * exclusive otherwise, like QEMU's image locking) so two VMs, or two disks of one VM, cannot write the
-     * same image at once.
+     * same image at once. The lock is an open-file-description lock (F_OFD_SETLK, as QEMU's): Java's
+     * FileLock is a POSIX record lock, which the kernel drops as soon as this process closes any
+     * descriptor of the file, e.g. one that merely read it.
      *
      * @throws IOException naming the path when it cannot be opened or is in use
      */
     public static FileBlockBackend open(Path path, boolean readOnly) throws IOException {
-        FileChannel ch = readOnly
-                ? FileChannel.open(path, StandardOpenOption.READ)
-                : FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        int fd = Libc.openRaw(path.toString(), (readOnly ? Libc.O_RDONLY : Libc.O_RDWR) | Libc.O_CLOEXEC, 0);
+        if (fd < 0) throw new IOException(path + ": cannot open: " + Errno.name(-fd));
         try {
-            FileLock lock;
-            try {
-                lock = ch.tryLock(0, Long.MAX_VALUE, readOnly);
-            } catch (OverlappingFileLockException e) {
-                lock = null;
+            int r = Libc.ofdLockRaw(fd, readOnly ? Libc.F_RDLCK : Libc.F_WRLCK);
+            if (r == -Errno.EAGAIN || r == -Errno.EACCES) {
+                throw new IOException(path + ": disk image is in use by another disk or process");
             }
-            if (lock == null) throw new IOException(path + ": disk image is in use by another disk or process");
-            return new FileBlockBackend(path, ch, readOnly, ch.size());
+            if (r < 0) throw new IOException(path + ": cannot lock: " + Errno.name(-r));
+            FileChannel ch;
+            try {
+                ch = readOnly
+                        ? FileChannel.open(path, StandardOpenOption.READ)
+                        : FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            } catch (IOException e) {
+                throw new IOException(path + ": " + HostFiles.reason(e), e);
+            }
+            try {
+                return new FileBlockBackend(path, ch, fd, readOnly, ch.size());
+            } catch (IOException | RuntimeException e) {
+                ch.close();
+                throw e;
+            }
         } catch (IOException | RuntimeException e) {
-            ch.close();
+            Libc.close(fd);
             throw e;
         }
     }
@@ -89,7 +106,11 @@ public final class FileBlockBackend implements BlockBackend {
         try {
             flush();
         } finally {
-            channel.close();
+            try {
+                channel.close();
+            } finally {
+                Libc.close(lockFd);   // the data is flushed and the channel closed: only now may another VM take it
+            }
         }
     }
 
