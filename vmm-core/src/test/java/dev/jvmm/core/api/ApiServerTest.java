@@ -80,12 +80,12 @@ class ApiServerTest {
         Path sock = dir.resolve("api.sock");
         serve(sock);
         assertEquals(STATUS, ask(sock, "status").raw());
-        assertEquals("{\"ok\":true,\"regions\":[{\"ipa\":2147483648,\"size\":4096},{\"ipa\":2148532224,\"size\":12288}]}",
-                ask(sock, "shared-regions").raw());
+        assertEquals("{\"ok\":true,\"regions\":[{\"ipa\":2147483648,\"size\":4096},{\"ipa\":2148532224,\"size\":12288}],"
+                + "\"total_regions\":2,\"total_bytes\":16384}", ask(sock, "shared-regions").raw());
         assertEquals("{\"ok\":true,\"vcpus\":[{\"cpu\":0,\"stolen_ns\":1234},{\"cpu\":1,\"stolen_ns\":0}]}",
                 ask(sock, "stolen-time").raw());
         assertEquals("{\"ok\":true,\"calls\":[{\"function_id\":3288334369,\"name\":\"SDEI_EVENT_SIGNAL\",\"count\":3},"
-                + "{\"function_id\":3321888834,\"count\":1}]}", ask(sock, "hypercall-stats").raw());
+                + "{\"function_id\":3321888834,\"count\":1}],\"other_calls\":7}", ask(sock, "hypercall-stats").raw());
         ApiClient.Response sdei = ApiClient.exchange(sock, Map.of("command", "sdei-signal", "event", 0, "cpu", 1), T);
         assertEquals("{\"ok\":true,\"event\":0,\"cpu\":1}", sdei.raw());
         assertEquals(List.of("0@1"), target.signals);

@@ -141,6 +141,23 @@ public final class SharedRegionSet {
     /** Bytes the bitmap holds: at most RAM / granule / 8, whatever the guest does. */
     public synchronized long footprintBytes() { return shared.size() / 8; }
 
+    /**
+     * One line for a log: the number of regions and their size, and the first {@code max} regions,
+     * e.g. {@code 3 regions, 24 KiB: [0x80100000-0x80100fff (4 KiB), ...]}, ending in {@code , +N more]}
+     * when there are more.
+     */
+    public synchronized String summary(int max) {
+        Page p = regions(ramBase, Math.max(1, max));
+        StringBuilder b = new StringBuilder();
+        b.append(regionCount).append(regionCount == 1 ? " region, " : " regions, ").append(sharedBytes() / 1024).append(" KiB");
+        if (regionCount == 0) return b.toString();
+        b.append(": [");
+        List<SharedRegion> shown = max < 1 ? List.of() : p.regions();
+        for (int i = 0; i < shown.size(); i++) b.append(i == 0 ? "" : ", ").append(shown.get(i));
+        if (regionCount > shown.size()) b.append(shown.isEmpty() ? "" : ", ").append('+').append(regionCount - shown.size()).append(" more");
+        return b.append(']').toString();
+    }
+
     /** Forgets every share (guest reboot: a fresh guest has shared nothing). */
     public synchronized void clear() {
         shared.clear();

@@ -184,4 +184,21 @@ class SharedRegionSetTest {
         assertEquals(0, s.regionCount());
         assertEquals(0, s.sharedBytes());
     }
+
+    @Test
+    void theExitSummaryCountsEverythingAndListsAFew() {
+        SharedRegionSet s = set();
+        assertEquals("0 regions, 0 KiB", s.summary(8));
+        s.share(BASE + 0x10_0000, 1);
+        s.share(BASE + 0x10_2000, 4);
+        s.share(BASE + 0x20_0000, 1);
+        assertEquals("3 regions, 24 KiB: [0x80100000-0x80100fff (4 KiB), 0x80102000-0x80105fff (16 KiB), "
+                + "0x80200000-0x80200fff (4 KiB)]", s.summary(8));
+        assertEquals("3 regions, 24 KiB: [0x80100000-0x80100fff (4 KiB), +2 more]", s.summary(1));
+        s.clear();
+        for (long i = 0; i < RAM / G; i += 2) s.share(BASE + i * G, 1);
+        String line = s.summary(8);
+        assertTrue(line.startsWith("2048 regions, 8192 KiB: [0x80000000-0x80000fff (4 KiB), "), line);
+        assertTrue(line.endsWith(", +2040 more]"), line);
+    }
 }
