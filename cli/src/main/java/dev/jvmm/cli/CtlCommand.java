@@ -2,6 +2,7 @@ package dev.jvmm.cli;
 
 import dev.jvmm.core.api.ApiClient;
 import dev.jvmm.core.api.ApiException;
+import dev.jvmm.core.api.ControlProtocol;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -72,9 +73,25 @@ final class CtlCommand implements Runnable {
         return send(req, (out, body) -> out.println("signalled SDEI event " + event + " on cpu " + cpu));
     }
 
-    @Command(name = "shared-regions", description = "Guest memory the guest shared with the host.")
-    int sharedRegions() {
-        return send(request("shared-regions"), CtlOutput::sharedRegions);
+    @Command(name = "shared-regions", description = {"Guest memory the guest shared with the host: at most "
+            + ControlProtocol.MAX_REGIONS + " regions per answer, with the total count and size; the last line "
+            + "says where the next page starts when there are more."})
+    int sharedRegions(
+            @Option(names = "--from", paramLabel = "IPA", defaultValue = "0",
+                    description = "List from the granule holding IPA on (decimal or 0x hex; default: from the start).")
+            String fromArg,
+            @Option(names = "--limit", paramLabel = "N", defaultValue = "" + ControlProtocol.MAX_REGIONS,
+                    description = "At most N regions, 1.." + ControlProtocol.MAX_REGIONS + " (default: ${DEFAULT-VALUE}).")
+            String limitArg) {
+        long from = parse(fromArg, Long.MAX_VALUE);
+        if (from < 0) throw new UsageException("ctl shared-regions: --from '" + fromArg + "' is not an IPA (decimal or 0x hex)");
+        long limit = parse(limitArg, ControlProtocol.MAX_REGIONS);
+        if (limit < 1) throw new UsageException("ctl shared-regions: --limit '" + limitArg + "' is not a count 1.."
+                + ControlProtocol.MAX_REGIONS);
+        Map<String, Object> req = request("shared-regions");
+        if (from != 0) req.put("from", from);
+        if (limit != ControlProtocol.MAX_REGIONS) req.put("limit", (int) limit);
+        return send(req, CtlOutput::sharedRegions);
     }
 
     @Command(name = "stolen-time", description = "PV stolen time per vCPU.")
@@ -82,7 +99,9 @@ final class CtlCommand implements Runnable {
         return send(request("stolen-time"), CtlOutput::stolenTime);
     }
 
-    @Command(name = "hypercall-stats", description = "Calls per SMCCC function ID that jvmm handles.")
+    @Command(name = "hypercall-stats", description = {"Calls per SMCCC function ID that jvmm handles: each ID jvmm "
+            + "serves, and the first 64 denied or unknown IDs the guest called; calls to further IDs are summed in one "
+            + "'other' line."})
     int hypercallStats() {
         return send(request("hypercall-stats"), CtlOutput::hypercallStats);
     }

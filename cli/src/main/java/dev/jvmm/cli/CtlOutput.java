@@ -29,6 +29,11 @@ final class CtlOutput {
             long ipa = number(r.get("ipa")), size = number(r.get("size"));
             out.printf("0x%016x  0x%016x  0x%x%n", ipa, ipa + size, size);
         }
+        long total = number(b.get("total_regions"));
+        out.printf("total: %d region%s, %d KiB%n", total, total == 1 ? "" : "s", number(b.get("total_bytes")) / 1024);
+        if (b.get("next") != null) {
+            out.printf("more: jvmm ctl shared-regions --from 0x%x%n", number(b.get("next")));
+        }
     }
 
     static void stolenTime(PrintWriter out, Map<String, Object> b) {
@@ -40,7 +45,8 @@ final class CtlOutput {
 
     static void hypercallStats(PrintWriter out, Map<String, Object> b) {
         List<Map<String, Object>> calls = list(b.get("calls"));
-        if (calls.isEmpty()) {
+        long other = number(b.get("other_calls"));
+        if (calls.isEmpty() && other == 0) {
             out.println("no hypercalls");
             return;
         }
@@ -49,6 +55,7 @@ final class CtlOutput {
             Object name = c.get("name");
             out.printf("0x%08x  %-28s  %d%n", number(c.get("function_id")), name == null ? "-" : name, number(c.get("count")));
         }
+        if (other > 0) out.printf("%-10s  %-28s  %d%n", "other", "(IDs past the first 64)", other);
     }
 
     private static void row(PrintWriter out, String key, Object value) {

@@ -145,12 +145,15 @@ final class RunCommand implements Callable<Integer> {
 
     @Option(names = "--shared-regions", description = {"Serve the pKVM memory-sharing calls (HYP_MEMINFO, MEM_SHARE,"
             + " MEM_UNSHARE) and list what the guest shares. Off by default: a guest with the pKVM guest driver"
-            + " that finds them believes it is protected and bounces all DMA through shared buffers."})
+            + " that finds them believes it is protected and bounces all DMA through shared buffers."
+            + " The list costs one bit per 4 KiB of RAM at most."})
     boolean sharedRegions;
 
     @Option(names = "--api-socket", paramLabel = "PATH",
             description = {"Serve the control API (jvmm ctl) on a Unix socket at PATH, mode 0600 (only you can connect).",
-                    "A leftover socket nobody listens on is replaced; the socket is removed when jvmm exits."})
+                    "A leftover socket nobody listens on is replaced; the socket is removed when jvmm exits.",
+                    "A client jvmm waits on for 10 s (no complete request, or an answer it does not read) is closed; "
+                            + "of at most 32 connections, a new one closes the longest-idle, so jvmm ctl stop always gets through."})
     Path apiSocket;
 
     @Option(names = "--log-level", paramLabel = "LEVEL",

@@ -4,6 +4,8 @@ import dev.jvmm.core.api.ApiServer;
 import dev.jvmm.core.api.ControlException;
 import dev.jvmm.core.api.ControlTarget;
 import dev.jvmm.core.api.HypercallCount;
+import dev.jvmm.core.api.HypercallStats;
+import dev.jvmm.core.api.SharedRegionPage;
 import dev.jvmm.core.api.SharedRegion;
 import dev.jvmm.core.api.VcpuStolenTime;
 import dev.jvmm.core.api.VmStatus;
@@ -16,6 +18,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.OptionalLong;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -44,15 +47,26 @@ class CtlCommandTest {
             if (noSdei) throw ControlException.notAvailable("SDEI is off (run it with --sdei)");
             signals.add(event + "@" + cpu);
         }
-        @Override public List<SharedRegion> sharedRegions() {
-            return empty ? List.of() : List.of(new SharedRegion(0x8000_0000L, 0x1000), new SharedRegion(0x8020_0000L, 0x20_0000));
+        volatile long askedFrom = -1;
+        volatile int askedLimit = -1;
+
+        /** Two regions, or none; with limit 1 the first only, and a next page. */
+        @Override public SharedRegionPage sharedRegions(long fromIpa, int limit) {
+            askedFrom = fromIpa;
+            askedLimit = limit;
+            if (empty) return new SharedRegionPage(List.of(), 0, 0, OptionalLong.empty());
+            List<SharedRegion> all = List.of(new SharedRegion(0x8000_0000L, 0x1000), new SharedRegion(0x8020_0000L, 0x20_0000));
+            return limit == 1 ? new SharedRegionPage(all.subList(0, 1), 2, 0x20_1000, OptionalLong.of(0x8000_1000L))
+                    : new SharedRegionPage(all, 2, 0x20_1000, OptionalLong.empty());
         }
         @Override public List<VcpuStolenTime> stolenTime() {
             return List.of(new VcpuStolenTime(0, 1_500_000), new VcpuStolenTime(1, 0));
         }
-        @Override public List<HypercallCount> hypercallStats() {
-            return empty ? List.of() : List.of(new HypercallCount(0xC400_0021L, "SDEI_EVENT_SIGNAL", 3),
-                    new HypercallCount(0xC600_0042L, null, 12));
+        volatile long otherCalls;
+
+        @Override public HypercallStats hypercallStats() {
+            return new HypercallStats(empty ? List.of() : List.of(new HypercallCount(0xC400_0021L, "SDEI_EVENT_SIGNAL", 3),
+                    new HypercallCount(0xC600_0042L, null, 12)), otherCalls);
         }
     }
 
@@ -144,9 +158,31 @@ class CtlCommandTest {
                 IPA                 END                 SIZE
                 0x0000000080000000  0x0000000080001000  0x1000
                 0x0000000080200000  0x0000000080400000  0x200000
+                total: 2 regions, 2052 KiB
                 """, ctl("--socket", sock.toString(), "shared-regions").out());
+        assertEquals(0, fake.askedFrom);
+        assertEquals(1024, fake.askedLimit);
         fake.empty = true;
         assertEquals("no shared regions\n", ctl("--socket", sock.toString(), "shared-regions").out());
+    }
+
+    @Test
+    void sharedRegionsPageWithFromAndLimit() throws Exception {
+        Path sock = serve();
+        assertEquals("""
+                IPA                 END                 SIZE
+                0x0000000080000000  0x0000000080001000  0x1000
+                total: 2 regions, 2052 KiB
+                more: jvmm ctl shared-regions --from 0x80001000
+                """, ctl("--socket", sock.toString(), "shared-regions", "--limit", "1", "--from", "0x80000000").out());
+        assertEquals(0x8000_0000L, fake.askedFrom);
+        assertEquals(1, fake.askedLimit);
+        assertOneLineError(ctl("--socket", sock.toString(), "shared-regions", "--limit", "1025"), 2,
+                "ctl shared-regions: --limit '1025' is not a count 1..1024");
+        assertOneLineError(ctl("--socket", sock.toString(), "shared-regions", "--limit", "0"), 2,
+                "ctl shared-regions: --limit '0' is not a count 1..1024");
+        assertOneLineError(ctl("--socket", sock.toString(), "shared-regions", "--from", "x"), 2,
+                "ctl shared-regions: --from 'x' is not an IPA (decimal or 0x hex)");
     }
 
     @Test
@@ -167,6 +203,14 @@ class CtlCommandTest {
                 0xc4000021  SDEI_EVENT_SIGNAL             3
                 0xc6000042  -                             12
                 """, ctl("--socket", sock.toString(), "hypercall-stats").out());
+        fake.otherCalls = 99_936;
+        assertEquals("""
+                FUNCTION    NAME                          COUNT
+                0xc4000021  SDEI_EVENT_SIGNAL             3
+                0xc6000042  -                             12
+                other       (IDs past the first 64)       99936
+                """, ctl("--socket", sock.toString(), "hypercall-stats").out());
+        fake.otherCalls = 0;
         fake.empty = true;
         assertEquals("no hypercalls\n", ctl("--socket", sock.toString(), "hypercall-stats").out());
     }

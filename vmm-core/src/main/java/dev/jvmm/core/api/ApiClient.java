@@ -15,7 +15,7 @@ import java.util.Map;
 
 /** One request/response exchange with a jvmm control socket ({@code jvmm ctl}). */
 public final class ApiClient {
-    /** Responses are not capped like requests (a shared-region list can be long), only bounded. */
+    /** jvmm's answers are small (a shared-region page is at most ~32 KiB); this only bounds a peer that is not jvmm. */
     private static final int MAX_RESPONSE_BYTES = 16 << 20;
 
     /** A response as received ({@code raw}, for {@code --json}) and as parsed. */

@@ -26,6 +26,9 @@ public final class ControlProtocol {
     public static final List<String> COMMANDS =
             List.of("status", "stop", "sdei-signal", "shared-regions", "stolen-time", "hypercall-stats");
 
+    /** The most shared regions one answer lists (about 32 KiB of JSON); ask again with {@code "from"} for more. */
+    public static final int MAX_REGIONS = 1024;
+
     private static final System.Logger LOG = System.getLogger("jvmm.api");
     /** Duplicate keys would make "which command?" ambiguous. */
     private static final JSON READER = JSON.std.with(JSON.Feature.FAIL_ON_DUPLICATE_MAP_KEYS);
@@ -118,10 +121,16 @@ public final class ControlProtocol {
                 r.put("cpu", cpu);
             }
             case "shared-regions" -> {
-                onlyFields(req, command);
+                onlyFields(req, command, "from", "limit");
+                long from = integer(req, "from", false, 0, Long.MAX_VALUE);
+                int limit = req.containsKey("limit") ? (int) integer(req, "limit", true, 1, MAX_REGIONS) : MAX_REGIONS;
+                SharedRegionPage page = target.sharedRegions(from, limit);
                 List<Object> list = new ArrayList<>();
-                for (SharedRegion s : target.sharedRegions()) list.add(fields("ipa", s.ipa(), "size", s.size()));
+                for (SharedRegion s : page.regions()) list.add(fields("ipa", s.ipa(), "size", s.size()));
                 r.put("regions", list);
+                r.put("total_regions", page.totalRegions());
+                r.put("total_bytes", page.totalBytes());
+                page.next().ifPresent(n -> r.put("next", n));
             }
             case "stolen-time" -> {
                 onlyFields(req, command);
@@ -131,9 +140,11 @@ public final class ControlProtocol {
             }
             case "hypercall-stats" -> {
                 onlyFields(req, command);
+                HypercallStats stats = target.hypercallStats();
                 List<Object> list = new ArrayList<>();
-                for (HypercallCount h : target.hypercallStats()) list.add(hypercall(h));
+                for (HypercallCount h : stats.calls()) list.add(hypercall(h));
                 r.put("calls", list);
+                r.put("other_calls", stats.otherCalls());
             }
             default -> throw new ControlException("unknown command \"" + shorten(command) + "\" (one of: "
                     + String.join(", ", COMMANDS) + ")");

@@ -22,15 +22,27 @@ import java.util.NavigableMap;
  * up in the counters; {@link Builder#denyInKvm} installs a KVM-side DENY where that matters more than the
  * count (no exit at all).
  *
+ * <p>Counters are bounded whatever the guest calls: an ID routed to a service has its own counter (at
+ * most the services' claims, 36 IDs with SDEI and shared regions), and so do the first
+ * {@link #MAX_UNSERVED_IDS} distinct other IDs (denied or unclaimed); calls to any further ID are summed
+ * in {@link #otherCalls()}. A guest probing a wide deny range therefore costs at most 64 counters.
+ *
  * <p>Immutable after {@link Builder#build()} except for the counters, so calls from many vCPU threads
- * need no lock.
+ * need no lock (only the first call to an unserved ID takes one, until the cap is reached).
  */
 public final class SmcccRouter {
+    /** Distinct denied or unclaimed IDs that get a counter of their own; calls to more are summed. */
+    public static final int MAX_UNSERVED_IDS = 64;
+
     private final NavigableMap<Long, Route> routes;        // first ID -> route; ranges are disjoint
     private final List<FunctionRange> denied;
     private final List<FilterRange> filters;
     private final List<SmcccService> services;
+    /** Per-ID counters: every ID a service claims (a fixed set), and the first {@link #MAX_UNSERVED_IDS} others. */
     private final Map<Integer, LongAdder> counts = new ConcurrentHashMap<>();
+    private int unservedIds;                        // guarded by counts
+    private volatile boolean unservedFull;
+    private final LongAdder other = new LongAdder();
 
     private record Route(FunctionRange range, SmcccService service) {}   // service null: denied
 
@@ -46,12 +58,31 @@ public final class SmcccRouter {
 
     /** Handles one forwarded call from vCPU {@code cpu}; {@code regs} are that vCPU's registers. */
     public void handle(int cpu, int functionId, boolean smc, GuestRegisters regs) {
-        counts.computeIfAbsent(functionId, k -> new LongAdder()).increment();
-        SmcccCall call = new SmcccCall(cpu, functionId, smc, regs);
         SmcccService s = serviceFor(functionId);
+        counter(functionId, s != null).increment();
+        SmcccCall call = new SmcccCall(cpu, functionId, smc, regs);
         SmcccResult r = s == null ? SmcccResult.notSupported() : s.call(call);
         write(regs, r);
         if (s != null) s.afterCall(call);
+    }
+
+    private LongAdder counter(int functionId, boolean served) {
+        LongAdder c = counts.get(functionId);
+        if (c != null) return c;
+        if (served) return counts.computeIfAbsent(functionId, k -> new LongAdder());
+        if (unservedFull) return other;
+        synchronized (counts) {
+            c = counts.get(functionId);
+            if (c != null) return c;
+            if (unservedIds == MAX_UNSERVED_IDS) {
+                unservedFull = true;
+                return other;
+            }
+            unservedIds++;
+            c = new LongAdder();
+            counts.put(functionId, c);
+            return c;
+        }
     }
 
     /** The service a call goes to, or null when it is denied or unclaimed. */
@@ -89,7 +120,10 @@ public final class SmcccRouter {
         return denied.stream().anyMatch(r -> r.contains(functionId));
     }
 
-    /** Calls per function ID (unsigned value) since the VM was built, sorted by ID; a snapshot. */
+    /** Calls to denied or unclaimed IDs beyond the first {@link #MAX_UNSERVED_IDS}, which have no counter of their own. */
+    public long otherCalls() { return other.sum(); }
+
+    /** Calls per function ID (unsigned value) since the VM was built, sorted by ID; a snapshot (see {@link #otherCalls()}). */
     public SortedMap<Long, Long> callCounts() {
         TreeMap<Long, Long> m = new TreeMap<>();
         counts.forEach((id, n) -> m.put(Smccc.unsigned(id), n.sum()));

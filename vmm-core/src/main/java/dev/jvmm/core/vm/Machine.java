@@ -9,7 +9,7 @@ import dev.jvmm.core.hypercall.HypercallServices;
 import dev.jvmm.core.hypercall.Smccc;
 import dev.jvmm.core.hypercall.sdei.SdeiSnapshot;
 import dev.jvmm.core.hypercall.sdei.SignalOutcome;
-import dev.jvmm.core.hypercall.shared.SharedRegion;
+import dev.jvmm.core.hypercall.shared.SharedRegionSet;
 import dev.jvmm.kvm.Device;
 import dev.jvmm.kvm.Kvm;
 import dev.jvmm.kvm.Vcpu;
@@ -32,6 +32,8 @@ import java.util.concurrent.TimeUnit;
  */
 public final class Machine implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("jvmm.vm");
+    /** Shared regions the exit log lists; the rest are only counted. */
+    private static final int LOGGED_REGIONS = 8;
     private static final long JOIN_MILLIS = 5000;
 
     private final Kvm kvm;
@@ -133,13 +135,16 @@ public final class Machine implements AutoCloseable {
         return hypercalls.sdei().map(s -> s.snapshot());
     }
 
-    /** The regions the guest shared with MEM_SHARE, coalesced, by IPA; empty without --shared-regions. */
-    public Optional<List<SharedRegion>> sharedRegions() {
-        return hypercalls.sharedRegions().map(s -> s.regions().regions());
+    /** The granules the guest shared with MEM_SHARE (read it a page at a time); empty without --shared-regions. */
+    public Optional<SharedRegionSet> sharedRegions() {
+        return hypercalls.sharedRegions().map(s -> s.regions());
     }
 
-    /** Forwarded SMCCC calls per function ID (unsigned), sorted; a snapshot. */
+    /** Forwarded SMCCC calls per function ID (unsigned), sorted; a snapshot (bounded: see {@link #otherHypercalls}). */
     public SortedMap<Long, Long> hypercallCounts() { return hypercalls.router().callCounts(); }
+
+    /** Forwarded calls to denied or unclaimed IDs past the router's per-ID counters. */
+    public long otherHypercalls() { return hypercalls.router().otherCalls(); }
 
     /** The write guard for firmware state; sealed from the first run on. */
     FirmwareSetup firmwareSetup() { return firmwareSetup; }
@@ -181,14 +186,19 @@ public final class Machine implements AutoCloseable {
         }
     }
 
-    /** What a migration or a post-mortem would want: the forwarded calls and the shared regions at exit. */
+    /**
+     * What a post-mortem would want: the forwarded calls and a summary of the shared regions at exit
+     * (their number and size, and the first few: the log must not grow with what the guest shared).
+     */
     private void logHypercalls() {
         SortedMap<Long, Long> counts = hypercallCounts();
+        long other = otherHypercalls();
         if (!counts.isEmpty()) {
             LOG.log(Level.INFO, "forwarded hypercalls: " + counts.entrySet().stream()
-                    .map(e -> Smccc.hex(e.getKey()) + " x" + e.getValue()).collect(Collectors.joining(", ")));
+                    .map(e -> Smccc.hex(e.getKey()) + " x" + e.getValue()).collect(Collectors.joining(", "))
+                    + (other > 0 ? ", other IDs x" + other : ""));
         }
-        sharedRegions().ifPresent(r -> LOG.log(Level.INFO, "shared regions at exit: " + r));
+        sharedRegions().ifPresent(s -> LOG.log(Level.INFO, "shared regions at exit: " + s.summary(LOGGED_REGIONS)));
     }
 
     private Thread startTimer(Duration timeout) {

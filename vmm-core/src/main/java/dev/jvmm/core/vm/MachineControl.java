@@ -3,13 +3,16 @@ package dev.jvmm.core.vm;
 import dev.jvmm.core.api.ControlException;
 import dev.jvmm.core.api.ControlTarget;
 import dev.jvmm.core.api.HypercallCount;
+import dev.jvmm.core.api.HypercallStats;
 import dev.jvmm.core.api.SharedRegion;
+import dev.jvmm.core.api.SharedRegionPage;
 import dev.jvmm.core.api.VcpuStolenTime;
 import dev.jvmm.core.api.VmStatus;
 import dev.jvmm.core.firmware.StolenTimeRecords;
 import dev.jvmm.core.hypercall.SmcccNames;
 import dev.jvmm.core.hypercall.sdei.SdeiSnapshot;
 import dev.jvmm.core.hypercall.sdei.SignalOutcome;
+import dev.jvmm.core.hypercall.shared.SharedRegionSet;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -65,10 +68,11 @@ public final class MachineControl implements ControlTarget {
     }
 
     @Override
-    public List<SharedRegion> sharedRegions() throws ControlException {
-        return machine.sharedRegions().orElseThrow(() -> ControlException.notAvailable(
-                "the shared-region service is off (run it with --shared-regions)"))
-                .stream().map(r -> new SharedRegion(r.start(), r.size())).toList();
+    public SharedRegionPage sharedRegions(long fromIpa, int limit) throws ControlException {
+        SharedRegionSet.Page p = machine.sharedRegions().orElseThrow(() -> ControlException.notAvailable(
+                "the shared-region service is off (run it with --shared-regions)")).regions(fromIpa, limit);
+        return new SharedRegionPage(p.regions().stream().map(r -> new SharedRegion(r.start(), r.size())).toList(),
+                p.totalRegions(), p.totalBytes(), p.next());
     }
 
     @Override
@@ -88,9 +92,9 @@ public final class MachineControl implements ControlTarget {
 
     /** Every forwarded call so far (SDEI, shared regions, denied ranges), by function ID; empty when none. */
     @Override
-    public List<HypercallCount> hypercallStats() {
+    public HypercallStats hypercallStats() {
         List<HypercallCount> list = new ArrayList<>();
         machine.hypercallCounts().forEach((id, n) -> list.add(new HypercallCount(id, SmcccNames.of(id), n)));
-        return list;
+        return new HypercallStats(list, machine.otherHypercalls());
     }
 }

@@ -26,6 +26,7 @@ import java.util.concurrent.Future;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The server over a real Unix socket in a temp directory, against {@link FakeTarget}. */
@@ -45,7 +46,11 @@ class ApiServerTest {
     }
 
     private ApiServer serve(Path path) throws ApiException {
-        ApiServer s = ApiServer.open(path);
+        return serve(path, ApiServer.IDLE_TIMEOUT);
+    }
+
+    private ApiServer serve(Path path, Duration idleTimeout) throws ApiException {
+        ApiServer s = ApiServer.open(path, idleTimeout);
         open.add(s);
         s.start(target);
         return s;
@@ -75,12 +80,12 @@ class ApiServerTest {
         Path sock = dir.resolve("api.sock");
         serve(sock);
         assertEquals(STATUS, ask(sock, "status").raw());
-        assertEquals("{\"ok\":true,\"regions\":[{\"ipa\":2147483648,\"size\":4096},{\"ipa\":2148532224,\"size\":12288}]}",
-                ask(sock, "shared-regions").raw());
+        assertEquals("{\"ok\":true,\"regions\":[{\"ipa\":2147483648,\"size\":4096},{\"ipa\":2148532224,\"size\":12288}],"
+                + "\"total_regions\":2,\"total_bytes\":16384}", ask(sock, "shared-regions").raw());
         assertEquals("{\"ok\":true,\"vcpus\":[{\"cpu\":0,\"stolen_ns\":1234},{\"cpu\":1,\"stolen_ns\":0}]}",
                 ask(sock, "stolen-time").raw());
         assertEquals("{\"ok\":true,\"calls\":[{\"function_id\":3288334369,\"name\":\"SDEI_EVENT_SIGNAL\",\"count\":3},"
-                + "{\"function_id\":3321888834,\"count\":1}]}", ask(sock, "hypercall-stats").raw());
+                + "{\"function_id\":3321888834,\"count\":1}],\"other_calls\":7}", ask(sock, "hypercall-stats").raw());
         ApiClient.Response sdei = ApiClient.exchange(sock, Map.of("command", "sdei-signal", "event", 0, "cpu", 1), T);
         assertEquals("{\"ok\":true,\"event\":0,\"cpu\":1}", sdei.raw());
         assertEquals(List.of("0@1"), target.signals);
@@ -312,27 +317,103 @@ class ApiServerTest {
         }
     }
 
+    /** Waits until the server holds {@code n} connections (accepted, not just queued in the backlog). */
+    private static void awaitConnections(ApiServer s, int n) throws InterruptedException {
+        long deadline = System.nanoTime() + T.toNanos();
+        while (s.connections() != n) {
+            assertTrue(System.nanoTime() < deadline, "server holds " + s.connections() + " connections, expected " + n);
+            Thread.sleep(10);
+        }
+    }
+
+    /** Issue 11: 32 idle clients used to take every slot, and `jvmm ctl stop` was turned away. */
     @Test
-    void connectionsBeyondTheLimitAreTurnedAwayWithAnError() throws Exception {
+    void stopGetsThroughWhenIdleClientsHoldEverySlot() throws Exception {
         Path sock = dir.resolve("api.sock");
-        serve(sock);
+        ApiServer s = serve(sock);
+        for (int i = 0; i < ApiServer.MAX_CLIENTS; i++) connect(sock);   // connect and never send
+        awaitConnections(s, ApiServer.MAX_CLIENTS);
+        long t0 = System.nanoTime();
+        ApiClient.Response r = ask(sock, "stop");
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        assertEquals("{\"ok\":true,\"state\":\"stopping\"}", r.raw());
+        assertEquals(1, target.stops.get());
+        assertTrue(ms < 2000, "stop took " + ms + " ms");
+        assertTrue(s.connections() <= ApiServer.MAX_CLIENTS, "still at most the cap: " + s.connections());
+    }
+
+    @Test
+    void aConnectionBeyondTheLimitEvictsTheLongestIdleOne() throws Exception {
+        Path sock = dir.resolve("api.sock");
+        ApiServer s = serve(sock);
         List<SocketChannel> held = new ArrayList<>();
         for (int i = 0; i < ApiServer.MAX_CLIENTS; i++) {
             SocketChannel c = connect(sock);
             send(c, "{\"command\":\"status\"}\n");
-            assertEquals(STATUS, readLine(c)); // answered, so the server counts it
+            assertEquals(STATUS, readLine(c)); // answered in this order, so the first has been idle longest
             held.add(c);
         }
-        assertEquals("{\"ok\":false,\"error\":\"too many control connections (at most 32)\"}", readLine(connect(sock)));
-        held.getFirst().close();
-        // the slot frees once the server notices the close
-        long deadline = System.nanoTime() + T.toNanos();
-        while (true) {
-            ApiClient.Response r = ask(sock, "status");
-            if (r.ok()) break;
-            assertTrue(System.nanoTime() < deadline, "slot never freed: " + r.raw());
-            Thread.sleep(20);
+        SocketChannel late = connect(sock);
+        send(late, "{\"command\":\"status\"}\n");
+        assertEquals(STATUS, readLine(late));
+        assertEquals(null, readLine(held.getFirst()), "the longest-idle connection was closed");
+        for (SocketChannel c : held.subList(1, held.size())) {
+            send(c, "{\"command\":\"status\"}\n");
+            assertEquals(STATUS, readLine(c), "the others keep working");
         }
+        assertEquals(ApiServer.MAX_CLIENTS, s.connections());
+    }
+
+    @Test
+    void aHalfLineClientIsClosedAfterTheIdleTimeout() throws Exception {
+        Path sock = dir.resolve("api.sock");
+        ApiServer s = serve(sock, Duration.ofMillis(200));
+        SocketChannel half = connect(sock);
+        long t0 = System.nanoTime();
+        send(half, "{\"command\":");   // half a request, then nothing
+        assertTimeoutPreemptively(Duration.ofSeconds(5), () -> assertEquals(null, readLine(half), "closed"));
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        assertTrue(ms >= 150, "closed after " + ms + " ms, before the timeout");
+        awaitConnections(s, 0);
+    }
+
+    @Test
+    void aSilentClientIsClosedAfterTheIdleTimeoutAndOneThatAsksInTimeIsNot() throws Exception {
+        Path sock = dir.resolve("api.sock");
+        ApiServer s = serve(sock, Duration.ofMillis(300));
+        SocketChannel silent = connect(sock);
+        SocketChannel busy = connect(sock);
+        for (int i = 0; i < 8; i++) {     // 8 requests 100 ms apart: 800 ms in all, each within the timeout
+            send(busy, "{\"command\":\"status\"}\n");
+            assertEquals(STATUS, readLine(busy));
+            Thread.sleep(100);
+        }
+        assertTimeoutPreemptively(Duration.ofSeconds(5), () -> assertEquals(null, readLine(silent), "closed"));
+        assertTimeoutPreemptively(Duration.ofSeconds(5), () -> assertEquals(null, readLine(busy),
+                "closed once it stops asking"));
+        awaitConnections(s, 0);
+        assertEquals(STATUS, ask(sock, "status").raw(), "the server keeps serving");
+    }
+
+    @Test
+    void aClientThatNeverReadsItsAnswersIsClosedAfterTheIdleTimeout() throws Exception {
+        Path sock = dir.resolve("api.sock");
+        ApiServer s = serve(sock, Duration.ofMillis(300));
+        SocketChannel greedy = connect(sock);
+        byte[] requests = "{\"command\":\"status\"}\n".repeat(1000).getBytes(StandardCharsets.UTF_8);
+        // requests pile up answers the client never takes, until the server's writes block
+        Thread writer = Thread.ofPlatform().start(() -> {
+            try {
+                while (true) greedy.write(ByteBuffer.wrap(requests));
+            } catch (IOException closedByTheServer) {
+                // EPIPE or reset once the server gave up on it
+            }
+        });
+        awaitConnections(s, 1);
+        writer.join(T.toMillis());
+        assertFalse(writer.isAlive(), "the server never closed a client that does not read");
+        awaitConnections(s, 0);
+        assertEquals(STATUS, ask(sock, "status").raw());
     }
 
     @Test

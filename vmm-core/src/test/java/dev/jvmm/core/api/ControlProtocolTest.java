@@ -7,6 +7,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Every command's exact response and every class of bad request, without sockets. */
 class ControlProtocolTest {
@@ -47,8 +48,28 @@ class ControlProtocolTest {
 
     @Test
     void sharedRegions() {
-        assertEquals("{\"ok\":true,\"regions\":[{\"ipa\":2147483648,\"size\":4096},{\"ipa\":2148532224,\"size\":12288}]}",
-                answer("{\"command\":\"shared-regions\"}"));
+        assertEquals("{\"ok\":true,\"regions\":[{\"ipa\":2147483648,\"size\":4096},{\"ipa\":2148532224,\"size\":12288}],"
+                + "\"total_regions\":2,\"total_bytes\":16384}", answer("{\"command\":\"shared-regions\"}"));
+        assertEquals(0, target.askedFrom);
+        assertEquals(ControlProtocol.MAX_REGIONS, target.askedLimit, "at most 1024 unless asked for fewer");
+        assertEquals("{\"ok\":true,\"regions\":[{\"ipa\":2147483648,\"size\":4096}],"
+                + "\"total_regions\":2,\"total_bytes\":16384,\"next\":2147487744}",
+                answer("{\"command\":\"shared-regions\",\"limit\":1}"));
+        assertEquals("{\"ok\":true,\"regions\":[{\"ipa\":2148532224,\"size\":12288}],"
+                + "\"total_regions\":2,\"total_bytes\":16384}",
+                answer("{\"command\":\"shared-regions\",\"from\":2147487744,\"limit\":1}"));
+    }
+
+    /** A guest sharing every other granule of 1 GiB: the answer is one bounded page with the totals. */
+    @Test
+    void sharedRegionsOfAFragmentedGibAreOneBoundedPage() {
+        long base = 0x8000_0000L, gib = 1L << 30;
+        target.shared = new dev.jvmm.core.hypercall.shared.SharedRegionSet(base, gib, 4096);
+        for (long i = 0; i < gib / 4096; i += 2) target.shared.share(base + i * 4096, 1);
+        String a = answer("{\"command\":\"shared-regions\"}");
+        assertTrue(a.length() < 40 * 1024, "answer of " + a.length() + " bytes");
+        assertEquals(ControlProtocol.MAX_REGIONS, a.split("\\{\"ipa\"", -1).length - 1);
+        assertTrue(a.endsWith("],\"total_regions\":131072,\"total_bytes\":536870912,\"next\":" + (base + 2047 * 4096) + "}"), a);
     }
 
     @Test
@@ -61,9 +82,9 @@ class ControlProtocolTest {
     }
 
     @Test
-    void hypercallStatsOmitsUnknownNames() {
+    void hypercallStatsOmitsUnknownNamesAndSumsTheRest() {
         assertEquals("{\"ok\":true,\"calls\":[{\"function_id\":3288334369,\"name\":\"SDEI_EVENT_SIGNAL\",\"count\":3},"
-                + "{\"function_id\":3321888834,\"count\":1}]}", answer("{\"command\":\"hypercall-stats\"}"));
+                + "{\"function_id\":3321888834,\"count\":1}],\"other_calls\":7}", answer("{\"command\":\"hypercall-stats\"}"));
     }
 
     @Test
@@ -88,6 +109,10 @@ class ControlProtocolTest {
             {"command":"sdei-signal","event":"3"}         | "event" must be an integer 0..4294967295, got "3"
             {"command":"sdei-signal","event":1,"cpu":-2}  | "cpu" must be an integer 0..2147483647, got -2
             {"command":"sdei-signal","event":1,"cpu":true} | "cpu" must be an integer 0..2147483647, got true
+            {"command":"shared-regions","limit":1025}     | "limit" must be an integer 1..1024, got 1025
+            {"command":"shared-regions","limit":0}        | "limit" must be an integer 1..1024, got 0
+            {"command":"shared-regions","from":-1}        | "from" must be an integer 0..9223372036854775807, got -1
+            {"command":"shared-regions","start":0}        | unknown field "start" for command shared-regions (it takes: from, limit)
             [1,2]                                         | a request must be a JSON object, e.g. {"command":"status"}
             "status"                                      | a request must be a JSON object, e.g. {"command":"status"}
             {"command":"status"} {"command":"stop"}       | malformed JSON: data after the request object

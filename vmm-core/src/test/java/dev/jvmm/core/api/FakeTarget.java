@@ -1,5 +1,7 @@
 package dev.jvmm.core.api;
 
+import dev.jvmm.core.hypercall.shared.SharedRegionSet;
+
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -42,9 +44,24 @@ final class FakeTarget implements ControlTarget {
         signals.add(event + "@" + cpu);
     }
 
+    /** The guest's shared set: 0x80000000 + 4 KiB and 0x80100000 + 12 KiB unless a test replaces it. */
+    volatile SharedRegionSet shared = new SharedRegionSet(0x8000_0000L, 256L << 20, 4096);
+    /** What the last shared-regions request asked for. */
+    volatile long askedFrom = -1;
+    volatile int askedLimit = -1;
+
+    {
+        shared.share(0x8000_0000L, 1);
+        shared.share(0x8010_0000L, 3);
+    }
+
     @Override
-    public List<SharedRegion> sharedRegions() {
-        return List.of(new SharedRegion(0x8000_0000L, 0x1000), new SharedRegion(0x8010_0000L, 0x3000));
+    public SharedRegionPage sharedRegions(long fromIpa, int limit) {
+        askedFrom = fromIpa;
+        askedLimit = limit;
+        SharedRegionSet.Page p = shared.regions(fromIpa, limit);
+        return new SharedRegionPage(p.regions().stream().map(r -> new SharedRegion(r.start(), r.size())).toList(),
+                p.totalRegions(), p.totalBytes(), p.next());
     }
 
     @Override
@@ -54,7 +71,8 @@ final class FakeTarget implements ControlTarget {
     }
 
     @Override
-    public List<HypercallCount> hypercallStats() {
-        return List.of(new HypercallCount(0xC400_0021L, "SDEI_EVENT_SIGNAL", 3), new HypercallCount(0xC600_0042L, null, 1));
+    public HypercallStats hypercallStats() {
+        return new HypercallStats(List.of(new HypercallCount(0xC400_0021L, "SDEI_EVENT_SIGNAL", 3),
+                new HypercallCount(0xC600_0042L, null, 1)), 7);
     }
 }

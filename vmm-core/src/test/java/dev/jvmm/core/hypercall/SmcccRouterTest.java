@@ -201,4 +201,26 @@ class SmcccRouterTest {
         r.handle(0, 0xC4000020, false, new FakeRegisters());
         assertEquals(0xC4000020L, r.callCounts().firstKey());
     }
+
+    /**
+     * Issue 11: a guest calling every ID of a wide --smccc deny range made one counter per distinct ID.
+     * Calls outside jvmm's services now get their own counter for the first few IDs only; the rest are
+     * summed, and the IDs jvmm serves keep exact counters whatever came first.
+     */
+    @Test
+    void aGuestCalling100000DistinctDeniedIdsLeavesBoundedCounters() {
+        Svc a = new Svc("sdei", c -> SmcccResult.of(0), A);
+        SmcccRouter r = SmcccRouter.builder().service(a).deny(FunctionRange.parse("0xC2000000+0x100000")).build();
+        FakeRegisters regs = new FakeRegisters();
+        for (int i = 0; i < 100_000; i++) r.handle(0, 0xC200_0000 + i, false, regs);
+        r.handle(1, 0xC4000020, false, regs);
+        r.handle(1, 0xC4000020, false, regs);
+        assertEquals(SmcccRouter.MAX_UNSERVED_IDS + 1, r.callCounts().size(), "the first denied IDs and one served ID");
+        assertEquals(1L, r.callCounts().get(0xC2000000L));
+        assertEquals(2L, r.callCounts().get(0xC4000020L), "a served ID is counted exactly after the flood");
+        assertEquals(100_000L - SmcccRouter.MAX_UNSERVED_IDS, r.otherCalls());
+        assertEquals(100_002L, r.callCounts().values().stream().mapToLong(Long::longValue).sum() + r.otherCalls());
+        r.handle(0, 0xC2000000, false, regs);
+        assertEquals(2L, r.callCounts().get(0xC2000000L), "an ID that has a counter keeps it");
+    }
 }

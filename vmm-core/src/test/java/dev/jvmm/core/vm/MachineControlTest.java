@@ -102,11 +102,11 @@ class MachineControlTest {
         assertEquals("not available in this VM: SDEI is off (run it with --sdei)",
                 assertThrows(ControlException.class, () -> control.sdeiSignal(0, 0)).getMessage());
         assertEquals("not available in this VM: the shared-region service is off (run it with --shared-regions)",
-                assertThrows(ControlException.class, control::sharedRegions).getMessage());
+                assertThrows(ControlException.class, () -> control.sharedRegions(0, 10)).getMessage());
         assertEquals("not available in this VM: PV stolen time is off (--no-pvtime, --hypercalls without pv-time,"
                         + " or the host lacks it)",
                 assertThrows(ControlException.class, control::stolenTime).getMessage());
-        assertEquals(List.of(), control.hypercallStats(), "nothing forwarded");
+        assertEquals(new dev.jvmm.core.api.HypercallStats(List.of(), 0), control.hypercallStats(), "nothing forwarded");
     }
 
     @Test
@@ -137,8 +137,10 @@ class MachineControlTest {
                 assertThrows(ControlException.class, () -> c.sdeiSignal(0xFFFF_FFFFL, 0)).getMessage());
         assertEquals("no vCPU 5 for private SDEI event 0 (the VM has 2)",
                 assertThrows(ControlException.class, () -> c.sdeiSignal(0, 5)).getMessage());
-        assertEquals(List.of(new dev.jvmm.core.api.SharedRegion(0x8010_0000L, 0x2000)), c.sharedRegions());
-        assertEquals(List.of(new dev.jvmm.core.api.HypercallCount(0xC4000021L, "SDEI_EVENT_REGISTER", 1),
-                new dev.jvmm.core.api.HypercallCount(0xC6000003L, "MEM_SHARE", 1)), c.hypercallStats());
+        assertEquals(new dev.jvmm.core.api.SharedRegionPage(List.of(new dev.jvmm.core.api.SharedRegion(0x8010_0000L, 0x2000)),
+                1, 0x2000, java.util.OptionalLong.empty()), c.sharedRegions(0, 1024));
+        assertEquals(new dev.jvmm.core.api.HypercallStats(List.of(
+                new dev.jvmm.core.api.HypercallCount(0xC4000021L, "SDEI_EVENT_REGISTER", 1),
+                new dev.jvmm.core.api.HypercallCount(0xC6000003L, "MEM_SHARE", 1)), 0), c.hypercallStats());
     }
 }

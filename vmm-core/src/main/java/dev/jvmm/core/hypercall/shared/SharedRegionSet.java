@@ -1,13 +1,16 @@
 package dev.jvmm.core.hypercall.shared;
 
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
+import java.util.OptionalLong;
 
 /**
- * The set of guest RAM granules currently shared with the host, kept as disjoint, coalesced regions
- * (adjacent shares merge; an unshare in the middle splits). Thread-safe.
+ * The set of guest RAM granules currently shared with the host: one bit per granule of RAM, so the
+ * guest cannot make it cost more than RAM / granule bits (32 KiB per GiB with 4 KiB granules), however
+ * it fragments its shares (nothing until the first share). The coalesced
+ * regions (adjacent granules merge) are derived on demand, a bounded {@link #regions(long, int) page}
+ * at a time; their number and the shared bytes are kept as counters. Thread-safe.
  *
  * <p>Semantics follow pKVM's hypervisor (a granule has one state: shared or not): sharing a range that
  * contains an already-shared granule, or unsharing one that contains a granule that is not shared, is
@@ -18,15 +21,33 @@ public final class SharedRegionSet {
     private final long ramBase;
     private final long ramBytes;
     private final long granule;
-    private final TreeMap<Long, Long> regions = new TreeMap<>();   // start -> end (exclusive)
+    private final int shift;
+    private final int ramGranules;
+    /** Bit i: granule {@code ramBase + i * granule}. Allocated at its full size on the first share. */
+    private BitSet shared = new BitSet(0);
+    private long regionCount;
+    private long sharedGranules;
+
+    /**
+     * One page of the coalesced regions.
+     *
+     * @param regions      at most the limit asked for, in address order
+     * @param totalRegions how many regions the whole set has
+     * @param totalBytes   how many bytes the whole set covers
+     * @param next         the IPA to ask from for the next page; empty when this page reaches the end
+     */
+    public record Page(List<SharedRegion> regions, long totalRegions, long totalBytes, OptionalLong next) {}
 
     public SharedRegionSet(long ramBase, long ramBytes, long granule) {
-        if (Long.bitCount(granule) != 1 || ramBase % granule != 0 || ramBytes % granule != 0 || ramBytes <= 0) {
+        if (Long.bitCount(granule) != 1 || ramBase % granule != 0 || ramBytes % granule != 0 || ramBytes <= 0
+                || ramBytes / granule > Integer.MAX_VALUE) {
             throw new IllegalArgumentException(String.format("RAM 0x%x+0x%x with granule 0x%x", ramBase, ramBytes, granule));
         }
         this.ramBase = ramBase;
         this.ramBytes = ramBytes;
         this.granule = granule;
+        this.shift = Long.numberOfTrailingZeros(granule);
+        this.ramGranules = (int) (ramBytes / granule);
     }
 
     public long granule() { return granule; }
@@ -51,58 +72,100 @@ public final class SharedRegionSet {
     /** Shares the range; false (nothing changed) when it is invalid or any granule is already shared. */
     public synchronized boolean share(long ipa, long granules) {
         if (invalidReason(ipa, granules) != null) return false;
-        long end = ipa + granules * granule;
-        Map.Entry<Long, Long> below = regions.floorEntry(ipa);
-        if (below != null && below.getValue() > ipa) return false;
-        Map.Entry<Long, Long> above = regions.ceilingEntry(ipa);
-        if (above != null && above.getKey() < end) return false;
-        long start = ipa;
-        if (below != null && below.getValue() == ipa) {          // touching on the left: merge
-            start = below.getKey();
-            regions.remove(below.getKey());
-        }
-        if (above != null && above.getKey() == end) {            // touching on the right: merge
-            end = above.getValue();
-            regions.remove(above.getKey());
-        }
-        regions.put(start, end);
+        int from = index(ipa), to = from + (int) granules;
+        int firstShared = shared.nextSetBit(from);
+        if (firstShared >= 0 && firstShared < to) return false;
+        if (shared.size() == 0) shared = new BitSet(ramGranules);   // never grown by doubling past RAM        // a new run, minus one for each neighbour run it joins
+        regionCount += 1 - (from > 0 && shared.get(from - 1) ? 1 : 0) - (shared.get(to) ? 1 : 0);
+        shared.set(from, to);
+        sharedGranules += granules;
         return true;
     }
 
     /** Unshares the range; false (nothing changed) when it is invalid or any granule is not shared. */
     public synchronized boolean unshare(long ipa, long granules) {
         if (invalidReason(ipa, granules) != null) return false;
-        long end = ipa + granules * granule;
-        Map.Entry<Long, Long> e = regions.floorEntry(ipa);
-        // regions are coalesced, so a fully shared range lies inside one region
-        if (e == null || e.getValue() < end) return false;
-        regions.remove(e.getKey());
-        if (e.getKey() < ipa) regions.put(e.getKey(), ipa);
-        if (end < e.getValue()) regions.put(end, e.getValue());
+        int from = index(ipa), to = from + (int) granules;
+        if (shared.nextClearBit(from) < to) return false;
+        // the run it lies in goes, and a shared neighbour on either side remains as a run of its own
+        regionCount += -1 + (from > 0 && shared.get(from - 1) ? 1 : 0) + (shared.get(to) ? 1 : 0);
+        shared.clear(from, to);
+        sharedGranules -= granules;
         return true;
     }
 
     /** True when every granule of the range is shared. */
     public synchronized boolean isShared(long ipa, long bytes) {
-        Map.Entry<Long, Long> e = regions.floorEntry(ipa);
-        return e != null && e.getValue() >= ipa + bytes;
+        if (bytes <= 0) return false;
+        long first = ipa & -granule, end = ipa + bytes;   // [first, end): the granules the bytes touch
+        long granules = (end - first + granule - 1) >>> shift;
+        if (invalidReason(first, granules) != null) return false;
+        int from = index(first);
+        return shared.nextClearBit(from) >= from + (int) granules;
     }
 
-    /** The shared regions in address order (a snapshot). */
+    /** All shared regions in address order (a snapshot; as many as the guest made: use {@link #regions(long, int)} where that matters). */
     public synchronized List<SharedRegion> regions() {
-        List<SharedRegion> out = new ArrayList<>(regions.size());
-        regions.forEach((s, e) -> out.add(new SharedRegion(s, e - s)));
-        return out;
+        return regions(ramBase, Integer.MAX_VALUE).regions();
     }
 
-    public synchronized long sharedBytes() {
-        long n = 0;
-        for (Map.Entry<Long, Long> e : regions.entrySet()) n += e.getValue() - e.getKey();
-        return n;
+    /**
+     * At most {@code limit} regions, in address order, of the shared set from the granule holding
+     * {@code fromIpa} on (unsigned; an IPA below RAM starts at RAM); a region that began below it is
+     * reported from that granule. Costs O(limit + bitmap words scanned), never a list of the whole set.
+     */
+    public synchronized Page regions(long fromIpa, int limit) {
+        if (limit < 1) throw new IllegalArgumentException("limit " + limit);
+        long totalBytes = sharedGranules * granule;
+        List<SharedRegion> out = new ArrayList<>(Math.min(limit, (int) Math.min(regionCount, 1024)));
+        if (Long.compareUnsigned(fromIpa - ramBase, ramBytes) >= 0 && Long.compareUnsigned(fromIpa, ramBase) >= 0) {
+            return new Page(out, regionCount, totalBytes, OptionalLong.empty());   // past RAM
+        }
+        int i = Long.compareUnsigned(fromIpa, ramBase) < 0 ? 0 : index(fromIpa & -granule);
+        while ((i = shared.nextSetBit(i)) >= 0) {
+            if (out.size() == limit) {   // more to come: the next page asks from where this one ended
+                return new Page(out, regionCount, totalBytes, OptionalLong.of(out.getLast().end()));
+            }
+            int end = shared.nextClearBit(i);
+            out.add(new SharedRegion(address(i), (long) (end - i) << shift));
+            i = end;
+        }
+        return new Page(out, regionCount, totalBytes, OptionalLong.empty());
+    }
+
+    /** How many coalesced regions the set has. */
+    public synchronized long regionCount() { return regionCount; }
+
+    public synchronized long sharedBytes() { return sharedGranules * granule; }
+
+    /** Bytes the bitmap holds: at most RAM / granule / 8, whatever the guest does. */
+    public synchronized long footprintBytes() { return shared.size() / 8; }
+
+    /**
+     * One line for a log: the number of regions and their size, and the first {@code max} regions,
+     * e.g. {@code 3 regions, 24 KiB: [0x80100000-0x80100fff (4 KiB), ...]}, ending in {@code , +N more]}
+     * when there are more.
+     */
+    public synchronized String summary(int max) {
+        Page p = regions(ramBase, Math.max(1, max));
+        StringBuilder b = new StringBuilder();
+        b.append(regionCount).append(regionCount == 1 ? " region, " : " regions, ").append(sharedBytes() / 1024).append(" KiB");
+        if (regionCount == 0) return b.toString();
+        b.append(": [");
+        List<SharedRegion> shown = max < 1 ? List.of() : p.regions();
+        for (int i = 0; i < shown.size(); i++) b.append(i == 0 ? "" : ", ").append(shown.get(i));
+        if (regionCount > shown.size()) b.append(shown.isEmpty() ? "" : ", ").append('+').append(regionCount - shown.size()).append(" more");
+        return b.append(']').toString();
     }
 
     /** Forgets every share (guest reboot: a fresh guest has shared nothing). */
     public synchronized void clear() {
-        regions.clear();
+        shared.clear();
+        regionCount = 0;
+        sharedGranules = 0;
     }
+
+    private int index(long ipa) { return (int) ((ipa - ramBase) >>> shift); }
+
+    private long address(int index) { return ramBase + ((long) index << shift); }
 }
