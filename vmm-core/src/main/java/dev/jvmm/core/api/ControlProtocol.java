@@ -195,8 +195,20 @@ public final class ControlProtocol {
         return b.longValue();
     }
 
-    /** Echoes of client text stay short: an error line must not grow with the request. */
+    /**
+     * Echoes of client text stay short (an error line must not grow with the request) and valid Unicode: a
+     * JSON escape can carry a lone surrogate, which UTF-8 cannot, so it becomes U+FFFD, and the cut never
+     * splits a surrogate pair.
+     */
     private static String shorten(String s) {
-        return s.length() <= 64 ? s : s.substring(0, 64) + "...";
+        int end = s.length() <= 64 ? s.length() : Character.isHighSurrogate(s.charAt(63)) ? 63 : 64;
+        StringBuilder b = new StringBuilder(end + 3);
+        for (int i = 0; i < end; i++) {
+            char c = s.charAt(i);
+            boolean paired = Character.isHighSurrogate(c) ? i + 1 < end && Character.isLowSurrogate(s.charAt(i + 1))
+                    : !Character.isLowSurrogate(c) || i > 0 && Character.isHighSurrogate(s.charAt(i - 1));
+            b.append(paired ? c : '\ufffd');
+        }
+        return end < s.length() ? b.append("...").toString() : b.toString();
     }
 }
