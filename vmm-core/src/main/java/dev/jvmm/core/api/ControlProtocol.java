@@ -68,7 +68,7 @@ public final class ControlProtocol {
     static Map<String, Object> error(String message) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("ok", false);
-        m.put("error", message.replace('\n', ' '));
+        m.put("error", validUnicode(message.replace('\n', ' ')));
         return m;
     }
 
@@ -195,20 +195,26 @@ public final class ControlProtocol {
         return b.longValue();
     }
 
-    /**
-     * Echoes of client text stay short (an error line must not grow with the request) and valid Unicode: a
-     * JSON escape can carry a lone surrogate, which UTF-8 cannot, so it becomes U+FFFD, and the cut never
-     * splits a surrogate pair.
-     */
+    /** Echoes of client text stay short: an error line must not grow with the request. The cut never splits a surrogate pair. */
     private static String shorten(String s) {
-        int end = s.length() <= 64 ? s.length() : Character.isHighSurrogate(s.charAt(63)) ? 63 : 64;
-        StringBuilder b = new StringBuilder(end + 3);
-        for (int i = 0; i < end; i++) {
+        if (s.length() <= 64) return s;
+        return s.substring(0, Character.isHighSurrogate(s.charAt(63)) ? 63 : 64) + "...";
+    }
+
+    /**
+     * The text with every unpaired surrogate replaced by U+FFFD. Error messages quote the client (a JSON
+     * escape of half a surrogate pair yields a lone one) and the parser (which quotes one UTF-16 unit
+     * of the character it stopped at); UTF-8 on the socket cannot carry either.
+     */
+    static String validUnicode(String s) {
+        StringBuilder b = null;
+        for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
-            boolean paired = Character.isHighSurrogate(c) ? i + 1 < end && Character.isLowSurrogate(s.charAt(i + 1))
+            boolean paired = Character.isHighSurrogate(c) ? i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))
                     : !Character.isLowSurrogate(c) || i > 0 && Character.isHighSurrogate(s.charAt(i - 1));
-            b.append(paired ? c : '\ufffd');
+            if (!paired && b == null) b = new StringBuilder(s.length()).append(s, 0, i);
+            if (b != null) b.append(paired ? c : '\ufffd');
         }
-        return end < s.length() ? b.append("...").toString() : b.toString();
+        return b == null ? s : b.toString();
     }
 }

@@ -139,6 +139,14 @@ class ControlProtocolTest {
         }
     }
 
+    /** Found by ControlProtocolFuzzTest: the JSON parser's message quotes one UTF-16 unit of an emoji it stopped at. */
+    @Test
+    void parserMessagesAreValidUnicodeToo() {
+        String r = answer("\uD83D\uDE00");
+        assertEquals(true, r.startsWith("{\"ok\":false,\"error\":\"malformed JSON at column 1: Unexpected character ('\ufffd'"), r);
+        assertEquals(r, new String(r.getBytes(StandardCharsets.UTF_8), StandardCharsets.UTF_8));
+    }
+
     @Test
     void tooLongResponse() {
         assertEquals("{\"ok\":false,\"error\":\"request longer than 65536 bytes\"}", ControlProtocol.tooLong());
