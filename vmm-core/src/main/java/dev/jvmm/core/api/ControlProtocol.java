@@ -1,5 +1,7 @@
 package dev.jvmm.core.api;
 
+import com.fasterxml.jackson.core.ErrorReportConfiguration;
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
@@ -27,8 +29,15 @@ public final class ControlProtocol {
             List.of("status", "stop", "sdei-signal", "shared-regions", "stolen-time", "hypercall-stats");
 
     private static final System.Logger LOG = System.getLogger("jvmm.api");
-    /** Duplicate keys would make "which command?" ambiguous. */
-    private static final JSON READER = JSON.std.with(JSON.Feature.FAIL_ON_DUPLICATE_MAP_KEYS);
+    /**
+     * Duplicate keys would make "which command?" ambiguous. The parser quotes at most 64 characters of a bad
+     * token (its default, 256, let an error line grow with the request).
+     */
+    private static final JSON READER = JSON.std.with(JsonFactory.builder()
+                    .errorReportConfiguration(ErrorReportConfiguration.builder().maxErrorTokenLength(64)
+                            .maxRawContentLength(64).build())
+                    .build())
+            .with(JSON.Feature.FAIL_ON_DUPLICATE_MAP_KEYS);
     private static final long U32_MAX = 0xFFFF_FFFFL;
 
     private final ControlTarget target;

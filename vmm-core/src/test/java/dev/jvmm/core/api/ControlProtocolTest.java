@@ -147,6 +147,14 @@ class ControlProtocolTest {
         assertEquals(r, new String(r.getBytes(StandardCharsets.UTF_8), StandardCharsets.UTF_8));
     }
 
+    /** Found by ControlProtocolFuzzTest: the JSON parser quoted up to 256 characters of a bad token. */
+    @Test
+    void parserMessagesQuoteAShortPieceOfTheRequest() {
+        String r = answer("x".repeat(10_000));
+        assertEquals(true, r.startsWith("{\"ok\":false,\"error\":\"malformed JSON at column "), r);
+        assertEquals(true, r.contains("x".repeat(64)) && !r.contains("x".repeat(65)), r);
+    }
+
     @Test
     void tooLongResponse() {
         assertEquals("{\"ok\":false,\"error\":\"request longer than 65536 bytes\"}", ControlProtocol.tooLong());
