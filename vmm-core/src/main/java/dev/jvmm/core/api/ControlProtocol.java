@@ -1,5 +1,7 @@
 package dev.jvmm.core.api;
 
+import com.fasterxml.jackson.core.ErrorReportConfiguration;
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
@@ -30,8 +32,15 @@ public final class ControlProtocol {
     public static final int MAX_REGIONS = 1024;
 
     private static final System.Logger LOG = System.getLogger("jvmm.api");
-    /** Duplicate keys would make "which command?" ambiguous. */
-    private static final JSON READER = JSON.std.with(JSON.Feature.FAIL_ON_DUPLICATE_MAP_KEYS);
+    /**
+     * Duplicate keys would make "which command?" ambiguous. The parser quotes at most 64 characters of a bad
+     * token (its default, 256, let an error line grow with the request).
+     */
+    private static final JSON READER = JSON.std.with(JsonFactory.builder()
+                    .errorReportConfiguration(ErrorReportConfiguration.builder().maxErrorTokenLength(64)
+                            .maxRawContentLength(64).build())
+                    .build())
+            .with(JSON.Feature.FAIL_ON_DUPLICATE_MAP_KEYS);
     private static final long U32_MAX = 0xFFFF_FFFFL;
 
     private final ControlTarget target;
@@ -71,7 +80,7 @@ public final class ControlProtocol {
     static Map<String, Object> error(String message) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("ok", false);
-        m.put("error", message.replace('\n', ' '));
+        m.put("error", validUnicode(message.replace('\n', ' ')));
         return m;
     }
 
@@ -206,8 +215,26 @@ public final class ControlProtocol {
         return b.longValue();
     }
 
-    /** Echoes of client text stay short: an error line must not grow with the request. */
+    /** Echoes of client text stay short: an error line must not grow with the request. The cut never splits a surrogate pair. */
     private static String shorten(String s) {
-        return s.length() <= 64 ? s : s.substring(0, 64) + "...";
+        if (s.length() <= 64) return s;
+        return s.substring(0, Character.isHighSurrogate(s.charAt(63)) ? 63 : 64) + "...";
+    }
+
+    /**
+     * The text with every unpaired surrogate replaced by U+FFFD. Error messages quote the client (a JSON
+     * escape of half a surrogate pair yields a lone one) and the parser (which quotes one UTF-16 unit
+     * of the character it stopped at); UTF-8 on the socket cannot carry either.
+     */
+    static String validUnicode(String s) {
+        StringBuilder b = null;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            boolean paired = Character.isHighSurrogate(c) ? i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))
+                    : !Character.isLowSurrogate(c) || i > 0 && Character.isHighSurrogate(s.charAt(i - 1));
+            if (!paired && b == null) b = new StringBuilder(s.length()).append(s, 0, i);
+            if (b != null) b.append(paired ? c : '\ufffd');
+        }
+        return b == null ? s : b.toString();
     }
 }

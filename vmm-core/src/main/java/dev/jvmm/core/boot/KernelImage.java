@@ -4,6 +4,7 @@ import dev.jvmm.core.boot.BootImageException.Kind;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -135,7 +136,8 @@ public final class KernelImage {
                 out.write(buf, 0, n);
             }
         } catch (IOException e) {   // ZipException, EOFException: the gzip stream itself is bad
-            String why = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+            // EOFException carries no message when the stream ends inside the gzip header
+            String why = e.getMessage() != null ? e.getMessage() : e instanceof EOFException ? "ends unexpectedly" : "unreadable";
             throw new BootImageException(Kind.CORRUPT_GZIP, who, "corrupt gzip data: " + why, e);
         }
         return out.toByteArray();

@@ -23,6 +23,7 @@ public final class FdtException extends RuntimeException {
         INVALID_MEMORY_RESERVATION,
         OVERLAPPING_MEMORY_RESERVATIONS,
         INVALID_NODE_NAME,
+        DUPLICATE_NODE_NAME,
         INVALID_PROPERTY_NAME,
         NODE_DEPTH_TOO_LARGE,
         INVALID_PHANDLE,

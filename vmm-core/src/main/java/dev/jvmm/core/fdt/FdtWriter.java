@@ -63,6 +63,8 @@ public final class FdtWriter {
     private static final class OpenNode {
         final FdtNode token;
         final Set<String> properties = new HashSet<>();
+        /** Spec 2.2.3: a path names one node, so siblings need distinct names (dtc refuses duplicates too). */
+        final Set<String> children = new HashSet<>();
         boolean hasChild;
 
         OpenNode(FdtNode token) { this.token = token; }
@@ -128,6 +130,10 @@ public final class FdtWriter {
                 throw new FdtException(Kind.INVALID_NODE_NAME, String.format(
                         "invalid node name '%s' under %s: want node-name[@unit-address], a letter "
                                 + "then up to 30 of [A-Za-z0-9,._+-]", printable(name), path()));
+            }
+            if (!open.peek().children.add(name)) {
+                throw new FdtException(Kind.DUPLICATE_NODE_NAME,
+                        String.format("node '%s' appears twice in %s", name, path()));
             }
             open.peek().hasChild = true;
         }

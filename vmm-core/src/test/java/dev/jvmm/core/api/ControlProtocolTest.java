@@ -4,6 +4,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -143,6 +144,40 @@ class ControlProtocolTest {
         String r = answer("{\"command\":\"" + "x".repeat(10_000) + "\"}");
         assertEquals("{\"ok\":false,\"error\":\"unknown command \\\"" + "x".repeat(64) + "...\\\" (one of: status, stop, "
                 + "sdei-signal, shared-regions, stolen-time, hypercall-stats)\"}", r);
+    }
+
+    /**
+     * Found by ControlProtocolFuzzTest: a JSON escape can put a lone surrogate into the command (or a key, or
+     * a shortened echo can cut a pair in two); echoed as is, the answer was not valid UTF-8 and reached the
+     * client with a '?' in its place. Echoes now carry U+FFFD instead and are cut between code points.
+     */
+    @Test
+    void echoedTextIsValidUnicode() {
+        String r = answer("{\"command\":\"a\\ud800b\"}");
+        assertEquals("{\"ok\":false,\"error\":\"unknown command \\\"a\ufffdb\\\" (one of: status, stop, "
+                + "sdei-signal, shared-regions, stolen-time, hypercall-stats)\"}", r);
+        String cut = answer("{\"command\":\"status\",\"" + "k".repeat(63) + "\uD83D\uDE00z\":1}");
+        assertEquals("{\"ok\":false,\"error\":\"unknown field \\\"" + "k".repeat(63) + "...\\\" for command status "
+                + "(it takes none)\"}", cut);
+        for (String a : List.of(r, cut)) {
+            assertEquals(a, new String(a.getBytes(StandardCharsets.UTF_8), StandardCharsets.UTF_8));
+        }
+    }
+
+    /** Found by ControlProtocolFuzzTest: the JSON parser's message quotes one UTF-16 unit of an emoji it stopped at. */
+    @Test
+    void parserMessagesAreValidUnicodeToo() {
+        String r = answer("\uD83D\uDE00");
+        assertEquals(true, r.startsWith("{\"ok\":false,\"error\":\"malformed JSON at column 1: Unexpected character ('\ufffd'"), r);
+        assertEquals(r, new String(r.getBytes(StandardCharsets.UTF_8), StandardCharsets.UTF_8));
+    }
+
+    /** Found by ControlProtocolFuzzTest: the JSON parser quoted up to 256 characters of a bad token. */
+    @Test
+    void parserMessagesQuoteAShortPieceOfTheRequest() {
+        String r = answer("x".repeat(10_000));
+        assertEquals(true, r.startsWith("{\"ok\":false,\"error\":\"malformed JSON at column "), r);
+        assertEquals(true, r.contains("x".repeat(64)) && !r.contains("x".repeat(65)), r);
     }
 
     @Test

@@ -138,6 +138,17 @@ class KernelImageTest {
         assertBad(Kind.UNSUPPORTED_FORMAT, f, () -> KernelImage.read(f, RAM));
     }
 
+    /**
+     * Found by KernelLoaderFuzzTest: a gzip cut inside its 10-byte header makes GZIPInputStream throw an
+     * EOFException without a message, and the user saw "corrupt gzip data: EOFException" (a Java class name).
+     */
+    @Test
+    void gzipCutInItsHeaderSaysSoWithoutAJavaClassName() throws Exception {
+        Path f = write("header.gz", new byte[] {0x1f, (byte) 0x8b, 8, 0});
+        BootImageException e = assertBad(Kind.CORRUPT_GZIP, f, () -> KernelImage.read(f, RAM));
+        assertEquals("kernel " + f + ": corrupt gzip data: ends unexpectedly", e.getMessage());
+    }
+
     @Test
     void corruptGzip() throws Exception {
         byte[] gz = TestImages.gzip(TestImages.image(100_000, 0x200000));

@@ -232,6 +232,31 @@ class FdtWriterTest {
                 () -> w.propertyString("device_type", "memory"));
     }
 
+    /** Found by FdtWriterFuzzTest: spec 2.2.3 names a node by its path, so two siblings cannot share a name (dtc refuses too). */
+    @Test void duplicateSiblingNodeNameFails() {
+        FdtWriter w = new FdtWriter();
+        w.beginNode("");
+        FdtNode first = w.beginNode("firmware");
+        w.endNode(first);
+        assertFails(Kind.DUPLICATE_NODE_NAME, "node 'firmware' appears twice in /", () -> w.beginNode("firmware"));
+    }
+
+    @Test void sameNodeNameUnderDifferentParentsOrWithOtherUnitAddressIsFine() {
+        FdtWriter w = new FdtWriter();
+        FdtNode root = w.beginNode("");
+        FdtNode a = w.beginNode("a");
+        w.endNode(w.beginNode("x"));
+        w.endNode(a);
+        FdtNode b = w.beginNode("b");
+        w.endNode(w.beginNode("x"));
+        w.endNode(b);
+        w.endNode(w.beginNode("cpu@0"));
+        w.endNode(w.beginNode("cpu@1"));
+        w.endNode(root);
+        FdtTestReader.Tree t = FdtTestReader.parse(w.finish());
+        assertEquals(List.of("a", "b", "cpu@0", "cpu@1"), t.root().children().stream().map(FdtTestReader.Node::name).toList());
+    }
+
     @Test void samePropertyNameInDifferentNodesIsFine() {
         FdtWriter w = new FdtWriter();
         FdtNode root = w.beginNode("");
