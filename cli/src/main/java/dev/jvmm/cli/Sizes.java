@@ -29,7 +29,7 @@ final class Sizes {
     }
 
     /** The longest --timeout: a year, in the largest unit it accepts. */
-    static final Duration MAX_DURATION = Duration.ofHours(8760);
+    static final Duration MAX_DURATION = Duration.ofDays(365);
 
     /** "30" (seconds), "30s", "500ms", "2m", "1.5h" → a duration from 1 ms to {@link #MAX_DURATION}. */
     static Duration duration(String text) {

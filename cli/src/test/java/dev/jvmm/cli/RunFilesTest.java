@@ -99,6 +99,7 @@ class RunFilesTest {
     }
 
     @Test
+    @SuppressWarnings("try") // held is the other VM's lock, kept for the body's duration
     void serialFileIsNotTouchedWhenADiskCannotBeLocked() throws IOException {
         Path k = image("Image");
         Path disk = randomFile("disk.img", 1 << 20);

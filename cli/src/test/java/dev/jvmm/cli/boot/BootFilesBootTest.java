@@ -26,9 +26,9 @@ class BootFilesBootTest {
                 "--timeout", "100s")) {
             assertTrue(p.awaitStdout("JVMM-BOOT-OK", Duration.ofSeconds(100)), p.stdout() + p.stderr());
             // while the first guest sleeps: the initrd is rewritten shorter in place, the kernel removed
-            Files.write(initrd, "not an initramfs any more".getBytes());
+            Files.write(initrd, "not an initramfs any more".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
             Files.delete(kernel);
-            JvmmProcess.Result r = p.waitFor(Duration.ofSeconds(180));
+            JvmmProcess.Result r = p.waitFor(Duration.ofMinutes(3));
             assertEquals(124, r.code(), r.describe());
             long boots = r.out().lines().filter(l -> l.contains("JVMM-BOOT-OK")).count();
             assertTrue(boots >= 2, "the reboot did not boot again: " + boots + " boot(s)\n" + r.describe());

@@ -81,17 +81,21 @@ class HypercallCtlBootTest {
             await(p, "SHARED DONE");
             Ctl list = ctl(sock, "shared-regions");
             assertEquals(0, list.code(), list.describe());
-            assertEquals("IPA                 END                 SIZE\n"
-                    + "0x0000000080100000  0x0000000080101000  0x1000\n"
-                    + "0x0000000080102000  0x0000000080106000  0x4000\n"
-                    + "0x0000000080200000  0x0000000080201000  0x1000\n"
-                    + "total: 3 regions, 24 KiB\n", list.out());
+            assertEquals("""
+                    IPA                 END                 SIZE
+                    0x0000000080100000  0x0000000080101000  0x1000
+                    0x0000000080102000  0x0000000080106000  0x4000
+                    0x0000000080200000  0x0000000080201000  0x1000
+                    total: 3 regions, 24 KiB
+                    """, list.out());
             Ctl page = ctl(sock, "shared-regions", "--from", "0x80101000", "--limit", "1");
             assertEquals(0, page.code(), page.describe());
-            assertEquals("IPA                 END                 SIZE\n"
-                    + "0x0000000080102000  0x0000000080106000  0x4000\n"
-                    + "total: 3 regions, 24 KiB\n"
-                    + "more: jvmm ctl shared-regions --from 0x80106000\n", page.out());
+            assertEquals("""
+                    IPA                 END                 SIZE
+                    0x0000000080102000  0x0000000080106000  0x4000
+                    total: 3 regions, 24 KiB
+                    more: jvmm ctl shared-regions --from 0x80106000
+                    """, page.out());
             Ctl sdei = ctl(sock, "sdei-signal", "0");
             assertEquals("jvmm: sdei-signal: not available in this VM: SDEI is off (run it with --sdei)\n", sdei.err());
             assertEquals(0, ctl(sock, "stop").code());

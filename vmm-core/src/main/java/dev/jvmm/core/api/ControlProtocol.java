@@ -36,11 +36,12 @@ public final class ControlProtocol {
      * Duplicate keys would make "which command?" ambiguous. The parser quotes at most 64 characters of a bad
      * token (its default, 256, let an error line grow with the request).
      */
-    private static final JSON READER = JSON.std.with(JsonFactory.builder()
+    private static final JSON READER = JSON.builder(JsonFactory.builder()
                     .errorReportConfiguration(ErrorReportConfiguration.builder().maxErrorTokenLength(64)
                             .maxRawContentLength(64).build())
                     .build())
-            .with(JSON.Feature.FAIL_ON_DUPLICATE_MAP_KEYS);
+            .enable(JSON.Feature.FAIL_ON_DUPLICATE_MAP_KEYS)
+            .build();
     private static final long U32_MAX = 0xFFFF_FFFFL;
 
     private final ControlTarget target;
@@ -231,7 +232,7 @@ public final class ControlProtocol {
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
             boolean paired = Character.isHighSurrogate(c) ? i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))
-                    : !Character.isLowSurrogate(c) || i > 0 && Character.isHighSurrogate(s.charAt(i - 1));
+                    : !Character.isLowSurrogate(c) || (i > 0 && Character.isHighSurrogate(s.charAt(i - 1)));
             if (!paired && b == null) b = new StringBuilder(s.length()).append(s, 0, i);
             if (b != null) b.append(paired ? c : '\ufffd');
         }

@@ -60,28 +60,28 @@ class Uart8250FuzzTest {
         }
 
         int read(int reg) {
-            switch (reg) {
-                case 0: return dlab() ? dll : fifo.isEmpty() ? 0 : fifo.poll() & 0xff;
-                case 1: return dlab() ? dlm : ier;
-                case 2: {
+            return switch (reg) {
+                case 0 -> dlab() ? dll : fifo.isEmpty() ? 0 : fifo.poll() & 0xff;
+                case 1 -> dlab() ? dlm : ier;
+                case 2 -> {
                     int v = iir();
                     if (v == 0x02) thri = false;
-                    return v | ((fcr & 1) != 0 ? 0xc0 : 0);
+                    yield v | ((fcr & 1) != 0 ? 0xc0 : 0);
                 }
-                case 3: return lcr;
-                case 4: return mcr;
-                case 5: {
+                case 3 -> lcr;
+                case 4 -> mcr;
+                case 5 -> {
                     int v = (fifo.isEmpty() ? 0 : 1) | (overrun ? 2 : 0) | 0x60;
                     overrun = false;
-                    return v;
+                    yield v;
                 }
-                case 6: {
+                case 6 -> {
                     int v = lines() | msrDeltas;
                     msrDeltas = 0;
-                    return v;
+                    yield v;
                 }
-                default: return scr;
-            }
+                default -> scr;
+            };
         }
 
         void write(int reg, int v) {

@@ -45,6 +45,7 @@ class SmcccSdeiFuzzTest {
         Sdei.PENDING, Sdei.OUT_OF_RESOURCE);
 
     /** A saved context as the model expects it; x[i] null where the test cannot know it. */
+    @SuppressWarnings("ArrayRecordComponent") // a saved context read register by register, never compared whole
     private record Ctx(int event, Long[] x, Long pc, Long pstate) {}
 
     private int cpus;
@@ -102,7 +103,7 @@ class SmcccSdeiFuzzTest {
                 case 10 -> {                                               // the guest runs on: every register changes
                     long seed = data.consumeLong();
                     for (int i = 0; i < 18; i++) regs[c].with(RegIds.x(i), seed * (2 * i + 1) + i);
-                    regs[c].with(RegIds.PC, regs[c].pc() + 4 * data.consumeInt(1, 64));
+                    regs[c].with(RegIds.PC, regs[c].pc() + 4L * data.consumeInt(1, 64));
                     if (data.consumeBoolean()) regs[c].with(RegIds.PSTATE, data.consumeLong());
                 }
                 default -> {
@@ -140,7 +141,7 @@ class SmcccSdeiFuzzTest {
         List<Integer> running = sdei.snapshot().pes().get(c).running();
         int added = (int) (dispatchCount() - dispatchedBefore);
         int popped = depthBefore + added - running.size();
-        assertTrue(popped == 0 || popped == 1 && complete, "0x" + Integer.toHexString(fn) + " ended " + popped + " handlers");
+        assertTrue(popped == 0 || (popped == 1 && complete), "0x" + Integer.toHexString(fn) + " ended " + popped + " handlers");
         if (!sdeiCall) {
             assertEquals(0, added, "a call outside SDEI delivered an event");
             assertEquals(0, popped);
@@ -222,7 +223,7 @@ class SmcccSdeiFuzzTest {
         int event = (int) data.pickValue(EVENTS);
         int target = data.consumeInt(-1, cpus);
         SdeiEventSpec spec = sdei.events().stream().filter(s -> s.number() == event).findFirst().orElse(null);
-        boolean valid = spec != null && (spec.shared() || target >= 0 && target < cpus);
+        boolean valid = spec != null && (spec.shared() || (target >= 0 && target < cpus));
         try {
             sdei.inject(event, target);
             assertTrue(valid, "inject accepted event " + event + " for vCPU " + target);

@@ -81,7 +81,7 @@ class SharedRegionFuzzTest {
         if (fn != SharedRegionService.MEM_SHARE && fn != SharedRegionService.MEM_UNSHARE) return new long[] {-1, 0, 0, 0};
         long ipa = a[0], count = a[1] == 0 ? 1 : a[1];
         long[] refused = {-3, 0, 0, 0};
-        if (a[2] != 0 || ipa % G != 0 && Long.remainderUnsigned(ipa, G) != 0) return refused;
+        if (a[2] != 0 || (ipa % G != 0 && Long.remainderUnsigned(ipa, G) != 0)) return refused;
         if (Long.compareUnsigned(ipa, base) < 0) return refused;
         long first = Long.divideUnsigned(ipa - base, G);
         if (Long.compareUnsigned(first, n) >= 0 || Long.compareUnsigned(count, n - first) > 0) return refused;

@@ -31,6 +31,7 @@ class FileBlockBackendTest {
     }
 
     @Test
+    @SuppressWarnings("try") // b is held only for its lock, which the body checks from outside
     void closingAnotherDescriptorOfTheImageKeepsTheLock() throws IOException {
         Path img = Files.write(dir.resolve("disk.img"), new byte[8192]);
         try (FileBlockBackend b = FileBlockBackend.open(img, false)) {
