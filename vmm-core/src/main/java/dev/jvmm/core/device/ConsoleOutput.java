@@ -104,9 +104,14 @@ public final class ConsoleOutput extends OutputStream {
      */
     @Override
     public void close() {
+        close(DRAIN_WAIT);
+    }
+
+    /** {@link #close()} with its own bound on the drain ({@link Duration#ZERO}: none). */
+    public void close(Duration drainWait) {
         boolean interrupted = false;
         try {
-            drain(DRAIN_WAIT);
+            drain(drainWait);
         } catch (InterruptedException e) {
             interrupted = true;
         }

@@ -257,7 +257,8 @@ public final class Machine implements AutoCloseable {
     @Override
     public void close() {
         virtio.close();
-        consoleOut.close();   // after the devices: the virtio console's last bytes are in the buffer
+        // after the devices (the virtio console's last bytes are in); run() already gave the reader its time
+        consoleOut.close(hasStarted() ? Duration.ZERO : ConsoleOutput.DRAIN_WAIT);
         if (!ram.release(JOIN)) {
             LOG.log(Level.WARNING, "vCPU and KVM handles left open with guest RAM");
             return;

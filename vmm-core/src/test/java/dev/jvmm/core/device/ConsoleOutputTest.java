@@ -59,7 +59,7 @@ class ConsoleOutputTest {
             awaitStuck(stalled);
             c.write(new byte[300], 0, 300);
             long t0 = System.nanoTime();
-            assertTimeoutPreemptively(Duration.ofSeconds(5), c::close);
+            assertTimeoutPreemptively(Duration.ofSeconds(5), () -> c.close());
             long ms = (System.nanoTime() - t0) / 1_000_000;
             assertTrue(ms >= ConsoleOutput.DRAIN_WAIT.toMillis() - 50 && ms < ConsoleOutput.DRAIN_WAIT.toMillis() + 1000,
                     "close took " + ms + " ms");

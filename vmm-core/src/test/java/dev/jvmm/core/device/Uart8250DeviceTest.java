@@ -382,7 +382,7 @@ class Uart8250DeviceTest {
             });
             assertEquals(lines * 64L, u.txBytes());
             ConsoleOutput co = (ConsoleOutput) console;
-            assertTimeoutPreemptively(Duration.ofSeconds(5), co::close);
+            assertTimeoutPreemptively(Duration.ofSeconds(5), () -> co.close());
             assertTrue(co.dropped() >= lines * 64L - ConsoleOutput.DEFAULT_CAPACITY - 64 * 1024,
                     "dropped " + co.dropped());
         } finally {

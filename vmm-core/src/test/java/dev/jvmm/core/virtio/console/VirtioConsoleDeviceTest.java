@@ -98,7 +98,7 @@ class VirtioConsoleDeviceTest {
             });
             assertTimeoutPreemptively(Duration.ofSeconds(5), d::close);
             ConsoleOutput co = (ConsoleOutput) console;
-            assertTimeoutPreemptively(Duration.ofSeconds(5), co::close);
+            assertTimeoutPreemptively(Duration.ofSeconds(5), () -> co.close());
             assertTrue(co.dropped() >= (long) requests * line.length - ConsoleOutput.DEFAULT_CAPACITY - 64 * 1024,
                     "dropped " + co.dropped());
         } finally {
