@@ -60,7 +60,8 @@ final class RunCommand implements Callable<Integer> {
     long memoryBytes = 256L << 20;
 
     @Option(names = "--serial", paramLabel = "stdio|file=PATH|none", converter = SerialConverter.class,
-            description = "Where the serial console goes (default: stdio).")
+            description = "Where the serial console goes (default: stdio). The guest never waits for the reader:"
+                    + " output beyond a 1 MiB buffer it has not taken is dropped, and the count logged at exit.")
     SerialTarget serial = new SerialTarget(SerialTarget.Kind.STDIO, null);
 
     @Option(names = {"-d", "--disk"}, paramLabel = DeviceOptions.DISK_SYNTAX, converter = DeviceOptions.DiskConverter.class,

@@ -41,10 +41,10 @@ final class JvmmProcess implements AutoCloseable {
     private final long startNanos;
     private final Capture out, err;
 
-    private JvmmProcess(Process process, long startNanos) {
+    private JvmmProcess(Process process, long startNanos, boolean readStdout) {
         this.process = process;
         this.startNanos = startNanos;
-        this.out = new Capture(process.getInputStream(), "jvmm-test-stdout");
+        this.out = readStdout ? new Capture(process.getInputStream(), "jvmm-test-stdout") : null;
         this.err = new Capture(process.getErrorStream(), "jvmm-test-stderr");
     }
 
@@ -66,7 +66,19 @@ final class JvmmProcess implements AutoCloseable {
         return start(prefix, false, args);
     }
 
+    /**
+     * Starts {@code jvmm ARGS...} with its stdout a pipe nobody ever reads (a stalled console reader:
+     * the pipe fills after 64 KiB); {@link #stdout()} is then always empty.
+     */
+    static JvmmProcess startWithStdoutUnread(boolean pipeStdin, String... args) {
+        return start(List.of(), pipeStdin, false, args);
+    }
+
     private static JvmmProcess start(List<String> prefix, boolean pipeStdin, String... args) {
+        return start(prefix, pipeStdin, true, args);
+    }
+
+    private static JvmmProcess start(List<String> prefix, boolean pipeStdin, boolean readStdout, String... args) {
         List<String> cmd = new ArrayList<>(prefix);
         cmd.addAll(List.of(javaBinary(), "--enable-native-access=ALL-UNNAMED",
                 "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp", classPath(), "dev.jvmm.cli.Main"));
@@ -75,7 +87,7 @@ final class JvmmProcess implements AutoCloseable {
                 : ProcessBuilder.Redirect.from(new File("/dev/null")));
         long t0 = System.nanoTime();
         try {
-            return new JvmmProcess(pb.start(), t0);
+            return new JvmmProcess(pb.start(), t0, readStdout);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start " + cmd, e);
         }
@@ -98,12 +110,31 @@ final class JvmmProcess implements AutoCloseable {
     long pid() { return process.pid(); }
 
     /** Console output so far. */
-    String stdout() { return out.text(); }
+    String stdout() { return out == null ? "" : out.text(); }
+
+    /** jvmm's resident set (VmRSS in /proc/PID/status), in KiB. */
+    long rssKib() throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid()), "status"))) {
+            if (line.startsWith("VmRSS:")) return Long.parseLong(line.substring(6).replace("kB", "").trim());
+        }
+        throw new IllegalStateException("no VmRSS for pid " + pid());
+    }
+
+    /** How many file descriptors jvmm has open (/proc/PID/fd). */
+    int openFds() throws IOException {
+        try (var s = Files.list(Path.of("/proc", Long.toString(pid()), "fd"))) {
+            return (int) s.count();
+        }
+    }
+
+    /** jvmm's stdin, started with {@code pipeStdin}: for feeding the console in bulk. */
+    java.io.OutputStream stdin() { return process.getOutputStream(); }
 
     String stderr() { return err.text(); }
 
     /** Waits until stdout contains {@code needle}; false if the process ended or {@code limit} passed first. */
     boolean awaitStdout(String needle, Duration limit) throws InterruptedException {
+        if (out == null) throw new IllegalStateException("stdout is not read in this run");
         return out.await(needle, System.nanoTime() + limit.toNanos());
     }
 
@@ -116,7 +147,7 @@ final class JvmmProcess implements AutoCloseable {
                         + stdout() + "\n--- stderr ---\n" + stderr());
             }
             Duration elapsed = Duration.ofNanos(System.nanoTime() - startNanos);
-            out.join();
+            if (out != null) out.join();
             err.join();
             return new Result(process.exitValue(), stdout(), stderr(), elapsed);
         } catch (InterruptedException e) {
