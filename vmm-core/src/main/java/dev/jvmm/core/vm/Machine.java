@@ -177,13 +177,13 @@ public final class Machine implements AutoCloseable {
                 if (externalStop != null) control.stop(externalStop);
                 VmResult r = control.await(Long.MAX_VALUE, TimeUnit.DAYS);
                 List<String> late = joinAll(threads);
-                if (!late.isEmpty() && r.reason() == VmResult.Reason.RESET) {
-                    // a new boot would run a second thread on the same vCPU and load images under the old one
-                    return VmResult.of(VmResult.Reason.ERROR, "guest reset, but " + String.join(", ", late)
-                            + " did not stop within " + JOIN.toSeconds() + " s");
-                }
                 if (r.reason() == VmResult.Reason.RESET && config.onReset() == VmConfig.OnReset.REBOOT
                         && externalStop == null) {
+                    if (!late.isEmpty()) {
+                        // a new boot would run a second thread on the same vCPU and load images under the old one
+                        return VmResult.of(VmResult.Reason.ERROR, "guest reset, but " + String.join(", ", late)
+                                + " did not stop within " + JOIN.toSeconds() + " s to reboot in place");
+                    }
                     LOG.log(Level.INFO, "guest reset: rebooting in place");
                     rebooter.reboot();
                     hypercalls.reset();
