@@ -127,6 +127,61 @@ final class JvmmProcess implements AutoCloseable {
         }
     }
 
+    /**
+     * Shrinks the pipe on jvmm's stdout to {@code bytes} (rounded up to a page by the kernel) with
+     * fcntl(F_SETPIPE_SZ) on this process's read end, found as the fd naming the same pipe inode as
+     * jvmm's fd 1. A small pipe is a stalled reader reached quickly, even by a guest that writes slowly.
+     *
+     * @return the pipe's new size
+     */
+    int shrinkStdoutPipe(int bytes) throws IOException {
+        String pipe = Files.readSymbolicLink(Path.of("/proc", Long.toString(pid()), "fd", "1")).toString();
+        if (!pipe.startsWith("pipe:")) throw new IllegalStateException("jvmm's stdout is not a pipe: " + pipe);
+        try (var fds = Files.list(Path.of("/proc/self/fd"))) {
+            for (Path fd : (Iterable<Path>) fds::iterator) {
+                String target;
+                try {
+                    target = Files.readSymbolicLink(fd).toString();
+                } catch (IOException e) {
+                    continue;   // closed since the listing
+                }
+                if (!target.equals(pipe)) continue;
+                int n = Fcntl.setPipeSize(Integer.parseInt(fd.getFileName().toString()), bytes);
+                if (n < bytes) throw new IllegalStateException("F_SETPIPE_SZ(" + bytes + ") on " + pipe + ": " + n);
+                return n;
+            }
+        }
+        throw new IllegalStateException("no fd of this process reads " + pipe);
+    }
+
+    /** Bytes waiting unread in jvmm's stdout pipe (FIONREAD); a full pipe means jvmm's writes block. */
+    int stdoutPending() throws IOException {
+        return process.getInputStream().available();
+    }
+
+    /** fcntl(2) through the FFM API (the tests run with native access, as jvmm does). */
+    private static final class Fcntl {
+        private static final int F_SETPIPE_SZ = 1031;
+        private static final java.lang.invoke.MethodHandle FCNTL;
+
+        static {
+            java.lang.foreign.Linker linker = java.lang.foreign.Linker.nativeLinker();
+            FCNTL = linker.downcallHandle(linker.defaultLookup().find("fcntl").orElseThrow(),
+                    java.lang.foreign.FunctionDescriptor.of(java.lang.foreign.ValueLayout.JAVA_INT,
+                            java.lang.foreign.ValueLayout.JAVA_INT, java.lang.foreign.ValueLayout.JAVA_INT,
+                            java.lang.foreign.ValueLayout.JAVA_INT),
+                    java.lang.foreign.Linker.Option.firstVariadicArg(2));
+        }
+
+        static int setPipeSize(int fd, int bytes) {
+            try {
+                return (int) FCNTL.invokeExact(fd, F_SETPIPE_SZ, bytes);
+            } catch (Throwable t) {
+                throw new IllegalStateException("fcntl", t);
+            }
+        }
+    }
+
     /** jvmm's stdin, started with {@code pipeStdin}: for feeding the console in bulk. */
     java.io.OutputStream stdin() { return process.getOutputStream(); }
 

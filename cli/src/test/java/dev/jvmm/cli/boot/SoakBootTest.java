@@ -53,7 +53,7 @@ class SoakBootTest {
 
     /** Console input offered: at most this many MiB, for at most {@link #INPUT_SECONDS} of sending. */
     static final int INPUT_MIB = Integer.getInteger("jvmm.soak.inputMiB", 100);
-    static final int INPUT_SECONDS = Integer.getInteger("jvmm.soak.inputSeconds", 60);
+    static final int INPUT_SECONDS = Integer.getInteger("jvmm.soak.inputSeconds", 120);
 
     /**
      * Console input as fast as the guest takes it: every MiB the guest has read it reports with a line,
