@@ -65,7 +65,7 @@ class ConsoleStallBootTest {
             // running is seen up to ~1 s late (polling, the status call), the exit up to PROMPT late
             assertTrue(ms >= timeout * 1000L - 1500 && ms <= timeout * 1000L + PROMPT.toMillis(),
                     "--timeout " + timeout + "s ended the run " + ms + " ms after it was running\n" + r.describe());
-            assertTrue(p.stdoutPending() >= PIPE, "the pipe never filled: " + p.stdoutPending() + " bytes\n" + r.describe());
+            assertTrue(p.stdoutPending() >= PIPE / 2, "the pipe never filled: " + p.stdoutPending() + " bytes\n" + r.describe());
             assertStalledAndCounted(r);
             System.out.printf("console-stall --timeout %ds: exit %d %d ms after the VM ran; %s%n", timeout, r.code(), ms,
                     droppedLine(r));
@@ -149,13 +149,20 @@ class ConsoleStallBootTest {
         return m.find() ? m.group() : "nothing dropped";
     }
 
-    /** Waits until the pipe on jvmm's stdout is full, then a little longer. */
+    /**
+     * Waits until the pipe on jvmm's stdout takes no more (over half full and unchanged for a while: a
+     * write of up to a page is atomic, so a blocked one may leave the last bytes free), then a little longer.
+     */
     private static void awaitStall(JvmmProcess p) throws Exception {
         long deadline = System.nanoTime() + BOOT.toNanos();
-        while (p.stdoutPending() < PIPE) {
+        int last = -1, same = 0;
+        while (same < 10) {
             if (!p.process().isAlive()) fail("jvmm ended before the pipe filled\n" + p.stderr());
             if (System.nanoTime() > deadline) fail("the pipe never filled: " + p.stdoutPending() + " bytes\n" + p.stderr());
             Thread.sleep(200);
+            int now = p.stdoutPending();
+            same = now >= PIPE / 2 && now == last ? same + 1 : 0;
+            last = now;
         }
         Thread.sleep(PAST_STALL.toMillis());
         assertTrue(p.process().isAlive(), "jvmm ended by itself\n" + p.stderr());
