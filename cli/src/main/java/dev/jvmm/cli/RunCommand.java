@@ -65,6 +65,8 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--serial", paramLabel = "stdio|file=PATH|none", converter = SerialConverter.class,
             description = {"Where the serial console goes (default: stdio). file=PATH is created or truncated only once"
                     + " every input is checked and every disk locked.",
+                    "The guest never waits for the reader: output beyond a 1 MiB buffer it has not taken is dropped,"
+                    + " and the count logged at exit.",
                     "Kernel, initrd, disks, serial file, --dump-dtb and --api-socket must be different files."})
     SerialTarget serial = new SerialTarget(SerialTarget.Kind.STDIO, null);
 

@@ -41,10 +41,10 @@ final class JvmmProcess implements AutoCloseable {
     private final long startNanos;
     private final Capture out, err;
 
-    private JvmmProcess(Process process, long startNanos) {
+    private JvmmProcess(Process process, long startNanos, boolean readStdout) {
         this.process = process;
         this.startNanos = startNanos;
-        this.out = new Capture(process.getInputStream(), "jvmm-test-stdout");
+        this.out = readStdout ? new Capture(process.getInputStream(), "jvmm-test-stdout") : null;
         this.err = new Capture(process.getErrorStream(), "jvmm-test-stderr");
     }
 
@@ -66,7 +66,19 @@ final class JvmmProcess implements AutoCloseable {
         return start(prefix, false, args);
     }
 
+    /**
+     * Starts {@code jvmm ARGS...} with its stdout a pipe nobody ever reads (a stalled console reader:
+     * the pipe fills after 64 KiB); {@link #stdout()} is then always empty.
+     */
+    static JvmmProcess startWithStdoutUnread(boolean pipeStdin, String... args) {
+        return start(List.of(), pipeStdin, false, args);
+    }
+
     private static JvmmProcess start(List<String> prefix, boolean pipeStdin, String... args) {
+        return start(prefix, pipeStdin, true, args);
+    }
+
+    private static JvmmProcess start(List<String> prefix, boolean pipeStdin, boolean readStdout, String... args) {
         List<String> cmd = new ArrayList<>(prefix);
         cmd.addAll(List.of(javaBinary(), "--enable-native-access=ALL-UNNAMED",
                 "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp", classPath(), "dev.jvmm.cli.Main"));
@@ -75,7 +87,7 @@ final class JvmmProcess implements AutoCloseable {
                 : ProcessBuilder.Redirect.from(new File("/dev/null")));
         long t0 = System.nanoTime();
         try {
-            return new JvmmProcess(pb.start(), t0);
+            return new JvmmProcess(pb.start(), t0, readStdout);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start " + cmd, e);
         }
@@ -98,12 +110,86 @@ final class JvmmProcess implements AutoCloseable {
     long pid() { return process.pid(); }
 
     /** Console output so far. */
-    String stdout() { return out.text(); }
+    String stdout() { return out == null ? "" : out.text(); }
+
+    /** jvmm's resident set (VmRSS in /proc/PID/status), in KiB. */
+    long rssKib() throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid()), "status"))) {
+            if (line.startsWith("VmRSS:")) return Long.parseLong(line.substring(6).replace("kB", "").trim());
+        }
+        throw new IllegalStateException("no VmRSS for pid " + pid());
+    }
+
+    /** How many file descriptors jvmm has open (/proc/PID/fd). */
+    int openFds() throws IOException {
+        try (var s = Files.list(Path.of("/proc", Long.toString(pid()), "fd"))) {
+            return (int) s.count();
+        }
+    }
+
+    /**
+     * Shrinks the pipe on jvmm's stdout to {@code bytes} (rounded up to a page by the kernel) with
+     * fcntl(F_SETPIPE_SZ) on this process's read end, found as the fd naming the same pipe inode as
+     * jvmm's fd 1. A small pipe is a stalled reader reached quickly, even by a guest that writes slowly.
+     *
+     * @return the pipe's new size
+     */
+    int shrinkStdoutPipe(int bytes) throws IOException {
+        String pipe = Files.readSymbolicLink(Path.of("/proc", Long.toString(pid()), "fd", "1")).toString();
+        if (!pipe.startsWith("pipe:")) throw new IllegalStateException("jvmm's stdout is not a pipe: " + pipe);
+        try (var fds = Files.list(Path.of("/proc/self/fd"))) {
+            for (Path fd : (Iterable<Path>) fds::iterator) {
+                String target;
+                try {
+                    target = Files.readSymbolicLink(fd).toString();
+                } catch (IOException e) {
+                    continue;   // closed since the listing
+                }
+                if (!target.equals(pipe)) continue;
+                int n = Fcntl.setPipeSize(Integer.parseInt(fd.getFileName().toString()), bytes);
+                if (n < bytes) throw new IllegalStateException("F_SETPIPE_SZ(" + bytes + ") on " + pipe + ": " + n);
+                return n;
+            }
+        }
+        throw new IllegalStateException("no fd of this process reads " + pipe);
+    }
+
+    /** Bytes waiting unread in jvmm's stdout pipe (FIONREAD); a full pipe means jvmm's writes block. */
+    int stdoutPending() throws IOException {
+        return process.getInputStream().available();
+    }
+
+    /** fcntl(2) through the FFM API (the tests run with native access, as jvmm does). */
+    private static final class Fcntl {
+        private static final int F_SETPIPE_SZ = 1031;
+        private static final java.lang.invoke.MethodHandle FCNTL;
+
+        static {
+            java.lang.foreign.Linker linker = java.lang.foreign.Linker.nativeLinker();
+            FCNTL = linker.downcallHandle(linker.defaultLookup().find("fcntl").orElseThrow(),
+                    java.lang.foreign.FunctionDescriptor.of(java.lang.foreign.ValueLayout.JAVA_INT,
+                            java.lang.foreign.ValueLayout.JAVA_INT, java.lang.foreign.ValueLayout.JAVA_INT,
+                            java.lang.foreign.ValueLayout.JAVA_INT),
+                    java.lang.foreign.Linker.Option.firstVariadicArg(2));
+        }
+
+        static int setPipeSize(int fd, int bytes) {
+            try {
+                return (int) FCNTL.invokeExact(fd, F_SETPIPE_SZ, bytes);
+            } catch (Throwable t) {
+                throw new IllegalStateException("fcntl", t);
+            }
+        }
+    }
+
+    /** jvmm's stdin, started with {@code pipeStdin}: for feeding the console in bulk. */
+    java.io.OutputStream stdin() { return process.getOutputStream(); }
 
     String stderr() { return err.text(); }
 
     /** Waits until stdout contains {@code needle}; false if the process ended or {@code limit} passed first. */
     boolean awaitStdout(String needle, Duration limit) throws InterruptedException {
+        if (out == null) throw new IllegalStateException("stdout is not read in this run");
         return out.await(needle, System.nanoTime() + limit.toNanos());
     }
 
@@ -116,7 +202,7 @@ final class JvmmProcess implements AutoCloseable {
                         + stdout() + "\n--- stderr ---\n" + stderr());
             }
             Duration elapsed = Duration.ofNanos(System.nanoTime() - startNanos);
-            out.join();
+            if (out != null) out.join();
             err.join();
             return new Result(process.exitValue(), stdout(), stderr(), elapsed);
         } catch (InterruptedException e) {

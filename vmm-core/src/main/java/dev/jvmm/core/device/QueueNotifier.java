@@ -41,6 +41,9 @@ public final class QueueNotifier implements AutoCloseable {
         this.thread = Thread.ofPlatform().daemon().name("jvmm-" + name).unstarted(this::run);
     }
 
+    /** The notification thread: device work on guest memory runs on it until {@link #close} has stopped it. */
+    public Thread thread() { return thread; }
+
     public QueueNotifier start() {
         thread.start();
         return this;

@@ -22,6 +22,8 @@ import java.lang.System.Logger.Level;
  * <p>Thread-safety: one lock covers the registers, the FIFO, the output buffer and IrqLine calls, so
  * vCPU threads and the stdin thread ({@link #enqueueInput}) may call in concurrently and the IRQ line
  * sees level changes in the order the state changed. IrqLine and the sink must not call back into this device.
+ * The sink is written under that lock on a vCPU thread, so it must never block: the VM hands the device
+ * a {@link ConsoleOutput}, whose bounded buffer drops (and counts) what a stalled reader does not take.
  */
 public final class Uart8250Device implements MmioDevice {
     public static final int REGISTER_SPACE = 8;
@@ -64,7 +66,10 @@ public final class Uart8250Device implements MmioDevice {
     private long rxDropped, txDropped, txBytes, badAccesses;
     private boolean txErrorLogged;
 
-    /** @param sink where transmitted bytes go (the console); written and flushed under the device lock */
+    /**
+     * @param sink where transmitted bytes go (the console); written and flushed under the device lock,
+     *             so it must not block (a {@link ConsoleOutput})
+     */
     public Uart8250Device(IrqLine irq, OutputStream sink) {
         this(irq, sink, DEFAULT_FIFO_SIZE);
     }

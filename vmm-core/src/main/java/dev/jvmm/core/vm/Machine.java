@@ -1,5 +1,6 @@
 package dev.jvmm.core.vm;
 
+import dev.jvmm.core.device.ConsoleOutput;
 import dev.jvmm.core.device.Uart8250Device;
 import dev.jvmm.core.firmware.FirmwareSetup;
 import dev.jvmm.core.firmware.GuestFirmware;
@@ -10,14 +11,13 @@ import dev.jvmm.core.hypercall.Smccc;
 import dev.jvmm.core.hypercall.sdei.SdeiSnapshot;
 import dev.jvmm.core.hypercall.sdei.SignalOutcome;
 import dev.jvmm.core.hypercall.shared.SharedRegionSet;
+import dev.jvmm.core.memory.GuestRam;
 import dev.jvmm.kvm.Device;
 import dev.jvmm.kvm.Kvm;
 import dev.jvmm.kvm.Vcpu;
 import dev.jvmm.kvm.Vm;
-import dev.jvmm.kvm.sys.Libc;
 
 import java.lang.System.Logger.Level;
-import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,14 +34,16 @@ public final class Machine implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("jvmm.vm");
     /** Shared regions the exit log lists; the rest are only counted. */
     private static final int LOGGED_REGIONS = 8;
-    private static final long JOIN_MILLIS = 5000;
+    /** How long a stop waits for the vCPU and device threads before it gives up on them. */
+    private static final Duration JOIN = Duration.ofSeconds(5);
 
     private final Kvm kvm;
     private final Vm vm;
-    private final MemorySegment ram;
+    private final GuestRam ram;
     private final Device gic;
     private final List<Vcpu> vcpus;
     private final Uart8250Device uart;
+    private final ConsoleOutput consoleOut;
     private final VirtioDevices virtio;
     private final ExitDispatcher dispatcher;
     private final VmConfig config;
@@ -62,8 +64,8 @@ public final class Machine implements AutoCloseable {
         void reboot();
     }
 
-    Machine(Kvm kvm, Vm vm, MemorySegment ram, Device gic, List<Vcpu> vcpus, Uart8250Device uart,
-            VirtioDevices virtio, ExitDispatcher dispatcher, VmConfig config, Rebooter rebooter,
+    Machine(Kvm kvm, Vm vm, GuestRam ram, Device gic, List<Vcpu> vcpus, Uart8250Device uart,
+            ConsoleOutput consoleOut, VirtioDevices virtio, ExitDispatcher dispatcher, VmConfig config, Rebooter rebooter,
             FirmwareSetup firmwareSetup, GuestFirmware firmware, PvTimeRegion pvTime,
             HypercallServices hypercalls, List<VcpuMailbox> mailboxes) {
         this.kvm = kvm;
@@ -72,6 +74,7 @@ public final class Machine implements AutoCloseable {
         this.gic = gic;
         this.vcpus = vcpus;
         this.uart = uart;
+        this.consoleOut = consoleOut;
         this.virtio = virtio;
         this.dispatcher = dispatcher;
         this.config = config;
@@ -86,6 +89,12 @@ public final class Machine implements AutoCloseable {
     public List<Vcpu> vcpus() { return vcpus; }
     public Uart8250Device uart() { return uart; }
     public VirtioDevices virtio() { return virtio; }
+
+    /**
+     * Console bytes the guest wrote that never reached stdout or the --serial file: the reader did not
+     * keep up (the buffer was full), the sink failed, or they were still buffered when the run ended.
+     */
+    public long consoleDropped() { return consoleOut.dropped(); }
     public VmConfig config() { return config; }
 
     /** Whether {@link #run()} has started the vCPUs (the first boot; reboots in place do not reset it). */
@@ -164,13 +173,22 @@ public final class Machine implements AutoCloseable {
             while (true) {
                 StopControl control = current;
                 List<Thread> threads = new ArrayList<>();
-                for (Vcpu v : vcpus) threads.add(VcpuThread.start(v, dispatcher, control, mailboxes.get(v.id())));
+                for (Vcpu v : vcpus) {
+                    Thread t = VcpuThread.start(v, dispatcher, control, mailboxes.get(v.id()));
+                    ram.addUser(t);
+                    threads.add(t);
+                }
                 control.setKickers(vcpus.stream().<Runnable>map(v -> v::kick).toList());
                 if (externalStop != null) control.stop(externalStop);
                 VmResult r = control.await(Long.MAX_VALUE, TimeUnit.DAYS);
-                joinAll(threads);
+                List<String> late = joinAll(threads);
                 if (r.reason() == VmResult.Reason.RESET && config.onReset() == VmConfig.OnReset.REBOOT
                         && externalStop == null) {
+                    if (!late.isEmpty()) {
+                        // a new boot would run a second thread on the same vCPU and load images under the old one
+                        return VmResult.of(VmResult.Reason.ERROR, "guest reset, but " + String.join(", ", late)
+                                + " did not stop within " + JOIN.toSeconds() + " s to reboot in place");
+                    }
                     LOG.log(Level.INFO, "guest reset: rebooting in place");
                     rebooter.reboot();
                     hypercalls.reset();
@@ -181,8 +199,19 @@ public final class Machine implements AutoCloseable {
             }
         } finally {
             if (timer != null) timer.interrupt();
-            uart.flushOutput();
+            uart.flushOutput();   // a final partial line
+            drainConsole();
             logHypercalls();
+        }
+    }
+
+    /** Gives the console's reader a bounded time to take what is buffered, and reports what it lost. */
+    private void drainConsole() throws InterruptedException {
+        consoleOut.drain(ConsoleOutput.DRAIN_WAIT);
+        long dropped = consoleOut.dropped() + consoleOut.buffered();
+        if (dropped > 0) {
+            LOG.log(Level.WARNING, "console: " + dropped + " bytes of guest output dropped (its reader did not keep up"
+                    + " or failed)");
         }
     }
 
@@ -213,26 +242,40 @@ public final class Machine implements AutoCloseable {
         });
     }
 
-    private static void joinAll(List<Thread> threads) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(JOIN_MILLIS);
+    /** Waits (bounded) for the vCPU threads; returns the names of those still running. */
+    private static List<String> joinAll(List<Thread> threads) throws InterruptedException {
+        long deadline = System.nanoTime() + JOIN.toNanos();
+        List<String> late = new ArrayList<>();
         for (Thread t : threads) {
             long left = deadline - System.nanoTime();
             if (left > 0) t.join(Duration.ofNanos(left));
-            if (t.isAlive()) LOG.log(Level.WARNING, t.getName() + " did not stop in time");
+            if (t.isAlive()) {
+                LOG.log(Level.WARNING, t.getName() + " did not stop in time");
+                late.add(t.getName());
+            }
         }
+        return late;
     }
 
     /**
      * Releases everything in reverse order of creation. Devices go first: their threads stop, disks
-     * are flushed (fdatasync) and closed, and nothing touches guest RAM once it is unmapped.
+     * are flushed (fdatasync) and closed. Guest RAM, the vCPUs' kvm_run pages and the PV-time page are
+     * unmapped only when no vCPU or device thread is left that could touch them; if one did not stop,
+     * they stay mapped until jvmm exits (a warning names the thread): a leak, where an unmap would let
+     * that thread crash the JVM.
      */
     @Override
     public void close() {
         virtio.close();
+        // after the devices (the virtio console's last bytes are in); run() already gave the reader its time
+        consoleOut.close(hasStarted() ? Duration.ZERO : ConsoleOutput.DRAIN_WAIT);
+        if (!ram.release(JOIN)) {
+            LOG.log(Level.WARNING, "vCPU and KVM handles left open with guest RAM");
+            return;
+        }
         for (int i = vcpus.size() - 1; i >= 0; i--) vcpus.get(i).close();
         gic.close();
         vm.close();
-        Libc.munmap(ram);
         if (pvTime != null) pvTime.close();
         kvm.close();
     }

@@ -94,6 +94,11 @@ public final class VirtioDevices implements AutoCloseable {
 
     public List<Slot> slots() { return slots; }
 
+    /** The threads that run device work on guest memory (one notifier per device). */
+    public List<Thread> threads() {
+        return slots.stream().map(s -> s.notifier().thread()).toList();
+    }
+
     /** The virtio console (hvc0), if the VM has one: where host console input goes. */
     public VirtioConsoleDevice console() {
         for (Slot s : slots) if (s.transport().device() instanceof VirtioConsoleDevice c) return c;

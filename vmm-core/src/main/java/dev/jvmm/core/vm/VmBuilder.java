@@ -11,6 +11,7 @@ import dev.jvmm.core.boot.BootImageException;
 import dev.jvmm.core.boot.BootImages;
 import dev.jvmm.core.boot.BootPlacement;
 import dev.jvmm.core.boot.KernelLoader;
+import dev.jvmm.core.device.ConsoleOutput;
 import dev.jvmm.core.device.IrqLine;
 import dev.jvmm.core.device.MmioBus;
 import dev.jvmm.core.device.Uart8250Device;
@@ -25,6 +26,7 @@ import dev.jvmm.core.hypercall.HypercallServices;
 import dev.jvmm.core.hypercall.sdei.HandlerPstate;
 import dev.jvmm.core.hypercall.sdei.SdeiDeviceTree;
 import dev.jvmm.core.memory.GuestMemory;
+import dev.jvmm.core.memory.GuestRam;
 import dev.jvmm.core.memory.MemoryLock;
 import dev.jvmm.core.memory.SegmentGuestMemory;
 import dev.jvmm.core.virtio.VirtioDevice;
@@ -33,7 +35,6 @@ import dev.jvmm.kvm.Kvm;
 import dev.jvmm.kvm.RegIds;
 import dev.jvmm.kvm.Vcpu;
 import dev.jvmm.kvm.Vm;
-import dev.jvmm.kvm.sys.Libc;
 import dev.jvmm.kvm.uapi.KvmUapi;
 
 import java.io.OutputStream;
@@ -87,20 +88,30 @@ public final class VmBuilder {
         if (config.memLock()) checkMemLockLimit();
         List<AutoCloseable> undo = new ArrayList<>();
         MachineHolder holder = new MachineHolder();
-        PanicWatch console = new PanicWatch(config.consoleOut(), () -> holder.stop(
+        // devices write into a bounded buffer and never wait for the console's reader; the panic watch
+        // sits in front of it, so it sees every byte the guest wrote, also those the buffer drops
+        ConsoleOutput consoleOut = ConsoleOutput.start(config.consoleOut());
+        PanicWatch console = new PanicWatch(consoleOut, () -> holder.stop(
                 VmResult.of(VmResult.Reason.PANIC, "guest kernel panic (seen on the console)")));
         // images and taps first: one that cannot be opened should cost no KVM set-up
-        List<VirtioDevice> devices = VirtioDeviceFactory.open(virtio, console);
+        List<VirtioDevice> devices;
         try {
+            devices = VirtioDeviceFactory.open(virtio, console);
+        } catch (RuntimeException e) {
+            consoleOut.close();
+            throw e;
+        }
+        try {
+            undo.add(consoleOut);
             undo.add(() -> devices.forEach(VirtioDevice::close));
             Kvm kvm = KvmHost.openArm64();
             undo.add(kvm);
             int hostIpa = kvm.checkExtension(KvmUapi.KVM_CAP_ARM_VM_IPA_SIZE());
             Vm vm = kvm.createVm(hostIpa >= layout.ipaBits() ? layout.ipaBits() : 0);
             undo.add(vm);
-            MemorySegment ram = Libc.mmap(layout.ramBytes(), Libc.PROT_READ | Libc.PROT_WRITE,
-                    Libc.MAP_PRIVATE | Libc.MAP_ANONYMOUS | Libc.MAP_NORESERVE, -1, 0, "mmap(guest RAM)");
-            undo.add(() -> Libc.munmap(ram));
+            GuestRam guestRam = GuestRam.map(layout.ramBytes());
+            undo.add(guestRam);
+            MemorySegment ram = guestRam.segment();
             vm.setUserMemoryRegion(RAM_SLOT, 0, layout.ramBase(), ram);
 
             Device gic = vm.createDevice(KvmUapi.KVM_DEV_TYPE_ARM_VGIC_V3(), "vgic-v3");
@@ -140,6 +151,7 @@ public final class VmBuilder {
             GuestMemory mem = new SegmentGuestMemory(layout.ramBase(), ram);
             VirtioDevices wired = VirtioDevices.wire(devices, layout, bus, mem, NotificationRouting.of(vm));
             undo.add(wired);
+            wired.threads().forEach(guestRam::addUser);
             List<FdtContributor> nodes = new ArrayList<>(wired.deviceTreeNodes());
             if (hypercalls.sdei().isPresent()) nodes.add(SdeiDeviceTree.node());
             extraNodes = List.copyOf(nodes);
@@ -150,7 +162,7 @@ public final class VmBuilder {
             ExitDispatcher dispatcher = new ExitDispatcher(bus, ExitDispatcher.routeTo(hypercalls.router()),
                     config.onReset());
             PvTimeRegion pv = fwParts.pvTime();
-            Machine m = new Machine(kvm, vm, ram, gic, vcpus, uart, wired, dispatcher, config, () -> {
+            Machine m = new Machine(kvm, vm, guestRam, gic, vcpus, uart, consoleOut, wired, dispatcher, config, () -> {
                 wired.reset();   // before the images are reloaded: no device may write into the old rings
                 // bitmaps, PSCI version and PV-time IPAs are VM state that KVM_ARM_VCPU_INIT keeps
                 for (Vcpu v : vcpus) initVcpu(v, target, psci02);

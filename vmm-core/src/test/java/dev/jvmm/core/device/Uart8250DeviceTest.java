@@ -7,6 +7,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -359,5 +360,38 @@ class Uart8250DeviceTest {
         assertEquals(LSR_THRE | LSR_TEMT, lsr[0] & 0xff);
         bus.dispatch(0x0100_0008L, new byte[1], false);
         assertEquals(1, bus.holeReads());
+    }
+
+    /**
+     * Issue 11: with stdout a pipe nobody reads, the guest's console writes (a vCPU thread, under the
+     * device lock) and the stop path's flush must still return; what cannot be written is dropped.
+     */
+    @Test
+    void aStalledConsoleReaderNeverBlocksTheGuestOrTheFlush() {
+        StalledSink stalled = new StalledSink();
+        OutputStream console = console(stalled);
+        Uart8250Device u = new Uart8250Device(irq, console);
+        int lines = 40_000;                                   // 40000 * 64 bytes: over twice the buffer
+        try {
+            assertTimeoutPreemptively(Duration.ofSeconds(20), () -> {
+                for (int i = 0; i < lines; i++) {
+                    for (int c = 0; c < 63; c++) u.write(THR, new byte[] {'x'});
+                    u.write(THR, new byte[] {'\n'});
+                }
+                u.flushOutput();
+            });
+            assertEquals(lines * 64L, u.txBytes());
+            ConsoleOutput co = (ConsoleOutput) console;
+            assertTimeoutPreemptively(Duration.ofSeconds(5), () -> co.close());
+            assertTrue(co.dropped() >= lines * 64L - ConsoleOutput.DEFAULT_CAPACITY - 64 * 1024,
+                    "dropped " + co.dropped());
+        } finally {
+            stalled.release();
+        }
+    }
+
+    /** The console as the VM builder hands it to a device: a {@link ConsoleOutput} in front of the sink. */
+    static OutputStream console(OutputStream sink) {
+        return ConsoleOutput.start(sink);
     }
 }

@@ -2,6 +2,7 @@ package dev.jvmm.core.vm;
 
 import dev.jvmm.core.api.ControlException;
 import dev.jvmm.core.api.VmStatus;
+import dev.jvmm.core.device.ConsoleOutput;
 import dev.jvmm.core.device.IrqLine;
 import dev.jvmm.core.device.Uart8250Device;
 import dev.jvmm.core.firmware.FirmwareSetup;
@@ -35,7 +36,8 @@ class MachineControlTest {
             null, OutputStream.nullOutputStream());
     /** Enough of a Machine for run() and the control API: no KVM handles, so it is never closed. */
     private final Machine machine = new Machine(null, null, null, null, List.of(),
-            new Uart8250Device(IrqLine.NONE, OutputStream.nullOutputStream()), VirtioDevices.none(), null, config, () -> { },
+            new Uart8250Device(IrqLine.NONE, OutputStream.nullOutputStream()),
+            ConsoleOutput.start(OutputStream.nullOutputStream()), VirtioDevices.none(), null, config, () -> { },
             new FirmwareSetup(), null, null, HypercallServices.none(), List.of());
     private final MachineControl control = new MachineControl(machine, "/images/Image");
 
@@ -116,7 +118,8 @@ class MachineControlTest {
                 new HypercallServices.Platform(DeviceTreeInput.kvmDefaultMpidrs(2), HandlerPstate.PLAIN,
                         0x8000_0000L, 64L << 20, 0x3, 0));
         Machine m = new Machine(null, null, null, null, List.of(),
-                new Uart8250Device(IrqLine.NONE, OutputStream.nullOutputStream()), VirtioDevices.none(), null, config,
+                new Uart8250Device(IrqLine.NONE, OutputStream.nullOutputStream()),
+            ConsoleOutput.start(OutputStream.nullOutputStream()), VirtioDevices.none(), null, config,
                 () -> { }, new FirmwareSetup(), null, null, hs, List.of());
         MachineControl c = new MachineControl(m, null);
         // the guest registers event 0 on vCPU 1 and shares two granules

@@ -19,7 +19,12 @@ import java.io.OutputStream;
  * buffers (or before DRIVER_OK) it waits in a buffer of at most {@link #MAX_PENDING_INPUT} bytes, and input
  * beyond that is dropped and counted (an unbounded buffer would let a host-side flood exhaust the heap, as
  * CVE-2020-27173 did to Firecracker's serial). The output stream is flushed, not closed, by {@link #close}:
- * its owner (stdout, a log file) decides.
+ * its owner (stdout, a log file) decides. It is written under the TX lock on the notifier thread, so it must
+ * not block: the VM hands the device a {@link dev.jvmm.core.device.ConsoleOutput}, which drops (and counts)
+ * what a stalled reader does not take, and the guest's transmit buffers are always returned at once.
+ *
+ * <p>{@link #close} takes both locks, so once it returns no input delivery (the host's stdin thread) or
+ * transmit is still reading or writing guest memory, and none starts after.
  */
 public final class VirtioConsoleDevice implements VirtioDevice {
     public static final int RX = 0, TX = 1;
@@ -143,9 +148,11 @@ public final class VirtioConsoleDevice implements VirtioDevice {
 
     @Override public void close() {
         synchronized (txLock) {
-            if (closed) return;
-            closed = true;
-            activation = null;
+            synchronized (rxLock) {
+                if (closed) return;
+                closed = true;
+                activation = null;
+            }
             flush(null);
         }
     }

@@ -6,7 +6,12 @@ import dev.jvmm.core.virtio.GuestDriver.Used;
 import dev.jvmm.core.virtio.Virtio;
 import org.junit.jupiter.api.Test;
 
+import dev.jvmm.core.device.ConsoleOutput;
+import dev.jvmm.core.device.StalledSink;
+
 import java.io.ByteArrayOutputStream;
+import java.io.OutputStream;
+import java.time.Duration;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
@@ -72,5 +77,37 @@ class VirtioConsoleDeviceTest {
         g2.driverOk();
         assertEquals(List.of(new Used(0, 5)), g2.used(RX));
         assertEquals("early", new String(g2.bytes(b), 0, 5, StandardCharsets.US_ASCII));
+    }
+
+    /**
+     * Issue 11: the transmit path (a notifier thread, under the TX lock) and close must return while the
+     * console's reader stalls; the guest's buffers are all returned and what did not fit is dropped.
+     */
+    @Test
+    void aStalledConsoleReaderNeverBlocksTransmitOrClose() {
+        StalledSink stalled = new StalledSink();
+        OutputStream console = console(stalled);
+        VirtioConsoleDevice d = new VirtioConsoleDevice(console);
+        GuestDriver g2 = new GuestDriver(d).start(0, 16);
+        byte[] line = new byte[4096];
+        java.util.Arrays.fill(line, (byte) 'x');
+        int requests = 600;                                   // 2.4 MiB: over twice the console buffer
+        try {
+            assertTimeoutPreemptively(Duration.ofSeconds(20), () -> {
+                for (int i = 0; i < requests; i++) assertEquals(0, g2.request(TX, g2.out(line)).len());
+            });
+            assertTimeoutPreemptively(Duration.ofSeconds(5), d::close);
+            ConsoleOutput co = (ConsoleOutput) console;
+            assertTimeoutPreemptively(Duration.ofSeconds(5), () -> co.close());
+            assertTrue(co.dropped() >= (long) requests * line.length - ConsoleOutput.DEFAULT_CAPACITY - 64 * 1024,
+                    "dropped " + co.dropped());
+        } finally {
+            stalled.release();
+        }
+    }
+
+    /** The console as the VM builder hands it to the device: a {@link ConsoleOutput} in front of the sink. */
+    static OutputStream console(OutputStream sink) {
+        return ConsoleOutput.start(sink);
     }
 }
