@@ -34,7 +34,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 @BootTest
 class ConsoleStallBootTest {
     private static final int PIPE = 4096;
-    private static final Duration BOOT = Duration.ofSeconds(240);
+    private static final Duration BOOT = Duration.ofMinutes(4);
     /** After the pipe filled: time for the guest to write more, which jvmm must then drop. */
     private static final Duration PAST_STALL = Duration.ofSeconds(3);
     /** A stop request to exit: the bounded console drain (1 s) plus the teardown, on a loaded lab. */

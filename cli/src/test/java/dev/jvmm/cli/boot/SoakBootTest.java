@@ -66,7 +66,7 @@ class SoakBootTest {
         String guest = "stty raw -echo; while :; do head -c 1048576 > /dev/null; echo INPUT-MIB; done";
         try (JvmmProcess p = JvmmProcess.start(true, "run", "-k", image("Image"), "-i", image("initramfs.gz"), "-m", "256",
                 "--console", "virtio", "-p", "quiet jvmm.modules=virtio_mmio " + guestCommand(guest))) {
-            if (!p.awaitStdout("JVMM-BOOT-OK", Duration.ofSeconds(180))) {
+            if (!p.awaitStdout("JVMM-BOOT-OK", Duration.ofMinutes(3))) {
                 fail("no boot\n--- stdout ---\n" + p.stdout() + "\n--- stderr ---\n" + p.stderr());
             }
             Thread.sleep(3000);   // let stty run before the first byte arrives (echo would send it back)
