@@ -5,24 +5,25 @@ import dev.jvmm.core.KvmHost;
 import dev.jvmm.core.caps.CapabilityProbe;
 import dev.jvmm.core.caps.HostCapabilities;
 import dev.jvmm.kvm.Kvm;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
-
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code jvmm caps}: what this host's KVM offers for jvmm. */
-@Command(name = "caps", mixinStandardHelpOptions = true,
-        description = "Show what this host's KVM offers jvmm: API, IPA size, vCPUs, PSCI (and the versions --psci"
-                + " accepts), vGICv3, PV stolen time, SMCCC filter, hypercall bitmap limits and the services"
-                + " --hypercalls can offer, memory locking (--mem-lock), CPU features, irqfd/ioeventfd.")
+@Command(
+        name = "caps",
+        mixinStandardHelpOptions = true,
+        description =
+                "Show what this host's KVM offers jvmm: API, IPA size, vCPUs, PSCI (and the versions --psci"
+                        + " accepts), vGICv3, PV stolen time, SMCCC filter, hypercall bitmap limits and the services"
+                        + " --hypercalls can offer, memory locking (--mem-lock), CPU features, irqfd/ioeventfd.")
 final class CapsCommand implements Callable<Integer> {
-    @Spec
-    CommandSpec spec;
+    @Spec CommandSpec spec;
 
     @Option(names = "--json", description = "Print one JSON object instead of a table.")
     boolean json;
@@ -35,8 +36,12 @@ final class CapsCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
-            out.println(JSON.std.with(JSON.Feature.PRETTY_PRINT_OUTPUT, JSON.Feature.WRITE_NULL_PROPERTIES)
-                    .asString(caps.asMap()));
+            out.println(
+                    JSON.std
+                            .with(
+                                    JSON.Feature.PRETTY_PRINT_OUTPUT,
+                                    JSON.Feature.WRITE_NULL_PROPERTIES)
+                            .asString(caps.asMap()));
         } else {
             printTable(out, "", caps.asMap());
         }
@@ -48,7 +53,8 @@ final class CapsCommand implements Callable<Integer> {
         for (Map.Entry<String, Object> e : map.entrySet()) {
             String key = prefix + e.getKey();
             if (e.getValue() instanceof Map<?, ?> sub) {
-                @SuppressWarnings("unchecked") Map<String, Object> m = (Map<String, Object>) sub;
+                @SuppressWarnings("unchecked")
+                Map<String, Object> m = (Map<String, Object>) sub;
                 printTable(out, key + ".", m);
             } else {
                 out.printf("%-38s %s%n", key, render(e.getValue()));
@@ -59,7 +65,10 @@ final class CapsCommand implements Callable<Integer> {
     private static String render(Object v) {
         if (v == null) return "absent";
         if (v instanceof Boolean b) return b ? "yes" : "no";
-        if (v instanceof java.util.Collection<?> c) return c.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(" "));
+        if (v instanceof java.util.Collection<?> c)
+            return c.stream()
+                    .map(String::valueOf)
+                    .collect(java.util.stream.Collectors.joining(" "));
         return v.toString();
     }
 }

@@ -3,50 +3,65 @@ package dev.jvmm.cli;
 import dev.jvmm.core.api.ApiClient;
 import dev.jvmm.core.api.ApiException;
 import dev.jvmm.core.api.ControlProtocol;
-import picocli.CommandLine;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ScopeType;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
-
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.BiConsumer;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ScopeType;
+import picocli.CommandLine.Spec;
 
 /**
- * {@code jvmm ctl --socket PATH COMMAND}: the client of a running {@code jvmm run --api-socket PATH}.
- * Sends one request and prints the answer (human-readable, or the raw JSON line with {@code --json}).
- * Exit 0 when the VM answered ok, 1 when it answered an error or cannot be reached, 2 on bad usage.
+ * {@code jvmm ctl --socket PATH COMMAND}: the client of a running {@code jvmm run --api-socket
+ * PATH}. Sends one request and prints the answer (human-readable, or the raw JSON line with {@code
+ * --json}). Exit 0 when the VM answered ok, 1 when it answered an error or cannot be reached, 2 on
+ * bad usage.
  */
-@Command(name = "ctl", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Control a running jvmm (one started with --api-socket PATH).",
-                "Exit 0 on success, 1 when the VM answers an error or the socket cannot be reached, 2 on bad usage."})
+@Command(
+        name = "ctl",
+        mixinStandardHelpOptions = true,
+        sortOptions = false,
+        description = {
+            "Control a running jvmm (one started with --api-socket PATH).",
+            "Exit 0 on success, 1 when the VM answers an error or the socket cannot be reached, 2 on bad usage."
+        })
 final class CtlCommand implements Runnable {
-    /** A VM that does not answer within this is reported as an error rather than hanging a script. */
+    /**
+     * A VM that does not answer within this is reported as an error rather than hanging a script.
+     */
     static final Duration TIMEOUT = Duration.ofSeconds(10);
 
-    @Spec
-    CommandSpec spec;
+    @Spec CommandSpec spec;
 
-    @Option(names = "--socket", paramLabel = "PATH", scope = ScopeType.INHERIT,
+    @Option(
+            names = "--socket",
+            paramLabel = "PATH",
+            scope = ScopeType.INHERIT,
             description = "The control socket given to jvmm run --api-socket.")
     Path socket;
 
-    @Option(names = "--json", scope = ScopeType.INHERIT, description = "Print the VM's raw JSON response line.")
+    @Option(
+            names = "--json",
+            scope = ScopeType.INHERIT,
+            description = "Print the VM's raw JSON response line.")
     boolean json;
 
     @Override
     public void run() {
-        throw new UsageException("ctl: a command is required: status, stop, sdei-signal, shared-regions, "
-                + "stolen-time, hypercall-stats");
+        throw new UsageException(
+                "ctl: a command is required: status, stop, sdei-signal, shared-regions, "
+                        + "stolen-time, hypercall-stats");
     }
 
-    @Command(name = "status", description = "State, vCPUs, memory, uptime, pid and kernel of the VM.")
+    @Command(
+            name = "status",
+            description = "State, vCPUs, memory, uptime, pid and kernel of the VM.")
     int status() {
         return send(request("status"), CtlOutput::status);
     }
@@ -56,38 +71,79 @@ final class CtlCommand implements Runnable {
         return send(request("stop"), (out, body) -> out.println("stopping"));
     }
 
-    @Command(name = "sdei-signal", description = "Raise SDEI event EVENT on a vCPU (event 0: the software-signalled event).")
+    @Command(
+            name = "sdei-signal",
+            description =
+                    "Raise SDEI event EVENT on a vCPU (event 0: the software-signalled event).")
     int sdeiSignal(
-            @Parameters(paramLabel = "EVENT", description = "Event number, 0..4294967295, decimal or 0x hex.") String eventArg,
-            @Option(names = "--cpu", paramLabel = "N", defaultValue = "0",
-                    description = "Target vCPU (default: ${DEFAULT-VALUE}).") String cpuArg) {
-        // parsed here rather than by picocli converters so that a bad value is one line, not one line plus usage
+            @Parameters(
+                            paramLabel = "EVENT",
+                            description = "Event number, 0..4294967295, decimal or 0x hex.")
+                    String eventArg,
+            @Option(
+                            names = "--cpu",
+                            paramLabel = "N",
+                            defaultValue = "0",
+                            description = "Target vCPU (default: ${DEFAULT-VALUE}).")
+                    String cpuArg) {
+        // parsed here rather than by picocli converters so that a bad value is one line, not one
+        // line plus usage
         long event = parse(eventArg, 0xFFFF_FFFFL);
-        if (event < 0) throw new UsageException("ctl sdei-signal: EVENT '" + eventArg
-                + "' is not an SDEI event number (0..4294967295, decimal or 0x hex)");
+        if (event < 0)
+            throw new UsageException(
+                    "ctl sdei-signal: EVENT '"
+                            + eventArg
+                            + "' is not an SDEI event number (0..4294967295, decimal or 0x hex)");
         long cpu = parse(cpuArg, Integer.MAX_VALUE);
-        if (cpu < 0) throw new UsageException("ctl sdei-signal: --cpu '" + cpuArg + "' is not a vCPU index (0, 1, ...)");
+        if (cpu < 0)
+            throw new UsageException(
+                    "ctl sdei-signal: --cpu '" + cpuArg + "' is not a vCPU index (0, 1, ...)");
         Map<String, Object> req = request("sdei-signal");
         req.put("event", event);
         req.put("cpu", (int) cpu);
-        return send(req, (out, body) -> out.println("signalled SDEI event " + event + " on cpu " + cpu));
+        return send(
+                req,
+                (out, body) -> out.println("signalled SDEI event " + event + " on cpu " + cpu));
     }
 
-    @Command(name = "shared-regions", description = {"Guest memory the guest shared with the host: at most "
-            + ControlProtocol.MAX_REGIONS + " regions per answer, with the total count and size; the last line "
-            + "says where the next page starts when there are more."})
+    @Command(
+            name = "shared-regions",
+            description = {
+                "Guest memory the guest shared with the host: at most "
+                        + ControlProtocol.MAX_REGIONS
+                        + " regions per answer, with the total count and size; the last line "
+                        + "says where the next page starts when there are more."
+            })
     int sharedRegions(
-            @Option(names = "--from", paramLabel = "IPA", defaultValue = "0",
-                    description = "List from the granule holding IPA on (decimal or 0x hex; default: from the start).")
-            String fromArg,
-            @Option(names = "--limit", paramLabel = "N", defaultValue = "" + ControlProtocol.MAX_REGIONS,
-                    description = "At most N regions, 1.." + ControlProtocol.MAX_REGIONS + " (default: ${DEFAULT-VALUE}).")
-            String limitArg) {
+            @Option(
+                            names = "--from",
+                            paramLabel = "IPA",
+                            defaultValue = "0",
+                            description =
+                                    "List from the granule holding IPA on (decimal or 0x hex; default: from the start).")
+                    String fromArg,
+            @Option(
+                            names = "--limit",
+                            paramLabel = "N",
+                            defaultValue = "" + ControlProtocol.MAX_REGIONS,
+                            description =
+                                    "At most N regions, 1.."
+                                            + ControlProtocol.MAX_REGIONS
+                                            + " (default: ${DEFAULT-VALUE}).")
+                    String limitArg) {
         long from = parse(fromArg, Long.MAX_VALUE);
-        if (from < 0) throw new UsageException("ctl shared-regions: --from '" + fromArg + "' is not an IPA (decimal or 0x hex)");
+        if (from < 0)
+            throw new UsageException(
+                    "ctl shared-regions: --from '"
+                            + fromArg
+                            + "' is not an IPA (decimal or 0x hex)");
         long limit = parse(limitArg, ControlProtocol.MAX_REGIONS);
-        if (limit < 1) throw new UsageException("ctl shared-regions: --limit '" + limitArg + "' is not a count 1.."
-                + ControlProtocol.MAX_REGIONS);
+        if (limit < 1)
+            throw new UsageException(
+                    "ctl shared-regions: --limit '"
+                            + limitArg
+                            + "' is not a count 1.."
+                            + ControlProtocol.MAX_REGIONS);
         Map<String, Object> req = request("shared-regions");
         if (from != 0) req.put("from", from);
         if (limit != ControlProtocol.MAX_REGIONS) req.put("limit", (int) limit);
@@ -99,9 +155,13 @@ final class CtlCommand implements Runnable {
         return send(request("stolen-time"), CtlOutput::stolenTime);
     }
 
-    @Command(name = "hypercall-stats", description = {"Calls per SMCCC function ID that jvmm handles: each ID jvmm "
-            + "serves, and the first 64 denied or unknown IDs the guest called; calls to further IDs are summed in one "
-            + "'other' line."})
+    @Command(
+            name = "hypercall-stats",
+            description = {
+                "Calls per SMCCC function ID that jvmm handles: each ID jvmm "
+                        + "serves, and the first 64 denied or unknown IDs the guest called; calls to further IDs are summed in one "
+                        + "'other' line."
+            })
     int hypercallStats() {
         return send(request("hypercall-stats"), CtlOutput::hypercallStats);
     }
@@ -112,7 +172,8 @@ final class CtlCommand implements Runnable {
         return m;
     }
 
-    private int send(Map<String, Object> request, BiConsumer<PrintWriter, Map<String, Object>> render) {
+    private int send(
+            Map<String, Object> request, BiConsumer<PrintWriter, Map<String, Object>> render) {
         if (socket == null) throw new UsageException("ctl: --socket PATH is required");
         CommandLine cl = spec.commandLine();
         PrintWriter out = cl.getOut(), err = cl.getErr();

@@ -30,7 +30,9 @@ final class CtlOutput {
             out.printf("0x%016x  0x%016x  0x%x%n", ipa, ipa + size, size);
         }
         long total = number(b.get("total_regions"));
-        out.printf("total: %d region%s, %d KiB%n", total, total == 1 ? "" : "s", number(b.get("total_bytes")) / 1024);
+        out.printf(
+                "total: %d region%s, %d KiB%n",
+                total, total == 1 ? "" : "s", number(b.get("total_bytes")) / 1024);
         if (b.get("next") != null) {
             out.printf("more: jvmm ctl shared-regions --from 0x%x%n", number(b.get("next")));
         }
@@ -53,7 +55,11 @@ final class CtlOutput {
         out.printf("%-10s  %-28s  %s%n", "FUNCTION", "NAME", "COUNT");
         for (Map<String, Object> c : calls) {
             Object name = c.get("name");
-            out.printf("0x%08x  %-28s  %d%n", number(c.get("function_id")), name == null ? "-" : name, number(c.get("count")));
+            out.printf(
+                    "0x%08x  %-28s  %d%n",
+                    number(c.get("function_id")),
+                    name == null ? "-" : name,
+                    number(c.get("count")));
         }
         if (other > 0) out.printf("%-10s  %-28s  %d%n", "other", "(IDs past the first 64)", other);
     }

@@ -8,13 +8,14 @@ import java.util.Map;
 /**
  * Device option values in the {@code key=value,key=value} form crosvm and Cloud Hypervisor use
  * ({@code --disk path=a.img,ro=on}). A first item without '=' is the value of the default key
- * (kvmtool's {@code -d a.img}), and ",," is a literal comma (QEMU's escape), so any path can be given.
+ * (kvmtool's {@code -d a.img}), and ",," is a literal comma (QEMU's escape), so any path can be
+ * given.
  */
 final class KeyValues {
     private KeyValues() {}
 
     /**
-     * @param keys       the keys allowed, in the order the error message lists them
+     * @param keys the keys allowed, in the order the error message lists them
      * @param defaultKey the key of a leading bare item, or null if there is none
      * @throws IllegalArgumentException naming the bad item: unknown key, duplicate, empty value
      */
@@ -29,16 +30,20 @@ final class KeyValues {
                 key = defaultKey;
                 value = item;
             } else if (eq < 0) {
-                throw new IllegalArgumentException("'" + item + "' is not key=value (keys: " + String.join(", ", keys) + ")");
+                throw new IllegalArgumentException(
+                        "'" + item + "' is not key=value (keys: " + String.join(", ", keys) + ")");
             } else {
                 key = item.substring(0, eq);
                 value = item.substring(eq + 1);
             }
             if (!keys.contains(key)) {
-                throw new IllegalArgumentException("unknown key '" + key + "' (keys: " + String.join(", ", keys) + ")");
+                throw new IllegalArgumentException(
+                        "unknown key '" + key + "' (keys: " + String.join(", ", keys) + ")");
             }
-            if (value.isEmpty()) throw new IllegalArgumentException("'" + key + "' has an empty value");
-            if (out.put(key, value) != null) throw new IllegalArgumentException("'" + key + "' is given twice");
+            if (value.isEmpty())
+                throw new IllegalArgumentException("'" + key + "' has an empty value");
+            if (out.put(key, value) != null)
+                throw new IllegalArgumentException("'" + key + "' is given twice");
         }
         return out;
     }
@@ -48,7 +53,9 @@ final class KeyValues {
         return switch (value) {
             case "on", "true", "yes" -> true;
             case "off", "false", "no" -> false;
-            default -> throw new IllegalArgumentException("'" + key + "=" + value + "': expected on or off");
+            default ->
+                    throw new IllegalArgumentException(
+                            "'" + key + "=" + value + "': expected on or off");
         };
     }
 
@@ -68,8 +75,12 @@ final class KeyValues {
             }
         }
         items.add(cur.toString());
-        if (items.size() == 1 && items.get(0).isEmpty()) throw new IllegalArgumentException("the value is empty");
-        for (String s : items) if (s.isEmpty()) throw new IllegalArgumentException("'" + text + "' has an empty item (a stray ',')");
+        if (items.size() == 1 && items.get(0).isEmpty())
+            throw new IllegalArgumentException("the value is empty");
+        for (String s : items)
+            if (s.isEmpty())
+                throw new IllegalArgumentException(
+                        "'" + text + "' has an empty item (a stray ',')");
         return items;
     }
 }

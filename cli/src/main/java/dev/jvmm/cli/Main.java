@@ -1,30 +1,43 @@
 package dev.jvmm.cli;
 
 import dev.jvmm.core.JvmmException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
-
-/** Entry point: {@code jvmm COMMAND}. stdout belongs to the guest console; everything else goes to stderr. */
-@Command(name = "jvmm", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
+/**
+ * Entry point: {@code jvmm COMMAND}. stdout belongs to the guest console; everything else goes to
+ * stderr.
+ */
+@Command(
+        name = "jvmm",
+        mixinStandardHelpOptions = true,
+        versionProvider = VersionProvider.class,
         description = "A kvmtool-style virtual machine monitor for arm64 KVM, in Java.",
-        subcommands = {RunCommand.class, CapsCommand.class, CtlCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {
+            RunCommand.class,
+            CapsCommand.class,
+            CtlCommand.class,
+            CommandLine.HelpCommand.class
+        },
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {})
 public final class Main implements Runnable {
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "a command is required (try: jvmm caps)");
+        throw new CommandLine.ParameterException(
+                spec.commandLine(), "a command is required (try: jvmm caps)");
     }
 
     public static void main(String[] args) {
-        System.exit(execute(args, new PrintWriter(System.out, true, StandardCharsets.UTF_8),
-                new PrintWriter(System.err, true, StandardCharsets.UTF_8)));
+        System.exit(
+                execute(
+                        args,
+                        new PrintWriter(System.out, true, StandardCharsets.UTF_8),
+                        new PrintWriter(System.err, true, StandardCharsets.UTF_8)));
     }
 
     /** Runs the CLI with the given streams and returns the exit code (tests call this). */
@@ -34,7 +47,7 @@ public final class Main implements Runnable {
             cl.setOut(out);
             cl.setErr(err);
             return cl.execute(args);
-        } catch (RuntimeException | Error e) {   // e.g. a command's class failing to initialise
+        } catch (RuntimeException | Error e) { // e.g. a command's class failing to initialise
             if (!NativeAccess.isDenial(e)) throw e;
             err.println("jvmm: " + NativeAccess.MESSAGE);
             return ExitCodes.HOST_ERROR;
@@ -48,13 +61,19 @@ public final class Main implements Runnable {
         cl.setCaseInsensitiveEnumValuesAllowed(true); // the help documents --on-reset exit|reboot
         cl.setUsageHelpLongOptionsMaxWidth(30);
         for (CommandLine sub : cl.getSubcommands().values()) {
-            sub.getCommandSpec().usageMessage().exitCodeListHeading("%nExit codes:%n").exitCodeList(exitCodes());
+            sub.getCommandSpec()
+                    .usageMessage()
+                    .exitCodeListHeading("%nExit codes:%n")
+                    .exitCodeList(exitCodes());
         }
         // ctl is a client, not a VM run: its codes are its own
         CommandLine ctl = cl.getSubcommands().get("ctl");
         ctl.getCommandSpec().usageMessage().exitCodeList(ctlExitCodes());
         for (CommandLine sub : ctl.getSubcommands().values()) {
-            sub.getCommandSpec().usageMessage().exitCodeListHeading("%nExit codes:%n").exitCodeList(ctlExitCodes());
+            sub.getCommandSpec()
+                    .usageMessage()
+                    .exitCodeListHeading("%nExit codes:%n")
+                    .exitCodeList(ctlExitCodes());
         }
         cl.getCommandSpec().usageMessage().exitCodeList(exitCodes());
         return cl;
@@ -63,7 +82,9 @@ public final class Main implements Runnable {
     private static java.util.Map<String, String> ctlExitCodes() {
         java.util.Map<String, String> m = new java.util.LinkedHashMap<>();
         m.put(String.format("%6s", "0"), "the VM answered ok");
-        m.put(String.format("%6s", "1"), "the VM answered an error, or the socket cannot be reached");
+        m.put(
+                String.format("%6s", "1"),
+                "the VM answered an error, or the socket cannot be reached");
         m.put(String.format("%6s", "2"), "usage error (bad option or argument)");
         return m;
     }
@@ -78,18 +99,30 @@ public final class Main implements Runnable {
     }
 
     /**
-     * A bad option or value is one line naming it and where the options are listed, exit 2 (picocli's
-     * default would follow it with the whole usage text).
+     * A bad option or value is one line naming it and where the options are listed, exit 2
+     * (picocli's default would follow it with the whole usage text).
      */
     private static int handleParameterException(CommandLine.ParameterException ex, String[] args) {
         CommandLine cl = ex.getCommandLine();
-        String msg = ex.getMessage() == null ? "bad arguments" : ex.getMessage().strip().replaceAll("\\s*\\R\\s*", "; ");
-        cl.getErr().println("jvmm: " + msg + " (see: " + cl.getCommandSpec().qualifiedName() + " --help)");
+        String msg =
+                ex.getMessage() == null
+                        ? "bad arguments"
+                        : ex.getMessage().strip().replaceAll("\\s*\\R\\s*", "; ");
+        cl.getErr()
+                .println(
+                        "jvmm: "
+                                + msg
+                                + " (see: "
+                                + cl.getCommandSpec().qualifiedName()
+                                + " --help)");
         return ExitCodes.USAGE;
     }
 
-    /** Expected failures are one line on stderr and a documented code; only bugs get a stack trace. */
-    private static int handleExecutionException(Exception ex, CommandLine cl, CommandLine.ParseResult pr) {
+    /**
+     * Expected failures are one line on stderr and a documented code; only bugs get a stack trace.
+     */
+    private static int handleExecutionException(
+            Exception ex, CommandLine cl, CommandLine.ParseResult pr) {
         PrintWriter err = cl.getErr();
         JvmmException.Kind kind = JvmmException.kindOf(ex);
         if (kind != null) {

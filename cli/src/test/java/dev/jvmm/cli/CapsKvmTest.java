@@ -1,17 +1,19 @@
 package dev.jvmm.cli;
 
-import com.fasterxml.jackson.jr.ob.JSON;
-import dev.jvmm.kvm.testing.KvmTest;
-import org.junit.jupiter.api.Test;
-
-import java.io.IOException;
-import java.util.Map;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** {@code jvmm caps} on real arm64 KVM (kvm tier): the lab's 6.12 kernel offers everything jvmm uses. */
+import com.fasterxml.jackson.jr.ob.JSON;
+import dev.jvmm.kvm.testing.KvmTest;
+import java.io.IOException;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code jvmm caps} on real arm64 KVM (kvm tier): the lab's 6.12 kernel offers everything jvmm
+ * uses.
+ */
 @KvmTest
 class CapsKvmTest {
     @Test
@@ -37,13 +39,24 @@ class CapsKvmTest {
         assertEquals("1.1", psci.get("version"), "Debian 6.12's KVM");
         assertEquals(java.util.List.of("0.1", "0.2", "1.0", "1.1"), psci.get("selectable"));
         Map<String, Object> svc = (Map<String, Object>) caps.get("hypercall_services");
-        assertEquals(java.util.List.of("trng", "pv-time", "kvm-features", "ptp", "discover-impl-ver", "discover-impl-cpus"),
+        assertEquals(
+                java.util.List.of(
+                        "trng",
+                        "pv-time",
+                        "kvm-features",
+                        "ptp",
+                        "discover-impl-ver",
+                        "discover-impl-cpus"),
                 java.util.List.copyOf(svc.keySet()));
-        for (String s : new String[] {"trng", "pv-time", "kvm-features", "ptp"}) assertEquals(true, svc.get(s), s);
-        assertTrue(svc.containsKey("discover-impl-ver") && svc.get("discover-impl-ver") == null, "no VENDOR_HYP_BMAP_2 on 6.12");
+        for (String s : new String[] {"trng", "pv-time", "kvm-features", "ptp"})
+            assertEquals(true, svc.get(s), s);
+        assertTrue(
+                svc.containsKey("discover-impl-ver") && svc.get("discover-impl-ver") == null,
+                "no VENDOR_HYP_BMAP_2 on 6.12");
         Map<String, Object> lock = (Map<String, Object>) caps.get("memory_lock");
         assertEquals("unlimited", lock.get("lockable"), "root in the lab has CAP_IPC_LOCK");
-        assertEquals(false, lock.get("kvm_pre_fault_memory"), "no arm64 KVM_PRE_FAULT_MEMORY in 6.12");
+        assertEquals(
+                false, lock.get("kvm_pre_fault_memory"), "no arm64 KVM_PRE_FAULT_MEMORY in 6.12");
     }
 
     @Test
@@ -52,7 +65,15 @@ class CapsKvmTest {
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("smccc_filter"), r.out());
         assertTrue(r.out().contains("hypercall_bitmaps.vendor_hyp"), r.out());
-        assertTrue(r.out().contains(String.format("%-38s %s%n", "psci.selectable", "0.1 0.2 1.0 1.1")), r.out());
-        assertTrue(r.out().contains(String.format("%-38s %s%n", "hypercall_services.discover-impl-cpus", "absent")), r.out());
+        assertTrue(
+                r.out().contains(String.format("%-38s %s%n", "psci.selectable", "0.1 0.2 1.0 1.1")),
+                r.out());
+        assertTrue(
+                r.out()
+                        .contains(
+                                String.format(
+                                        "%-38s %s%n",
+                                        "hypercall_services.discover-impl-cpus", "absent")),
+                r.out());
     }
 }

@@ -1,35 +1,33 @@
 package dev.jvmm.cli;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.jvmm.core.api.ApiServer;
 import dev.jvmm.core.api.ControlException;
 import dev.jvmm.core.api.ControlTarget;
 import dev.jvmm.core.api.HypercallCount;
 import dev.jvmm.core.api.HypercallStats;
-import dev.jvmm.core.api.SharedRegionPage;
 import dev.jvmm.core.api.SharedRegion;
+import dev.jvmm.core.api.SharedRegionPage;
 import dev.jvmm.core.api.VcpuStolenTime;
 import dev.jvmm.core.api.VmStatus;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
-
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.OptionalLong;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** {@code jvmm ctl}: parsing, exit codes and output, against a real ApiServer in this JVM. */
 class CtlCommandTest {
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
     private ApiServer server;
     private final Fake fake = new Fake();
 
@@ -39,34 +37,63 @@ class CtlCommandTest {
         final List<String> signals = new CopyOnWriteArrayList<>();
         volatile boolean empty, noSdei;
 
-        @Override public VmStatus status() {
-            return new VmStatus(VmStatus.State.RUNNING, 2, 256L << 20, Duration.ofMillis(12_345), 777, "/img/Image");
+        @Override
+        public VmStatus status() {
+            return new VmStatus(
+                    VmStatus.State.RUNNING,
+                    2,
+                    256L << 20,
+                    Duration.ofMillis(12_345),
+                    777,
+                    "/img/Image");
         }
-        @Override public void stop() { stops.incrementAndGet(); }
-        @Override public void sdeiSignal(long event, int cpu) throws ControlException {
+
+        @Override
+        public void stop() {
+            stops.incrementAndGet();
+        }
+
+        @Override
+        public void sdeiSignal(long event, int cpu) throws ControlException {
             if (noSdei) throw ControlException.notAvailable("SDEI is off (run it with --sdei)");
             signals.add(event + "@" + cpu);
         }
+
         volatile long askedFrom = -1;
         volatile int askedLimit = -1;
 
         /** Two regions, or none; with limit 1 the first only, and a next page. */
-        @Override public SharedRegionPage sharedRegions(long fromIpa, int limit) {
+        @Override
+        public SharedRegionPage sharedRegions(long fromIpa, int limit) {
             askedFrom = fromIpa;
             askedLimit = limit;
             if (empty) return new SharedRegionPage(List.of(), 0, 0, OptionalLong.empty());
-            List<SharedRegion> all = List.of(new SharedRegion(0x8000_0000L, 0x1000), new SharedRegion(0x8020_0000L, 0x20_0000));
-            return limit == 1 ? new SharedRegionPage(all.subList(0, 1), 2, 0x20_1000, OptionalLong.of(0x8000_1000L))
+            List<SharedRegion> all =
+                    List.of(
+                            new SharedRegion(0x8000_0000L, 0x1000),
+                            new SharedRegion(0x8020_0000L, 0x20_0000));
+            return limit == 1
+                    ? new SharedRegionPage(
+                            all.subList(0, 1), 2, 0x20_1000, OptionalLong.of(0x8000_1000L))
                     : new SharedRegionPage(all, 2, 0x20_1000, OptionalLong.empty());
         }
-        @Override public List<VcpuStolenTime> stolenTime() {
+
+        @Override
+        public List<VcpuStolenTime> stolenTime() {
             return List.of(new VcpuStolenTime(0, 1_500_000), new VcpuStolenTime(1, 0));
         }
+
         volatile long otherCalls;
 
-        @Override public HypercallStats hypercallStats() {
-            return new HypercallStats(empty ? List.of() : List.of(new HypercallCount(0xC400_0021L, "SDEI_EVENT_SIGNAL", 3),
-                    new HypercallCount(0xC600_0042L, null, 12)), otherCalls);
+        @Override
+        public HypercallStats hypercallStats() {
+            return new HypercallStats(
+                    empty
+                            ? List.of()
+                            : List.of(
+                                    new HypercallCount(0xC400_0021L, "SDEI_EVENT_SIGNAL", 3),
+                                    new HypercallCount(0xC600_0042L, null, 12)),
+                    otherCalls);
         }
     }
 
@@ -100,22 +127,25 @@ class CtlCommandTest {
         Path sock = serve();
         MainTest.Result r = ctl("--socket", sock.toString(), "status");
         assertEquals(0, r.code(), r.err());
-        assertEquals("""
+        assertEquals(
+                """
                 state    running
                 cpus     2
                 memory   256 MiB (268435456 bytes)
                 uptime   12.3 s
                 pid      777
                 kernel   /img/Image
-                """, r.out());
+                """,
+                r.out());
         assertEquals("", r.err());
     }
 
     @Test
     void jsonPrintsTheRawResponseAndOptionsWorkOnEitherSideOfTheCommand() throws Exception {
         Path sock = serve();
-        String raw = "{\"ok\":true,\"state\":\"running\",\"cpus\":2,\"memory_bytes\":268435456,\"uptime_ms\":12345,"
-                + "\"pid\":777,\"kernel\":\"/img/Image\"}\n";
+        String raw =
+                "{\"ok\":true,\"state\":\"running\",\"cpus\":2,\"memory_bytes\":268435456,\"uptime_ms\":12345,"
+                        + "\"pid\":777,\"kernel\":\"/img/Image\"}\n";
         assertEquals(raw, ctl("--socket", sock.toString(), "--json", "status").out());
         assertEquals(raw, ctl("status", "--socket", sock.toString(), "--json").out());
         assertEquals(raw, ctl("--json", "status", "--socket", sock.toString()).out());
@@ -144,72 +174,101 @@ class CtlCommandTest {
     void anErrorAnswerIsExit1AndOneLine() throws Exception {
         Path sock = serve();
         fake.noSdei = true;
-        assertOneLineError(ctl("--socket", sock.toString(), "sdei-signal", "0"), 1,
+        assertOneLineError(
+                ctl("--socket", sock.toString(), "sdei-signal", "0"),
+                1,
                 "sdei-signal: not available in this VM: SDEI is off (run it with --sdei)");
         MainTest.Result json = ctl("--socket", sock.toString(), "--json", "sdei-signal", "0");
         assertEquals(1, json.code());
-        assertEquals("{\"ok\":false,\"error\":\"not available in this VM: SDEI is off (run it with --sdei)\"}\n", json.out());
+        assertEquals(
+                "{\"ok\":false,\"error\":\"not available in this VM: SDEI is off (run it with --sdei)\"}\n",
+                json.out());
     }
 
     @Test
     void sharedRegions() throws Exception {
         Path sock = serve();
-        assertEquals("""
+        assertEquals(
+                """
                 IPA                 END                 SIZE
                 0x0000000080000000  0x0000000080001000  0x1000
                 0x0000000080200000  0x0000000080400000  0x200000
                 total: 2 regions, 2052 KiB
-                """, ctl("--socket", sock.toString(), "shared-regions").out());
+                """,
+                ctl("--socket", sock.toString(), "shared-regions").out());
         assertEquals(0, fake.askedFrom);
         assertEquals(1024, fake.askedLimit);
         fake.empty = true;
-        assertEquals("no shared regions\n", ctl("--socket", sock.toString(), "shared-regions").out());
+        assertEquals(
+                "no shared regions\n", ctl("--socket", sock.toString(), "shared-regions").out());
     }
 
     @Test
     void sharedRegionsPageWithFromAndLimit() throws Exception {
         Path sock = serve();
-        assertEquals("""
+        assertEquals(
+                """
                 IPA                 END                 SIZE
                 0x0000000080000000  0x0000000080001000  0x1000
                 total: 2 regions, 2052 KiB
                 more: jvmm ctl shared-regions --from 0x80001000
-                """, ctl("--socket", sock.toString(), "shared-regions", "--limit", "1", "--from", "0x80000000").out());
+                """,
+                ctl(
+                                "--socket",
+                                sock.toString(),
+                                "shared-regions",
+                                "--limit",
+                                "1",
+                                "--from",
+                                "0x80000000")
+                        .out());
         assertEquals(0x8000_0000L, fake.askedFrom);
         assertEquals(1, fake.askedLimit);
-        assertOneLineError(ctl("--socket", sock.toString(), "shared-regions", "--limit", "1025"), 2,
+        assertOneLineError(
+                ctl("--socket", sock.toString(), "shared-regions", "--limit", "1025"),
+                2,
                 "ctl shared-regions: --limit '1025' is not a count 1..1024");
-        assertOneLineError(ctl("--socket", sock.toString(), "shared-regions", "--limit", "0"), 2,
+        assertOneLineError(
+                ctl("--socket", sock.toString(), "shared-regions", "--limit", "0"),
+                2,
                 "ctl shared-regions: --limit '0' is not a count 1..1024");
-        assertOneLineError(ctl("--socket", sock.toString(), "shared-regions", "--from", "x"), 2,
+        assertOneLineError(
+                ctl("--socket", sock.toString(), "shared-regions", "--from", "x"),
+                2,
                 "ctl shared-regions: --from 'x' is not an IPA (decimal or 0x hex)");
     }
 
     @Test
     void stolenTime() throws Exception {
         Path sock = serve();
-        assertEquals("""
+        assertEquals(
+                """
                 CPU   STOLEN (ns)
                 0     1500000
                 1     0
-                """, ctl("--socket", sock.toString(), "stolen-time").out());
+                """,
+                ctl("--socket", sock.toString(), "stolen-time").out());
     }
 
     @Test
     void hypercallStats() throws Exception {
         Path sock = serve();
-        assertEquals("""
+        assertEquals(
+                """
                 FUNCTION    NAME                          COUNT
                 0xc4000021  SDEI_EVENT_SIGNAL             3
                 0xc6000042  -                             12
-                """, ctl("--socket", sock.toString(), "hypercall-stats").out());
+                """,
+                ctl("--socket", sock.toString(), "hypercall-stats").out());
         fake.otherCalls = 99_936;
-        assertEquals("""
+        assertEquals(
+                """
                 FUNCTION    NAME                          COUNT
                 0xc4000021  SDEI_EVENT_SIGNAL             3
                 0xc6000042  -                             12
                 other       (IDs past the first 64)       99936
-                """, ctl("--socket", sock.toString(), "hypercall-stats").out());
+                """,
+                ctl("--socket", sock.toString(), "hypercall-stats").out());
         fake.otherCalls = 0;
         fake.empty = true;
         assertEquals("no hypercalls\n", ctl("--socket", sock.toString(), "hypercall-stats").out());
@@ -218,7 +277,9 @@ class CtlCommandTest {
     @Test
     void unreachableSocketIsExit1NamingTheSocketAndTheReason() {
         Path sock = dir.resolve("nobody.sock");
-        assertOneLineError(ctl("--socket", sock.toString(), "status"), 1,
+        assertOneLineError(
+                ctl("--socket", sock.toString(), "status"),
+                1,
                 "cannot connect to control socket " + sock + ": No such file or directory");
     }
 
@@ -229,21 +290,29 @@ class CtlCommandTest {
 
     @Test
     void missingCommandIsAUsageError() {
-        assertOneLineError(ctl("--socket", "/x"), 2,
+        assertOneLineError(
+                ctl("--socket", "/x"),
+                2,
                 "ctl: a command is required: status, stop, sdei-signal, shared-regions, stolen-time, hypercall-stats");
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"abc", "-1", "4294967296", "0x100000000", "+3", "1.5", "0x"})
     void badEventNumbersAreUsageErrors(String event) {
-        assertOneLineError(ctl("--socket", dir.resolve("s").toString(), "sdei-signal", event), 2,
-                "ctl sdei-signal: EVENT '" + event + "' is not an SDEI event number (0..4294967295, decimal or 0x hex)");
+        assertOneLineError(
+                ctl("--socket", dir.resolve("s").toString(), "sdei-signal", event),
+                2,
+                "ctl sdei-signal: EVENT '"
+                        + event
+                        + "' is not an SDEI event number (0..4294967295, decimal or 0x hex)");
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"x", "-1", "2147483648"})
     void badCpusAreUsageErrors(String cpu) {
-        assertOneLineError(ctl("--socket", dir.resolve("s").toString(), "sdei-signal", "0", "--cpu", cpu), 2,
+        assertOneLineError(
+                ctl("--socket", dir.resolve("s").toString(), "sdei-signal", "0", "--cpu", cpu),
+                2,
                 "ctl sdei-signal: --cpu '" + cpu + "' is not a vCPU index (0, 1, ...)");
     }
 
@@ -261,10 +330,21 @@ class CtlCommandTest {
     void helpListsTheCommandsAndCtlsOwnExitCodes() {
         MainTest.Result r = ctl("--help");
         assertEquals(0, r.code());
-        for (String c : List.of("status", "stop", "sdei-signal", "shared-regions", "stolen-time", "hypercall-stats")) {
+        for (String c :
+                List.of(
+                        "status",
+                        "stop",
+                        "sdei-signal",
+                        "shared-regions",
+                        "stolen-time",
+                        "hypercall-stats")) {
             assertTrue(r.out().contains(c), c + " missing:\n" + r.out());
         }
-        assertTrue(r.out().contains("the VM answered an error, or the socket cannot be reached"), r.out());
-        assertFalse(r.out().contains("guest reset"), "run's exit codes do not apply to ctl\n" + r.out());
+        assertTrue(
+                r.out().contains("the VM answered an error, or the socket cannot be reached"),
+                r.out());
+        assertFalse(
+                r.out().contains("guest reset"),
+                "run's exit codes do not apply to ctl\n" + r.out());
     }
 }

@@ -1,29 +1,29 @@
 package dev.jvmm.cli;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The {@code jvmm} launcher inside the lab's L1 ({@code guest-images/lab/l1-bin/jvmm}) runs the host's
- * jar over the 9p share: when that jar was never built it must say so in one line, not let Java print
- * {@code Error: Unable to access jarfile}.
+ * The {@code jvmm} launcher inside the lab's L1 ({@code guest-images/lab/l1-bin/jvmm}) runs the
+ * host's jar over the 9p share: when that jar was never built it must say so in one line, not let
+ * Java print {@code Error: Unable to access jarfile}.
  */
 class LabLauncherTest {
     private static final Path LAUNCHER = Path.of("..", "guest-images", "lab", "l1-bin", "jvmm");
 
     record Result(int code, String out, String err) {}
 
-    private static Result launch(Path jar, String... args) throws IOException, InterruptedException {
+    private static Result launch(Path jar, String... args)
+            throws IOException, InterruptedException {
         String[] cmd = new String[args.length + 2];
         cmd[0] = "sh";
         cmd[1] = LAUNCHER.toString();
@@ -33,7 +33,8 @@ class LabLauncherTest {
         Process p = pb.start();
         p.getOutputStream().close();
         assertTrue(p.waitFor(30, TimeUnit.SECONDS), "launcher did not finish");
-        return new Result(p.exitValue(),
+        return new Result(
+                p.exitValue(),
                 new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8),
                 new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
     }

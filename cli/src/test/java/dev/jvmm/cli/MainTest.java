@@ -1,15 +1,14 @@
 package dev.jvmm.cli;
 
-import dev.jvmm.kvm.testing.Arm64KvmCondition;
-import org.junit.jupiter.api.Test;
-
-import java.io.PrintWriter;
-import java.io.StringWriter;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.jvmm.kvm.testing.Arm64KvmCondition;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import org.junit.jupiter.api.Test;
 
 class MainTest {
     record Result(int code, String out, String err) {}
@@ -44,7 +43,8 @@ class MainTest {
         Result r = run("caps", "--bogus");
         assertEquals(ExitCodes.USAGE, r.code());
         assertTrue(r.err().contains("--bogus"), r.err());
-        assertFalse(r.err().strip().contains("\n"), "one line, not the whole usage text: " + r.err());
+        assertFalse(
+                r.err().strip().contains("\n"), "one line, not the whole usage text: " + r.err());
     }
 
     @Test

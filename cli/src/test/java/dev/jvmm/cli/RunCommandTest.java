@@ -1,29 +1,29 @@
 package dev.jvmm.cli;
 
-import dev.jvmm.core.vm.VmResult;
-import dev.jvmm.kvm.testing.Arm64KvmCondition;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
-import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.time.Duration;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.jvmm.core.vm.VmResult;
+import dev.jvmm.kvm.testing.Arm64KvmCondition;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
 /** `jvmm run` input handling: every bad input is one line, exit 2, before any KVM fd is opened. */
 class RunCommandTest {
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
 
-    /** A minimal valid arm64 Image: branch, text_offset 0, image_size, LE/4K/anywhere flags, magic. */
+    /**
+     * A minimal valid arm64 Image: branch, text_offset 0, image_size, LE/4K/anywhere flags, magic.
+     */
     private Path image(String name, int size) throws IOException {
         ByteBuffer b = ByteBuffer.allocate(size).order(ByteOrder.LITTLE_ENDIAN);
         b.putInt(0, 0x14000010); // b +64
@@ -57,13 +57,16 @@ class RunCommandTest {
     @Test
     void missingInitrdIsNamed() throws IOException {
         Path k = image("Image", 1 << 16);
-        assertUsageError(MainTest.run("run", "-k", k.toString(), "-i", dir.resolve("no-initrd").toString()), "no-initrd");
+        assertUsageError(
+                MainTest.run("run", "-k", k.toString(), "-i", dir.resolve("no-initrd").toString()),
+                "no-initrd");
     }
 
     @Test
     void overlongCommandLineIsRefused() throws IOException {
         Path k = image("Image", 1 << 16);
-        assertUsageError(MainTest.run("run", "-k", k.toString(), "-p", "x".repeat(3000)), "command line");
+        assertUsageError(
+                MainTest.run("run", "-k", k.toString(), "-p", "x".repeat(3000)), "command line");
     }
 
     @Test
@@ -76,11 +79,17 @@ class RunCommandTest {
     void badOptionValuesAreUsageErrors() throws IOException {
         Path k = image("Image", 1 << 16);
         assertEquals(ExitCodes.USAGE, MainTest.run("run", "-k", k.toString(), "-m", "lots").code());
-        assertEquals(ExitCodes.USAGE, MainTest.run("run", "-k", k.toString(), "--serial", "tty").code());
-        assertEquals(ExitCodes.USAGE, MainTest.run("run", "-k", k.toString(), "--timeout", "soon").code());
-        assertEquals(ExitCodes.USAGE, MainTest.run("run", "-k", k.toString(), "--on-reset", "maybe").code());
+        assertEquals(
+                ExitCodes.USAGE, MainTest.run("run", "-k", k.toString(), "--serial", "tty").code());
+        assertEquals(
+                ExitCodes.USAGE,
+                MainTest.run("run", "-k", k.toString(), "--timeout", "soon").code());
+        assertEquals(
+                ExitCodes.USAGE,
+                MainTest.run("run", "-k", k.toString(), "--on-reset", "maybe").code());
         assertUsageError(MainTest.run("run", "-k", k.toString(), "-c", "0"), "vCPU");
-        assertUsageError(MainTest.run("run", "-k", k.toString(), "--log-level", "loud"), "--log-level");
+        assertUsageError(
+                MainTest.run("run", "-k", k.toString(), "--log-level", "loud"), "--log-level");
         assertEquals(ExitCodes.USAGE, MainTest.run("run").code(), "--kernel is required");
     }
 
@@ -93,34 +102,65 @@ class RunCommandTest {
         r = MainTest.run("run", "-k", k.toString(), "--psci", "2.0");
         assertUsageError(r, "PSCI version '2.0': KVM accepts 0.1, 0.2, 1.0, 1.1, 1.2, 1.3");
         assertTrue(r.err().contains("--psci"), r.err());
-        assertUsageError(MainTest.run("run", "-k", k.toString(), "--no-pvtime", "--hypercalls", "trng,pv-time"),
+        assertUsageError(
+                MainTest.run(
+                        "run", "-k", k.toString(), "--no-pvtime", "--hypercalls", "trng,pv-time"),
                 "--no-pvtime contradicts --hypercalls none,+trng,+pv-time");
     }
 
     @Test
     void badHypercallOptionsAreOneLineUsageErrors() throws IOException {
         Path k = image("Image", 1 << 16);
-        assertUsageError(MainTest.run("run", "-k", k.toString(), "--sdei", "--sdei-event", "100,public,normal"),
+        assertUsageError(
+                MainTest.run(
+                        "run", "-k", k.toString(), "--sdei", "--sdei-event", "100,public,normal"),
                 "type 'public' is not shared or private");
-        assertUsageError(MainTest.run("run", "-k", k.toString(), "--sdei", "--sdei-event", "0,private,normal"),
+        assertUsageError(
+                MainTest.run(
+                        "run", "-k", k.toString(), "--sdei", "--sdei-event", "0,private,normal"),
                 "event 0 is built in");
-        assertUsageError(MainTest.run("run", "-k", k.toString(), "--sdei-event", "100,private,normal"),
+        assertUsageError(
+                MainTest.run("run", "-k", k.toString(), "--sdei-event", "100,private,normal"),
                 "--sdei-event 100,private,normal needs --sdei");
-        assertUsageError(MainTest.run("run", "-k", k.toString(), "--sdei", "--sdei-event", "7,private,normal",
-                "--sdei-event", "7,shared,critical"), "--sdei-event 7 given twice");
-        assertUsageError(MainTest.run("run", "-k", k.toString(), "--smccc", "allow=0x1"), "'allow=0x1' is not deny=RANGE");
-        assertUsageError(MainTest.run("run", "-k", k.toString(), "--smccc", "deny=0xC4000030-0xC4000020"),
+        assertUsageError(
+                MainTest.run(
+                        "run",
+                        "-k",
+                        k.toString(),
+                        "--sdei",
+                        "--sdei-event",
+                        "7,private,normal",
+                        "--sdei-event",
+                        "7,shared,critical"),
+                "--sdei-event 7 given twice");
+        assertUsageError(
+                MainTest.run("run", "-k", k.toString(), "--smccc", "allow=0x1"),
+                "'allow=0x1' is not deny=RANGE");
+        assertUsageError(
+                MainTest.run("run", "-k", k.toString(), "--smccc", "deny=0xC4000030-0xC4000020"),
                 "bad SMCCC function ID range '0xC4000030-0xC4000020'");
-        assertUsageError(MainTest.run("run", "-k", k.toString(), "--smccc", "deny=0x80000000"),
+        assertUsageError(
+                MainTest.run("run", "-k", k.toString(), "--smccc", "deny=0x80000000"),
                 "deny=0x80000000 overlaps the Arm architecture calls");
     }
 
     @Test
     void hypercallOptionsParse() {
         RunCommand c = new RunCommand();
-        new picocli.CommandLine(c).parseArgs("-k", "K", "--sdei", "--sdei-event", "100,private,normal",
-                "--sdei-event", "200,shared,critical", "--smccc", "deny=0xC5000020+2", "--smccc", "deny=0x86000001",
-                "--shared-regions");
+        new picocli.CommandLine(c)
+                .parseArgs(
+                        "-k",
+                        "K",
+                        "--sdei",
+                        "--sdei-event",
+                        "100,private,normal",
+                        "--sdei-event",
+                        "200,shared,critical",
+                        "--smccc",
+                        "deny=0xC5000020+2",
+                        "--smccc",
+                        "deny=0x86000001",
+                        "--shared-regions");
         dev.jvmm.core.hypercall.HypercallConfig h = c.hypercalls();
         assertTrue(h.sdei() && h.sharedRegions());
         assertEquals("[100,private,normal, 200,shared,critical]", h.sdeiEvents().toString());
@@ -133,9 +173,19 @@ class RunCommandTest {
     @Test
     void firmwareOptionsParse() {
         RunCommand c = new RunCommand();
-        new picocli.CommandLine(c).parseArgs("-k", "K", "--hypercalls", "-ptp,-trng", "--psci", "1.0", "--no-pvtime",
-                "--mem-lock");
-        assertEquals(dev.jvmm.core.firmware.HypercallSelection.parse("-trng,-ptp"), c.hypercallSelection());
+        new picocli.CommandLine(c)
+                .parseArgs(
+                        "-k",
+                        "K",
+                        "--hypercalls",
+                        "-ptp,-trng",
+                        "--psci",
+                        "1.0",
+                        "--no-pvtime",
+                        "--mem-lock");
+        assertEquals(
+                dev.jvmm.core.firmware.HypercallSelection.parse("-trng,-ptp"),
+                c.hypercallSelection());
         assertEquals(dev.jvmm.core.arch.PsciVersion.V1_0, c.psci);
         assertTrue(c.noPvTime);
         assertTrue(c.memLock);
@@ -157,14 +207,28 @@ class RunCommandTest {
     @Test
     void documentedOptionSpellingsParse() {
         RunCommand c = new RunCommand();
-        new picocli.CommandLine(c).setCaseInsensitiveEnumValuesAllowed(true)
-                .parseArgs("-k", "K", "--on-reset", "reboot", "--serial", "file=/tmp/x", "--timeout", "2m", "-m", "1G");
+        new picocli.CommandLine(c)
+                .setCaseInsensitiveEnumValuesAllowed(true)
+                .parseArgs(
+                        "-k",
+                        "K",
+                        "--on-reset",
+                        "reboot",
+                        "--serial",
+                        "file=/tmp/x",
+                        "--timeout",
+                        "2m",
+                        "-m",
+                        "1G");
         assertEquals(dev.jvmm.core.vm.VmConfig.OnReset.REBOOT, c.onReset);
         assertEquals(SerialTarget.Kind.FILE, c.serial.kind());
         assertEquals(Duration.ofMinutes(2), c.timeout);
         assertEquals(1L << 30, c.memoryBytes);
-        // through the CLI the user gets: the lowercase value is accepted, so the error is about the file
-        MainTest.Result r = MainTest.run("run", "-k", dir.resolve("missing").toString(), "--on-reset", "reboot");
+        // through the CLI the user gets: the lowercase value is accepted, so the error is about the
+        // file
+        MainTest.Result r =
+                MainTest.run(
+                        "run", "-k", dir.resolve("missing").toString(), "--on-reset", "reboot");
         assertTrue(r.err().contains("missing") && !r.err().contains("--on-reset"), r.err());
     }
 
@@ -195,17 +259,36 @@ class RunCommandTest {
     void apiSocketInAMissingDirectoryIsAUsageErrorBeforeKvm() throws IOException {
         Path k = image("Image", 1 << 16);
         Path sock = dir.resolve("gone/api.sock");
-        MainTest.Result r = MainTest.run("run", "-k", k.toString(), "--serial", "none", "--api-socket", sock.toString());
-        assertUsageError(r, "--api-socket " + sock + ": directory " + dir.resolve("gone") + " does not exist");
+        MainTest.Result r =
+                MainTest.run(
+                        "run",
+                        "-k",
+                        k.toString(),
+                        "--serial",
+                        "none",
+                        "--api-socket",
+                        sock.toString());
+        assertUsageError(
+                r,
+                "--api-socket " + sock + ": directory " + dir.resolve("gone") + " does not exist");
     }
 
     @Test
     void apiSocketServedByAnotherProcessIsAUsageError() throws Exception {
         Path k = image("Image", 1 << 16);
         Path sock = dir.resolve("api.sock");
-        try (var live = java.nio.channels.ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
+        try (var live =
+                java.nio.channels.ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
             live.bind(java.net.UnixDomainSocketAddress.of(sock));
-            MainTest.Result r = MainTest.run("run", "-k", k.toString(), "--serial", "none", "--api-socket", sock.toString());
+            MainTest.Result r =
+                    MainTest.run(
+                            "run",
+                            "-k",
+                            k.toString(),
+                            "--serial",
+                            "none",
+                            "--api-socket",
+                            sock.toString());
             assertUsageError(r, "another process is serving this socket");
         }
     }
@@ -215,11 +298,21 @@ class RunCommandTest {
         assumeTrue(Arm64KvmCondition.unavailableReason() != null, "this host has arm64 KVM");
         Path k = image("Image", 1 << 16);
         Path sock = dir.resolve("api.sock");
-        MainTest.Result r = MainTest.run("run", "-k", k.toString(), "--serial", "none", "--api-socket", sock.toString());
+        MainTest.Result r =
+                MainTest.run(
+                        "run",
+                        "-k",
+                        k.toString(),
+                        "--serial",
+                        "none",
+                        "--api-socket",
+                        sock.toString());
         assertEquals(ExitCodes.KVM_UNAVAILABLE, r.code(), r.err());
-        assertFalse(Files.exists(sock, java.nio.file.LinkOption.NOFOLLOW_LINKS), "socket left behind");
+        assertFalse(
+                Files.exists(sock, java.nio.file.LinkOption.NOFOLLOW_LINKS), "socket left behind");
         try (var files = Files.list(dir)) {
-            assertEquals(java.util.List.of(k), files.toList(), "nothing else left in the directory");
+            assertEquals(
+                    java.util.List.of(k), files.toList(), "nothing else left in the directory");
         }
     }
 

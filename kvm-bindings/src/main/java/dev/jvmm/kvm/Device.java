@@ -11,22 +11,31 @@ public final class Device extends FdHandle {
         this.name = name;
     }
 
-    public String name() { return name; }
+    public String name() {
+        return name;
+    }
 
     public boolean hasAttribute(int group, long attribute) {
         return DeviceAttrs.has(fd(), group, attribute);
     }
 
     public void setAttributeU64(int group, long attribute, long value, String what) {
-        DeviceAttrs.setU64(fd(), group, attribute, value, "KVM_SET_DEVICE_ATTR(" + name + " " + what + ")");
+        DeviceAttrs.setU64(
+                fd(), group, attribute, value, "KVM_SET_DEVICE_ATTR(" + name + " " + what + ")");
     }
 
     /** Sets an attribute with no value (e.g. the vGIC's CTRL_INIT). */
     public void setAttribute(int group, long attribute, String what) {
-        DeviceAttrs.set(fd(), group, attribute, (MemorySegment) null, "KVM_SET_DEVICE_ATTR(" + name + " " + what + ")");
+        DeviceAttrs.set(
+                fd(),
+                group,
+                attribute,
+                (MemorySegment) null,
+                "KVM_SET_DEVICE_ATTR(" + name + " " + what + ")");
     }
 
     public long getAttributeU64(int group, long attribute, String what) {
-        return DeviceAttrs.getU64(fd(), group, attribute, "KVM_GET_DEVICE_ATTR(" + name + " " + what + ")");
+        return DeviceAttrs.getU64(
+                fd(), group, attribute, "KVM_GET_DEVICE_ATTR(" + name + " " + what + ")");
     }
 }

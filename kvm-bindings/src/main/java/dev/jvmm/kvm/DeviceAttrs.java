@@ -3,7 +3,6 @@ package dev.jvmm.kvm;
 import dev.jvmm.kvm.sys.Libc;
 import dev.jvmm.kvm.uapi.KvmUapi;
 import dev.jvmm.kvm.uapi.kvm_device_attr;
-
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -22,7 +21,8 @@ final class DeviceAttrs {
 
     static boolean has(int fd, int group, long attribute) {
         try (Arena a = Arena.ofConfined()) {
-            return Libc.ioctlRaw(fd, KvmUapi.KVM_HAS_DEVICE_ATTR(), attr(a, group, attribute, null)) == 0;
+            return Libc.ioctlRaw(fd, KvmUapi.KVM_HAS_DEVICE_ATTR(), attr(a, group, attribute, null))
+                    == 0;
         }
     }
 

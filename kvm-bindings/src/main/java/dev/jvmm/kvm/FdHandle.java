@@ -1,7 +1,6 @@
 package dev.jvmm.kvm;
 
 import dev.jvmm.kvm.sys.Libc;
-
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /** A file descriptor owned by one handle: closed exactly once, and unusable after that. */
@@ -15,7 +14,8 @@ abstract class FdHandle implements AutoCloseable {
 
     /** The raw fd, for ioctls this layer does not wrap yet and for tests. */
     public int fd() {
-        if (closed.get()) throw new IllegalStateException(getClass().getSimpleName() + " is closed");
+        if (closed.get())
+            throw new IllegalStateException(getClass().getSimpleName() + " is closed");
         return fd;
     }
 

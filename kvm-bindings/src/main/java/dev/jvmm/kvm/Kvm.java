@@ -11,7 +11,10 @@ public final class Kvm extends FdHandle {
         super(fd);
     }
 
-    /** Opens {@code /dev/kvm}; a missing or inaccessible device is a {@link KvmUnavailableException}. */
+    /**
+     * Opens {@code /dev/kvm}; a missing or inaccessible device is a {@link
+     * KvmUnavailableException}.
+     */
     public static Kvm open() {
         return open(DEFAULT_PATH);
     }
@@ -23,8 +26,13 @@ public final class Kvm extends FdHandle {
         int version = kvm.apiVersion();
         if (version != KvmUapi.KVM_API_VERSION()) {
             kvm.close();
-            throw new KvmUnavailableException(path + " speaks KVM API " + version + ", jvmm needs "
-                    + KvmUapi.KVM_API_VERSION(), KvmUnavailableException.Reason.UNSUPPORTED);
+            throw new KvmUnavailableException(
+                    path
+                            + " speaks KVM API "
+                            + version
+                            + ", jvmm needs "
+                            + KvmUapi.KVM_API_VERSION(),
+                    KvmUnavailableException.Reason.UNSUPPORTED);
         }
         return kvm;
     }

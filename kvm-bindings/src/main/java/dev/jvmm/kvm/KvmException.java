@@ -1,8 +1,8 @@
 package dev.jvmm.kvm;
 
 /**
- * A failed system call in the KVM layer, naming the operation and the errno by name,
- * e.g. {@code KVM_SET_ONE_REG(STD_BMAP): EBUSY}.
+ * A failed system call in the KVM layer, naming the operation and the errno by name, e.g. {@code
+ * KVM_SET_ONE_REG(STD_BMAP): EBUSY}.
  */
 public final class KvmException extends RuntimeException {
     private final String operation;
@@ -14,7 +14,15 @@ public final class KvmException extends RuntimeException {
         this.errno = errno;
     }
 
-    public String operation() { return operation; }
-    public int errno() { return errno; }
-    public String errnoName() { return Errno.name(errno); }
+    public String operation() {
+        return operation;
+    }
+
+    public int errno() {
+        return errno;
+    }
+
+    public String errnoName() {
+        return Errno.name(errno);
+    }
 }

@@ -2,7 +2,6 @@ package dev.jvmm.kvm;
 
 import dev.jvmm.kvm.uapi.KvmUapi;
 import dev.jvmm.kvm.uapi.kvm_regs;
-
 import java.lang.foreign.MemoryLayout.PathElement;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -10,8 +9,8 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * KVM_{GET,SET}_ONE_REG register ids for arm64: the function-like macros of {@code asm/kvm.h}
- * that jextract cannot generate, plus a name lookup for the CLI.
+ * KVM_{GET,SET}_ONE_REG register ids for arm64: the function-like macros of {@code asm/kvm.h} that
+ * jextract cannot generate, plus a name lookup for the CLI.
  *
  * <p>Every helper is checked against the C macros by {@code BindingsMatchCompilerTest}
  * (aarch64-linux-gnu-gcc on the same uapi headers the bindings were generated from).
@@ -19,19 +18,26 @@ import java.util.Map;
 public final class RegIds {
     private RegIds() {}
 
-    // ---- KVM_REG_SIZE / core registers ------------------------------------------------------------
+    // ---- KVM_REG_SIZE / core registers
+    // ------------------------------------------------------------
 
     /** {@code KVM_REG_SIZE(id)}: the register's size in bytes, from the id's size field. */
     public static int size(long id) {
         return 1 << ((id & KvmUapi.KVM_REG_SIZE_MASK()) >>> KvmUapi.KVM_REG_SIZE_SHIFT());
     }
 
-    /** {@code KVM_REG_ARM64 | sizeFlag | KVM_REG_ARM_CORE | KVM_REG_ARM_CORE_REG(x)}, given offsetof(kvm_regs, x). */
+    /**
+     * {@code KVM_REG_ARM64 | sizeFlag | KVM_REG_ARM_CORE | KVM_REG_ARM_CORE_REG(x)}, given
+     * offsetof(kvm_regs, x).
+     */
     public static long coreReg(long sizeFlag, long kvmRegsOffset) {
         if (kvmRegsOffset < 0 || kvmRegsOffset % 4 != 0 || kvmRegsOffset >= kvm_regs.sizeof()) {
             throw new IllegalArgumentException("bad offset into struct kvm_regs: " + kvmRegsOffset);
         }
-        return KvmUapi.KVM_REG_ARM64() | sizeFlag | KvmUapi.KVM_REG_ARM_CORE() | (kvmRegsOffset / 4);
+        return KvmUapi.KVM_REG_ARM64()
+                | sizeFlag
+                | KvmUapi.KVM_REG_ARM_CORE()
+                | (kvmRegsOffset / 4);
     }
 
     private static long off(PathElement... path) {
@@ -45,17 +51,27 @@ public final class RegIds {
     /** General purpose register x{@code n} (0..30): {@code regs.regs[n]}. */
     public static long x(int n) {
         check("x", n, 31);
-        return core64(PathElement.groupElement("regs"), PathElement.groupElement("regs"), PathElement.sequenceElement(n));
+        return core64(
+                PathElement.groupElement("regs"),
+                PathElement.groupElement("regs"),
+                PathElement.sequenceElement(n));
     }
 
     /** SP_EL0 ({@code regs.sp}). */
-    public static final long SP = core64(PathElement.groupElement("regs"), PathElement.groupElement("sp"));
+    public static final long SP =
+            core64(PathElement.groupElement("regs"), PathElement.groupElement("sp"));
+
     /** PC ({@code regs.pc}). */
-    public static final long PC = core64(PathElement.groupElement("regs"), PathElement.groupElement("pc"));
+    public static final long PC =
+            core64(PathElement.groupElement("regs"), PathElement.groupElement("pc"));
+
     /** PSTATE ({@code regs.pstate}, 64-bit id like kvmtool/QEMU use). */
-    public static final long PSTATE = core64(PathElement.groupElement("regs"), PathElement.groupElement("pstate"));
+    public static final long PSTATE =
+            core64(PathElement.groupElement("regs"), PathElement.groupElement("pstate"));
+
     /** SP_EL1 ({@code sp_el1}). */
     public static final long SP_EL1 = core64(PathElement.groupElement("sp_el1"));
+
     /** ELR_EL1 ({@code elr_el1}). */
     public static final long ELR_EL1 = core64(PathElement.groupElement("elr_el1"));
 
@@ -72,26 +88,49 @@ public final class RegIds {
      */
     public static long vreg(int n) {
         check("v", n, 32);
-        return coreReg(KvmUapi.KVM_REG_SIZE_U128(), off(PathElement.groupElement("fp_regs")) + 16L * n);
+        return coreReg(
+                KvmUapi.KVM_REG_SIZE_U128(), off(PathElement.groupElement("fp_regs")) + 16L * n);
     }
 
     /** FPSR ({@code fp_regs.fpsr}, 32-bit). */
-    public static final long FPSR = coreReg(KvmUapi.KVM_REG_SIZE_U32(),
-            off(PathElement.groupElement("fp_regs"), PathElement.groupElement("fpsr")));
-    /** FPCR ({@code fp_regs.fpcr}, 32-bit). */
-    public static final long FPCR = coreReg(KvmUapi.KVM_REG_SIZE_U32(),
-            off(PathElement.groupElement("fp_regs"), PathElement.groupElement("fpcr")));
+    public static final long FPSR =
+            coreReg(
+                    KvmUapi.KVM_REG_SIZE_U32(),
+                    off(PathElement.groupElement("fp_regs"), PathElement.groupElement("fpsr")));
 
-    // ---- system registers --------------------------------------------------------------------------
+    /** FPCR ({@code fp_regs.fpcr}, 32-bit). */
+    public static final long FPCR =
+            coreReg(
+                    KvmUapi.KVM_REG_SIZE_U32(),
+                    off(PathElement.groupElement("fp_regs"), PathElement.groupElement("fpcr")));
+
+    // ---- system registers
+    // --------------------------------------------------------------------------
 
     /** {@code ARM64_SYS_REG(op0, op1, crn, crm, op2)} (64-bit system register id). */
     public static long sysReg(int op0, int op1, int crn, int crm, int op2) {
-        return KvmUapi.KVM_REG_ARM64() | KvmUapi.KVM_REG_ARM64_SYSREG()
-                | shiftMask(op0, KvmUapi.KVM_REG_ARM64_SYSREG_OP0_SHIFT(), KvmUapi.KVM_REG_ARM64_SYSREG_OP0_MASK())
-                | shiftMask(op1, KvmUapi.KVM_REG_ARM64_SYSREG_OP1_SHIFT(), KvmUapi.KVM_REG_ARM64_SYSREG_OP1_MASK())
-                | shiftMask(crn, KvmUapi.KVM_REG_ARM64_SYSREG_CRN_SHIFT(), KvmUapi.KVM_REG_ARM64_SYSREG_CRN_MASK())
-                | shiftMask(crm, KvmUapi.KVM_REG_ARM64_SYSREG_CRM_SHIFT(), KvmUapi.KVM_REG_ARM64_SYSREG_CRM_MASK())
-                | shiftMask(op2, KvmUapi.KVM_REG_ARM64_SYSREG_OP2_SHIFT(), KvmUapi.KVM_REG_ARM64_SYSREG_OP2_MASK())
+        return KvmUapi.KVM_REG_ARM64()
+                | KvmUapi.KVM_REG_ARM64_SYSREG()
+                | shiftMask(
+                        op0,
+                        KvmUapi.KVM_REG_ARM64_SYSREG_OP0_SHIFT(),
+                        KvmUapi.KVM_REG_ARM64_SYSREG_OP0_MASK())
+                | shiftMask(
+                        op1,
+                        KvmUapi.KVM_REG_ARM64_SYSREG_OP1_SHIFT(),
+                        KvmUapi.KVM_REG_ARM64_SYSREG_OP1_MASK())
+                | shiftMask(
+                        crn,
+                        KvmUapi.KVM_REG_ARM64_SYSREG_CRN_SHIFT(),
+                        KvmUapi.KVM_REG_ARM64_SYSREG_CRN_MASK())
+                | shiftMask(
+                        crm,
+                        KvmUapi.KVM_REG_ARM64_SYSREG_CRM_SHIFT(),
+                        KvmUapi.KVM_REG_ARM64_SYSREG_CRM_MASK())
+                | shiftMask(
+                        op2,
+                        KvmUapi.KVM_REG_ARM64_SYSREG_OP2_SHIFT(),
+                        KvmUapi.KVM_REG_ARM64_SYSREG_OP2_MASK())
                 | KvmUapi.KVM_REG_SIZE_U64();
     }
 
@@ -126,32 +165,52 @@ public final class RegIds {
     public static final long TPIDR_EL0 = sysReg(3, 3, 13, 0, 2);
     public static final long TPIDRRO_EL0 = sysReg(3, 3, 13, 0, 3);
     public static final long CNTFRQ_EL0 = sysReg(3, 3, 14, 0, 0);
+
     /**
-     * Virtual counter: KVM's {@code KVM_REG_ARM_TIMER_CNT} = ARM64_SYS_REG(3,3,14,3,2). Its encoding was
-     * accidentally swapped with CNTV_CVAL_EL0 in the KVM ABI; the ABI value is what KVM accepts.
+     * Virtual counter: KVM's {@code KVM_REG_ARM_TIMER_CNT} = ARM64_SYS_REG(3,3,14,3,2). Its
+     * encoding was accidentally swapped with CNTV_CVAL_EL0 in the KVM ABI; the ABI value is what
+     * KVM accepts.
      */
     public static final long CNTVCT_EL0 = sysReg(3, 3, 14, 3, 2);
-    /** {@code KVM_REG_ARM_TIMER_CVAL} = ARM64_SYS_REG(3,3,14,0,2) (swapped with CNTVCT_EL0, see there). */
+
+    /**
+     * {@code KVM_REG_ARM_TIMER_CVAL} = ARM64_SYS_REG(3,3,14,0,2) (swapped with CNTVCT_EL0, see
+     * there).
+     */
     public static final long CNTV_CVAL_EL0 = sysReg(3, 3, 14, 0, 2);
+
     /** {@code KVM_REG_ARM_TIMER_CTL}. */
     public static final long CNTV_CTL_EL0 = sysReg(3, 3, 14, 3, 1);
+
     /** {@code KVM_REG_ARM_PTIMER_CNT}. */
     public static final long CNTPCT_EL0 = sysReg(3, 3, 14, 0, 1);
+
     /** {@code KVM_REG_ARM_PTIMER_CTL}. */
     public static final long CNTP_CTL_EL0 = sysReg(3, 3, 14, 2, 1);
+
     /** {@code KVM_REG_ARM_PTIMER_CVAL}. */
     public static final long CNTP_CVAL_EL0 = sysReg(3, 3, 14, 2, 2);
 
-    // ---- firmware pseudo-registers -----------------------------------------------------------------
+    // ---- firmware pseudo-registers
+    // -----------------------------------------------------------------
 
     /** {@code KVM_REG_ARM_FW_REG(r)}: 0 = PSCI version, 1..3 = SMCCC_ARCH_WORKAROUND_1..3. */
     public static long fwReg(int r) {
-        return KvmUapi.KVM_REG_ARM64() | KvmUapi.KVM_REG_SIZE_U64() | KvmUapi.KVM_REG_ARM_FW() | (r & 0xffff);
+        return KvmUapi.KVM_REG_ARM64()
+                | KvmUapi.KVM_REG_SIZE_U64()
+                | KvmUapi.KVM_REG_ARM_FW()
+                | (r & 0xffff);
     }
 
-    /** {@code KVM_REG_ARM_FW_FEAT_BMAP_REG(r)}: 0 = STD, 1 = STD_HYP, 2 = VENDOR_HYP, 3 = VENDOR_HYP_2. */
+    /**
+     * {@code KVM_REG_ARM_FW_FEAT_BMAP_REG(r)}: 0 = STD, 1 = STD_HYP, 2 = VENDOR_HYP, 3 =
+     * VENDOR_HYP_2.
+     */
     public static long fwFeatBmapReg(int r) {
-        return KvmUapi.KVM_REG_ARM64() | KvmUapi.KVM_REG_SIZE_U64() | KvmUapi.KVM_REG_ARM_FW_FEAT_BMAP() | (r & 0xffff);
+        return KvmUapi.KVM_REG_ARM64()
+                | KvmUapi.KVM_REG_SIZE_U64()
+                | KvmUapi.KVM_REG_ARM_FW_FEAT_BMAP()
+                | (r & 0xffff);
     }
 
     public static final long PSCI_VERSION = fwReg(0);
@@ -161,37 +220,58 @@ public final class RegIds {
     public static final long STD_BMAP = fwFeatBmapReg(0);
     public static final long STD_HYP_BMAP = fwFeatBmapReg(1);
     public static final long VENDOR_HYP_BMAP = fwFeatBmapReg(2);
-    /** {@code KVM_REG_ARM_VENDOR_HYP_BMAP_2} (Linux 6.16+; not in the 6.12 headers the bindings use). */
+
+    /**
+     * {@code KVM_REG_ARM_VENDOR_HYP_BMAP_2} (Linux 6.16+; not in the 6.12 headers the bindings
+     * use).
+     */
     public static final long VENDOR_HYP_BMAP_2 = fwFeatBmapReg(3);
 
-    // ---- SVE ----------------------------------------------------------------------------------------
+    // ---- SVE
+    // ----------------------------------------------------------------------------------------
 
-    /** {@code KVM_REG_ARM64_SVE_ZREG(n, i)}: slice {@code i} of Z register {@code n} (2048-bit id). */
+    /**
+     * {@code KVM_REG_ARM64_SVE_ZREG(n, i)}: slice {@code i} of Z register {@code n} (2048-bit id).
+     */
     public static long sveZReg(int n, int i) {
-        return KvmUapi.KVM_REG_ARM64() | KvmUapi.KVM_REG_ARM64_SVE() | KvmUapi.KVM_REG_ARM64_SVE_ZREG_BASE()
+        return KvmUapi.KVM_REG_ARM64()
+                | KvmUapi.KVM_REG_ARM64_SVE()
+                | KvmUapi.KVM_REG_ARM64_SVE_ZREG_BASE()
                 | KvmUapi.KVM_REG_SIZE_U2048()
                 | ((long) (n & (KvmUapi.KVM_ARM64_SVE_NUM_ZREGS() - 1)) << 5)
                 | (i & (KvmUapi.KVM_ARM64_SVE_MAX_SLICES() - 1));
     }
 
-    /** {@code KVM_REG_ARM64_SVE_PREG(n, i)}: slice {@code i} of predicate register {@code n} (256-bit id). */
+    /**
+     * {@code KVM_REG_ARM64_SVE_PREG(n, i)}: slice {@code i} of predicate register {@code n}
+     * (256-bit id).
+     */
     public static long svePReg(int n, int i) {
-        return KvmUapi.KVM_REG_ARM64() | KvmUapi.KVM_REG_ARM64_SVE() | KvmUapi.KVM_REG_ARM64_SVE_PREG_BASE()
+        return KvmUapi.KVM_REG_ARM64()
+                | KvmUapi.KVM_REG_ARM64_SVE()
+                | KvmUapi.KVM_REG_ARM64_SVE_PREG_BASE()
                 | KvmUapi.KVM_REG_SIZE_U256()
                 | ((long) (n & (KvmUapi.KVM_ARM64_SVE_NUM_PREGS() - 1)) << 5)
                 | (i & (KvmUapi.KVM_ARM64_SVE_MAX_SLICES() - 1));
     }
 
-    /** {@code KVM_REG_ARM64_SVE_FFR(i)}: slice {@code i} of the first-fault register (256-bit id). */
+    /**
+     * {@code KVM_REG_ARM64_SVE_FFR(i)}: slice {@code i} of the first-fault register (256-bit id).
+     */
     public static long sveFfr(int i) {
-        return KvmUapi.KVM_REG_ARM64() | KvmUapi.KVM_REG_ARM64_SVE() | KvmUapi.KVM_REG_ARM64_SVE_FFR_BASE()
+        return KvmUapi.KVM_REG_ARM64()
+                | KvmUapi.KVM_REG_ARM64_SVE()
+                | KvmUapi.KVM_REG_ARM64_SVE_FFR_BASE()
                 | KvmUapi.KVM_REG_SIZE_U256()
                 | (i & (KvmUapi.KVM_ARM64_SVE_MAX_SLICES() - 1));
     }
 
-    // ---- names --------------------------------------------------------------------------------------
+    // ---- names
+    // --------------------------------------------------------------------------------------
 
-    private static final String[] SPSR_NAMES = {"spsr_el1", "spsr_abt", "spsr_und", "spsr_irq", "spsr_fiq"};
+    private static final String[] SPSR_NAMES = {
+        "spsr_el1", "spsr_abt", "spsr_und", "spsr_irq", "spsr_fiq"
+    };
 
     private static final Map<String, Long> NAMES;
     private static final Map<Long, String> BY_ID;
@@ -260,16 +340,18 @@ public final class RegIds {
         return NAMES;
     }
 
-    private static final String VALID_FORMS = "x0..x30, sp, pc, pstate, sp_el1, elr_el1, spsr_el1|abt|und|irq|fiq, "
-            + "v0..v31, fpsr, fpcr, a system register such as mpidr_el1/sctlr_el1/cntvct_el0, "
-            + "s<op0>_<op1>_c<n>_c<m>_<op2>, psci_version, smccc_arch_workaround_1..3, std_bmap, std_hyp_bmap, "
-            + "vendor_hyp_bmap, vendor_hyp_bmap_2, or a raw id 0x...";
+    private static final String VALID_FORMS =
+            "x0..x30, sp, pc, pstate, sp_el1, elr_el1, spsr_el1|abt|und|irq|fiq, "
+                    + "v0..v31, fpsr, fpcr, a system register such as mpidr_el1/sctlr_el1/cntvct_el0, "
+                    + "s<op0>_<op1>_c<n>_c<m>_<op2>, psci_version, smccc_arch_workaround_1..3, std_bmap, std_hyp_bmap, "
+                    + "vendor_hyp_bmap, vendor_hyp_bmap_2, or a raw id 0x...";
 
     /**
-     * The register id for a CLI name (case-insensitive): see {@link #names()}, plus the generic system
-     * register form {@code s3_0_c1_c0_0} and raw hex ids.
+     * The register id for a CLI name (case-insensitive): see {@link #names()}, plus the generic
+     * system register form {@code s3_0_c1_c0_0} and raw hex ids.
      *
-     * @throws IllegalArgumentException with a one-line message naming {@code name} and the valid forms
+     * @throws IllegalArgumentException with a one-line message naming {@code name} and the valid
+     *     forms
      */
     public static long byName(String name) {
         String n = name == null ? "" : name.trim().toLowerCase(Locale.ROOT);
@@ -277,33 +359,54 @@ public final class RegIds {
         if (id != null) return id;
         if (n.matches("s[0-3]_[0-7]_c(1[0-5]|[0-9])_c(1[0-5]|[0-9])_[0-7]")) {
             String[] p = n.split("_", -1); // the pattern above makes exactly 5 parts
-            return sysReg(Integer.parseInt(p[0].substring(1)), Integer.parseInt(p[1]),
-                    Integer.parseInt(p[2].substring(1)), Integer.parseInt(p[3].substring(1)), Integer.parseInt(p[4]));
+            return sysReg(
+                    Integer.parseInt(p[0].substring(1)),
+                    Integer.parseInt(p[1]),
+                    Integer.parseInt(p[2].substring(1)),
+                    Integer.parseInt(p[3].substring(1)),
+                    Integer.parseInt(p[4]));
         }
         if (n.matches("0x[0-9a-f]{1,16}")) return Long.parseUnsignedLong(n.substring(2), 16);
-        throw new IllegalArgumentException("unknown register '" + name + "'; valid: " + VALID_FORMS);
+        throw new IllegalArgumentException(
+                "unknown register '" + name + "'; valid: " + VALID_FORMS);
     }
 
-    /** A readable name for an id (for messages): a {@link #byName} name, {@code s3_..} for other system registers, else hex. */
+    /**
+     * A readable name for an id (for messages): a {@link #byName} name, {@code s3_..} for other
+     * system registers, else hex.
+     */
     public static String nameOf(long id) {
         String n = BY_ID.get(id);
         if (n != null) return n;
-        long sysMask = KvmUapi.KVM_REG_ARCH_MASK() | KvmUapi.KVM_REG_SIZE_MASK() | KvmUapi.KVM_REG_ARM_COPROC_MASK();
-        if ((id & sysMask) == (KvmUapi.KVM_REG_ARM64() | KvmUapi.KVM_REG_SIZE_U64() | KvmUapi.KVM_REG_ARM64_SYSREG())
+        long sysMask =
+                KvmUapi.KVM_REG_ARCH_MASK()
+                        | KvmUapi.KVM_REG_SIZE_MASK()
+                        | KvmUapi.KVM_REG_ARM_COPROC_MASK();
+        if ((id & sysMask)
+                        == (KvmUapi.KVM_REG_ARM64()
+                                | KvmUapi.KVM_REG_SIZE_U64()
+                                | KvmUapi.KVM_REG_ARM64_SYSREG())
                 && (id & ~(sysMask | 0xffffL)) == 0) {
-            return String.format("s%d_%d_c%d_c%d_%d",
-                    (id & KvmUapi.KVM_REG_ARM64_SYSREG_OP0_MASK()) >>> KvmUapi.KVM_REG_ARM64_SYSREG_OP0_SHIFT(),
-                    (id & KvmUapi.KVM_REG_ARM64_SYSREG_OP1_MASK()) >>> KvmUapi.KVM_REG_ARM64_SYSREG_OP1_SHIFT(),
-                    (id & KvmUapi.KVM_REG_ARM64_SYSREG_CRN_MASK()) >>> KvmUapi.KVM_REG_ARM64_SYSREG_CRN_SHIFT(),
-                    (id & KvmUapi.KVM_REG_ARM64_SYSREG_CRM_MASK()) >>> KvmUapi.KVM_REG_ARM64_SYSREG_CRM_SHIFT(),
-                    (id & KvmUapi.KVM_REG_ARM64_SYSREG_OP2_MASK()) >>> KvmUapi.KVM_REG_ARM64_SYSREG_OP2_SHIFT());
+            return String.format(
+                    "s%d_%d_c%d_c%d_%d",
+                    (id & KvmUapi.KVM_REG_ARM64_SYSREG_OP0_MASK())
+                            >>> KvmUapi.KVM_REG_ARM64_SYSREG_OP0_SHIFT(),
+                    (id & KvmUapi.KVM_REG_ARM64_SYSREG_OP1_MASK())
+                            >>> KvmUapi.KVM_REG_ARM64_SYSREG_OP1_SHIFT(),
+                    (id & KvmUapi.KVM_REG_ARM64_SYSREG_CRN_MASK())
+                            >>> KvmUapi.KVM_REG_ARM64_SYSREG_CRN_SHIFT(),
+                    (id & KvmUapi.KVM_REG_ARM64_SYSREG_CRM_MASK())
+                            >>> KvmUapi.KVM_REG_ARM64_SYSREG_CRM_SHIFT(),
+                    (id & KvmUapi.KVM_REG_ARM64_SYSREG_OP2_MASK())
+                            >>> KvmUapi.KVM_REG_ARM64_SYSREG_OP2_SHIFT());
         }
         return String.format("0x%016x", id);
     }
 
     private static void check(String what, int n, int limit) {
         if (n < 0 || n >= limit) {
-            throw new IllegalArgumentException(what + " index " + n + " out of range 0.." + (limit - 1));
+            throw new IllegalArgumentException(
+                    what + " index " + n + " out of range 0.." + (limit - 1));
         }
     }
 }

@@ -7,19 +7,22 @@ import dev.jvmm.kvm.uapi.kvm_one_reg;
 import dev.jvmm.kvm.uapi.kvm_pre_fault_memory;
 import dev.jvmm.kvm.uapi.kvm_run;
 import dev.jvmm.kvm.uapi.kvm_vcpu_init;
-
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
- * A vCPU fd with its mmapped {@code kvm_run}. {@link #run()} is called from one platform thread, bound
- * with {@link #bindToCurrentThread()}; {@link #kick()} may be called from any thread.
+ * A vCPU fd with its mmapped {@code kvm_run}. {@link #run()} is called from one platform thread,
+ * bound with {@link #bindToCurrentThread()}; {@link #kick()} may be called from any thread.
  */
 public final class Vcpu extends FdHandle {
     /** Feature bits for {@link #init}: KVM_ARM_VCPU_*. */
-    public static final int FEATURE_POWER_OFF = 0, FEATURE_PSCI_0_2 = 2, FEATURE_PMU_V3 = 3, FEATURE_SVE = 4,
-            FEATURE_PTRAUTH_ADDRESS = 5, FEATURE_PTRAUTH_GENERIC = 6;
+    public static final int FEATURE_POWER_OFF = 0,
+            FEATURE_PSCI_0_2 = 2,
+            FEATURE_PMU_V3 = 3,
+            FEATURE_SVE = 4,
+            FEATURE_PTRAUTH_ADDRESS = 5,
+            FEATURE_PTRAUTH_GENERIC = 6;
 
     /**
      * {@code _IOWR(KVMIO, 0xd5, struct kvm_pre_fault_memory)}: not in the jextract include list (no
@@ -37,7 +40,9 @@ public final class Vcpu extends FdHandle {
         this.run = run;
     }
 
-    public int id() { return id; }
+    public int id() {
+        return id;
+    }
 
     /** KVM_ARM_VCPU_INIT with the given KVM_ARM_VCPU_* feature bits. */
     public void init(int target, int... features) {
@@ -58,7 +63,10 @@ public final class Vcpu extends FdHandle {
     public long getOneReg(long regId) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment v = a.allocate(ValueLayout.JAVA_LONG);
-            Libc.ioctl(fd(), KvmUapi.KVM_GET_ONE_REG(), oneReg(a, regId, v),
+            Libc.ioctl(
+                    fd(),
+                    KvmUapi.KVM_GET_ONE_REG(),
+                    oneReg(a, regId, v),
                     "KVM_GET_ONE_REG(" + RegIds.nameOf(regId) + ")");
             return v.get(ValueLayout.JAVA_LONG, 0);
         }
@@ -69,12 +77,18 @@ public final class Vcpu extends FdHandle {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment v = a.allocate(ValueLayout.JAVA_LONG);
             v.set(ValueLayout.JAVA_LONG, 0, value);
-            Libc.ioctl(fd(), KvmUapi.KVM_SET_ONE_REG(), oneReg(a, regId, v),
+            Libc.ioctl(
+                    fd(),
+                    KvmUapi.KVM_SET_ONE_REG(),
+                    oneReg(a, regId, v),
                     "KVM_SET_ONE_REG(" + RegIds.nameOf(regId) + ")");
         }
     }
 
-    /** KVM_GET_ONE_REG that returns {@code -errno} as a failure marker instead of throwing (for probes). */
+    /**
+     * KVM_GET_ONE_REG that returns {@code -errno} as a failure marker instead of throwing (for
+     * probes).
+     */
     public int tryGetOneReg(long regId, long[] out) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment v = a.allocate(ValueLayout.JAVA_LONG);
@@ -96,11 +110,13 @@ public final class Vcpu extends FdHandle {
     }
 
     public void setAttributeU64(int group, long attribute, long value, String what) {
-        DeviceAttrs.setU64(fd(), group, attribute, value, "KVM_SET_DEVICE_ATTR(vcpu " + id + " " + what + ")");
+        DeviceAttrs.setU64(
+                fd(), group, attribute, value, "KVM_SET_DEVICE_ATTR(vcpu " + id + " " + what + ")");
     }
 
     public long getAttributeU64(int group, long attribute, String what) {
-        return DeviceAttrs.getU64(fd(), group, attribute, "KVM_GET_DEVICE_ATTR(vcpu " + id + " " + what + ")");
+        return DeviceAttrs.getU64(
+                fd(), group, attribute, "KVM_GET_DEVICE_ATTR(vcpu " + id + " " + what + ")");
     }
 
     /**
@@ -116,23 +132,29 @@ public final class Vcpu extends FdHandle {
             while (kvm_pre_fault_memory.size(s) > 0) {
                 int r = Libc.ioctlRaw(fd(), KVM_PRE_FAULT_MEMORY, s);
                 if (r < 0 && r != -Errno.EINTR && r != -Errno.EAGAIN) {
-                    throw new KvmException(String.format("KVM_PRE_FAULT_MEMORY(vcpu %d, 0x%x)",
-                            id, kvm_pre_fault_memory.gpa(s)), -r);
+                    throw new KvmException(
+                            String.format(
+                                    "KVM_PRE_FAULT_MEMORY(vcpu %d, 0x%x)",
+                                    id, kvm_pre_fault_memory.gpa(s)),
+                            -r);
                 }
             }
         }
     }
 
     /**
-     * Prepares the calling platform thread to run this vCPU: the kick signal is blocked in the thread
-     * (so no handler ever runs) and unblocked only while inside KVM_RUN (KVM_SET_SIGNAL_MASK).
+     * Prepares the calling platform thread to run this vCPU: the kick signal is blocked in the
+     * thread (so no handler ever runs) and unblocked only while inside KVM_RUN
+     * (KVM_SET_SIGNAL_MASK).
      */
     public void bindToCurrentThread() {
         try (Arena a = Arena.ofConfined()) {
-            Signals.threadMask(Libc.SIG_BLOCK, Signals.sigset(a, Signals.KICK_SIGNAL), MemorySegment.NULL);
+            Signals.threadMask(
+                    Libc.SIG_BLOCK, Signals.sigset(a, Signals.KICK_SIGNAL), MemorySegment.NULL);
             MemorySegment current = a.allocate(Libc.GLIBC_SIGSET_BYTES, 8);
             Signals.threadMask(Libc.SIG_BLOCK, MemorySegment.NULL, current);
-            long kernelMask = current.get(ValueLayout.JAVA_LONG, 0) & ~(1L << (Signals.KICK_SIGNAL - 1));
+            long kernelMask =
+                    current.get(ValueLayout.JAVA_LONG, 0) & ~(1L << (Signals.KICK_SIGNAL - 1));
             MemorySegment sm = a.allocate(4 + Libc.KERNEL_SIGSET_BYTES, 4);
             sm.set(ValueLayout.JAVA_INT, 0, Libc.KERNEL_SIGSET_BYTES);
             sm.set(ValueLayout.JAVA_LONG_UNALIGNED, 4, kernelMask);
@@ -143,7 +165,8 @@ public final class Vcpu extends FdHandle {
 
     /**
      * Makes the vCPU leave (or not enter) KVM_RUN soon: sets immediate_exit and signals the bound
-     * thread. Safe from any thread; a kick before {@link #bindToCurrentThread()} only sets the flag.
+     * thread. Safe from any thread; a kick before {@link #bindToCurrentThread()} only sets the
+     * flag.
      */
     public void kick() {
         kvm_run.immediate_exit(run, (byte) 1);
@@ -153,8 +176,9 @@ public final class Vcpu extends FdHandle {
     }
 
     /**
-     * Called by the bound thread when it stops running this vCPU: consumes a kick that arrived while
-     * it was outside KVM_RUN, so no real-time signal is left pending on a thread that is exiting.
+     * Called by the bound thread when it stops running this vCPU: consumes a kick that arrived
+     * while it was outside KVM_RUN, so no real-time signal is left pending on a thread that is
+     * exiting.
      */
     public void unbindFromCurrentThread() {
         tid = -1;
@@ -176,11 +200,15 @@ public final class Vcpu extends FdHandle {
 
     private void clearKick() {
         kvm_run.immediate_exit(run, (byte) 0);
-        if (tid > 0) Signals.drain(Signals.KICK_SIGNAL); // a kick that arrived outside KVM_RUN is still pending
+        if (tid > 0)
+            Signals.drain(
+                    Signals.KICK_SIGNAL); // a kick that arrived outside KVM_RUN is still pending
     }
 
     /** The mmapped kvm_run, for tests and diagnostics. */
-    public MemorySegment runStructure() { return run; }
+    public MemorySegment runStructure() {
+        return run;
+    }
 
     @Override
     protected void releaseResources() {

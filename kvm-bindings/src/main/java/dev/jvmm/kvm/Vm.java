@@ -3,13 +3,12 @@ package dev.jvmm.kvm;
 import dev.jvmm.kvm.sys.Libc;
 import dev.jvmm.kvm.uapi.KvmUapi;
 import dev.jvmm.kvm.uapi.kvm_create_device;
+import dev.jvmm.kvm.uapi.kvm_ioeventfd;
 import dev.jvmm.kvm.uapi.kvm_irq_level;
 import dev.jvmm.kvm.uapi.kvm_irqfd;
-import dev.jvmm.kvm.uapi.kvm_ioeventfd;
 import dev.jvmm.kvm.uapi.kvm_smccc_filter;
 import dev.jvmm.kvm.uapi.kvm_userspace_memory_region;
 import dev.jvmm.kvm.uapi.kvm_vcpu_init;
-
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
@@ -36,7 +35,10 @@ public final class Vm extends FdHandle {
             kvm_userspace_memory_region.guest_phys_addr(r, gpa);
             kvm_userspace_memory_region.memory_size(r, host.byteSize());
             kvm_userspace_memory_region.userspace_addr(r, host.address());
-            ioctl(KvmUapi.KVM_SET_USER_MEMORY_REGION(), r, "KVM_SET_USER_MEMORY_REGION(slot " + slot + ")");
+            ioctl(
+                    KvmUapi.KVM_SET_USER_MEMORY_REGION(),
+                    r,
+                    "KVM_SET_USER_MEMORY_REGION(slot " + slot + ")");
         }
     }
 
@@ -44,8 +46,14 @@ public final class Vm extends FdHandle {
         int vcpuFd = ioctl(KvmUapi.KVM_CREATE_VCPU(), id, "KVM_CREATE_VCPU(" + id + ")");
         MemorySegment run;
         try {
-            run = Libc.mmap(vcpuMmapSize, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_SHARED, vcpuFd, 0,
-                    "mmap(kvm_run of vcpu " + id + ")");
+            run =
+                    Libc.mmap(
+                            vcpuMmapSize,
+                            Libc.PROT_READ | Libc.PROT_WRITE,
+                            Libc.MAP_SHARED,
+                            vcpuFd,
+                            0,
+                            "mmap(kvm_run of vcpu " + id + ")");
         } catch (KvmException e) {
             Libc.close(vcpuFd);
             throw e;
@@ -93,7 +101,11 @@ public final class Vm extends FdHandle {
             kvm_smccc_filter.base(f, base);
             kvm_smccc_filter.nr_functions(f, count);
             kvm_smccc_filter.action(f, (byte) action);
-            DeviceAttrs.set(fd(), KvmUapi.KVM_ARM_VM_SMCCC_CTRL(), KvmUapi.KVM_ARM_VM_SMCCC_FILTER(), f,
+            DeviceAttrs.set(
+                    fd(),
+                    KvmUapi.KVM_ARM_VM_SMCCC_CTRL(),
+                    KvmUapi.KVM_ARM_VM_SMCCC_FILTER(),
+                    f,
                     "KVM_ARM_VM_SMCCC_FILTER(" + what + ")");
         }
     }
@@ -118,7 +130,10 @@ public final class Vm extends FdHandle {
         }
     }
 
-    /** Signals eventfd {@code efd} on a guest write of {@code len} bytes to {@code addr} (any value). */
+    /**
+     * Signals eventfd {@code efd} on a guest write of {@code len} bytes to {@code addr} (any
+     * value).
+     */
     public void ioeventfd(int efd, long addr, int len) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment s = kvm_ioeventfd.allocate(a);
@@ -130,9 +145,10 @@ public final class Vm extends FdHandle {
     }
 
     /**
-     * Signals eventfd {@code efd} on a guest write of {@code len} bytes of exactly {@code datamatch} to
-     * {@code addr} (KVM_IOEVENTFD_FLAG_DATAMATCH), without an exit to userspace; other values still exit
-     * as MMIO. Several eventfds may share one address with different values (one per virtqueue).
+     * Signals eventfd {@code efd} on a guest write of {@code len} bytes of exactly {@code
+     * datamatch} to {@code addr} (KVM_IOEVENTFD_FLAG_DATAMATCH), without an exit to userspace;
+     * other values still exit as MMIO. Several eventfds may share one address with different values
+     * (one per virtqueue).
      */
     public void ioeventfd(int efd, long addr, int len, long datamatch) {
         try (Arena a = Arena.ofConfined()) {
@@ -142,7 +158,10 @@ public final class Vm extends FdHandle {
             kvm_ioeventfd.len(s, len);
             kvm_ioeventfd.datamatch(s, datamatch);
             kvm_ioeventfd.flags(s, KvmUapi.KVM_IOEVENTFD_FLAG_DATAMATCH());
-            ioctl(KvmUapi.KVM_IOEVENTFD(), s, String.format("KVM_IOEVENTFD(0x%x == %d)", addr, datamatch));
+            ioctl(
+                    KvmUapi.KVM_IOEVENTFD(),
+                    s,
+                    String.format("KVM_IOEVENTFD(0x%x == %d)", addr, datamatch));
         }
     }
 }

@@ -1,13 +1,5 @@
 package dev.jvmm.kvm;
 
-import dev.jvmm.kvm.testing.A64;
-import dev.jvmm.kvm.testing.KvmTest;
-import dev.jvmm.kvm.testing.TinyGuest;
-import dev.jvmm.kvm.uapi.KvmUapi;
-import org.junit.jupiter.api.Test;
-
-import java.lang.foreign.ValueLayout;
-
 import static dev.jvmm.kvm.testing.TinyGuest.MMIO;
 import static dev.jvmm.kvm.testing.TinyGuest.RAM;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -16,11 +8,21 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.jvmm.kvm.testing.A64;
+import dev.jvmm.kvm.testing.KvmTest;
+import dev.jvmm.kvm.testing.TinyGuest;
+import dev.jvmm.kvm.uapi.KvmUapi;
+import java.lang.foreign.ValueLayout;
+import org.junit.jupiter.api.Test;
+
 /** The handle layer on real arm64 KVM, with hand-assembled guests (kvm tier: runs in the lab). */
 @KvmTest
 class KvmHandlesKvmTest {
-    /** SMCCC function IDs are 32-bit; kept as a long so it never sign-extends into x0 or the exit. */
+    /**
+     * SMCCC function IDs are 32-bit; kept as a long so it never sign-extends into x0 or the exit.
+     */
     private static final long SDEI_VERSION = 0xC4000020L;
+
     private static final int X19 = 19;
 
     /** x19 = MMIO base; KVM's SMCCC handling overwrites x0-x3, so the base lives elsewhere. */
@@ -41,7 +43,8 @@ class KvmHandlesKvmTest {
 
     @Test
     void mmioStoreIsDecodedWithAddressLengthAndData() {
-        A64 code = prologue().mov64(1, 0x1122334455667788L).emit(A64.strX(1, X19, 8)).emit(A64.b(0));
+        A64 code =
+                prologue().mov64(1, 0x1122334455667788L).emit(A64.strX(1, X19, 8)).emit(A64.b(0));
         try (TinyGuest g = new TinyGuest(code.bytes())) {
             var mmio = assertInstanceOf(VcpuExit.Mmio.class, g.vcpu.run());
             assertEquals(MMIO + 8, mmio.address());
@@ -67,11 +70,18 @@ class KvmHandlesKvmTest {
 
     @Test
     void smcccVersionIsAnsweredInKernel() {
-        A64 code = prologue().mov64(0, 0x80000000L).emit(A64.hvc(0)).emit(A64.strX(0, X19, 0)).emit(A64.b(0));
+        A64 code =
+                prologue()
+                        .mov64(0, 0x80000000L)
+                        .emit(A64.hvc(0))
+                        .emit(A64.strX(0, X19, 0))
+                        .emit(A64.b(0));
         try (TinyGuest g = new TinyGuest(code.bytes())) {
             var mmio = assertInstanceOf(VcpuExit.Mmio.class, g.vcpu.run());
             long version = mmio.data().get(ValueLayout.JAVA_LONG_UNALIGNED, 0);
-            assertTrue(version >= 0x10001 && version < 0x20000, "SMCCC version 0x" + Long.toHexString(version));
+            assertTrue(
+                    version >= 0x10001 && version < 0x20000,
+                    "SMCCC version 0x" + Long.toHexString(version));
         }
     }
 
@@ -83,8 +93,11 @@ class KvmHandlesKvmTest {
         int smcAt = code.here();
         code.emit(A64.smc(0)).emit(A64.strX(0, X19, 8)).emit(A64.b(0));
         try (TinyGuest g = new TinyGuest(code.bytes())) {
-            assertTrue(g.vm.hasAttribute(KvmUapi.KVM_ARM_VM_SMCCC_CTRL(), KvmUapi.KVM_ARM_VM_SMCCC_FILTER()));
-            g.vm.setSmcccFilter((int) SDEI_VERSION, 32, KvmUapi.KVM_SMCCC_FILTER_FWD_TO_USER(), "SDEI");
+            assertTrue(
+                    g.vm.hasAttribute(
+                            KvmUapi.KVM_ARM_VM_SMCCC_CTRL(), KvmUapi.KVM_ARM_VM_SMCCC_FILTER()));
+            g.vm.setSmcccFilter(
+                    (int) SDEI_VERSION, 32, KvmUapi.KVM_SMCCC_FILTER_FWD_TO_USER(), "SDEI");
 
             var hvc = assertInstanceOf(VcpuExit.Hypercall.class, g.vcpu.run());
             assertEquals(SDEI_VERSION, hvc.functionId());
@@ -109,8 +122,15 @@ class KvmHandlesKvmTest {
     @Test
     void filterOnTheReservedArchRangeIsRefused() {
         try (TinyGuest g = new TinyGuest(prologue().emit(A64.b(0)).bytes())) {
-            var e = assertThrows(KvmException.class, () -> g.vm.setSmcccFilter(0x80000000, 1,
-                    KvmUapi.KVM_SMCCC_FILTER_FWD_TO_USER(), "arch"));
+            var e =
+                    assertThrows(
+                            KvmException.class,
+                            () ->
+                                    g.vm.setSmcccFilter(
+                                            0x80000000,
+                                            1,
+                                            KvmUapi.KVM_SMCCC_FILTER_FWD_TO_USER(),
+                                            "arch"));
             assertEquals(Errno.EEXIST, e.errno());
         }
     }
@@ -123,7 +143,12 @@ class KvmHandlesKvmTest {
             assertTrue(g.vcpu.hasAttribute(group, attr));
             g.vcpu.setAttributeU64(group, attr, RAM + 0x100000, "PVTIME_IPA");
             assertEquals(RAM + 0x100000, g.vcpu.getAttributeU64(group, attr, "PVTIME_IPA"));
-            var again = assertThrows(KvmException.class, () -> g.vcpu.setAttributeU64(group, attr, RAM + 0x100040, "PVTIME_IPA"));
+            var again =
+                    assertThrows(
+                            KvmException.class,
+                            () ->
+                                    g.vcpu.setAttributeU64(
+                                            group, attr, RAM + 0x100040, "PVTIME_IPA"));
             assertEquals(Errno.EEXIST, again.errno());
         }
     }
@@ -132,15 +157,24 @@ class KvmHandlesKvmTest {
     void bitmapRegistersAreReadReducedAndReRead() {
         try (TinyGuest g = new TinyGuest(prologue().emit(A64.b(0)).bytes())) {
             assertEquals(0x1, g.vcpu.getOneReg(RegIds.STD_BMAP) & 0x1, "TRNG offered by default");
-            assertEquals(0x1, g.vcpu.getOneReg(RegIds.STD_HYP_BMAP) & 0x1, "PV time offered by default");
-            assertEquals(0x3, g.vcpu.getOneReg(RegIds.VENDOR_HYP_BMAP) & 0x3, "FUNC_FEAT and PTP by default");
+            assertEquals(
+                    0x1, g.vcpu.getOneReg(RegIds.STD_HYP_BMAP) & 0x1, "PV time offered by default");
+            assertEquals(
+                    0x3,
+                    g.vcpu.getOneReg(RegIds.VENDOR_HYP_BMAP) & 0x3,
+                    "FUNC_FEAT and PTP by default");
             g.vcpu.setOneReg(RegIds.STD_BMAP, 0);
             assertEquals(0, g.vcpu.getOneReg(RegIds.STD_BMAP));
             g.vcpu.setOneReg(RegIds.VENDOR_HYP_BMAP, 0x1);
             assertEquals(0x1, g.vcpu.getOneReg(RegIds.VENDOR_HYP_BMAP));
-            var bad = assertThrows(KvmException.class, () -> g.vcpu.setOneReg(RegIds.STD_HYP_BMAP, 1L << 63));
+            var bad =
+                    assertThrows(
+                            KvmException.class,
+                            () -> g.vcpu.setOneReg(RegIds.STD_HYP_BMAP, 1L << 63));
             assertEquals(Errno.EINVAL, bad.errno());
-            assertEquals("KVM_SET_ONE_REG(" + RegIds.nameOf(RegIds.STD_HYP_BMAP) + "): EINVAL", bad.getMessage());
+            assertEquals(
+                    "KVM_SET_ONE_REG(" + RegIds.nameOf(RegIds.STD_HYP_BMAP) + "): EINVAL",
+                    bad.getMessage());
         }
     }
 
@@ -150,10 +184,18 @@ class KvmHandlesKvmTest {
         try (TinyGuest g = new TinyGuest(code.bytes())) {
             long std = g.vcpu.getOneReg(RegIds.STD_BMAP);
             assertInstanceOf(VcpuExit.Mmio.class, g.vcpu.run());
-            var filter = assertThrows(KvmException.class, () -> g.vm.setSmcccFilter((int) SDEI_VERSION, 32,
-                    KvmUapi.KVM_SMCCC_FILTER_FWD_TO_USER(), "SDEI"));
+            var filter =
+                    assertThrows(
+                            KvmException.class,
+                            () ->
+                                    g.vm.setSmcccFilter(
+                                            (int) SDEI_VERSION,
+                                            32,
+                                            KvmUapi.KVM_SMCCC_FILTER_FWD_TO_USER(),
+                                            "SDEI"));
             assertEquals(Errno.EBUSY, filter.errno());
-            var bitmap = assertThrows(KvmException.class, () -> g.vcpu.setOneReg(RegIds.STD_BMAP, 0));
+            var bitmap =
+                    assertThrows(KvmException.class, () -> g.vcpu.setOneReg(RegIds.STD_BMAP, 0));
             assertEquals(Errno.EBUSY, bitmap.errno());
             g.vcpu.setOneReg(RegIds.STD_BMAP, std); // an unchanged value is accepted after the run
         }

@@ -1,20 +1,22 @@
 package dev.jvmm.kvm;
 
-import dev.jvmm.kvm.uapi.KvmUapi;
-import dev.jvmm.kvm.uapi.kvm_run;
-import org.junit.jupiter.api.Test;
-
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Every exit type decoded from a synthetic kvm_run, laid out by the generated (compiler-checked) layout. */
+import dev.jvmm.kvm.uapi.KvmUapi;
+import dev.jvmm.kvm.uapi.kvm_run;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Every exit type decoded from a synthetic kvm_run, laid out by the generated (compiler-checked)
+ * layout.
+ */
 class KvmRunDecoderTest {
     private final Arena arena = Arena.ofAuto();
     private final MemorySegment run = kvm_run.allocate(arena);

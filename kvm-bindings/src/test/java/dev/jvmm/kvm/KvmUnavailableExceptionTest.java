@@ -1,10 +1,10 @@
 package dev.jvmm.kvm;
 
-import org.junit.jupiter.api.Test;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
 
 /** Opening /dev/kvm fails in a few ways; each is one line that says what to do. */
 class KvmUnavailableExceptionTest {

@@ -1,13 +1,16 @@
 package dev.jvmm.kvm;
 
-import org.junit.jupiter.api.Test;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Known ids from the KVM docs and gcc; the exhaustive check against the C macros is BindingsMatchCompilerTest. */
+import org.junit.jupiter.api.Test;
+
+/**
+ * Known ids from the KVM docs and gcc; the exhaustive check against the C macros is
+ * BindingsMatchCompilerTest.
+ */
 class RegIdsTest {
 
     @Test
@@ -62,9 +65,12 @@ class RegIdsTest {
 
     @Test
     void unknownNameIsOneLineNamingItAndTheValidForms() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> RegIds.byName("x31"));
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> RegIds.byName("x31"));
         assertTrue(e.getMessage().contains("'x31'"), e.getMessage());
-        assertTrue(e.getMessage().contains("x0..x30") && e.getMessage().contains("vendor_hyp_bmap_2"), e.getMessage());
+        assertTrue(
+                e.getMessage().contains("x0..x30") && e.getMessage().contains("vendor_hyp_bmap_2"),
+                e.getMessage());
         assertFalse(e.getMessage().contains("\n"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> RegIds.byName("s4_0_c0_c0_0"));
         assertThrows(IllegalArgumentException.class, () -> RegIds.x(31));

@@ -4,18 +4,21 @@ import dev.jvmm.kvm.KvmException;
 import dev.jvmm.kvm.KvmUnavailableException;
 
 /**
- * The root of every failure jvmm expects and explains: its message is one line for the user (naming the
- * file, option or device and the reason) and its {@link Kind} says which part of the exit-code contract it
- * belongs to, so the CLI maps kinds to codes in one place and never needs to know the subclasses.
- * Anything that is not a {@code JvmmException} (or one of the KVM layer's two exceptions, see
- * {@link #kindOf}) is a bug.
+ * The root of every failure jvmm expects and explains: its message is one line for the user (naming
+ * the file, option or device and the reason) and its {@link Kind} says which part of the exit-code
+ * contract it belongs to, so the CLI maps kinds to codes in one place and never needs to know the
+ * subclasses. Anything that is not a {@code JvmmException} (or one of the KVM layer's two
+ * exceptions, see {@link #kindOf}) is a bug.
  */
 public class JvmmException extends RuntimeException {
     /** What kind of failure, from the user's point of view. */
     public enum Kind {
         /** Bad input: an option, a value, a file; nothing ran. */
         USAGE,
-        /** A valid request this host cannot honour (a service its KVM lacks, a limit too low); nothing ran. */
+        /**
+         * A valid request this host cannot honour (a service its KVM lacks, a limit too low);
+         * nothing ran.
+         */
         HOST_UNSUPPORTED,
         /** No usable arm64 KVM here. */
         NO_KVM,
@@ -39,7 +42,9 @@ public class JvmmException extends RuntimeException {
         return new JvmmException(Kind.USAGE, message);
     }
 
-    public final Kind errorKind() { return errorKind; }
+    public final Kind errorKind() {
+        return errorKind;
+    }
 
     /**
      * The kind of an expected failure, or null for a bug. The KVM layer below core has its own two

@@ -13,8 +13,11 @@ public final class KvmHost {
 
     static Kvm openArm64(String arch, String path) {
         if (!"aarch64".equals(arch)) {
-            throw new KvmUnavailableException("this host is " + ("amd64".equals(arch) ? "x86_64" : arch) + ", and jvmm runs arm64 guests on an arm64"
-                    + " KVM host; here, use the arm64 lab: ./lab run -- jvmm ...",
+            throw new KvmUnavailableException(
+                    "this host is "
+                            + ("amd64".equals(arch) ? "x86_64" : arch)
+                            + ", and jvmm runs arm64 guests on an arm64"
+                            + " KVM host; here, use the arm64 lab: ./lab run -- jvmm ...",
                     KvmUnavailableException.Reason.WRONG_ARCH);
         }
         return Kvm.open(path);

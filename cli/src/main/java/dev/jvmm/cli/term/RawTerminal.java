@@ -2,25 +2,24 @@ package dev.jvmm.cli.term;
 
 import dev.jvmm.kvm.KvmException;
 import dev.jvmm.kvm.sys.Termios;
-
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * Puts the terminal on stdin into raw mode for the guest console and restores it on every exit path:
- * {@link #close()} on the normal path, a JVM shutdown hook for SIGINT/SIGTERM/SIGHUP and System.exit
- * (Cloud Hypervisor needed PR #510 and issue #4248 for those). Whichever comes first restores; the
- * other does nothing.
+ * Puts the terminal on stdin into raw mode for the guest console and restores it on every exit
+ * path: {@link #close()} on the normal path, a JVM shutdown hook for SIGINT/SIGTERM/SIGHUP and
+ * System.exit (Cloud Hypervisor needed PR #510 and issue #4248 for those). Whichever comes first
+ * restores; the other does nothing.
  *
- * <p>Construct one only when the console really reads stdin: a {@code --serial none} or {@code file=}
- * run leaves the terminal alone, so job control keeps working (Cloud Hypervisor PR #5343). When stdin
- * is not a terminal (scripts pipe it) this does nothing at all.
+ * <p>Construct one only when the console really reads stdin: a {@code --serial none} or {@code
+ * file=} run leaves the terminal alone, so job control keeps working (Cloud Hypervisor PR #5343).
+ * When stdin is not a terminal (scripts pipe it) this does nothing at all.
  */
 public final class RawTerminal implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(RawTerminal.class.getName());
     private static final int STDIN = 0;
 
     private final int fd;
-    private final byte[] saved;                      // null: not a tty, nothing to restore
+    private final byte[] saved; // null: not a tty, nothing to restore
     private final AtomicBoolean restored = new AtomicBoolean();
     private final Thread hook;
 
@@ -74,7 +73,9 @@ public final class RawTerminal implements AutoCloseable {
             Termios.tcsetattr(fd, Termios.TCSANOW, saved);
         } catch (KvmException e) {
             // The terminal may be gone (hang-up); nothing else to try, and exit must go on.
-            LOG.log(System.Logger.Level.WARNING, "could not restore the terminal: " + e.getMessage());
+            LOG.log(
+                    System.Logger.Level.WARNING,
+                    "could not restore the terminal: " + e.getMessage());
         }
     }
 }

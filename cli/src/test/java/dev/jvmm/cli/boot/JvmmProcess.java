@@ -1,7 +1,6 @@
 package dev.jvmm.cli.boot;
 
 import dev.jvmm.kvm.testing.Arm64KvmCondition;
-
 import java.io.ByteArrayOutputStream;
 import java.io.File;
 import java.io.IOException;
@@ -28,12 +27,20 @@ import java.util.concurrent.TimeUnit;
  * kills a process that is still alive, so no test leaves a VM behind.
  */
 final class JvmmProcess implements AutoCloseable {
-    /** What a finished run left: exit code, console (stdout), jvmm's messages (stderr), wall time. */
+    /**
+     * What a finished run left: exit code, console (stdout), jvmm's messages (stderr), wall time.
+     */
     record Result(int code, String out, String err, Duration elapsed) {
         /** For assertion messages: everything a failure needs to be diagnosed from the report. */
         String describe() {
-            return "exit " + code + " after " + elapsed.toMillis() + " ms\n--- stdout ---\n" + out
-                    + "\n--- stderr ---\n" + err;
+            return "exit "
+                    + code
+                    + " after "
+                    + elapsed.toMillis()
+                    + " ms\n--- stdout ---\n"
+                    + out
+                    + "\n--- stderr ---\n"
+                    + err;
         }
     }
 
@@ -53,22 +60,26 @@ final class JvmmProcess implements AutoCloseable {
         return start(List.of(), false, args);
     }
 
-    /** Starts {@code jvmm ARGS...}; with {@code pipeStdin} the test feeds its stdin through {@link #input}. */
+    /**
+     * Starts {@code jvmm ARGS...}; with {@code pipeStdin} the test feeds its stdin through {@link
+     * #input}.
+     */
     static JvmmProcess start(boolean pipeStdin, String... args) {
         return start(List.of(), pipeStdin, args);
     }
 
     /**
-     * Starts {@code PREFIX... java ... jvmm ARGS...}: a prefix such as {@code prlimit --memlock=...} or
-     * {@code setpriv ...} that execs the JVM, so the process (and {@link #pid()}) is still jvmm's.
+     * Starts {@code PREFIX... java ... jvmm ARGS...}: a prefix such as {@code prlimit
+     * --memlock=...} or {@code setpriv ...} that execs the JVM, so the process (and {@link #pid()})
+     * is still jvmm's.
      */
     static JvmmProcess start(List<String> prefix, String... args) {
         return start(prefix, false, args);
     }
 
     /**
-     * Starts {@code jvmm ARGS...} with its stdout a pipe nobody ever reads (a stalled console reader:
-     * the pipe fills after 64 KiB); {@link #stdout()} is then always empty.
+     * Starts {@code jvmm ARGS...} with its stdout a pipe nobody ever reads (a stalled console
+     * reader: the pipe fills after 64 KiB); {@link #stdout()} is then always empty.
      */
     static JvmmProcess startWithStdoutUnread(boolean pipeStdin, String... args) {
         return start(List.of(), pipeStdin, false, args);
@@ -78,13 +89,25 @@ final class JvmmProcess implements AutoCloseable {
         return start(prefix, pipeStdin, true, args);
     }
 
-    private static JvmmProcess start(List<String> prefix, boolean pipeStdin, boolean readStdout, String... args) {
+    private static JvmmProcess start(
+            List<String> prefix, boolean pipeStdin, boolean readStdout, String... args) {
         List<String> cmd = new ArrayList<>(prefix);
-        cmd.addAll(List.of(javaBinary(), "--enable-native-access=ALL-UNNAMED",
-                "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp", classPath(), "dev.jvmm.cli.Main"));
+        cmd.addAll(
+                List.of(
+                        javaBinary(),
+                        "--enable-native-access=ALL-UNNAMED",
+                        "-XX:TieredStopAtLevel=1",
+                        "-XX:+UseSerialGC",
+                        "-cp",
+                        classPath(),
+                        "dev.jvmm.cli.Main"));
         cmd.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectInput(pipeStdin ? ProcessBuilder.Redirect.PIPE
-                : ProcessBuilder.Redirect.from(new File("/dev/null")));
+        ProcessBuilder pb =
+                new ProcessBuilder(cmd)
+                        .redirectInput(
+                                pipeStdin
+                                        ? ProcessBuilder.Redirect.PIPE
+                                        : ProcessBuilder.Redirect.from(new File("/dev/null")));
         long t0 = System.nanoTime();
         try {
             return new JvmmProcess(pb.start(), t0, readStdout);
@@ -98,24 +121,34 @@ final class JvmmProcess implements AutoCloseable {
         return run(limit, List.of(), args);
     }
 
-    /** {@link #run(Duration, String...)} behind a command prefix (see {@link #start(List, String...)}). */
+    /**
+     * {@link #run(Duration, String...)} behind a command prefix (see {@link #start(List,
+     * String...)}).
+     */
     static Result run(Duration limit, List<String> prefix, String... args) {
         try (JvmmProcess p = start(prefix, args)) {
             return p.waitFor(limit);
         }
     }
 
-    Process process() { return process; }
+    Process process() {
+        return process;
+    }
 
-    long pid() { return process.pid(); }
+    long pid() {
+        return process.pid();
+    }
 
     /** Console output so far. */
-    String stdout() { return out == null ? "" : out.text(); }
+    String stdout() {
+        return out == null ? "" : out.text();
+    }
 
     /** jvmm's resident set (VmRSS in /proc/PID/status), in KiB. */
     long rssKib() throws IOException {
         for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid()), "status"))) {
-            if (line.startsWith("VmRSS:")) return Long.parseLong(line.substring(6).replace("kB", "").trim());
+            if (line.startsWith("VmRSS:"))
+                return Long.parseLong(line.substring(6).replace("kB", "").trim());
         }
         throw new IllegalStateException("no VmRSS for pid " + pid());
     }
@@ -130,31 +163,39 @@ final class JvmmProcess implements AutoCloseable {
     /**
      * Shrinks the pipe on jvmm's stdout to {@code bytes} (rounded up to a page by the kernel) with
      * fcntl(F_SETPIPE_SZ) on this process's read end, found as the fd naming the same pipe inode as
-     * jvmm's fd 1. A small pipe is a stalled reader reached quickly, even by a guest that writes slowly.
+     * jvmm's fd 1. A small pipe is a stalled reader reached quickly, even by a guest that writes
+     * slowly.
      *
      * @return the pipe's new size
      */
     int shrinkStdoutPipe(int bytes) throws IOException {
-        String pipe = Files.readSymbolicLink(Path.of("/proc", Long.toString(pid()), "fd", "1")).toString();
-        if (!pipe.startsWith("pipe:")) throw new IllegalStateException("jvmm's stdout is not a pipe: " + pipe);
+        String pipe =
+                Files.readSymbolicLink(Path.of("/proc", Long.toString(pid()), "fd", "1"))
+                        .toString();
+        if (!pipe.startsWith("pipe:"))
+            throw new IllegalStateException("jvmm's stdout is not a pipe: " + pipe);
         try (var fds = Files.list(Path.of("/proc/self/fd"))) {
             for (Path fd : (Iterable<Path>) fds::iterator) {
                 String target;
                 try {
                     target = Files.readSymbolicLink(fd).toString();
                 } catch (IOException e) {
-                    continue;   // closed since the listing
+                    continue; // closed since the listing
                 }
                 if (!target.equals(pipe)) continue;
                 int n = Fcntl.setPipeSize(Integer.parseInt(fd.getFileName().toString()), bytes);
-                if (n < bytes) throw new IllegalStateException("F_SETPIPE_SZ(" + bytes + ") on " + pipe + ": " + n);
+                if (n < bytes)
+                    throw new IllegalStateException(
+                            "F_SETPIPE_SZ(" + bytes + ") on " + pipe + ": " + n);
                 return n;
             }
         }
         throw new IllegalStateException("no fd of this process reads " + pipe);
     }
 
-    /** Bytes waiting unread in jvmm's stdout pipe (FIONREAD); a full pipe means jvmm's writes block. */
+    /**
+     * Bytes waiting unread in jvmm's stdout pipe (FIONREAD); a full pipe means jvmm's writes block.
+     */
     int stdoutPending() throws IOException {
         return process.getInputStream().available();
     }
@@ -166,11 +207,15 @@ final class JvmmProcess implements AutoCloseable {
 
         static {
             java.lang.foreign.Linker linker = java.lang.foreign.Linker.nativeLinker();
-            FCNTL = linker.downcallHandle(linker.defaultLookup().find("fcntl").orElseThrow(),
-                    java.lang.foreign.FunctionDescriptor.of(java.lang.foreign.ValueLayout.JAVA_INT,
-                            java.lang.foreign.ValueLayout.JAVA_INT, java.lang.foreign.ValueLayout.JAVA_INT,
-                            java.lang.foreign.ValueLayout.JAVA_INT),
-                    java.lang.foreign.Linker.Option.firstVariadicArg(2));
+            FCNTL =
+                    linker.downcallHandle(
+                            linker.defaultLookup().find("fcntl").orElseThrow(),
+                            java.lang.foreign.FunctionDescriptor.of(
+                                    java.lang.foreign.ValueLayout.JAVA_INT,
+                                    java.lang.foreign.ValueLayout.JAVA_INT,
+                                    java.lang.foreign.ValueLayout.JAVA_INT,
+                                    java.lang.foreign.ValueLayout.JAVA_INT),
+                            java.lang.foreign.Linker.Option.firstVariadicArg(2));
         }
 
         static int setPipeSize(int fd, int bytes) {
@@ -183,23 +228,38 @@ final class JvmmProcess implements AutoCloseable {
     }
 
     /** jvmm's stdin, started with {@code pipeStdin}: for feeding the console in bulk. */
-    java.io.OutputStream stdin() { return process.getOutputStream(); }
+    java.io.OutputStream stdin() {
+        return process.getOutputStream();
+    }
 
-    String stderr() { return err.text(); }
+    String stderr() {
+        return err.text();
+    }
 
-    /** Waits until stdout contains {@code needle}; false if the process ended or {@code limit} passed first. */
+    /**
+     * Waits until stdout contains {@code needle}; false if the process ended or {@code limit}
+     * passed first.
+     */
     boolean awaitStdout(String needle, Duration limit) throws InterruptedException {
         if (out == null) throw new IllegalStateException("stdout is not read in this run");
         return out.await(needle, System.nanoTime() + limit.toNanos());
     }
 
-    /** Waits for the exit and the end of both streams; past {@code limit} kills the process and throws. */
+    /**
+     * Waits for the exit and the end of both streams; past {@code limit} kills the process and
+     * throws.
+     */
     Result waitFor(Duration limit) {
         try {
             if (!process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
                 process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-                throw new AssertionError("jvmm did not exit within " + limit.toSeconds() + " s (killed it)\n--- stdout ---\n"
-                        + stdout() + "\n--- stderr ---\n" + stderr());
+                throw new AssertionError(
+                        "jvmm did not exit within "
+                                + limit.toSeconds()
+                                + " s (killed it)\n--- stdout ---\n"
+                                + stdout()
+                                + "\n--- stderr ---\n"
+                                + stderr());
             }
             Duration elapsed = Duration.ofNanos(System.nanoTime() - startNanos);
             if (out != null) out.join();
@@ -219,7 +279,8 @@ final class JvmmProcess implements AutoCloseable {
 
     /** Sends a signal the way a user would, with kill(1). */
     void signal(String name) throws IOException, InterruptedException {
-        Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(pid())).inheritIO().start();
+        Process kill =
+                new ProcessBuilder("kill", "-" + name, Long.toString(pid())).inheritIO().start();
         if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
             throw new AssertionError("kill -" + name + " " + pid() + " failed");
         }
@@ -246,19 +307,23 @@ final class JvmmProcess implements AutoCloseable {
 
     /** The test initramfs's {@code jvmm.cmd=BASE64} kernel parameter for a shell command line. */
     static String guestCommand(String shellCommand) {
-        return "jvmm.cmd=" + Base64.getEncoder().encodeToString(shellCommand.getBytes(StandardCharsets.UTF_8));
+        return "jvmm.cmd="
+                + Base64.getEncoder().encodeToString(shellCommand.getBytes(StandardCharsets.UTF_8));
     }
 
     /** The java binary running this test (so the child runs on the same JDK). */
     private static String javaBinary() {
-        return ProcessHandle.current().info().command()
+        return ProcessHandle.current()
+                .info()
+                .command()
                 .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     }
 
     /**
-     * This JVM's class path: {@code java.class.path}, plus the URLs of any URLClassLoader above this
-     * class. The JUnit console launcher ({@code ./lab test}) runs as {@code -jar launcher.jar} and
-     * loads the modules' classes through such a loader, so java.class.path alone is just the launcher.
+     * This JVM's class path: {@code java.class.path}, plus the URLs of any URLClassLoader above
+     * this class. The JUnit console launcher ({@code ./lab test}) runs as {@code -jar launcher.jar}
+     * and loads the modules' classes through such a loader, so java.class.path alone is just the
+     * launcher.
      */
     static String classPath() {
         Set<String> entries = new LinkedHashSet<>();
@@ -269,7 +334,8 @@ final class JvmmProcess implements AutoCloseable {
             if (cl instanceof URLClassLoader u) {
                 for (URL url : u.getURLs()) {
                     try {
-                        if ("file".equals(url.getProtocol())) entries.add(Path.of(url.toURI()).toString());
+                        if ("file".equals(url.getProtocol()))
+                            entries.add(Path.of(url.toURI()).toString());
                     } catch (URISyntaxException e) {
                         throw new IllegalStateException(url.toString(), e);
                     }
@@ -286,27 +352,34 @@ final class JvmmProcess implements AutoCloseable {
         private boolean ended;
 
         Capture(InputStream in, String name) {
-            thread = Thread.ofPlatform().daemon().name(name).start(() -> {
-                byte[] buf = new byte[4096];
-                try (in) {
-                    for (int n; (n = in.read(buf)) > 0; ) {
-                        synchronized (this) {
-                            bytes.write(buf, 0, n);
-                            notifyAll();
-                        }
-                    }
-                } catch (IOException ignored) {
-                    // the process was killed; what arrived is kept
-                } finally {
-                    synchronized (this) {
-                        ended = true;
-                        notifyAll();
-                    }
-                }
-            });
+            thread =
+                    Thread.ofPlatform()
+                            .daemon()
+                            .name(name)
+                            .start(
+                                    () -> {
+                                        byte[] buf = new byte[4096];
+                                        try (in) {
+                                            for (int n; (n = in.read(buf)) > 0; ) {
+                                                synchronized (this) {
+                                                    bytes.write(buf, 0, n);
+                                                    notifyAll();
+                                                }
+                                            }
+                                        } catch (IOException ignored) {
+                                            // the process was killed; what arrived is kept
+                                        } finally {
+                                            synchronized (this) {
+                                                ended = true;
+                                                notifyAll();
+                                            }
+                                        }
+                                    });
         }
 
-        synchronized String text() { return bytes.toString(StandardCharsets.UTF_8); }
+        synchronized String text() {
+            return bytes.toString(StandardCharsets.UTF_8);
+        }
 
         synchronized boolean await(String needle, long deadlineNanos) throws InterruptedException {
             while (!text().contains(needle)) {
@@ -318,7 +391,8 @@ final class JvmmProcess implements AutoCloseable {
         }
 
         void join() throws InterruptedException {
-            if (!thread.join(Duration.ofSeconds(10))) throw new AssertionError(thread.getName() + " did not reach EOF");
+            if (!thread.join(Duration.ofSeconds(10)))
+                throw new AssertionError(thread.getName() + " did not reach EOF");
         }
     }
 }

@@ -1,39 +1,43 @@
 package dev.jvmm.cli.term;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.jvmm.core.device.IrqLine;
 import dev.jvmm.core.device.Uart8250Device;
 import dev.jvmm.core.virtio.console.VirtioConsoleDevice;
-import org.junit.jupiter.api.Test;
-
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PipedInputStream;
 import java.io.PipedOutputStream;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.nio.charset.StandardCharsets;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 class ConsoleInputTest {
     private static final byte A = ConsoleInput.CTRL_A;
 
-    /** A sink that takes at most {@code perOffer} bytes per call and every other call says it is full. */
+    /**
+     * A sink that takes at most {@code perOffer} bytes per call and every other call says it is
+     * full.
+     */
     private static final class SlowSink implements ConsoleInput.Sink {
         final ByteArrayOutputStream got = new ByteArrayOutputStream();
         final int perOffer;
         volatile boolean full;
         int calls;
 
-        SlowSink(int perOffer) { this.perOffer = perOffer; }
+        SlowSink(int perOffer) {
+            this.perOffer = perOffer;
+        }
 
         @Override
         public synchronized int offer(byte[] b, int off, int len) {
@@ -44,9 +48,13 @@ class ConsoleInputTest {
         }
 
         @Override
-        public int space() { return full ? 0 : perOffer; }
+        public int space() {
+            return full ? 0 : perOffer;
+        }
 
-        synchronized byte[] bytes() { return got.toByteArray(); }
+        synchronized byte[] bytes() {
+            return got.toByteArray();
+        }
     }
 
     /** Returns each chunk from one read() call, then EOF: escapes split across reads. */
@@ -54,7 +62,9 @@ class ConsoleInputTest {
         ArrayDeque<byte[]> q = new ArrayDeque<>(List.of(parts));
         return new InputStream() {
             @Override
-            public int read() { throw new UnsupportedOperationException(); }
+            public int read() {
+                throw new UnsupportedOperationException();
+            }
 
             @Override
             public int read(byte[] b, int off, int len) {
@@ -127,11 +137,12 @@ class ConsoleInputTest {
 
     @Test
     void aSinkTakingOneByteAtATimeLosesNothing() throws Exception {
-        byte[] data = new byte[400];   // ~200 full-sink waits of 2 ms
+        byte[] data = new byte[400]; // ~200 full-sink waits of 2 ms
         new Random(42).nextBytes(data);
         for (int i = 0; i < data.length; i++) if (data[i] == A) data[i] = 'a';
         SlowSink sink = new SlowSink(1);
-        ConsoleInput ci = ConsoleInput.of(new java.io.ByteArrayInputStream(data), sink, () -> { }).start();
+        ConsoleInput ci =
+                ConsoleInput.of(new java.io.ByteArrayInputStream(data), sink, () -> {}).start();
         assertTrue(ci.await(30, TimeUnit.SECONDS));
         assertArrayEquals(data, sink.bytes());
     }
@@ -141,15 +152,22 @@ class ConsoleInputTest {
         Uart8250Device uart = new Uart8250Device(IrqLine.NONE, OutputStream.nullOutputStream());
         byte[] data = new byte[3_000];
         for (int i = 0; i < data.length; i++) data[i] = (byte) ('0' + i % 64);
-        ConsoleInput ci = ConsoleInput.of(new java.io.ByteArrayInputStream(data), ConsoleInput.Sink.of(uart), () -> { })
-                .start();
+        ConsoleInput ci =
+                ConsoleInput.of(
+                                new java.io.ByteArrayInputStream(data),
+                                ConsoleInput.Sink.of(uart),
+                                () -> {})
+                        .start();
         ByteArrayOutputStream guest = new ByteArrayOutputStream();
         byte[] reg = new byte[1];
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (guest.size() < data.length && System.nanoTime() < deadline) {
-            uart.read(5, reg);                           // LSR
-            if ((reg[0] & 1) == 0) { Thread.onSpinWait(); continue; }
-            uart.read(0, reg);                           // RBR
+            uart.read(5, reg); // LSR
+            if ((reg[0] & 1) == 0) {
+                Thread.onSpinWait();
+                continue;
+            }
+            uart.read(0, reg); // RBR
             guest.write(reg[0]);
         }
         assertArrayEquals(data, guest.toByteArray());
@@ -180,7 +198,9 @@ class ConsoleInputTest {
     void closeStopsAReaderWaitingForAFullSink() throws Exception {
         SlowSink sink = new SlowSink(1);
         sink.full = true;
-        ConsoleInput ci = ConsoleInput.of(new java.io.ByteArrayInputStream(b("stuck")), sink, () -> { }).start();
+        ConsoleInput ci =
+                ConsoleInput.of(new java.io.ByteArrayInputStream(b("stuck")), sink, () -> {})
+                        .start();
         Thread.sleep(50);
         assertTrue(ci.isAlive(), "waits for space instead of dropping");
         ci.close();
@@ -191,13 +211,18 @@ class ConsoleInputTest {
 
     @Test
     void aFailingStreamEndsTheReader() throws Exception {
-        InputStream broken = new InputStream() {
-            @Override
-            public int read() throws IOException { throw new IOException("gone"); }
+        InputStream broken =
+                new InputStream() {
+                    @Override
+                    public int read() throws IOException {
+                        throw new IOException("gone");
+                    }
 
-            @Override
-            public int read(byte[] b, int off, int len) throws IOException { throw new IOException("gone"); }
-        };
+                    @Override
+                    public int read(byte[] b, int off, int len) throws IOException {
+                        throw new IOException("gone");
+                    }
+                };
         assertEquals(0, run(broken).out().length);
     }
 
@@ -210,7 +235,10 @@ class ConsoleInputTest {
         byte[] b = new byte[max];
         assertEquals(100, sink.offer(b, 0, 100));
         assertEquals(max - 100, sink.space());
-        assertEquals(max - 100, sink.offer(b, 0, max), "the rest waits in the host tty, nothing is dropped");
+        assertEquals(
+                max - 100,
+                sink.offer(b, 0, max),
+                "the rest waits in the host tty, nothing is dropped");
         assertEquals(0, sink.offer(b, 0, 1));
         assertEquals(0, hvc.inputDropped());
         assertEquals(max, hvc.pendingInput());

@@ -1,14 +1,14 @@
 package dev.jvmm.cli.term;
 
-import dev.jvmm.kvm.sys.Libc;
-import dev.jvmm.kvm.sys.Pty;
-import dev.jvmm.kvm.sys.Termios;
-import org.junit.jupiter.api.Test;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.jvmm.kvm.sys.Libc;
+import dev.jvmm.kvm.sys.Pty;
+import dev.jvmm.kvm.sys.Termios;
+import org.junit.jupiter.api.Test;
 
 /** Against a pseudo-terminal: the terminal running the build is never touched. */
 class RawTerminalTest {

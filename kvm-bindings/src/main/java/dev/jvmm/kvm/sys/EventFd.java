@@ -1,21 +1,23 @@
 package dev.jvmm.kvm.sys;
 
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
 import dev.jvmm.kvm.Errno;
 import dev.jvmm.kvm.KvmException;
-
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.atomic.AtomicBoolean;
 
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
-
 /**
  * An eventfd(2) handle, non-blocking and close-on-exec: the doorbell between KVM (ioeventfd, irqfd)
- * and the device threads, and the "stop" signal that wakes a thread waiting in poll(2). Any thread may
- * {@link #signal}; the one thread that polls it {@link #drain}s it.
+ * and the device threads, and the "stop" signal that wakes a thread waiting in poll(2). Any thread
+ * may {@link #signal}; the one thread that polls it {@link #drain}s it.
  */
 public final class EventFd implements AutoCloseable {
-    /** One 8-byte counter buffer per thread: signal() runs on device hot paths, so no allocation per call. */
+    /**
+     * One 8-byte counter buffer per thread: signal() runs on device hot paths, so no allocation per
+     * call.
+     */
     private static final ThreadLocal<MemorySegment> COUNTER =
             ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(JAVA_LONG));
 
@@ -38,14 +40,20 @@ public final class EventFd implements AutoCloseable {
         return fd;
     }
 
-    public String name() { return name; }
+    public String name() {
+        return name;
+    }
 
-    /** Adds 1 to the counter, waking any poller. A counter at its maximum (never in practice) is already signalled. */
+    /**
+     * Adds 1 to the counter, waking any poller. A counter at its maximum (never in practice) is
+     * already signalled.
+     */
     public void signal() {
         MemorySegment one = COUNTER.get();
         one.set(JAVA_LONG, 0, 1L);
         long r = Libc.writeRaw(fd(), one);
-        if (r < 0 && r != -Errno.EAGAIN) throw new KvmException("write(eventfd " + name + ")", (int) -r);
+        if (r < 0 && r != -Errno.EAGAIN)
+            throw new KvmException("write(eventfd " + name + ")", (int) -r);
     }
 
     /** Reads and resets the counter: how many signals arrived since the last drain (0 if none). */
@@ -63,5 +71,7 @@ public final class EventFd implements AutoCloseable {
     }
 
     @Override
-    public String toString() { return "EventFd[" + name + ", fd " + fd + "]"; }
+    public String toString() {
+        return "EventFd[" + name + ", fd " + fd + "]";
+    }
 }

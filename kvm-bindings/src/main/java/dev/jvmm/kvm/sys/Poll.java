@@ -1,18 +1,18 @@
 package dev.jvmm.kvm.sys;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandle;
-
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+
 /**
- * poll(2) on a single fd, so a reader thread can wait for input with a timeout and notice that it was
- * asked to stop: a blocking read(2) on a terminal cannot be interrupted from Java.
+ * poll(2) on a single fd, so a reader thread can wait for input with a timeout and notice that it
+ * was asked to stop: a blocking read(2) on a terminal cannot be interrupted from Java.
  */
 public final class Poll {
     public static final int POLLIN = 0x1, POLLERR = 0x8, POLLHUP = 0x10, POLLNVAL = 0x20;
@@ -20,8 +20,9 @@ public final class Poll {
     private Poll() {}
 
     private static final class H {
-        static final MethodHandle POLL = Libc.downcall("poll",
-                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
+        static final MethodHandle POLL =
+                Libc.downcall(
+                        "poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
     }
 
     /**
@@ -32,12 +33,15 @@ public final class Poll {
     public static int pollRaw(int fd, int events, int timeoutMillis) {
         MemorySegment st = Libc.state();
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment pfd = a.allocate(8, 4); // struct pollfd { int fd; short events; short revents; }
+            MemorySegment pfd =
+                    a.allocate(8, 4); // struct pollfd { int fd; short events; short revents; }
             pfd.set(JAVA_INT, 0, fd);
             pfd.set(JAVA_SHORT, 4, (short) events);
             int r = (int) H.POLL.invokeExact(st, pfd, 1L, timeoutMillis);
             if (r == -1) return -Libc.lastErrno();
             return r == 0 ? 0 : Short.toUnsignedInt(pfd.get(JAVA_SHORT, 6));
-        } catch (Throwable t) { throw Libc.rethrow(t); }
+        } catch (Throwable t) {
+            throw Libc.rethrow(t);
+        }
     }
 }

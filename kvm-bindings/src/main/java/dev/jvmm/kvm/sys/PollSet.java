@@ -1,14 +1,14 @@
 package dev.jvmm.kvm.sys;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandle;
-
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
 
 /**
  * poll(2) over a fixed set of fds, reusing one native {@code struct pollfd} array: a device thread
@@ -16,17 +16,21 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
  * that calls {@link #await}.
  */
 public final class PollSet {
-    private static final int POLLFD_BYTES = 8; // struct pollfd { int fd; short events; short revents; }
+    private static final int POLLFD_BYTES =
+            8; // struct pollfd { int fd; short events; short revents; }
 
     private static final class H {
-        static final MethodHandle POLL = Libc.downcall("poll",
-                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
+        static final MethodHandle POLL =
+                Libc.downcall(
+                        "poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
     }
 
     private final MemorySegment fds;
     private final int count;
 
-    /** Waits for {@code events} (e.g. {@link Poll#POLLIN}) on each of {@code fds}, in this order. */
+    /**
+     * Waits for {@code events} (e.g. {@link Poll#POLLIN}) on each of {@code fds}, in this order.
+     */
     public PollSet(int events, int... fds) {
         if (fds.length == 0) throw new IllegalArgumentException("no fds to poll");
         this.count = fds.length;
@@ -37,7 +41,9 @@ public final class PollSet {
         }
     }
 
-    public int size() { return count; }
+    public int size() {
+        return count;
+    }
 
     /**
      * Waits up to {@code timeoutMillis} (-1: forever).
@@ -49,12 +55,18 @@ public final class PollSet {
         try {
             int r = (int) H.POLL.invokeExact(st, fds, (long) count, timeoutMillis);
             return r == -1 ? -Libc.lastErrno() : r;
-        } catch (Throwable t) { throw Libc.rethrow(t); }
+        } catch (Throwable t) {
+            throw Libc.rethrow(t);
+        }
     }
 
-    /** The events the last {@link #await} returned for the {@code index}-th fd (POLLIN, POLLERR, ...). */
+    /**
+     * The events the last {@link #await} returned for the {@code index}-th fd (POLLIN, POLLERR,
+     * ...).
+     */
     public int revents(int index) {
-        if (index < 0 || index >= count) throw new IndexOutOfBoundsException("fd " + index + " of " + count);
+        if (index < 0 || index >= count)
+            throw new IndexOutOfBoundsException("fd " + index + " of " + count);
         return Short.toUnsignedInt(fds.get(JAVA_SHORT, (long) index * POLLFD_BYTES + 6));
     }
 }

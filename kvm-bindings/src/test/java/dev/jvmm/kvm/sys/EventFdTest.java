@@ -1,12 +1,11 @@
 package dev.jvmm.kvm.sys;
 
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
+import org.junit.jupiter.api.Test;
 
 /** EventFd and PollSet against the real kernel (the same syscalls on x86_64 and arm64). */
 class EventFdTest {
@@ -24,7 +23,9 @@ class EventFdTest {
 
     @Test
     void pollSetReportsExactlyTheSignalledFd() {
-        try (EventFd a = EventFd.create("a"); EventFd b = EventFd.create("b"); EventFd c = EventFd.create("c")) {
+        try (EventFd a = EventFd.create("a");
+                EventFd b = EventFd.create("b");
+                EventFd c = EventFd.create("c")) {
             PollSet set = new PollSet(Poll.POLLIN, a.fd(), b.fd(), c.fd());
             assertEquals(3, set.size());
             assertEquals(0, set.await(0));

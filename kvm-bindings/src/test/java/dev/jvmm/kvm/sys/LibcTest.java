@@ -1,36 +1,43 @@
 package dev.jvmm.kvm.sys;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.jvmm.kvm.Errno;
 import dev.jvmm.kvm.Kvm;
 import dev.jvmm.kvm.KvmException;
 import dev.jvmm.kvm.KvmUnavailableException;
-import org.junit.jupiter.api.Test;
-
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
-/** The libc layer against the real (x86_64 or arm64) kernel: errno capture, memory, eventfd, signals. */
+/**
+ * The libc layer against the real (x86_64 or arm64) kernel: errno capture, memory, eventfd,
+ * signals.
+ */
 class LibcTest {
     @Test
     void openOfAMissingFileCapturesEnoent() {
         assertEquals(-Errno.ENOENT, Libc.openRaw("/nonexistent/jvmm", Libc.O_RDONLY, 0));
-        var e = assertThrows(KvmException.class, () -> Libc.open("/nonexistent/jvmm", Libc.O_RDONLY, 0));
+        var e =
+                assertThrows(
+                        KvmException.class, () -> Libc.open("/nonexistent/jvmm", Libc.O_RDONLY, 0));
         assertEquals("open(/nonexistent/jvmm): ENOENT", e.getMessage());
     }
 
     @Test
     void ioctlOnABadFdCapturesEbadf() {
         assertEquals(-Errno.EBADF, Libc.ioctlRaw(-1, 0xAE00, 0L));
-        var e = assertThrows(KvmException.class, () -> Libc.ioctl(-1, 0xAE00, 0L, "KVM_GET_API_VERSION"));
+        var e =
+                assertThrows(
+                        KvmException.class,
+                        () -> Libc.ioctl(-1, 0xAE00, 0L, "KVM_GET_API_VERSION"));
         assertEquals("KVM_GET_API_VERSION: EBADF", e.getMessage());
     }
 
@@ -44,8 +51,14 @@ class LibcTest {
 
     @Test
     void anonymousMappingLocksAndPopulates() {
-        MemorySegment m = Libc.mmap(1 << 16, Libc.PROT_READ | Libc.PROT_WRITE,
-                Libc.MAP_PRIVATE | Libc.MAP_ANONYMOUS, -1, 0, "mmap(test)");
+        MemorySegment m =
+                Libc.mmap(
+                        1 << 16,
+                        Libc.PROT_READ | Libc.PROT_WRITE,
+                        Libc.MAP_PRIVATE | Libc.MAP_ANONYMOUS,
+                        -1,
+                        0,
+                        "mmap(test)");
         try {
             m.set(ValueLayout.JAVA_LONG, 8, 0x1122334455667788L);
             assertEquals(0x1122334455667788L, m.get(ValueLayout.JAVA_LONG, 8));
@@ -87,20 +100,26 @@ class LibcTest {
         CountDownLatch sent = new CountDownLatch(1);
         int[] tid = new int[1];
         CompletableFuture<boolean[]> result = new CompletableFuture<>();
-        Thread t = Thread.ofPlatform().start(() -> {
-            try (Arena a = Arena.ofConfined()) {
-                Signals.threadMask(Libc.SIG_BLOCK, Signals.sigset(a, Signals.KICK_SIGNAL), MemorySegment.NULL);
-                boolean before = Signals.drain(Signals.KICK_SIGNAL);
-                tid[0] = Signals.gettid();
-                ready.countDown();
-                sent.await(10, TimeUnit.SECONDS);
-                boolean first = Signals.drain(Signals.KICK_SIGNAL);
-                boolean second = Signals.drain(Signals.KICK_SIGNAL);
-                result.complete(new boolean[] {before, first, second});
-            } catch (Throwable e) {
-                result.completeExceptionally(e);
-            }
-        });
+        Thread t =
+                Thread.ofPlatform()
+                        .start(
+                                () -> {
+                                    try (Arena a = Arena.ofConfined()) {
+                                        Signals.threadMask(
+                                                Libc.SIG_BLOCK,
+                                                Signals.sigset(a, Signals.KICK_SIGNAL),
+                                                MemorySegment.NULL);
+                                        boolean before = Signals.drain(Signals.KICK_SIGNAL);
+                                        tid[0] = Signals.gettid();
+                                        ready.countDown();
+                                        sent.await(10, TimeUnit.SECONDS);
+                                        boolean first = Signals.drain(Signals.KICK_SIGNAL);
+                                        boolean second = Signals.drain(Signals.KICK_SIGNAL);
+                                        result.complete(new boolean[] {before, first, second});
+                                    } catch (Throwable e) {
+                                        result.completeExceptionally(e);
+                                    }
+                                });
         assertTrue(ready.await(10, TimeUnit.SECONDS));
         Signals.tgkill(tid[0], Signals.KICK_SIGNAL);
         sent.countDown();
@@ -131,7 +150,7 @@ class LibcTest {
                 // a second description in the same process conflicts (a POSIX lock would not)
                 assertEquals(-Errno.EAGAIN, Libc.ofdLockRaw(b, Libc.F_RDLCK));
                 int c = Libc.open(f.toString(), Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
-                Libc.close(c);   // closing another descriptor of the file keeps a's lock
+                Libc.close(c); // closing another descriptor of the file keeps a's lock
                 assertEquals(-Errno.EAGAIN, Libc.ofdLockRaw(b, Libc.F_RDLCK));
                 assertEquals(0, Libc.ofdLockRaw(a, Libc.F_UNLCK));
                 assertEquals(0, Libc.ofdLockRaw(b, Libc.F_RDLCK));

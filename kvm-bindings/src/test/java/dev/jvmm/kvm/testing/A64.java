@@ -12,7 +12,9 @@ public final class A64 {
     private final ByteArrayOutputStream code = new ByteArrayOutputStream();
 
     /** Byte offset of the next instruction. */
-    public int here() { return code.size(); }
+    public int here() {
+        return code.size();
+    }
 
     public A64 emit(int insn) {
         code.writeBytes(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(insn).array());
@@ -29,23 +31,55 @@ public final class A64 {
         return this;
     }
 
-    public static int movz(int xd, int imm16, int hw) { return 0xD2800000 | hw << 21 | (imm16 & 0xffff) << 5 | xd; }
-    public static int movk(int xd, int imm16, int hw) { return 0xF2800000 | hw << 21 | (imm16 & 0xffff) << 5 | xd; }
+    public static int movz(int xd, int imm16, int hw) {
+        return 0xD2800000 | hw << 21 | (imm16 & 0xffff) << 5 | xd;
+    }
+
+    public static int movk(int xd, int imm16, int hw) {
+        return 0xF2800000 | hw << 21 | (imm16 & 0xffff) << 5 | xd;
+    }
+
     /** STR Xt, [Xn, #off] (off a multiple of 8, < 32 KiB). */
-    public static int strX(int xt, int xn, int off) { return 0xF9000000 | (off / 8) << 10 | xn << 5 | xt; }
+    public static int strX(int xt, int xn, int off) {
+        return 0xF9000000 | (off / 8) << 10 | xn << 5 | xt;
+    }
+
     /** STR Wt, [Xn, #off] (off a multiple of 4). */
-    public static int strW(int wt, int xn, int off) { return 0xB9000000 | (off / 4) << 10 | xn << 5 | wt; }
+    public static int strW(int wt, int xn, int off) {
+        return 0xB9000000 | (off / 4) << 10 | xn << 5 | wt;
+    }
+
     /** STRB Wt, [Xn, #off]. */
-    public static int strB(int wt, int xn, int off) { return 0x39000000 | off << 10 | xn << 5 | wt; }
+    public static int strB(int wt, int xn, int off) {
+        return 0x39000000 | off << 10 | xn << 5 | wt;
+    }
+
     /** LDR Xt, [Xn, #off]. */
-    public static int ldrX(int xt, int xn, int off) { return 0xF9400000 | (off / 8) << 10 | xn << 5 | xt; }
+    public static int ldrX(int xt, int xn, int off) {
+        return 0xF9400000 | (off / 8) << 10 | xn << 5 | xt;
+    }
+
     /** MOV Xd, Xm (ORR Xd, XZR, Xm). */
-    public static int movX(int xd, int xm) { return 0xAA0003E0 | xm << 16 | xd; }
-    public static int hvc(int imm16) { return 0xD4000002 | imm16 << 5; }
-    public static int smc(int imm16) { return 0xD4000003 | imm16 << 5; }
+    public static int movX(int xd, int xm) {
+        return 0xAA0003E0 | xm << 16 | xd;
+    }
+
+    public static int hvc(int imm16) {
+        return 0xD4000002 | imm16 << 5;
+    }
+
+    public static int smc(int imm16) {
+        return 0xD4000003 | imm16 << 5;
+    }
+
     /** B to a byte offset relative to this instruction (0 = branch to self). */
-    public static int b(int byteOffset) { return 0x14000000 | ((byteOffset / 4) & 0x3ffffff); }
+    public static int b(int byteOffset) {
+        return 0x14000000 | ((byteOffset / 4) & 0x3ffffff);
+    }
+
     public static final int NOP = 0xD503201F;
 
-    public byte[] bytes() { return code.toByteArray(); }
+    public byte[] bytes() {
+        return code.toByteArray();
+    }
 }

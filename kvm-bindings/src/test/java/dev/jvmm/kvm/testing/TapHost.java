@@ -1,16 +1,15 @@
 package dev.jvmm.kvm.testing;
 
-import org.junit.jupiter.api.Assertions;
-import org.junit.jupiter.api.Assumptions;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.junit.jupiter.api.Assertions;
+import org.junit.jupiter.api.Assumptions;
 
 /**
  * Tests that make tap interfaces need root (CAP_NET_ADMIN) and /dev/net/tun. The lab's L1 has both;
- * elsewhere such tests skip with the reason, except under {@link Arm64KvmCondition#REQUIRE_ENV}, where
- * a missing prerequisite is a failure (the lab must never skip silently).
+ * elsewhere such tests skip with the reason, except under {@link Arm64KvmCondition#REQUIRE_ENV},
+ * where a missing prerequisite is a failure (the lab must never skip silently).
  */
 public final class TapHost {
     private TapHost() {}
@@ -21,7 +20,8 @@ public final class TapHost {
         if (!Files.exists(tun)) return "needs /dev/net/tun (the tun module)";
         try {
             Object uid = Files.getAttribute(Path.of("/proc/self"), "unix:uid");
-            if (!Integer.valueOf(0).equals(uid)) return "needs root to create tap interfaces (uid " + uid + ")";
+            if (!Integer.valueOf(0).equals(uid))
+                return "needs root to create tap interfaces (uid " + uid + ")";
         } catch (IOException | UnsupportedOperationException e) {
             return "cannot tell whether this process is root: " + e;
         }

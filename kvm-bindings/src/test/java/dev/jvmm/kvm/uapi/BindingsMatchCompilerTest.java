@@ -1,9 +1,11 @@
 package dev.jvmm.kvm.uapi;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
 import dev.jvmm.kvm.RegIds;
 import dev.jvmm.kvm.sys.Tun;
-import org.junit.jupiter.api.Test;
-
 import java.io.IOException;
 import java.lang.foreign.GroupLayout;
 import java.lang.foreign.MemoryLayout;
@@ -26,17 +28,14 @@ import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
+import org.junit.jupiter.api.Test;
 
 /**
  * Mechanical check of the committed jextract output and of {@link RegIds} against the C compiler:
- * every {@code KvmUapi} constant, every struct size and member offset/size (nested unions of
- * {@code kvm_run} included) and every RegIds helper becomes a {@code _Static_assert} in a generated C
- * file that {@code aarch64-linux-gnu-gcc -fsyntax-only} compiles against the same arm64 uapi headers
- * the bindings were generated from (scripts/fetch-uapi-headers.sh). Needs no jextract.
+ * every {@code KvmUapi} constant, every struct size and member offset/size (nested unions of {@code
+ * kvm_run} included) and every RegIds helper becomes a {@code _Static_assert} in a generated C file
+ * that {@code aarch64-linux-gnu-gcc -fsyntax-only} compiles against the same arm64 uapi headers the
+ * bindings were generated from (scripts/fetch-uapi-headers.sh). Needs no jextract.
  *
  * <p>Fails (never skips) when the compiler or headers are missing: run scripts/setup-host.sh.
  */
@@ -45,11 +44,13 @@ class BindingsMatchCompilerTest {
     private static final String GCC = "aarch64-linux-gnu-gcc";
     private static final String SETUP_HINT =
             "run scripts/setup-host.sh (installs gcc-aarch64-linux-gnu and fetches the arm64 uapi headers)";
-    private static final Path BASEDIR = Path.of(System.getProperty("basedir", ".")).toAbsolutePath();
+    private static final Path BASEDIR =
+            Path.of(System.getProperty("basedir", ".")).toAbsolutePath();
     private static final Path JEXTRACT_DIR = BASEDIR.resolve("jextract");
     private static final Path OUT_DIR = BASEDIR.resolve("target/bindings-check");
 
-    // ---- the checks -------------------------------------------------------------------------------
+    // ---- the checks
+    // -------------------------------------------------------------------------------
 
     @Test
     void everyConstantMatchesTheCompiler() throws Exception {
@@ -59,17 +60,23 @@ class BindingsMatchCompilerTest {
             Object v = m.invoke(null);
             if (m.getReturnType() == int.class) {
                 int i = (Integer) v;
-                asserts.add(String.format(
-                        "_Static_assert(sizeof(%1$s) == 4 && ((unsigned long long)(%1$s) & 0xffffffffULL) == 0x%2$xULL, "
-                                + "\"constant %1$s: KvmUapi says int 0x%2$x\");", n, i));
+                asserts.add(
+                        String.format(
+                                "_Static_assert(sizeof(%1$s) == 4 && ((unsigned long long)(%1$s) & 0xffffffffULL) == 0x%2$xULL, "
+                                        + "\"constant %1$s: KvmUapi says int 0x%2$x\");",
+                                n, i));
             } else {
                 long l = (Long) v;
-                asserts.add(String.format(
-                        "_Static_assert(sizeof(%1$s) == 8 && (unsigned long long)(%1$s) == 0x%2$xULL, "
-                                + "\"constant %1$s: KvmUapi says long 0x%2$x\");", n, l));
+                asserts.add(
+                        String.format(
+                                "_Static_assert(sizeof(%1$s) == 8 && (unsigned long long)(%1$s) == 0x%2$xULL, "
+                                        + "\"constant %1$s: KvmUapi says long 0x%2$x\");",
+                                n, l));
             }
         }
-        assertTrue(asserts.size() > 600, "expected the full KVM constant set, found " + asserts.size());
+        assertTrue(
+                asserts.size() > 600,
+                "expected the full KVM constant set, found " + asserts.size());
         compile("constants", asserts);
     }
 
@@ -79,10 +86,15 @@ class BindingsMatchCompilerTest {
         for (Class<?> c : structClasses()) {
             GroupLayout g = (GroupLayout) c.getMethod("layout").invoke(null);
             String type = (g instanceof UnionLayout ? "union " : "struct ") + c.getSimpleName();
-            asserts.add(String.format("_Static_assert(sizeof(%1$s) == %2$d, \"sizeof(%1$s) == %2$d\");", type, g.byteSize()));
+            asserts.add(
+                    String.format(
+                            "_Static_assert(sizeof(%1$s) == %2$d, \"sizeof(%1$s) == %2$d\");",
+                            type, g.byteSize()));
             walk(type, g, null, 0, asserts);
         }
-        assertTrue(asserts.size() > 400, "expected the full struct set, found " + asserts.size() + " entries");
+        assertTrue(
+                asserts.size() > 400,
+                "expected the full struct set, found " + asserts.size() + " entries");
         compile("layouts", asserts);
     }
 
@@ -90,38 +102,82 @@ class BindingsMatchCompilerTest {
     void regIdsMatchTheCMacros() throws Exception {
         List<String> asserts = new ArrayList<>();
         Map<String, String> expr = cExpressionsForNames();
-        assertEquals(new TreeSet<>(RegIds.names().keySet()), new TreeSet<>(expr.keySet()),
+        assertEquals(
+                new TreeSet<>(RegIds.names().keySet()),
+                new TreeSet<>(expr.keySet()),
                 "every RegIds name needs a C expression in this test (and vice versa)");
-        RegIds.names().forEach((name, id) -> {
-            asserts.add(eq64("byName(\"" + name + "\")", id, expr.get(name)));
-            asserts.add(eqInt("size(" + name + ")", RegIds.size(id), "KVM_REG_SIZE(" + expr.get(name) + ")"));
-        });
+        RegIds.names()
+                .forEach(
+                        (name, id) -> {
+                            asserts.add(eq64("byName(\"" + name + "\")", id, expr.get(name)));
+                            asserts.add(
+                                    eqInt(
+                                            "size(" + name + ")",
+                                            RegIds.size(id),
+                                            "KVM_REG_SIZE(" + expr.get(name) + ")"));
+                        });
         for (int op0 : new int[] {0, 1, 2, 3})
             for (int op1 : new int[] {0, 3, 4, 7})
                 for (int crn : new int[] {0, 1, 9, 14, 15})
                     for (int crm : new int[] {0, 3, 15})
                         for (int op2 : new int[] {0, 2, 7}) {
                             String args = op0 + ", " + op1 + ", " + crn + ", " + crm + ", " + op2;
-                            asserts.add(eq64("sysReg(" + args + ")", RegIds.sysReg(op0, op1, crn, crm, op2), "ARM64_SYS_REG(" + args + ")"));
+                            asserts.add(
+                                    eq64(
+                                            "sysReg(" + args + ")",
+                                            RegIds.sysReg(op0, op1, crn, crm, op2),
+                                            "ARM64_SYS_REG(" + args + ")"));
                         }
         for (int r : new int[] {0, 1, 2, 3, 4, 0xffff, 0x10001}) {
             asserts.add(eq64("fwReg(" + r + ")", RegIds.fwReg(r), "KVM_REG_ARM_FW_REG(" + r + ")"));
-            asserts.add(eq64("fwFeatBmapReg(" + r + ")", RegIds.fwFeatBmapReg(r), "KVM_REG_ARM_FW_FEAT_BMAP_REG(" + r + ")"));
+            asserts.add(
+                    eq64(
+                            "fwFeatBmapReg(" + r + ")",
+                            RegIds.fwFeatBmapReg(r),
+                            "KVM_REG_ARM_FW_FEAT_BMAP_REG(" + r + ")"));
         }
         for (int i : new int[] {0, 1, 17, 31, 32}) {
             for (int n = 0; n <= 32; n++) {
-                asserts.add(eq64("sveZReg(" + n + ", " + i + ")", RegIds.sveZReg(n, i), "KVM_REG_ARM64_SVE_ZREG(" + n + ", " + i + ")"));
-                asserts.add(eqInt("size(sveZReg)", RegIds.size(RegIds.sveZReg(n, i)), "KVM_REG_SIZE(KVM_REG_ARM64_SVE_ZREG(" + n + ", " + i + "))"));
+                asserts.add(
+                        eq64(
+                                "sveZReg(" + n + ", " + i + ")",
+                                RegIds.sveZReg(n, i),
+                                "KVM_REG_ARM64_SVE_ZREG(" + n + ", " + i + ")"));
+                asserts.add(
+                        eqInt(
+                                "size(sveZReg)",
+                                RegIds.size(RegIds.sveZReg(n, i)),
+                                "KVM_REG_SIZE(KVM_REG_ARM64_SVE_ZREG(" + n + ", " + i + "))"));
             }
             for (int n = 0; n <= 16; n++) {
-                asserts.add(eq64("svePReg(" + n + ", " + i + ")", RegIds.svePReg(n, i), "KVM_REG_ARM64_SVE_PREG(" + n + ", " + i + ")"));
+                asserts.add(
+                        eq64(
+                                "svePReg(" + n + ", " + i + ")",
+                                RegIds.svePReg(n, i),
+                                "KVM_REG_ARM64_SVE_PREG(" + n + ", " + i + ")"));
             }
-            asserts.add(eq64("sveFfr(" + i + ")", RegIds.sveFfr(i), "KVM_REG_ARM64_SVE_FFR(" + i + ")"));
-            asserts.add(eqInt("size(sveFfr)", RegIds.size(RegIds.sveFfr(i)), "KVM_REG_SIZE(KVM_REG_ARM64_SVE_FFR(" + i + "))"));
+            asserts.add(
+                    eq64(
+                            "sveFfr(" + i + ")",
+                            RegIds.sveFfr(i),
+                            "KVM_REG_ARM64_SVE_FFR(" + i + ")"));
+            asserts.add(
+                    eqInt(
+                            "size(sveFfr)",
+                            RegIds.size(RegIds.sveFfr(i)),
+                            "KVM_REG_SIZE(KVM_REG_ARM64_SVE_FFR(" + i + "))"));
         }
-        asserts.add(eqInt("size(SVE_VLS)", RegIds.size(KvmUapi.KVM_REG_ARM64_SVE_VLS()), "KVM_REG_SIZE(KVM_REG_ARM64_SVE_VLS)"));
+        asserts.add(
+                eqInt(
+                        "size(SVE_VLS)",
+                        RegIds.size(KvmUapi.KVM_REG_ARM64_SVE_VLS()),
+                        "KVM_REG_SIZE(KVM_REG_ARM64_SVE_VLS)"));
         // hand-written ioctl numbers next to the register helpers
-        asserts.add(eq64("Vcpu.KVM_PRE_FAULT_MEMORY", dev.jvmm.kvm.Vcpu.KVM_PRE_FAULT_MEMORY, "KVM_PRE_FAULT_MEMORY"));
+        asserts.add(
+                eq64(
+                        "Vcpu.KVM_PRE_FAULT_MEMORY",
+                        dev.jvmm.kvm.Vcpu.KVM_PRE_FAULT_MEMORY,
+                        "KVM_PRE_FAULT_MEMORY"));
         compile("regids", asserts);
     }
 
@@ -129,14 +185,18 @@ class BindingsMatchCompilerTest {
     @Test
     void tunConstantsMatchTheCompiler() throws Exception {
         String prelude = "#include <linux/if.h>\n#include <linux/if_tun.h>\n";
-        List<String> asserts = List.of(
-                eq64("Tun.TUNSETIFF", Tun.TUNSETIFF, "TUNSETIFF"),
-                eqInt("Tun.IFF_TAP", Tun.IFF_TAP, "IFF_TAP"),
-                eqInt("Tun.IFF_NO_PI", Tun.IFF_NO_PI, "IFF_NO_PI"),
-                eqInt("Tun.IFNAMSIZ", Tun.IFNAMSIZ, "IFNAMSIZ"),
-                eqInt("Tun.IFREQ_SIZE", Tun.IFREQ_SIZE, "sizeof(struct ifreq)"),
-                eqInt("Tun.IFREQ_FLAGS_OFFSET", Tun.IFREQ_FLAGS_OFFSET, "offsetof(struct ifreq, ifr_flags)"),
-                eqInt("Tun.IFREQ_FLAGS_OFFSET", 0, "offsetof(struct ifreq, ifr_name)"));
+        List<String> asserts =
+                List.of(
+                        eq64("Tun.TUNSETIFF", Tun.TUNSETIFF, "TUNSETIFF"),
+                        eqInt("Tun.IFF_TAP", Tun.IFF_TAP, "IFF_TAP"),
+                        eqInt("Tun.IFF_NO_PI", Tun.IFF_NO_PI, "IFF_NO_PI"),
+                        eqInt("Tun.IFNAMSIZ", Tun.IFNAMSIZ, "IFNAMSIZ"),
+                        eqInt("Tun.IFREQ_SIZE", Tun.IFREQ_SIZE, "sizeof(struct ifreq)"),
+                        eqInt(
+                                "Tun.IFREQ_FLAGS_OFFSET",
+                                Tun.IFREQ_FLAGS_OFFSET,
+                                "offsetof(struct ifreq, ifr_flags)"),
+                        eqInt("Tun.IFREQ_FLAGS_OFFSET", 0, "offsetof(struct ifreq, ifr_name)"));
         compile("tun", prelude, asserts);
     }
 
@@ -152,7 +212,8 @@ class BindingsMatchCompilerTest {
             switch (w[0]) {
                 case "--include-constant" -> {
                     if (Arrays.stream(KvmUapi.class.getDeclaredMethods())
-                            .noneMatch(m -> m.getName().equals(w[1]) && m.getParameterCount() == 0)) missing.add(w[1]);
+                            .noneMatch(m -> m.getName().equals(w[1]) && m.getParameterCount() == 0))
+                        missing.add(w[1]);
                 }
                 case "--include-struct", "--include-union" -> {
                     try {
@@ -161,32 +222,58 @@ class BindingsMatchCompilerTest {
                         missing.add(w[1]);
                     }
                 }
-                default -> fail("kvm-includes.txt: unexpected option " + w[0] + " (this test knows constants and structs only)");
+                default ->
+                        fail(
+                                "kvm-includes.txt: unexpected option "
+                                        + w[0]
+                                        + " (this test knows constants and structs only)");
             }
         }
         assertTrue(checked > 600, "kvm-includes.txt looks truncated: " + checked + " entries");
-        assertTrue(missing.isEmpty(), "kvm-includes.txt names not generated (typo, or absent from the pinned headers): " + missing);
+        assertTrue(
+                missing.isEmpty(),
+                "kvm-includes.txt names not generated (typo, or absent from the pinned headers): "
+                        + missing);
     }
 
     @Test
     void harnessReportsAFailedAssertion() throws Exception {
         // guards against a vacuous check (e.g. a compiler that ignores _Static_assert)
         uapiInclude(); // a missing setup should fail with the setup hint, not with "canary"
-        AssertionError e = org.junit.jupiter.api.Assertions.assertThrows(AssertionError.class,
-                () -> compile("canary", List.of(eq64("canary", 0x6030000000100000L, "KVM_REG_ARM64 | KVM_REG_SIZE_U64"))));
+        AssertionError e =
+                org.junit.jupiter.api.Assertions.assertThrows(
+                        AssertionError.class,
+                        () ->
+                                compile(
+                                        "canary",
+                                        List.of(
+                                                eq64(
+                                                        "canary",
+                                                        0x6030000000100000L,
+                                                        "KVM_REG_ARM64 | KVM_REG_SIZE_U64"))));
         assertTrue(e.getMessage().contains("canary"), e.getMessage());
     }
 
-    // ---- layouts ---------------------------------------------------------------------------------
+    // ---- layouts
+    // ---------------------------------------------------------------------------------
 
-    /** Emits offset and size asserts for g's members; anonymous members ($anon$L:C) have no C name of their own. */
-    private static void walk(String type, GroupLayout g, String cPath, long base, List<String> out) {
+    /**
+     * Emits offset and size asserts for g's members; anonymous members ($anon$L:C) have no C name
+     * of their own.
+     */
+    private static void walk(
+            String type, GroupLayout g, String cPath, long base, List<String> out) {
         long running = 0;
         for (MemoryLayout ml : g.memberLayouts()) {
             long off = base + (g instanceof UnionLayout ? 0 : running);
             running += ml.byteSize();
             if (ml instanceof PaddingLayout) continue;
-            String name = ml.name().orElseThrow(() -> new AssertionError(type + ": unnamed member in " + cPath));
+            String name =
+                    ml.name()
+                            .orElseThrow(
+                                    () ->
+                                            new AssertionError(
+                                                    type + ": unnamed member in " + cPath));
             boolean anon = name.startsWith("$anon$");
             String path = anon ? cPath : (cPath == null ? name : cPath + "." + name);
             if (!anon) member(type, path, off, ml, out);
@@ -194,13 +281,19 @@ class BindingsMatchCompilerTest {
         }
     }
 
-    private static void descend(String type, MemoryLayout ml, String path, long off, List<String> out) {
+    private static void descend(
+            String type, MemoryLayout ml, String path, long off, List<String> out) {
         if (ml instanceof GroupLayout child) {
             walk(type, child, path, off, out);
-        } else if (ml instanceof SequenceLayout seq && seq.elementCount() > 0
-                && (seq.elementLayout() instanceof GroupLayout || seq.elementLayout() instanceof SequenceLayout)) {
+        } else if (ml instanceof SequenceLayout seq
+                && seq.elementCount() > 0
+                && (seq.elementLayout() instanceof GroupLayout
+                        || seq.elementLayout() instanceof SequenceLayout)) {
             long stride = seq.elementLayout().byteSize();
-            for (long i : seq.elementCount() > 1 ? new long[] {0, seq.elementCount() - 1} : new long[] {0}) {
+            for (long i :
+                    seq.elementCount() > 1
+                            ? new long[] {0, seq.elementCount() - 1}
+                            : new long[] {0}) {
                 String p = path + "[" + i + "]";
                 member(type, p, off + i * stride, seq.elementLayout(), out);
                 descend(type, seq.elementLayout(), p, off + i * stride, out);
@@ -208,21 +301,28 @@ class BindingsMatchCompilerTest {
         }
     }
 
-    private static void member(String type, String path, long off, MemoryLayout ml, List<String> out) {
-        out.add(String.format("_Static_assert(__builtin_offsetof(%1$s, %2$s) == %3$d, \"offsetof(%1$s, %2$s) == %3$d\");",
-                type, path, off));
+    private static void member(
+            String type, String path, long off, MemoryLayout ml, List<String> out) {
+        out.add(
+                String.format(
+                        "_Static_assert(__builtin_offsetof(%1$s, %2$s) == %3$d, \"offsetof(%1$s, %2$s) == %3$d\");",
+                        type, path, off));
         boolean flexible = ml instanceof SequenceLayout s && s.elementCount() == 0;
         if (!flexible) { // sizeof a flexible array member is not valid C
-            out.add(String.format("_Static_assert(sizeof(((%1$s *)0)->%2$s) == %3$d, \"sizeof(%1$s.%2$s) == %3$d\");",
-                    type, path, ml.byteSize()));
+            out.add(
+                    String.format(
+                            "_Static_assert(sizeof(((%1$s *)0)->%2$s) == %3$d, \"sizeof(%1$s.%2$s) == %3$d\");",
+                            type, path, ml.byteSize()));
         }
     }
 
-    // ---- RegIds: independent C spellings of every name -----------------------------------------------
+    // ---- RegIds: independent C spellings of every name
+    // -----------------------------------------------
 
     private static Map<String, String> cExpressionsForNames() {
         Map<String, String> m = new LinkedHashMap<>();
-        String core64 = "KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE | KVM_REG_ARM_CORE_REG";
+        String core64 =
+                "KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE | KVM_REG_ARM_CORE_REG";
         for (int n = 0; n <= 30; n++) m.put("x" + n, core64 + "(regs.regs[" + n + "])");
         m.put("sp", core64 + "(regs.sp)");
         m.put("pc", core64 + "(regs.pc)");
@@ -233,11 +333,20 @@ class BindingsMatchCompilerTest {
             m.put("spsr_" + s, core64 + "(spsr[KVM_SPSR_" + s.toUpperCase() + "])");
         }
         for (int n = 0; n < 32; n++) {
-            m.put("v" + n, "KVM_REG_ARM64 | KVM_REG_SIZE_U128 | KVM_REG_ARM_CORE | KVM_REG_ARM_CORE_REG(fp_regs.vregs[" + n + "])");
+            m.put(
+                    "v" + n,
+                    "KVM_REG_ARM64 | KVM_REG_SIZE_U128 | KVM_REG_ARM_CORE | KVM_REG_ARM_CORE_REG(fp_regs.vregs["
+                            + n
+                            + "])");
         }
-        m.put("fpsr", "KVM_REG_ARM64 | KVM_REG_SIZE_U32 | KVM_REG_ARM_CORE | KVM_REG_ARM_CORE_REG(fp_regs.fpsr)");
-        m.put("fpcr", "KVM_REG_ARM64 | KVM_REG_SIZE_U32 | KVM_REG_ARM_CORE | KVM_REG_ARM_CORE_REG(fp_regs.fpcr)");
-        // system registers: encodings from the Arm ARM; the timer ones through KVM's own (partly swapped) macros
+        m.put(
+                "fpsr",
+                "KVM_REG_ARM64 | KVM_REG_SIZE_U32 | KVM_REG_ARM_CORE | KVM_REG_ARM_CORE_REG(fp_regs.fpsr)");
+        m.put(
+                "fpcr",
+                "KVM_REG_ARM64 | KVM_REG_SIZE_U32 | KVM_REG_ARM_CORE | KVM_REG_ARM_CORE_REG(fp_regs.fpcr)");
+        // system registers: encodings from the Arm ARM; the timer ones through KVM's own (partly
+        // swapped) macros
         m.put("midr_el1", "ARM64_SYS_REG(3, 0, 0, 0, 0)");
         m.put("mpidr_el1", "ARM64_SYS_REG(3, 0, 0, 0, 5)");
         m.put("revidr_el1", "ARM64_SYS_REG(3, 0, 0, 0, 6)");
@@ -283,19 +392,26 @@ class BindingsMatchCompilerTest {
     }
 
     private static String eq64(String what, long java, String cExpr) {
-        return String.format("_Static_assert((unsigned long long)(%1$s) == 0x%2$xULL, \"RegIds.%3$s == 0x%2$x\");",
+        return String.format(
+                "_Static_assert((unsigned long long)(%1$s) == 0x%2$xULL, \"RegIds.%3$s == 0x%2$x\");",
                 cExpr, java, what.replace("\"", "\\\""));
     }
 
     private static String eqInt(String what, int java, String cExpr) {
-        return String.format("_Static_assert((long long)(%1$s) == %2$dLL, \"RegIds.%3$s == %2$d\");", cExpr, java, what);
+        return String.format(
+                "_Static_assert((long long)(%1$s) == %2$dLL, \"RegIds.%3$s == %2$d\");",
+                cExpr, java, what);
     }
 
-    // ---- reflection over the generated package ----------------------------------------------------
+    // ---- reflection over the generated package
+    // ----------------------------------------------------
 
     private static List<Method> constantMethods() {
         return Arrays.stream(KvmUapi.class.getDeclaredMethods())
-                .filter(m -> Modifier.isPublic(m.getModifiers()) && Modifier.isStatic(m.getModifiers()))
+                .filter(
+                        m ->
+                                Modifier.isPublic(m.getModifiers())
+                                        && Modifier.isStatic(m.getModifiers()))
                 .filter(m -> m.getParameterCount() == 0)
                 .filter(m -> m.getReturnType() == int.class || m.getReturnType() == long.class)
                 .sorted(Comparator.comparing(Method::getName))
@@ -303,49 +419,82 @@ class BindingsMatchCompilerTest {
     }
 
     /** Top-level generated classes with a static {@code layout()}: one per C struct/union. */
-    private static List<Class<?>> structClasses() throws IOException, URISyntaxException, ClassNotFoundException {
-        Path pkg = Path.of(KvmUapi.class.getProtectionDomain().getCodeSource().getLocation().toURI())
-                .resolve("dev/jvmm/kvm/uapi");
+    private static List<Class<?>> structClasses()
+            throws IOException, URISyntaxException, ClassNotFoundException {
+        Path pkg =
+                Path.of(KvmUapi.class.getProtectionDomain().getCodeSource().getLocation().toURI())
+                        .resolve("dev/jvmm/kvm/uapi");
         List<Class<?>> out = new ArrayList<>();
         try (Stream<Path> files = Files.list(pkg)) {
-            for (String f : files.map(p -> p.getFileName().toString())
-                    .filter(f -> f.endsWith(".class") && !f.contains("$") && !f.equals("KvmUapi.class"))
-                    .sorted().toList()) {
-                Class<?> c = Class.forName("dev.jvmm.kvm.uapi." + f.substring(0, f.length() - ".class".length()));
+            for (String f :
+                    files.map(p -> p.getFileName().toString())
+                            .filter(
+                                    f ->
+                                            f.endsWith(".class")
+                                                    && !f.contains("$")
+                                                    && !f.equals("KvmUapi.class"))
+                            .sorted()
+                            .toList()) {
+                Class<?> c =
+                        Class.forName(
+                                "dev.jvmm.kvm.uapi."
+                                        + f.substring(0, f.length() - ".class".length()));
                 try {
-                    if (MemoryLayout.class.isAssignableFrom(c.getMethod("layout").getReturnType())) out.add(c);
+                    if (MemoryLayout.class.isAssignableFrom(c.getMethod("layout").getReturnType()))
+                        out.add(c);
                 } catch (NoSuchMethodException notAStruct) {
                     // not a struct class
                 }
             }
         }
-        assertTrue(out.size() > 30, "expected the generated struct classes in " + pkg + ", found " + out.size());
+        assertTrue(
+                out.size() > 30,
+                "expected the generated struct classes in " + pkg + ", found " + out.size());
         return out;
     }
 
-    // ---- compiler ---------------------------------------------------------------------------------
+    // ---- compiler
+    // ---------------------------------------------------------------------------------
 
     private static Path uapiInclude() {
         List<String> tried = new ArrayList<>();
         String prop = System.getProperty("jvmm.uapi.dir");
         String env = System.getenv("JVMM_UAPI_DIR");
         String xdg = System.getenv("XDG_CACHE_HOME");
-        Path cache = (xdg != null && !xdg.isEmpty() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache"))
-                .resolve("jvmm/uapi-arm64");
-        for (String d : prop != null ? List.of(prop) : env != null ? List.of(env) : List.of(cache.toString())) {
-            for (Path inc : List.of(Path.of(d, "usr/include"), Path.of(d))) { // cache root or the include dir itself
+        Path cache =
+                (xdg != null && !xdg.isEmpty()
+                                ? Path.of(xdg)
+                                : Path.of(System.getProperty("user.home"), ".cache"))
+                        .resolve("jvmm/uapi-arm64");
+        for (String d :
+                prop != null
+                        ? List.of(prop)
+                        : env != null ? List.of(env) : List.of(cache.toString())) {
+            for (Path inc :
+                    List.of(
+                            Path.of(d, "usr/include"),
+                            Path.of(d))) { // cache root or the include dir itself
                 tried.add(inc.toString());
-                if (Files.isRegularFile(inc.resolve("aarch64-linux-gnu/asm/kvm.h")) && Files.isRegularFile(inc.resolve("linux/kvm.h"))) {
+                if (Files.isRegularFile(inc.resolve("aarch64-linux-gnu/asm/kvm.h"))
+                        && Files.isRegularFile(inc.resolve("linux/kvm.h"))) {
                     return inc;
                 }
             }
         }
-        fail("arm64 uapi headers not found (looked in " + String.join(", ", tried) + "): " + SETUP_HINT);
+        fail(
+                "arm64 uapi headers not found (looked in "
+                        + String.join(", ", tried)
+                        + "): "
+                        + SETUP_HINT);
         return null;
     }
 
     private static String run(List<String> cmd, Path log) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        Process p =
+                new ProcessBuilder(cmd)
+                        .redirectErrorStream(true)
+                        .redirectOutput(log.toFile())
+                        .start();
         if (!p.waitFor(5, TimeUnit.MINUTES)) {
             p.destroyForcibly();
             fail(String.join(" ", cmd) + " did not finish in 5 minutes");
@@ -354,13 +503,20 @@ class BindingsMatchCompilerTest {
         return p.exitValue() == 0 ? text : "\0" + text;
     }
 
-    /** Writes the asserts to target/bindings-check/NAME.c and compiles it; fails listing the failed asserts. */
-    private static void compile(String name, List<String> asserts) throws IOException, InterruptedException {
+    /**
+     * Writes the asserts to target/bindings-check/NAME.c and compiles it; fails listing the failed
+     * asserts.
+     */
+    private static void compile(String name, List<String> asserts)
+            throws IOException, InterruptedException {
         compile(name, "", asserts);
     }
 
-    /** {@code prelude}: C text after the standard includes (more headers, definitions they assume). */
-    private static void compile(String name, String prelude, List<String> asserts) throws IOException, InterruptedException {
+    /**
+     * {@code prelude}: C text after the standard includes (more headers, definitions they assume).
+     */
+    private static void compile(String name, String prelude, List<String> asserts)
+            throws IOException, InterruptedException {
         Path inc = uapiInclude();
         Files.createDirectories(OUT_DIR);
         Path log = OUT_DIR.resolve(name + ".log");
@@ -372,34 +528,93 @@ class BindingsMatchCompilerTest {
             return;
         }
         if (gccInclude.startsWith("\0") || !Files.isRegularFile(Path.of(gccInclude, "stddef.h"))) {
-            fail(GCC + " has no usable include dir (" + gccInclude.replace("\0", "").trim() + "): " + SETUP_HINT);
+            fail(
+                    GCC
+                            + " has no usable include dir ("
+                            + gccInclude.replace("\0", "").trim()
+                            + "): "
+                            + SETUP_HINT);
         }
         StringBuilder c = new StringBuilder();
-        c.append("/* generated by BindingsMatchCompilerTest: ").append(asserts.size()).append(" checks */\n")
+        c.append("/* generated by BindingsMatchCompilerTest: ")
+                .append(asserts.size())
+                .append(" checks */\n")
                 .append("#include <stddef.h>\n#include \"kvm_vmm.h\"\n")
                 .append("#ifndef KVM_REG_ARM_VENDOR_HYP_BMAP_2 /* Linux 6.16+ */\n")
-                .append("#define KVM_REG_ARM_VENDOR_HYP_BMAP_2 KVM_REG_ARM_FW_FEAT_BMAP_REG(3)\n#endif\n")
+                .append(
+                        "#define KVM_REG_ARM_VENDOR_HYP_BMAP_2 KVM_REG_ARM_FW_FEAT_BMAP_REG(3)\n#endif\n")
                 .append(prelude);
         asserts.forEach(a -> c.append(a).append('\n'));
         Path src = OUT_DIR.resolve(name + ".c");
-        // Debian's uapi linux/if.h includes glibc's <sys/socket.h> for struct sockaddr; there is no libc here
+        // Debian's uapi linux/if.h includes glibc's <sys/socket.h> for struct sockaddr; there is no
+        // libc here
         Path stub = OUT_DIR.resolve("libc-stub");
         Files.createDirectories(stub.resolve("sys"));
-        Files.writeString(stub.resolve("sys/socket.h"),
+        Files.writeString(
+                stub.resolve("sys/socket.h"),
                 "#pragma once\nstruct sockaddr { unsigned short sa_family; char sa_data[14]; };\n");
         Files.writeString(src, c, StandardCharsets.UTF_8);
-        String out = run(List.of(GCC, "-std=gnu11", "-fsyntax-only", "-fmax-errors=0", "-nostdinc",
-                "-isystem", gccInclude, "-I", inc.resolve("aarch64-linux-gnu").toString(), "-I", inc.toString(),
-                "-I", JEXTRACT_DIR.toString(), "-idirafter", stub.toString(), src.toString()), log);
+        String out =
+                run(
+                        List.of(
+                                GCC,
+                                "-std=gnu11",
+                                "-fsyntax-only",
+                                "-fmax-errors=0",
+                                "-nostdinc",
+                                "-isystem",
+                                gccInclude,
+                                "-I",
+                                inc.resolve("aarch64-linux-gnu").toString(),
+                                "-I",
+                                inc.toString(),
+                                "-I",
+                                JEXTRACT_DIR.toString(),
+                                "-idirafter",
+                                stub.toString(),
+                                src.toString()),
+                        log);
         if (out.startsWith("\0")) {
             List<String> errors = out.lines().filter(l -> l.contains("error:")).toList();
-            List<String> failed = errors.stream().filter(l -> l.contains("static assertion failed"))
-                    .map(l -> l.substring(l.indexOf("static assertion failed:") + "static assertion failed:".length()).trim())
-                    .toList();
-            String shown = (failed.isEmpty() ? errors : failed).stream().limit(20).collect(Collectors.joining("\n  "));
-            fail(name + ": " + failed.size() + " of " + asserts.size() + " checks disagree with " + GCC + " on "
-                    + inc + " (" + errors.size() + " errors; " + src + ", log " + log + "):\n  " + shown);
+            List<String> failed =
+                    errors.stream()
+                            .filter(l -> l.contains("static assertion failed"))
+                            .map(
+                                    l ->
+                                            l.substring(
+                                                            l.indexOf("static assertion failed:")
+                                                                    + "static assertion failed:"
+                                                                            .length())
+                                                    .trim())
+                            .toList();
+            String shown =
+                    (failed.isEmpty() ? errors : failed)
+                            .stream().limit(20).collect(Collectors.joining("\n  "));
+            fail(
+                    name
+                            + ": "
+                            + failed.size()
+                            + " of "
+                            + asserts.size()
+                            + " checks disagree with "
+                            + GCC
+                            + " on "
+                            + inc
+                            + " ("
+                            + errors.size()
+                            + " errors; "
+                            + src
+                            + ", log "
+                            + log
+                            + "):\n  "
+                            + shown);
         }
-        System.out.println("BindingsMatchCompilerTest: " + name + ": " + asserts.size() + " checks match " + GCC);
+        System.out.println(
+                "BindingsMatchCompilerTest: "
+                        + name
+                        + ": "
+                        + asserts.size()
+                        + " checks match "
+                        + GCC);
     }
 }

@@ -19,26 +19,34 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Lifecycle: {@link #open} creates the socket before the VM exists, so a bad path is reported
  * before any KVM set-up; {@link #start} begins answering once the VM can be asked (clients that
  * connect earlier wait in the backlog); {@link #close} removes the socket file, and a JVM shutdown
- * hook removes it on exits that skip {@code close} (System.exit, a signal before jvmm's own handlers).
+ * hook removes it on exits that skip {@code close} (System.exit, a signal before jvmm's own
+ * handlers).
  *
- * <p>Each connection gets its own virtual thread (no native calls here, so virtual threads do not pin
- * carriers). A connection may send any number of requests, but no client can hold the API hostage:
+ * <p>Each connection gets its own virtual thread (no native calls here, so virtual threads do not
+ * pin carriers). A connection may send any number of requests, but no client can hold the API
+ * hostage:
+ *
  * <ul>
- * <li>While the server waits on a client — for a complete request line, or for the client to take an
- *     answer — the wait is bounded by the idle timeout ({@link #IDLE_TIMEOUT} unless {@link #open(Path,
- *     Duration)} says otherwise): a connection that sends nothing, half a line, or does not read its
- *     answers is closed after it (a blank line does not count as a request).</li>
- * <li>At most {@link #MAX_CLIENTS} connections are held. One more is never turned away: the server
- *     closes the connection it has been waiting on longest and serves the new one. So a {@code stop}
- *     gets through even when every slot is taken by idle clients. (Only a request inside the target,
- *     which is short and must not block, is never interrupted; while all of them are, the new
- *     connection waits for the first to finish.)</li>
+ *   <li>While the server waits on a client — for a complete request line, or for the client to take
+ *       an answer — the wait is bounded by the idle timeout ({@link #IDLE_TIMEOUT} unless {@link
+ *       #open(Path, Duration)} says otherwise): a connection that sends nothing, half a line, or
+ *       does not read its answers is closed after it (a blank line does not count as a request).
+ *   <li>At most {@link #MAX_CLIENTS} connections are held. One more is never turned away: the
+ *       server closes the connection it has been waiting on longest and serves the new one. So a
+ *       {@code stop} gets through even when every slot is taken by idle clients. (Only a request
+ *       inside the target, which is short and must not block, is never interrupted; while all of
+ *       them are, the new connection waits for the first to finish.)
  * </ul>
  */
 public final class ApiServer implements AutoCloseable {
     public static final int MAX_CLIENTS = 32;
-    /** How long the server waits on a client (a request line, or taking an answer) before closing it. */
+
+    /**
+     * How long the server waits on a client (a request line, or taking an answer) before closing
+     * it.
+     */
     public static final Duration IDLE_TIMEOUT = Duration.ofSeconds(10);
+
     private static final System.Logger LOG = System.getLogger("jvmm.api");
 
     private final ApiSocket socket;
@@ -46,17 +54,19 @@ public final class ApiServer implements AutoCloseable {
     private final Thread cleanupHook;
     private final Set<Connection> clients = ConcurrentHashMap.newKeySet();
     private volatile ControlProtocol protocol;
+
     /** Guards {@link #closed} and {@link #inFlight}. */
     private final Object gate = new Object();
+
     private volatile boolean closed;
     private int inFlight;
     private Thread acceptor;
     private Thread reaper;
 
     /**
-     * One client connection and what the server is doing with it, in one atomic word so that "close it,
-     * it has waited too long" and "its request is complete, answer it" cannot both win: {@link #BUSY}
-     * while a request is inside the target, {@link #CLOSED} once closed, otherwise the
+     * One client connection and what the server is doing with it, in one atomic word so that "close
+     * it, it has waited too long" and "its request is complete, answer it" cannot both win: {@link
+     * #BUSY} while a request is inside the target, {@link #CLOSED} once closed, otherwise the
      * {@link System#nanoTime} at which the server started waiting on the client.
      */
     private static final class Connection {
@@ -74,31 +84,43 @@ public final class ApiServer implements AutoCloseable {
             return now == BUSY || now == CLOSED ? CLOSED + 1 : now;
         }
 
-        /** A complete request arrived: true, and it may not be closed for idleness now; false when already closed. */
+        /**
+         * A complete request arrived: true, and it may not be closed for idleness now; false when
+         * already closed.
+         */
         boolean busy() {
             return waitingSince.getAndUpdate(w -> w == CLOSED ? CLOSED : BUSY) != CLOSED;
         }
 
-        /** The answer is ready: the server waits on the client again, from now. False when closed meanwhile. */
+        /**
+         * The answer is ready: the server waits on the client again, from now. False when closed
+         * meanwhile.
+         */
         boolean waitFrom(long now) {
             return waitingSince.compareAndSet(BUSY, waiting(now));
         }
     }
 
     private ApiServer(ApiSocket socket, Duration idleTimeout) {
-        if (idleTimeout.isNegative() || idleTimeout.isZero()) throw new IllegalArgumentException("idle timeout " + idleTimeout);
+        if (idleTimeout.isNegative() || idleTimeout.isZero())
+            throw new IllegalArgumentException("idle timeout " + idleTimeout);
         this.socket = socket;
         this.idleNanos = idleTimeout.toNanos();
         this.cleanupHook = new Thread(socket::removeFile, "jvmm-api-socket-cleanup");
         Runtime.getRuntime().addShutdownHook(cleanupHook);
     }
 
-    /** Creates the socket at {@code path} (see {@link ApiSocket} for stale and live sockets); not yet answering. */
+    /**
+     * Creates the socket at {@code path} (see {@link ApiSocket} for stale and live sockets); not
+     * yet answering.
+     */
     public static ApiServer open(Path path) throws ApiException {
         return open(path, IDLE_TIMEOUT);
     }
 
-    /** As {@link #open(Path)}, closing a client the server has waited on for {@code idleTimeout}. */
+    /**
+     * As {@link #open(Path)}, closing a client the server has waited on for {@code idleTimeout}.
+     */
     public static ApiServer open(Path path, Duration idleTimeout) throws ApiException {
         Objects.requireNonNull(idleTimeout, "idleTimeout");
         return new ApiServer(ApiSocket.create(path), idleTimeout);
@@ -127,22 +149,25 @@ public final class ApiServer implements AutoCloseable {
             SocketChannel c;
             try {
                 c = socket.channel().accept();
-            } catch (ClosedChannelException e) {   // also AsynchronousCloseException: close() ran
+            } catch (ClosedChannelException e) { // also AsynchronousCloseException: close() ran
                 return;
             } catch (IOException e) {
                 if (closed) return;
                 // e.g. EMFILE: keep serving the clients we have, try again shortly
-                LOG.log(System.Logger.Level.WARNING, "control socket accept failed: " + e.getMessage());
+                LOG.log(
+                        System.Logger.Level.WARNING,
+                        "control socket accept failed: " + e.getMessage());
                 sleep(100);
                 continue;
             }
             // only this thread adds, so once below the cap it stays below until the add
             while (clients.size() >= MAX_CLIENTS && !closed) {
-                if (!evictLongestWaiting()) sleep(5);   // every slot is inside the target: that is short
+                if (!evictLongestWaiting())
+                    sleep(5); // every slot is inside the target: that is short
             }
             Connection conn = new Connection(c, System.nanoTime());
             clients.add(conn);
-            if (closed) closeQuietly(c);  // close() may have run between accept and add
+            if (closed) closeQuietly(c); // close() may have run between accept and add
             Thread.ofVirtual().name("jvmm-api-client").start(() -> serve(conn));
         }
     }
@@ -163,10 +188,15 @@ public final class ApiServer implements AutoCloseable {
         }
         if (oldest == null) return false;
         if (drop(oldest, oldestSince)) {
-            LOG.log(System.Logger.Level.DEBUG, "control connection closed to make room (idle "
-                    + oldestWait / 1_000_000 + " ms, " + MAX_CLIENTS + " connections held)");
+            LOG.log(
+                    System.Logger.Level.DEBUG,
+                    "control connection closed to make room (idle "
+                            + oldestWait / 1_000_000
+                            + " ms, "
+                            + MAX_CLIENTS
+                            + " connections held)");
         }
-        return true;   // if it changed meanwhile the caller looks again
+        return true; // if it changed meanwhile the caller looks again
     }
 
     /** Closes every connection the server has waited on for longer than the idle timeout. */
@@ -176,16 +206,25 @@ public final class ApiServer implements AutoCloseable {
             long now = System.nanoTime();
             for (Connection c : clients) {
                 long w = c.waitingSince.get();
-                if (w != Connection.BUSY && w != Connection.CLOSED && now - w > idleNanos && drop(c, w)) {
-                    LOG.log(System.Logger.Level.DEBUG, "control connection closed: idle for more than "
-                            + idleNanos / 1_000_000 + " ms");
+                if (w != Connection.BUSY
+                        && w != Connection.CLOSED
+                        && now - w > idleNanos
+                        && drop(c, w)) {
+                    LOG.log(
+                            System.Logger.Level.DEBUG,
+                            "control connection closed: idle for more than "
+                                    + idleNanos / 1_000_000
+                                    + " ms");
                 }
             }
             sleep(tick / 1_000_000);
         }
     }
 
-    /** Closes {@code c} if it is still waiting since {@code since}; its thread then sees the channel closed. */
+    /**
+     * Closes {@code c} if it is still waiting since {@code since}; its thread then sees the channel
+     * closed.
+     */
     private boolean drop(Connection c, long since) {
         if (!c.waitingSince.compareAndSet(since, Connection.CLOSED)) return false;
         clients.remove(c);
@@ -198,8 +237,8 @@ public final class ApiServer implements AutoCloseable {
         try { // not try-with-resources: that would close c before the catch could answer on it
             LineReader in = new LineReader(c, ControlProtocol.MAX_REQUEST_BYTES);
             for (String line; (line = in.next()) != null; ) {
-                if (line.isBlank()) continue;     // not a request: the idle clock keeps running
-                if (!conn.busy()) return;         // closed for idleness just as the line completed
+                if (line.isBlank()) continue; // not a request: the idle clock keeps running
+                if (!conn.busy()) return; // closed for idleness just as the line completed
                 String answer = answer(line);
                 if (!conn.waitFrom(System.nanoTime())) return;
                 send(c, answer);
@@ -225,7 +264,8 @@ public final class ApiServer implements AutoCloseable {
      */
     private String answer(String line) {
         synchronized (gate) {
-            if (closed) return ControlProtocol.write(ControlProtocol.error("jvmm is shutting down"));
+            if (closed)
+                return ControlProtocol.write(ControlProtocol.error("jvmm is shutting down"));
             inFlight++;
         }
         try {
@@ -243,9 +283,9 @@ public final class ApiServer implements AutoCloseable {
     }
 
     /**
-     * Stops accepting, drops every connection, removes the socket file and waits for requests already
-     * inside the target to return (target calls are short and must not block), so the caller may tear
-     * the VM down afterwards. Idempotent.
+     * Stops accepting, drops every connection, removes the socket file and waits for requests
+     * already inside the target to return (target calls are short and must not block), so the
+     * caller may tear the VM down afterwards. Idempotent.
      */
     @Override
     public void close() {
@@ -277,7 +317,9 @@ public final class ApiServer implements AutoCloseable {
                 try {
                     gate.wait();
                 } catch (InterruptedException e) {
-                    interrupted = true;  // keep waiting: returning now would let the VM be unmapped under a request
+                    interrupted =
+                            true; // keep waiting: returning now would let the VM be unmapped under
+                    // a request
                 }
             }
         }

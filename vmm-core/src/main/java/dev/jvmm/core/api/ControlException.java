@@ -6,7 +6,10 @@ public final class ControlException extends Exception {
         super(message);
     }
 
-    /** The standard refusal for a feature this VM was not built with: {@code not available in this VM: REASON}. */
+    /**
+     * The standard refusal for a feature this VM was not built with: {@code not available in this
+     * VM: REASON}.
+     */
     public static ControlException notAvailable(String reason) {
         return new ControlException("not available in this VM: " + reason);
     }

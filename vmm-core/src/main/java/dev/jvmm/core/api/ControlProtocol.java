@@ -6,7 +6,6 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.jr.ob.JSON;
-
 import java.io.IOException;
 import java.math.BigInteger;
 import java.util.ArrayList;
@@ -16,32 +15,52 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The control API's messages: one JSON object per line each way. A request names its
- * {@code "command"} and that command's fields; the response is {@code {"ok":true,...}} or
- * {@code {"ok":false,"error":"..."}}. Every bad request (malformed JSON, unknown command or field,
- * wrong type, out-of-range number) gets an error response; nothing a client sends can end the server.
- * No sockets here, so every request and every error has a plain unit test.
+ * The control API's messages: one JSON object per line each way. A request names its {@code
+ * "command"} and that command's fields; the response is {@code {"ok":true,...}} or {@code
+ * {"ok":false,"error":"..."}}. Every bad request (malformed JSON, unknown command or field, wrong
+ * type, out-of-range number) gets an error response; nothing a client sends can end the server. No
+ * sockets here, so every request and every error has a plain unit test.
  */
 public final class ControlProtocol {
-    /** The longest request line the server reads (newline excluded); Firecracker and CH also cap request size. */
+    /**
+     * The longest request line the server reads (newline excluded); Firecracker and CH also cap
+     * request size.
+     */
     public static final int MAX_REQUEST_BYTES = 64 * 1024;
-    public static final List<String> COMMANDS =
-            List.of("status", "stop", "sdei-signal", "shared-regions", "stolen-time", "hypercall-stats");
 
-    /** The most shared regions one answer lists (about 32 KiB of JSON); ask again with {@code "from"} for more. */
+    public static final List<String> COMMANDS =
+            List.of(
+                    "status",
+                    "stop",
+                    "sdei-signal",
+                    "shared-regions",
+                    "stolen-time",
+                    "hypercall-stats");
+
+    /**
+     * The most shared regions one answer lists (about 32 KiB of JSON); ask again with {@code
+     * "from"} for more.
+     */
     public static final int MAX_REGIONS = 1024;
 
     private static final System.Logger LOG = System.getLogger("jvmm.api");
+
     /**
-     * Duplicate keys would make "which command?" ambiguous. The parser quotes at most 64 characters of a bad
-     * token (its default, 256, let an error line grow with the request).
+     * Duplicate keys would make "which command?" ambiguous. The parser quotes at most 64 characters
+     * of a bad token (its default, 256, let an error line grow with the request).
      */
-    private static final JSON READER = JSON.builder(JsonFactory.builder()
-                    .errorReportConfiguration(ErrorReportConfiguration.builder().maxErrorTokenLength(64)
-                            .maxRawContentLength(64).build())
-                    .build())
-            .enable(JSON.Feature.FAIL_ON_DUPLICATE_MAP_KEYS)
-            .build();
+    private static final JSON READER =
+            JSON.builder(
+                            JsonFactory.builder()
+                                    .errorReportConfiguration(
+                                            ErrorReportConfiguration.builder()
+                                                    .maxErrorTokenLength(64)
+                                                    .maxRawContentLength(64)
+                                                    .build())
+                                    .build())
+                    .enable(JSON.Feature.FAIL_ON_DUPLICATE_MAP_KEYS)
+                    .build();
+
     private static final long U32_MAX = 0xFFFF_FFFFL;
 
     private final ControlTarget target;
@@ -74,7 +93,8 @@ public final class ControlProtocol {
         try {
             return JSON.std.asString(response);
         } catch (IOException e) {
-            throw new IllegalStateException("cannot write a response of plain maps, lists and numbers", e);
+            throw new IllegalStateException(
+                    "cannot write a response of plain maps, lists and numbers", e);
         }
     }
 
@@ -94,13 +114,16 @@ public final class ControlProtocol {
     private static Map<String, Object> parse(String line) throws ControlException {
         try (JsonParser p = READER.createParser(line)) {
             if (p.nextToken() != JsonToken.START_OBJECT) {
-                throw new ControlException("a request must be a JSON object, e.g. {\"command\":\"status\"}");
+                throw new ControlException(
+                        "a request must be a JSON object, e.g. {\"command\":\"status\"}");
             }
             Map<String, Object> m = READER.mapFrom(p);
-            if (p.nextToken() != null) throw new ControlException("malformed JSON: data after the request object");
+            if (p.nextToken() != null)
+                throw new ControlException("malformed JSON: data after the request object");
             return m;
         } catch (JsonProcessingException e) {
-            String at = e.getLocation() == null ? "" : " at column " + e.getLocation().getColumnNr();
+            String at =
+                    e.getLocation() == null ? "" : " at column " + e.getLocation().getColumnNr();
             throw new ControlException("malformed JSON" + at + ": " + e.getOriginalMessage());
         } catch (IOException e) {
             throw new ControlException("malformed JSON: " + e.getMessage());
@@ -109,8 +132,11 @@ public final class ControlProtocol {
 
     private Map<String, Object> dispatch(Map<String, Object> req) throws ControlException {
         Object c = req.get("command");
-        if (c == null) throw new ControlException("missing \"command\" (one of: " + String.join(", ", COMMANDS) + ")");
-        if (!(c instanceof String command)) throw new ControlException("\"command\" must be a string");
+        if (c == null)
+            throw new ControlException(
+                    "missing \"command\" (one of: " + String.join(", ", COMMANDS) + ")");
+        if (!(c instanceof String command))
+            throw new ControlException("\"command\" must be a string");
         Map<String, Object> r = ok();
         switch (command) {
             case "status" -> {
@@ -133,10 +159,14 @@ public final class ControlProtocol {
             case "shared-regions" -> {
                 onlyFields(req, command, "from", "limit");
                 long from = integer(req, "from", false, 0, Long.MAX_VALUE);
-                int limit = req.containsKey("limit") ? (int) integer(req, "limit", true, 1, MAX_REGIONS) : MAX_REGIONS;
+                int limit =
+                        req.containsKey("limit")
+                                ? (int) integer(req, "limit", true, 1, MAX_REGIONS)
+                                : MAX_REGIONS;
                 SharedRegionPage page = target.sharedRegions(from, limit);
                 List<Object> list = new ArrayList<>();
-                for (SharedRegion s : page.regions()) list.add(fields("ipa", s.ipa(), "size", s.size()));
+                for (SharedRegion s : page.regions())
+                    list.add(fields("ipa", s.ipa(), "size", s.size()));
                 r.put("regions", list);
                 r.put("total_regions", page.totalRegions());
                 r.put("total_bytes", page.totalBytes());
@@ -145,7 +175,8 @@ public final class ControlProtocol {
             case "stolen-time" -> {
                 onlyFields(req, command);
                 List<Object> list = new ArrayList<>();
-                for (VcpuStolenTime s : target.stolenTime()) list.add(fields("cpu", s.cpu(), "stolen_ns", s.stolenNanos()));
+                for (VcpuStolenTime s : target.stolenTime())
+                    list.add(fields("cpu", s.cpu(), "stolen_ns", s.stolenNanos()));
                 r.put("vcpus", list);
             }
             case "hypercall-stats" -> {
@@ -156,8 +187,13 @@ public final class ControlProtocol {
                 r.put("calls", list);
                 r.put("other_calls", stats.otherCalls());
             }
-            default -> throw new ControlException("unknown command \"" + shorten(command) + "\" (one of: "
-                    + String.join(", ", COMMANDS) + ")");
+            default ->
+                    throw new ControlException(
+                            "unknown command \""
+                                    + shorten(command)
+                                    + "\" (one of: "
+                                    + String.join(", ", COMMANDS)
+                                    + ")");
         }
         return r;
     }
@@ -174,7 +210,8 @@ public final class ControlProtocol {
     /** A JSON object with its keys in the order given (Map.of would scramble them). */
     private static Map<String, Object> fields(Object... keysAndValues) {
         Map<String, Object> m = new LinkedHashMap<>();
-        for (int i = 0; i < keysAndValues.length; i += 2) m.put((String) keysAndValues[i], keysAndValues[i + 1]);
+        for (int i = 0; i < keysAndValues.length; i += 2)
+            m.put((String) keysAndValues[i], keysAndValues[i + 1]);
         return m;
     }
 
@@ -186,53 +223,78 @@ public final class ControlProtocol {
         return m;
     }
 
-    /** Rejects fields the command does not take, so a typo ("cpus") is an error rather than silently ignored. */
-    private static void onlyFields(Map<String, Object> req, String command, String... allowed) throws ControlException {
+    /**
+     * Rejects fields the command does not take, so a typo ("cpus") is an error rather than silently
+     * ignored.
+     */
+    private static void onlyFields(Map<String, Object> req, String command, String... allowed)
+            throws ControlException {
         Set<String> ok = Set.of(allowed);
         for (String key : req.keySet()) {
             if (!key.equals("command") && !ok.contains(key)) {
-                throw new ControlException("unknown field \"" + shorten(key) + "\" for command " + command
-                        + (allowed.length == 0 ? " (it takes none)" : " (it takes: " + String.join(", ", allowed) + ")"));
+                throw new ControlException(
+                        "unknown field \""
+                                + shorten(key)
+                                + "\" for command "
+                                + command
+                                + (allowed.length == 0
+                                        ? " (it takes none)"
+                                        : " (it takes: " + String.join(", ", allowed) + ")"));
             }
         }
     }
 
     /** An integral JSON number in {@code [min, max]}; a missing optional field is {@code min}. */
-    private static long integer(Map<String, Object> req, String field, boolean required, long min, long max)
+    private static long integer(
+            Map<String, Object> req, String field, boolean required, long min, long max)
             throws ControlException {
         Object v = req.get(field);
         if (v == null) {
-            if (required) throw new ControlException("missing \"" + field + "\" (an integer " + min + ".." + max + ")");
+            if (required)
+                throw new ControlException(
+                        "missing \"" + field + "\" (an integer " + min + ".." + max + ")");
             return min;
         }
         String range = "\"" + field + "\" must be an integer " + min + ".." + max;
         if (!(v instanceof Integer || v instanceof Long || v instanceof BigInteger)) {
-            throw new ControlException(range + ", got " + (v instanceof String str ? "\"" + shorten(str) + "\"" : shorten(String.valueOf(v))));
+            throw new ControlException(
+                    range
+                            + ", got "
+                            + (v instanceof String str
+                                    ? "\"" + shorten(str) + "\""
+                                    : shorten(String.valueOf(v))));
         }
-        BigInteger b = v instanceof BigInteger big ? big : BigInteger.valueOf(((Number) v).longValue());
+        BigInteger b =
+                v instanceof BigInteger big ? big : BigInteger.valueOf(((Number) v).longValue());
         if (b.compareTo(BigInteger.valueOf(min)) < 0 || b.compareTo(BigInteger.valueOf(max)) > 0) {
             throw new ControlException(range + ", got " + shorten(b.toString()));
         }
         return b.longValue();
     }
 
-    /** Echoes of client text stay short: an error line must not grow with the request. The cut never splits a surrogate pair. */
+    /**
+     * Echoes of client text stay short: an error line must not grow with the request. The cut never
+     * splits a surrogate pair.
+     */
     private static String shorten(String s) {
         if (s.length() <= 64) return s;
         return s.substring(0, Character.isHighSurrogate(s.charAt(63)) ? 63 : 64) + "...";
     }
 
     /**
-     * The text with every unpaired surrogate replaced by U+FFFD. Error messages quote the client (a JSON
-     * escape of half a surrogate pair yields a lone one) and the parser (which quotes one UTF-16 unit
-     * of the character it stopped at); UTF-8 on the socket cannot carry either.
+     * The text with every unpaired surrogate replaced by U+FFFD. Error messages quote the client (a
+     * JSON escape of half a surrogate pair yields a lone one) and the parser (which quotes one
+     * UTF-16 unit of the character it stopped at); UTF-8 on the socket cannot carry either.
      */
     static String validUnicode(String s) {
         StringBuilder b = null;
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
-            boolean paired = Character.isHighSurrogate(c) ? i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))
-                    : !Character.isLowSurrogate(c) || (i > 0 && Character.isHighSurrogate(s.charAt(i - 1)));
+            boolean paired =
+                    Character.isHighSurrogate(c)
+                            ? i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))
+                            : !Character.isLowSurrogate(c)
+                                    || (i > 0 && Character.isHighSurrogate(s.charAt(i - 1)));
             if (!paired && b == null) b = new StringBuilder(s.length()).append(s, 0, i);
             if (b != null) b.append(paired ? c : '\ufffd');
         }

@@ -18,18 +18,24 @@ public interface ControlTarget {
      */
     void stop() throws ControlException;
 
-    /** Raises SDEI event {@code event} on vCPU {@code cpu} (event 0 is the software-signalled event). */
+    /**
+     * Raises SDEI event {@code event} on vCPU {@code cpu} (event 0 is the software-signalled
+     * event).
+     */
     void sdeiSignal(long event, int cpu) throws ControlException;
 
     /**
-     * At most {@code limit} of the guest's shared memory regions, coalesced and sorted by IPA, from the
-     * granule holding {@code fromIpa} on, with the totals of the whole set.
+     * At most {@code limit} of the guest's shared memory regions, coalesced and sorted by IPA, from
+     * the granule holding {@code fromIpa} on, with the totals of the whole set.
      */
     SharedRegionPage sharedRegions(long fromIpa, int limit) throws ControlException;
 
     /** Stolen time per vCPU, in vCPU order; throws when PV stolen time is off for this VM. */
     List<VcpuStolenTime> stolenTime() throws ControlException;
 
-    /** How often the guest called each forwarded SMCCC function ID, sorted by function ID (bounded: see {@link HypercallStats}). */
+    /**
+     * How often the guest called each forwarded SMCCC function ID, sorted by function ID (bounded:
+     * see {@link HypercallStats}).
+     */
     HypercallStats hypercallStats() throws ControlException;
 }

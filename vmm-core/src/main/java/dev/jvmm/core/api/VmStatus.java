@@ -8,14 +8,18 @@ import java.util.Objects;
  * The answer to {@code status}.
  *
  * @param uptime time since the guest first started running (zero while {@link State#STARTING})
- * @param pid    the jvmm process, so a script can wait for it after {@code stop}
+ * @param pid the jvmm process, so a script can wait for it after {@code stop}
  * @param kernel the kernel image the VM booted, as given on the command line; null if unknown
  */
-public record VmStatus(State state, int cpus, long memoryBytes, Duration uptime, long pid, String kernel) {
+public record VmStatus(
+        State state, int cpus, long memoryBytes, Duration uptime, long pid, String kernel) {
     public enum State {
-        /** Built, the vCPUs not yet started. */ STARTING,
-        /** The guest is running. */ RUNNING,
-        /** A stop was requested or decided; the process is about to exit. */ STOPPING;
+        /** Built, the vCPUs not yet started. */
+        STARTING,
+        /** The guest is running. */
+        RUNNING,
+        /** A stop was requested or decided; the process is about to exit. */
+        STOPPING;
 
         /** The lower-case name used on the wire and on screen. */
         public String wireName() {

@@ -3,7 +3,6 @@ package dev.jvmm.core.arch;
 import dev.jvmm.core.fdt.FdtException;
 import dev.jvmm.core.fdt.FdtNode;
 import dev.jvmm.core.fdt.FdtWriter;
-
 import java.security.SecureRandom;
 import java.util.List;
 import java.util.Objects;
@@ -11,8 +10,8 @@ import java.util.random.RandomGenerator;
 
 /**
  * Builds the guest's device tree blob: the nodes a Linux arm64 guest on KVM needs to boot to a
- * console, shaped after kvmtool's arm/fdt.c so the guest sees the same machine ("linux,dummy-virt"),
- * plus whatever {@link FdtContributor}s add (virtio-mmio, SDEI).
+ * console, shaped after kvmtool's arm/fdt.c so the guest sees the same machine
+ * ("linux,dummy-virt"), plus whatever {@link FdtContributor}s add (virtio-mmio, SDEI).
  *
  * <pre>
  * / { compatible = "linux,dummy-virt"; #address-cells = #size-cells = <2>; interrupt-parent = &amp;gic;
@@ -24,28 +23,43 @@ import java.util.random.RandomGenerator;
 public final class DeviceTreeBuilder {
     /** The GIC's phandle, as in kvmtool (PHANDLE_GIC); contributors may reference it. */
     public static final int GIC_PHANDLE = 1;
+
     /** Device-tree interrupt trigger flags (dt-bindings/interrupt-controller/irq.h). */
     public static final int IRQ_TYPE_EDGE_RISING = 1;
+
     public static final int IRQ_TYPE_LEVEL_HIGH = 4;
     public static final int IRQ_TYPE_LEVEL_LOW = 8;
+
     /** First interrupt cell of the GIC binding. */
     public static final int GIC_SPI = 0;
+
     public static final int GIC_PPI = 1;
+
     /** 64 bytes is what Linux's own kexec and QEMU pass; the kernel credits it to the RNG pool. */
     public static final int RNG_SEED_BYTES = 64;
-    /** The 1.8432 MHz crystal of a PC UART: Linux derives the divisor from it (115200 = 1843200 / 16). */
+
+    /**
+     * The 1.8432 MHz crystal of a PC UART: Linux derives the divisor from it (115200 = 1843200 /
+     * 16).
+     */
     public static final int UART_CLOCK_HZ = 1_843_200;
+
     /** KVM's PSCI 0.1 function IDs (KVM_PSCI_FN_BASE + n); 0.2+ uses the standard IDs instead. */
     static final int KVM_PSCI_FN_BASE = 0x95c1ba5e;
 
     private final RandomGenerator random;
 
-    /** Seeds from {@link SecureRandom}: the rng-seed and kaslr-seed must be unpredictable to the guest's attackers. */
+    /**
+     * Seeds from {@link SecureRandom}: the rng-seed and kaslr-seed must be unpredictable to the
+     * guest's attackers.
+     */
     public DeviceTreeBuilder() {
         this(new SecureRandom());
     }
 
-    /** @param random source of rng-seed and kaslr-seed; inject a fixed one for reproducible blobs. */
+    /**
+     * @param random source of rng-seed and kaslr-seed; inject a fixed one for reproducible blobs.
+     */
     public DeviceTreeBuilder(RandomGenerator random) {
         this.random = Objects.requireNonNull(random, "random");
     }
@@ -58,7 +72,8 @@ public final class DeviceTreeBuilder {
     /**
      * Builds the blob.
      *
-     * @throws FdtException if a contributor writes a bad tree or the blob exceeds {@link Layout#FDT_MAX_SIZE}
+     * @throws FdtException if a contributor writes a bad tree or the blob exceeds {@link
+     *     Layout#FDT_MAX_SIZE}
      */
     public byte[] build(DeviceTreeInput in) {
         Layout layout = in.layout();
@@ -72,7 +87,7 @@ public final class DeviceTreeBuilder {
 
         chosen(fdt, in);
         FdtNode aliases = fdt.beginNode("aliases");
-        fdt.propertyString("serial0", uartPath());   // keeps the console ttyS0 whatever else appears
+        fdt.propertyString("serial0", uartPath()); // keeps the console ttyS0 whatever else appears
         fdt.endNode(aliases);
         memory(fdt, layout);
         cpus(fdt, in.mpidrs());
@@ -85,8 +100,11 @@ public final class DeviceTreeBuilder {
         fdt.endNode(root);
         byte[] blob = fdt.finish();
         if (blob.length > Layout.FDT_MAX_SIZE) {
-            throw new FdtException(FdtException.Kind.TOTAL_SIZE_TOO_LARGE, String.format(
-                    "guest device tree is %d bytes; arm64 Linux accepts at most %d", blob.length, Layout.FDT_MAX_SIZE));
+            throw new FdtException(
+                    FdtException.Kind.TOTAL_SIZE_TOO_LARGE,
+                    String.format(
+                            "guest device tree is %d bytes; arm64 Linux accepts at most %d",
+                            blob.length, Layout.FDT_MAX_SIZE));
         }
         return blob;
     }
@@ -141,7 +159,8 @@ public final class DeviceTreeBuilder {
         FdtNode gic = fdt.beginNode(String.format("intc@%x", dist.base()));
         fdt.propertyString("compatible", "arm,gic-v3");
         fdt.propertyU32("#interrupt-cells", 3);
-        // no children and no interrupt-map: 0 address cells, which dtc's interrupt_provider check wants stated
+        // no children and no interrupt-map: 0 address cells, which dtc's interrupt_provider check
+        // wants stated
         fdt.propertyU32("#address-cells", 0);
         fdt.propertyNull("interrupt-controller");
         fdt.propertyArrayU64("reg", dist.base(), dist.size(), redist.base(), redist.size());
@@ -156,8 +175,12 @@ public final class DeviceTreeBuilder {
     private static void timer(FdtWriter fdt) {
         FdtNode timer = fdt.beginNode("timer");
         fdt.propertyStringList("compatible", "arm,armv8-timer", "arm,armv7-timer");
-        int[] ppis = {Layout.TIMER_PPI_SECURE_PHYS, Layout.TIMER_PPI_NONSECURE_PHYS,
-                Layout.TIMER_PPI_VIRT, Layout.TIMER_PPI_HYP_PHYS};
+        int[] ppis = {
+            Layout.TIMER_PPI_SECURE_PHYS,
+            Layout.TIMER_PPI_NONSECURE_PHYS,
+            Layout.TIMER_PPI_VIRT,
+            Layout.TIMER_PPI_HYP_PHYS
+        };
         int[] cells = new int[ppis.length * 3];
         for (int i = 0; i < ppis.length; i++) {
             cells[3 * i] = GIC_PPI;
@@ -173,7 +196,7 @@ public final class DeviceTreeBuilder {
     private static void psci(FdtWriter fdt, PsciVersion version) {
         FdtNode psci = fdt.beginNode("psci");
         fdt.propertyStringList("compatible", version.compatibles());
-        fdt.propertyString("method", "hvc");   // KVM traps HVC from EL1; there is no EL3 to SMC to
+        fdt.propertyString("method", "hvc"); // KVM traps HVC from EL1; there is no EL3 to SMC to
         if (version.needsFunctionIds()) {
             fdt.propertyU32("cpu_suspend", KVM_PSCI_FN_BASE);
             fdt.propertyU32("cpu_off", KVM_PSCI_FN_BASE + 1);
@@ -183,7 +206,10 @@ public final class DeviceTreeBuilder {
         fdt.endNode(psci);
     }
 
-    /** What Linux's of_serial (8250_of) needs: compatible, reg, interrupts, clock-frequency; byte registers. */
+    /**
+     * What Linux's of_serial (8250_of) needs: compatible, reg, interrupts, clock-frequency; byte
+     * registers.
+     */
     private static void uart(FdtWriter fdt) {
         FdtNode uart = fdt.beginNode(uartPath().substring(1));
         fdt.propertyString("compatible", "ns16550a");
@@ -200,7 +226,8 @@ public final class DeviceTreeBuilder {
 
     /**
      * A virtio-mmio transport node, as kvmtool writes it (edge-triggered: the device raises the
-     * line once per notification; dma-coherent: guest RAM is ordinary cacheable memory to the host).
+     * line once per notification; dma-coherent: guest RAM is ordinary cacheable memory to the
+     * host).
      */
     public static FdtContributor virtioMmio(Layout.Region slot, int intid) {
         return fdt -> {

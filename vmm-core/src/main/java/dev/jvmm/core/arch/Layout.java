@@ -5,16 +5,15 @@ import dev.jvmm.core.boot.BootPlacement;
 import dev.jvmm.core.boot.InitrdFile;
 import dev.jvmm.core.boot.KernelImage;
 import dev.jvmm.core.boot.KernelLoader;
-
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 
 /**
- * The arm64 guest physical address map, in one place. It follows kvmtool's arm64 map
- * ({@code arm/include/arm-common/kvm-arch.h}) address for address, so kernel command lines
- * ({@code earlycon=uart,mmio,0x1000000}), {@code virtio_mmio.devices=} strings and scripts written
- * for kvmtool guests keep working:
+ * The arm64 guest physical address map, in one place. It follows kvmtool's arm64 map ({@code
+ * arm/include/arm-common/kvm-arch.h}) address for address, so kernel command lines ({@code
+ * earlycon=uart,mmio,0x1000000}), {@code virtio_mmio.devices=} strings and scripts written for
+ * kvmtool guests keep working:
  *
  * <pre>
  *   0x0000_0000  64 KiB   (PCI I/O in kvmtool; unused, left unmapped)
@@ -35,131 +34,203 @@ import java.util.List;
 public final class Layout {
     public static final long KIB = 1024, MIB = 1024 * KIB, GIB = 1024 * MIB;
 
-    // ---- RAM --------------------------------------------------------------------------------------
+    // ---- RAM
+    // --------------------------------------------------------------------------------------
     public static final long RAM_BASE = 0x8000_0000L;
-    /** 2 MiB granularity: kernel base and DTB block are 2 MiB aligned, and THP/hugetlbfs back RAM. */
+
+    /**
+     * 2 MiB granularity: kernel base and DTB block are 2 MiB aligned, and THP/hugetlbfs back RAM.
+     */
     public static final long RAM_ALIGN = 2 * MIB;
+
     /** Room for a small kernel plus the 2 MiB DTB block; real guests want far more. */
     public static final long MIN_RAM_BYTES = 16 * MIB;
+
     /**
      * KVM's default IPA space is 40 bits (KVM_VM_TYPE 0); staying inside it means the VM needs no
      * KVM_VM_TYPE_ARM_IPA_SIZE, which older hosts and some SoCs with small PA ranges lack.
      */
     public static final int MAX_IPA_BITS = 40;
+
     public static final long MAX_RAM_BYTES = (1L << MAX_IPA_BITS) - RAM_BASE;
+
     /** The DTB's whole 2 MiB block; equal to {@link KernelLoader#DTB_MAX_SIZE} by construction. */
     public static final long FDT_MAX_SIZE = KernelLoader.DTB_MAX_SIZE;
 
-    // ---- low MMIO ---------------------------------------------------------------------------------
+    // ---- low MMIO
+    // ---------------------------------------------------------------------------------
     public static final long UART_BASE = 0x0100_0000L;
+
     /** Eight byte-wide 16550 registers (reg-shift 0), as kvmtool describes them. */
     public static final long UART_SIZE = 8;
+
     public static final long RTC_BASE = 0x0101_0000L;
     public static final long RTC_SIZE = 0x1_0000L;
     public static final long PVTIME_BASE = 0x0102_0000L;
     public static final long PVTIME_SIZE = 0x1_0000L;
+
     /** KVM's struct pvclock_vcpu_stolen_time is 64 bytes; vCPU n's copy is at base + 64 n. */
     public static final long PVTIME_STRUCT_SIZE = 64;
+
     public static final long FLASH_BASE = 0x0200_0000L;
     public static final long FLASH_SIZE = 0x100_0000L;
 
-    // ---- GICv3 ------------------------------------------------------------------------------------
+    // ---- GICv3
+    // ------------------------------------------------------------------------------------
     public static final long GIC_DIST_SIZE = 0x1_0000L;
     public static final long GIC_DIST_BASE = 0x4000_0000L - GIC_DIST_SIZE;
+
     /** RD_base + SGI_base frames: two 64 KiB frames per vCPU. */
     public static final long GIC_REDIST_SIZE_PER_CPU = 0x2_0000L;
+
     /** KVM's arm64 KVM_MAX_VCPUS and VGIC_V3_MAX_CPUS; redistributor space is sized for it. */
     public static final int MAX_VCPUS = 512;
-    /** Lowest redistributor base for {@link #MAX_VCPUS}: the virtio window ends here for any vCPU count. */
-    public static final long GIC_REDIST_FLOOR = GIC_DIST_BASE - MAX_VCPUS * GIC_REDIST_SIZE_PER_CPU;
+
     /**
-     * Interrupt lines the vGIC is created with (KVM_DEV_ARM_VGIC_GRP_NR_IRQS): 32 private + 96 SPIs.
-     * A multiple of 32 as KVM requires.
+     * Lowest redistributor base for {@link #MAX_VCPUS}: the virtio window ends here for any vCPU
+     * count.
+     */
+    public static final long GIC_REDIST_FLOOR = GIC_DIST_BASE - MAX_VCPUS * GIC_REDIST_SIZE_PER_CPU;
+
+    /**
+     * Interrupt lines the vGIC is created with (KVM_DEV_ARM_VGIC_GRP_NR_IRQS): 32 private + 96
+     * SPIs. A multiple of 32 as KVM requires.
      */
     public static final int GIC_NR_IRQS = 128;
 
-    // ---- virtio-mmio ------------------------------------------------------------------------------
+    // ---- virtio-mmio
+    // ------------------------------------------------------------------------------
     public static final long VIRTIO_MMIO_BASE = FLASH_BASE + FLASH_SIZE;
+
     /**
-     * kvmtool's VIRTIO_MMIO_IO_SIZE, so device n sits where kvmtool puts it. 0x100 bytes of transport
-     * registers plus 0x100 of device config is more than blk/net/console/rng/vsock need; Firecracker's
-     * 4 KiB slots only buy page isolation, which trapped MMIO does not need.
+     * kvmtool's VIRTIO_MMIO_IO_SIZE, so device n sits where kvmtool puts it. 0x100 bytes of
+     * transport registers plus 0x100 of device config is more than blk/net/console/rng/vsock need;
+     * Firecracker's 4 KiB slots only buy page isolation, which trapped MMIO does not need.
      */
     public static final long VIRTIO_MMIO_SLOT_SIZE = 0x200;
+
     public static final long VIRTIO_MMIO_END = GIC_REDIST_FLOOR;
 
-    // ---- interrupts (GIC INTIDs) ------------------------------------------------------------------
+    // ---- interrupts (GIC INTIDs)
+    // ------------------------------------------------------------------
     public static final int SPI_BASE = 32;
     public static final int PPI_BASE = 16;
+
     /** ttyS0's line in kvmtool (which gives ttyS0-3 INTIDs 32-35); level-triggered, active high. */
     public static final int UART_INTID = 32;
-    /** First virtio INTID: after kvmtool's four UART lines, so device n gets kvmtool's line. Edge-triggered. */
+
+    /**
+     * First virtio INTID: after kvmtool's four UART lines, so device n gets kvmtool's line.
+     * Edge-triggered.
+     */
     public static final int VIRTIO_FIRST_INTID = 36;
+
     public static final int MAX_VIRTIO_DEVICES = GIC_NR_IRQS - VIRTIO_FIRST_INTID;
+
     /**
      * Architected timer PPIs in the order arm,armv8-timer lists them: secure physical (29),
      * non-secure physical (30, KVM's default ptimer), virtual (27, KVM's default vtimer),
      * hypervisor physical (26). These are PPI numbers (INTID - 16), as the device tree wants them.
      */
     public static final int TIMER_PPI_SECURE_PHYS = 13;
+
     public static final int TIMER_PPI_NONSECURE_PHYS = 14;
     public static final int TIMER_PPI_VIRT = 11;
     public static final int TIMER_PPI_HYP_PHYS = 10;
+
     /** PMUv3 overflow interrupt, kvmtool's KVM_ARM_PMUv3_PPI; not wired yet. */
     public static final int PMU_INTID = 23;
 
     /** A named guest physical range {@code [base, base + size)}. */
     public record Region(String name, long base, long size) {
-        public long end() { return base + size; }
+        public long end() {
+            return base + size;
+        }
 
         public boolean contains(long address, long length) {
             return length >= 0 && address >= base && address <= end() - length;
         }
 
-        public boolean overlaps(Region o) { return base < o.end() && o.base < end(); }
+        public boolean overlaps(Region o) {
+            return base < o.end() && o.base < end();
+        }
 
-        @Override public String toString() { return String.format("%s [0x%x, 0x%x)", name, base, end()); }
+        @Override
+        public String toString() {
+            return String.format("%s [0x%x, 0x%x)", name, base, end());
+        }
     }
 
     private final long ramBytes;
     private final int cpus;
 
     /**
-     * @param ramBytes guest RAM at {@link #RAM_BASE}: a multiple of 2 MiB, 16 MiB to {@link #MAX_RAM_BYTES}
-     * @param cpus     1 to {@link #MAX_VCPUS}
-     * @throws dev.jvmm.core.JvmmException (usage) with a message fit for the user when either is out of range
+     * @param ramBytes guest RAM at {@link #RAM_BASE}: a multiple of 2 MiB, 16 MiB to {@link
+     *     #MAX_RAM_BYTES}
+     * @param cpus 1 to {@link #MAX_VCPUS}
+     * @throws dev.jvmm.core.JvmmException (usage) with a message fit for the user when either is
+     *     out of range
      */
     public Layout(long ramBytes, int cpus) {
         if (ramBytes < MIN_RAM_BYTES || ramBytes > MAX_RAM_BYTES || ramBytes % RAM_ALIGN != 0) {
-            throw dev.jvmm.core.JvmmException.usage(String.format(
-                    "RAM size %d bytes: must be a multiple of 2 MiB between 16 MiB and %d GiB",
-                    ramBytes, MAX_RAM_BYTES / GIB));
+            throw dev.jvmm.core.JvmmException.usage(
+                    String.format(
+                            "RAM size %d bytes: must be a multiple of 2 MiB between 16 MiB and %d GiB",
+                            ramBytes, MAX_RAM_BYTES / GIB));
         }
         if (cpus < 1 || cpus > MAX_VCPUS) {
-            throw dev.jvmm.core.JvmmException.usage(String.format(
-                    "%d vCPUs: must be between 1 and %d (KVM's limit with a GICv3)", cpus, MAX_VCPUS));
+            throw dev.jvmm.core.JvmmException.usage(
+                    String.format(
+                            "%d vCPUs: must be between 1 and %d (KVM's limit with a GICv3)",
+                            cpus, MAX_VCPUS));
         }
         this.ramBytes = ramBytes;
         this.cpus = cpus;
     }
 
-    public long ramBase() { return RAM_BASE; }
-    public long ramBytes() { return ramBytes; }
-    public long ramEnd() { return RAM_BASE + ramBytes; }
-    public int cpus() { return cpus; }
+    public long ramBase() {
+        return RAM_BASE;
+    }
 
-    public Region ram() { return new Region("ram", RAM_BASE, ramBytes); }
-    public Region uart() { return new Region("uart", UART_BASE, UART_SIZE); }
-    public Region pvTime() { return new Region("pvtime", PVTIME_BASE, PVTIME_SIZE); }
-    public Region gicDist() { return new Region("gic-dist", GIC_DIST_BASE, GIC_DIST_SIZE); }
+    public long ramBytes() {
+        return ramBytes;
+    }
 
-    /** One contiguous redistributor region for all vCPUs, directly below the distributor (kvmtool). */
+    public long ramEnd() {
+        return RAM_BASE + ramBytes;
+    }
+
+    public int cpus() {
+        return cpus;
+    }
+
+    public Region ram() {
+        return new Region("ram", RAM_BASE, ramBytes);
+    }
+
+    public Region uart() {
+        return new Region("uart", UART_BASE, UART_SIZE);
+    }
+
+    public Region pvTime() {
+        return new Region("pvtime", PVTIME_BASE, PVTIME_SIZE);
+    }
+
+    public Region gicDist() {
+        return new Region("gic-dist", GIC_DIST_BASE, GIC_DIST_SIZE);
+    }
+
+    /**
+     * One contiguous redistributor region for all vCPUs, directly below the distributor (kvmtool).
+     */
     public Region gicRedist() {
         long size = cpus * GIC_REDIST_SIZE_PER_CPU;
         return new Region("gic-redist", GIC_DIST_BASE - size, size);
     }
 
-    public Region virtioWindow() { return new Region("virtio-mmio", VIRTIO_MMIO_BASE, VIRTIO_MMIO_END - VIRTIO_MMIO_BASE); }
+    public Region virtioWindow() {
+        return new Region("virtio-mmio", VIRTIO_MMIO_BASE, VIRTIO_MMIO_END - VIRTIO_MMIO_BASE);
+    }
 
     /** Where vCPU {@code cpu}'s stolen-time structure goes (KVM_ARM_VCPU_PVTIME_IPA). */
     public long pvTimeAddress(int cpu) {
@@ -170,7 +241,10 @@ public final class Layout {
     /** The MMIO slot of the {@code index}-th virtio device, in registration order. */
     public Region virtioSlot(int index) {
         checkVirtio(index);
-        return new Region("virtio-mmio." + index, VIRTIO_MMIO_BASE + index * VIRTIO_MMIO_SLOT_SIZE, VIRTIO_MMIO_SLOT_SIZE);
+        return new Region(
+                "virtio-mmio." + index,
+                VIRTIO_MMIO_BASE + index * VIRTIO_MMIO_SLOT_SIZE,
+                VIRTIO_MMIO_SLOT_SIZE);
     }
 
     /** The SPI INTID of the {@code index}-th virtio device. */
@@ -181,13 +255,15 @@ public final class Layout {
 
     /** Device-tree SPI number (second interrupt cell) of an SPI INTID. */
     public static int spiNumber(int intid) {
-        if (intid < SPI_BASE || intid >= 1020) throw new IllegalArgumentException("INTID " + intid + " is not an SPI");
+        if (intid < SPI_BASE || intid >= 1020)
+            throw new IllegalArgumentException("INTID " + intid + " is not an SPI");
         return intid - SPI_BASE;
     }
 
     /** Device-tree PPI number of a PPI INTID. */
     public static int ppiNumber(int intid) {
-        if (intid < PPI_BASE || intid >= SPI_BASE) throw new IllegalArgumentException("INTID " + intid + " is not a PPI");
+        if (intid < PPI_BASE || intid >= SPI_BASE)
+            throw new IllegalArgumentException("INTID " + intid + " is not a PPI");
         return intid - PPI_BASE;
     }
 
@@ -211,9 +287,17 @@ public final class Layout {
 
     /** Every fixed region, sorted by address; pairwise disjoint (tested for every vCPU count). */
     public List<Region> regions() {
-        List<Region> r = new ArrayList<>(List.of(
-                uart(), new Region("rtc", RTC_BASE, RTC_SIZE), pvTime(), new Region("flash", FLASH_BASE, FLASH_SIZE),
-                virtioWindow(), gicRedist(), gicDist(), ram()));
+        List<Region> r =
+                new ArrayList<>(
+                        List.of(
+                                uart(),
+                                new Region("rtc", RTC_BASE, RTC_SIZE),
+                                pvTime(),
+                                new Region("flash", FLASH_BASE, FLASH_SIZE),
+                                virtioWindow(),
+                                gicRedist(),
+                                gicDist(),
+                                ram()));
         r.sort(Comparator.comparingLong(Region::base));
         return List.copyOf(r);
     }
@@ -229,22 +313,36 @@ public final class Layout {
         return null;
     }
 
-    /** Throws unless {@code [address, address + length)} is guest RAM; {@code what} names it in the message. */
+    /**
+     * Throws unless {@code [address, address + length)} is guest RAM; {@code what} names it in the
+     * message.
+     */
     public void requireRam(String what, long address, long length) {
         if (!isRam(address, length)) {
-            throw new IllegalArgumentException(String.format(
-                    "%s [0x%x, +0x%x) is not inside guest RAM [0x%x, 0x%x)", what, address, length, RAM_BASE, ramEnd()));
+            throw new IllegalArgumentException(
+                    String.format(
+                            "%s [0x%x, +0x%x) is not inside guest RAM [0x%x, 0x%x)",
+                            what, address, length, RAM_BASE, ramEnd()));
         }
     }
 
     private void checkCpu(int cpu) {
-        if (cpu < 0 || cpu >= cpus) throw new IndexOutOfBoundsException("vCPU " + cpu + " of " + cpus);
+        if (cpu < 0 || cpu >= cpus)
+            throw new IndexOutOfBoundsException("vCPU " + cpu + " of " + cpus);
     }
 
     private static void checkVirtio(int index) {
         if (index < 0 || index >= MAX_VIRTIO_DEVICES) {
-            throw new IndexOutOfBoundsException("virtio device " + index + ": at most " + MAX_VIRTIO_DEVICES
-                    + " (SPIs " + VIRTIO_FIRST_INTID + "-" + (GIC_NR_IRQS - 1) + ")");
+            throw new IndexOutOfBoundsException(
+                    "virtio device "
+                            + index
+                            + ": at most "
+                            + MAX_VIRTIO_DEVICES
+                            + " (SPIs "
+                            + VIRTIO_FIRST_INTID
+                            + "-"
+                            + (GIC_NR_IRQS - 1)
+                            + ")");
         }
     }
 

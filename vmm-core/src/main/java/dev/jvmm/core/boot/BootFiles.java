@@ -2,7 +2,6 @@ package dev.jvmm.core.boot;
 
 import dev.jvmm.core.boot.BootImageException.Kind;
 import dev.jvmm.core.files.HostFiles;
-
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -13,10 +12,11 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
 /**
- * File checks shared by the kernel and initrd: every failure becomes a one-line {@link BootImageException}.
- * Both must be regular files (a device such as /dev/zero would be read forever, a FIFO would block
- * before any timeout runs), and both are read exactly once, at start: an in-place reboot reuses those
- * bytes, so a file changed or removed meanwhile changes nothing (as QEMU keeps its boot images).
+ * File checks shared by the kernel and initrd: every failure becomes a one-line {@link
+ * BootImageException}. Both must be regular files (a device such as /dev/zero would be read
+ * forever, a FIFO would block before any timeout runs), and both are read exactly once, at start:
+ * an in-place reboot reuses those bytes, so a file changed or removed meanwhile changes nothing (as
+ * QEMU keeps its boot images).
  */
 final class BootFiles {
     private static final long CHUNK = 1L << 30;
@@ -27,12 +27,16 @@ final class BootFiles {
         return role + " " + file;
     }
 
-    /** Size of a regular, readable file; distinguishes missing from unreadable so the hint is right. */
+    /**
+     * Size of a regular, readable file; distinguishes missing from unreadable so the hint is right.
+     */
     static long size(String role, Path file) throws BootImageException {
         String who = subject(role, file);
         var problem = HostFiles.inputProblem(file, false);
         if (problem.isPresent()) {
-            throw new BootImageException(problem.get().missing() ? Kind.MISSING : Kind.UNREADABLE, who,
+            throw new BootImageException(
+                    problem.get().missing() ? Kind.MISSING : Kind.UNREADABLE,
+                    who,
                     problem.get().missing() ? "no such file" : problem.get().reason());
         }
         try {
@@ -43,7 +47,8 @@ final class BootFiles {
     }
 
     /** Whole file, refusing anything larger than {@code maxSize} before allocating for it. */
-    static byte[] readAll(String role, Path file, long maxSize, Kind tooLarge) throws BootImageException {
+    static byte[] readAll(String role, Path file, long maxSize, Kind tooLarge)
+            throws BootImageException {
         long size = checkedSize(role, file, maxSize, tooLarge);
         byte[] b = new byte[(int) size];
         read(subject(role, file), file, MemorySegment.ofArray(b));
@@ -51,35 +56,50 @@ final class BootFiles {
     }
 
     /** Whole file into native memory that lives as long as it is referenced (initrds are large). */
-    static MemorySegment readOffHeap(String role, Path file, long maxSize, Kind tooLarge) throws BootImageException {
+    static MemorySegment readOffHeap(String role, Path file, long maxSize, Kind tooLarge)
+            throws BootImageException {
         long size = checkedSize(role, file, maxSize, tooLarge);
         MemorySegment m = Arena.ofAuto().allocate(Math.max(size, 1)).asSlice(0, size);
         read(subject(role, file), file, m);
         return m;
     }
 
-    private static long checkedSize(String role, Path file, long maxSize, Kind tooLarge) throws BootImageException {
+    private static long checkedSize(String role, Path file, long maxSize, Kind tooLarge)
+            throws BootImageException {
         long size = size(role, file);
         String who = subject(role, file);
         if (size > maxSize) {
-            throw new BootImageException(tooLarge, who, String.format(
-                    "is %s, larger than the %s available", BootMath.human(size), BootMath.human(maxSize)));
+            throw new BootImageException(
+                    tooLarge,
+                    who,
+                    String.format(
+                            "is %s, larger than the %s available",
+                            BootMath.human(size), BootMath.human(maxSize)));
         }
         if (size > Integer.MAX_VALUE - 16) {
-            throw new BootImageException(tooLarge, who, "is " + BootMath.human(size) + ", over the 2 GiB limit");
+            throw new BootImageException(
+                    tooLarge, who, "is " + BootMath.human(size) + ", over the 2 GiB limit");
         }
         return size;
     }
 
-    /** Fills {@code dst} from the file's start: exactly its size as checked, so a growing file cannot overrun. */
+    /**
+     * Fills {@code dst} from the file's start: exactly its size as checked, so a growing file
+     * cannot overrun.
+     */
     private static void read(String who, Path file, MemorySegment dst) throws BootImageException {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             for (long done = 0; done < dst.byteSize(); ) {
-                ByteBuffer buf = dst.asSlice(done, Math.min(dst.byteSize() - done, CHUNK)).asByteBuffer();
+                ByteBuffer buf =
+                        dst.asSlice(done, Math.min(dst.byteSize() - done, CHUNK)).asByteBuffer();
                 while (buf.hasRemaining()) {
                     if (ch.read(buf) < 0) {
-                        throw new BootImageException(Kind.TRUNCATED, who, String.format(
-                                "shrank while being read: expected %d bytes, got %d", dst.byteSize(), done + buf.position()));
+                        throw new BootImageException(
+                                Kind.TRUNCATED,
+                                who,
+                                String.format(
+                                        "shrank while being read: expected %d bytes, got %d",
+                                        dst.byteSize(), done + buf.position()));
                     }
                 }
                 done += buf.capacity();
@@ -90,7 +110,9 @@ final class BootFiles {
     }
 
     static BootImageException unreadable(String who, IOException e) {
-        if (e instanceof NoSuchFileException) return new BootImageException(Kind.MISSING, who, "no such file", e);
-        return new BootImageException(Kind.UNREADABLE, who, "cannot read: " + HostFiles.reason(e), e);
+        if (e instanceof NoSuchFileException)
+            return new BootImageException(Kind.MISSING, who, "no such file", e);
+        return new BootImageException(
+                Kind.UNREADABLE, who, "cannot read: " + HostFiles.reason(e), e);
     }
 }

@@ -6,7 +6,9 @@ final class BootMath {
 
     private BootMath() {}
 
-    /** Round {@code v} up to {@code align} (a power of two); -1 when that overflows a signed long. */
+    /**
+     * Round {@code v} up to {@code align} (a power of two); -1 when that overflows a signed long.
+     */
     static long alignUp(long v, long align) {
         long r = (v + align - 1) & -align;
         return r < v ? -1 : r;
@@ -16,7 +18,9 @@ final class BootMath {
         return v & -align;
     }
 
-    /** {@code a + b} for non-negative values, or -1 on overflow: guest addresses never reach 2^63. */
+    /**
+     * {@code a + b} for non-negative values, or -1 on overflow: guest addresses never reach 2^63.
+     */
     static long add(long a, long b) {
         if (a < 0 || b < 0) return -1;
         long r = a + b;

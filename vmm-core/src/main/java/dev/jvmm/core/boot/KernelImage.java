@@ -1,7 +1,6 @@
 package dev.jvmm.core.boot;
 
 import dev.jvmm.core.boot.BootImageException.Kind;
-
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
@@ -14,14 +13,17 @@ import java.util.zip.GZIPInputStream;
 
 /**
  * A validated arm64 Linux {@code Image} (Documentation/arch/arm64/booting.rst), possibly read from
- * an {@code Image.gz}: the arm64 kernel has no decompressor, so the boot loader (we) must inflate it.
- * Pure: only reads the file, so every bad kernel is reported before a KVM fd is opened.
+ * an {@code Image.gz}: the arm64 kernel has no decompressor, so the boot loader (we) must inflate
+ * it. Pure: only reads the file, so every bad kernel is reported before a KVM fd is opened.
  */
 public final class KernelImage {
     public static final int HEADER_SIZE = 64;
+
     /** "ARM\x64" little-endian at {@link #MAGIC_OFFSET}. */
     public static final int MAGIC = 0x644d5241;
+
     public static final int MAGIC_OFFSET = 0x38;
+
     /** booting.rst: pre-3.17 kernels have image_size 0 and an implied text_offset of 0x80000. */
     public static final long LEGACY_TEXT_OFFSET = 0x80000;
 
@@ -35,7 +37,13 @@ public final class KernelImage {
     private final long flags;
     private final boolean decompressed;
 
-    private KernelImage(Path file, byte[] bytes, long textOffset, long imageSize, long flags, boolean decompressed) {
+    private KernelImage(
+            Path file,
+            byte[] bytes,
+            long textOffset,
+            long imageSize,
+            long flags,
+            boolean decompressed) {
         this.file = file;
         this.bytes = bytes;
         this.textOffset = textOffset;
@@ -45,11 +53,13 @@ public final class KernelImage {
     }
 
     /**
-     * Reads and validates {@code file}. {@code maxSize} (normally the RAM size) caps both the file and
-     * the inflated size of a gzip'd kernel, so a hostile or mistaken file cannot exhaust the heap.
+     * Reads and validates {@code file}. {@code maxSize} (normally the RAM size) caps both the file
+     * and the inflated size of a gzip'd kernel, so a hostile or mistaken file cannot exhaust the
+     * heap.
      */
     public static KernelImage read(Path file, long maxSize) throws BootImageException {
-        return parse(file, BootFiles.readAll("kernel", file, maxSize, Kind.KERNEL_TOO_LARGE), maxSize);
+        return parse(
+                file, BootFiles.readAll("kernel", file, maxSize, Kind.KERNEL_TOO_LARGE), maxSize);
     }
 
     /** Validates kernel bytes already in memory; {@code file} is only used in messages. */
@@ -58,52 +68,75 @@ public final class KernelImage {
         boolean gz = raw.length >= 2 && (raw[0] & 0xff) == 0x1f && (raw[1] & 0xff) == 0x8b;
         byte[] b = gz ? gunzip(who, raw, maxSize) : raw;
         if (b.length < HEADER_SIZE) {
-            throw new BootImageException(Kind.TRUNCATED, who, String.format(
-                    "truncated: %d bytes%s, shorter than the %d-byte arm64 Image header",
-                    b.length, gz ? " after gunzip" : "", HEADER_SIZE));
+            throw new BootImageException(
+                    Kind.TRUNCATED,
+                    who,
+                    String.format(
+                            "truncated: %d bytes%s, shorter than the %d-byte arm64 Image header",
+                            b.length, gz ? " after gunzip" : "", HEADER_SIZE));
         }
         ByteBuffer h = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
-        // EFI zboot (CONFIG_EFI_ZBOOT) wraps a compressed Image in a PE file; it needs EFI to unpack.
+        // EFI zboot (CONFIG_EFI_ZBOOT) wraps a compressed Image in a PE file; it needs EFI to
+        // unpack.
         if (h.getShort(0) == 0x5a4d && h.getInt(4) == 0x676d697a) {
-            throw new BootImageException(Kind.UNSUPPORTED_FORMAT, who,
+            throw new BootImageException(
+                    Kind.UNSUPPORTED_FORMAT,
+                    who,
                     "is an EFI zboot image (vmlinuz.efi); boot the plain Image or Image.gz instead");
         }
         int magic = h.getInt(MAGIC_OFFSET);
         if (magic != MAGIC) {
-            throw new BootImageException(Kind.BAD_MAGIC, who, String.format(
-                    "bad magic 0x%08x at offset 0x%x (expected 0x%08x \"ARM\\x64\"); not an arm64 Image%s",
-                    magic, MAGIC_OFFSET, MAGIC, gz ? " inside the gzip" : ""));
+            throw new BootImageException(
+                    Kind.BAD_MAGIC,
+                    who,
+                    String.format(
+                            "bad magic 0x%08x at offset 0x%x (expected 0x%08x \"ARM\\x64\"); not an arm64 Image%s",
+                            magic, MAGIC_OFFSET, MAGIC, gz ? " inside the gzip" : ""));
         }
         long textOffset = h.getLong(8), imageSize = h.getLong(16), flags = h.getLong(24);
         if ((flags & 1) != 0) {
-            throw new BootImageException(Kind.BIG_ENDIAN, who,
+            throw new BootImageException(
+                    Kind.BIG_ENDIAN,
+                    who,
                     "is a big-endian kernel (flags bit 0); KVM guests here run little-endian");
         }
         if (imageSize == 0) {
-            LOG.log(System.Logger.Level.WARNING, "{0}: image_size is 0 (pre-3.17 kernel); assuming text_offset 0x80000", who);
+            LOG.log(
+                    System.Logger.Level.WARNING,
+                    "{0}: image_size is 0 (pre-3.17 kernel); assuming text_offset 0x80000",
+                    who);
             textOffset = LEGACY_TEXT_OFFSET;
         } else if (textOffset < 0 || imageSize < 0) {
-            throw new BootImageException(Kind.KERNEL_TOO_LARGE, who, String.format(
-                    "header asks for text_offset 0x%x and image_size 0x%x, beyond any address space",
-                    textOffset, imageSize));
+            throw new BootImageException(
+                    Kind.KERNEL_TOO_LARGE,
+                    who,
+                    String.format(
+                            "header asks for text_offset 0x%x and image_size 0x%x, beyond any address space",
+                            textOffset, imageSize));
         }
         checkPeSections(who, h, b.length);
         return new KernelImage(file, b, textOffset, imageSize, flags, gz);
     }
 
     /**
-     * The Image header has no file-size field, but EFI-stub kernels (every distro kernel) carry a PE
-     * section table whose raw data must all be in the file: the one reliable test for a cut-off copy.
+     * The Image header has no file-size field, but EFI-stub kernels (every distro kernel) carry a
+     * PE section table whose raw data must all be in the file: the one reliable test for a cut-off
+     * copy.
      */
-    private static void checkPeSections(String who, ByteBuffer h, int length) throws BootImageException {
-        if (h.getShort(0) != 0x5a4d) return;                      // no "MZ": not an EFI-stub kernel
+    private static void checkPeSections(String who, ByteBuffer h, int length)
+            throws BootImageException {
+        if (h.getShort(0) != 0x5a4d) return; // no "MZ": not an EFI-stub kernel
         long pe = Integer.toUnsignedLong(h.getInt(PE_OFFSET_FIELD));
         if (pe == 0) return;
         if (pe + 24 > length) {
-            throw new BootImageException(Kind.TRUNCATED, who, String.format(
-                    "truncated: %d bytes, but the PE header is at offset 0x%x", length, pe));
+            throw new BootImageException(
+                    Kind.TRUNCATED,
+                    who,
+                    String.format(
+                            "truncated: %d bytes, but the PE header is at offset 0x%x",
+                            length, pe));
         }
-        if (h.getInt((int) pe) != 0x00004550) return;              // "PE\0\0" absent: not ours to judge
+        if (h.getInt((int) pe) != 0x00004550) return; // "PE\0\0" absent: not ours to judge
         int sections = Short.toUnsignedInt(h.getShort((int) pe + 6));
         int optSize = Short.toUnsignedInt(h.getShort((int) pe + 20));
         long table = pe + 24 + optSize;
@@ -115,54 +148,84 @@ public final class KernelImage {
             if (rawSize != 0) needed = Math.max(needed, rawPtr + rawSize);
         }
         if (needed > length) {
-            throw new BootImageException(Kind.TRUNCATED, who, String.format(
-                    "truncated: %d bytes, but its PE section table needs %d", length, needed));
+            throw new BootImageException(
+                    Kind.TRUNCATED,
+                    who,
+                    String.format(
+                            "truncated: %d bytes, but its PE section table needs %d",
+                            length, needed));
         }
     }
 
     private static byte[] gunzip(String who, byte[] gz, long maxSize) throws BootImageException {
         long cap = Math.min(maxSize, Integer.MAX_VALUE - 16);
         // Kernels compress about 3-4x; start near that to avoid most regrowth copies.
-        ByteArrayOutputStream out = new ByteArrayOutputStream((int) Math.min(cap, Math.max(4096L, gz.length * 4L)));
+        ByteArrayOutputStream out =
+                new ByteArrayOutputStream((int) Math.min(cap, Math.max(4096L, gz.length * 4L)));
         byte[] buf = new byte[64 * 1024];
         try (InputStream in = new GZIPInputStream(new ByteArrayInputStream(gz), buf.length)) {
             long total = 0;
             for (int n; (n = in.read(buf)) > 0; ) {
                 total += n;
                 if (total > cap) {
-                    throw new BootImageException(Kind.KERNEL_TOO_LARGE, who,
-                            "decompresses to more than " + BootMath.human(cap) + ", the memory available");
+                    throw new BootImageException(
+                            Kind.KERNEL_TOO_LARGE,
+                            who,
+                            "decompresses to more than "
+                                    + BootMath.human(cap)
+                                    + ", the memory available");
                 }
                 out.write(buf, 0, n);
             }
-        } catch (IOException e) {   // ZipException, EOFException: the gzip stream itself is bad
+        } catch (IOException e) { // ZipException, EOFException: the gzip stream itself is bad
             // EOFException carries no message when the stream ends inside the gzip header
-            String why = e.getMessage() != null ? e.getMessage() : e instanceof EOFException ? "ends unexpectedly" : "unreadable";
+            String why =
+                    e.getMessage() != null
+                            ? e.getMessage()
+                            : e instanceof EOFException ? "ends unexpectedly" : "unreadable";
             throw new BootImageException(Kind.CORRUPT_GZIP, who, "corrupt gzip data: " + why, e);
         }
         return out.toByteArray();
     }
 
-    public Path file() { return file; }
+    public Path file() {
+        return file;
+    }
 
     /** The (decompressed) Image bytes to copy to the load address. Not a copy: do not modify. */
-    public byte[] bytes() { return bytes; }
+    public byte[] bytes() {
+        return bytes;
+    }
 
-    public int length() { return bytes.length; }
-
-    /** Offset of the Image from its 2 MiB aligned base (0x80000 for legacy kernels, 0 for recent ones). */
-    public long textOffset() { return textOffset; }
-
-    /** image_size from the header; 0 for legacy kernels, which give no size. */
-    public long headerImageSize() { return imageSize; }
+    public int length() {
+        return bytes.length;
+    }
 
     /**
-     * Bytes from the load address the kernel may use at once (text, data, BSS, initial page tables):
-     * image_size, or the file length when the header gives none (or, oddly, a smaller one).
+     * Offset of the Image from its 2 MiB aligned base (0x80000 for legacy kernels, 0 for recent
+     * ones).
      */
-    public long reservedSize() { return Math.max(imageSize, bytes.length); }
+    public long textOffset() {
+        return textOffset;
+    }
 
-    public long flags() { return flags; }
+    /** image_size from the header; 0 for legacy kernels, which give no size. */
+    public long headerImageSize() {
+        return imageSize;
+    }
+
+    /**
+     * Bytes from the load address the kernel may use at once (text, data, BSS, initial page
+     * tables): image_size, or the file length when the header gives none (or, oddly, a smaller
+     * one).
+     */
+    public long reservedSize() {
+        return Math.max(imageSize, bytes.length);
+    }
+
+    public long flags() {
+        return flags;
+    }
 
     /** Kernel page size in KiB from flags bits 1-2, or 0 when the kernel does not say. */
     public int pageSizeKiB() {
@@ -174,9 +237,16 @@ public final class KernelImage {
         };
     }
 
-    /** flags bit 3: the kernel may be placed anywhere in 48-bit physical space, not only near RAM base. */
-    public boolean placeAnywhere() { return (flags & 8) != 0; }
+    /**
+     * flags bit 3: the kernel may be placed anywhere in 48-bit physical space, not only near RAM
+     * base.
+     */
+    public boolean placeAnywhere() {
+        return (flags & 8) != 0;
+    }
 
     /** True when the file was gzip'd and {@link #bytes()} is the inflated Image. */
-    public boolean decompressed() { return decompressed; }
+    public boolean decompressed() {
+        return decompressed;
+    }
 }

@@ -12,7 +12,6 @@ import dev.jvmm.kvm.Vcpu;
 import dev.jvmm.kvm.Vm;
 import dev.jvmm.kvm.sys.Libc;
 import dev.jvmm.kvm.uapi.KvmUapi;
-
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
@@ -20,8 +19,9 @@ import java.nio.file.Path;
 import java.util.Map;
 
 /**
- * Probes /dev/kvm for everything jvmm uses, on a scratch VM and vCPU: there is no capability for the
- * SMCCC filter or the hypercall bitmaps, so they are asked of a real VM the way a run would use them.
+ * Probes /dev/kvm for everything jvmm uses, on a scratch VM and vCPU: there is no capability for
+ * the SMCCC filter or the hypercall bitmaps, so they are asked of a real VM the way a run would use
+ * them.
  */
 public final class CapabilityProbe {
     private CapabilityProbe() {}
@@ -34,7 +34,8 @@ public final class CapabilityProbe {
         c.put("max_ipa_bits", kvm.checkExtension(KvmUapi.KVM_CAP_ARM_VM_IPA_SIZE()));
         c.put("max_vcpus", kvm.checkExtension(KvmUapi.KVM_CAP_MAX_VCPUS()));
         c.put("recommended_vcpus", kvm.checkExtension(KvmUapi.KVM_CAP_NR_VCPUS()));
-        try (Vm vm = kvm.createVm(0); Vcpu vcpu = vm.createVcpu(0)) {
+        try (Vm vm = kvm.createVm(0);
+                Vcpu vcpu = vm.createVcpu(0)) {
             vcpu.init(vm.preferredTarget(), Vcpu.FEATURE_PSCI_0_2);
             HostFirmware host = HostFirmware.read(FirmwarePort.of(vcpu));
             probePsci(c.section("psci"), kvm, host);
@@ -42,20 +43,33 @@ public final class CapabilityProbe {
             Map<String, Object> pv = c.section("pv_time");
             pv.put("capability", kvm.checkExtension(KvmUapi.KVM_CAP_STEAL_TIME()) > 0);
             pv.put("vcpu_attribute", host.pvTime());
-            pv.put("usable", host.pvTime() && ServiceBitmaps.hostDefault(host).offers(HypercallService.PV_TIME));
-            c.put("smccc_filter", vm.hasAttribute(KvmUapi.KVM_ARM_VM_SMCCC_CTRL(), KvmUapi.KVM_ARM_VM_SMCCC_FILTER()));
+            pv.put(
+                    "usable",
+                    host.pvTime()
+                            && ServiceBitmaps.hostDefault(host).offers(HypercallService.PV_TIME));
+            c.put(
+                    "smccc_filter",
+                    vm.hasAttribute(
+                            KvmUapi.KVM_ARM_VM_SMCCC_CTRL(), KvmUapi.KVM_ARM_VM_SMCCC_FILTER()));
             Map<String, Object> bm = c.section("hypercall_bitmaps");
             for (BitmapRegister r : BitmapRegister.values()) {
-                bm.put(r.key(), host.bitmap(r).isPresent() ? HostCapabilities.hex(host.bitmap(r).getAsLong()) : null);
+                bm.put(
+                        r.key(),
+                        host.bitmap(r).isPresent()
+                                ? HostCapabilities.hex(host.bitmap(r).getAsLong())
+                                : null);
             }
             Map<String, Object> svc = c.section("hypercall_services");
-            for (HypercallService s : HypercallService.values()) svc.put(s.cliName(), offerable(host, s));
+            for (HypercallService s : HypercallService.values())
+                svc.put(s.cliName(), offerable(host, s));
         }
         probeMemoryLock(c.section("memory_lock"), kvm);
         Map<String, Object> cpu = c.section("cpu_features");
         cpu.put("sve", kvm.checkExtension(KvmUapi.KVM_CAP_ARM_SVE()) > 0);
-        cpu.put("ptrauth", kvm.checkExtension(KvmUapi.KVM_CAP_ARM_PTRAUTH_ADDRESS()) > 0
-                && kvm.checkExtension(KvmUapi.KVM_CAP_ARM_PTRAUTH_GENERIC()) > 0);
+        cpu.put(
+                "ptrauth",
+                kvm.checkExtension(KvmUapi.KVM_CAP_ARM_PTRAUTH_ADDRESS()) > 0
+                        && kvm.checkExtension(KvmUapi.KVM_CAP_ARM_PTRAUTH_GENERIC()) > 0);
         cpu.put("mte", kvm.checkExtension(KvmUapi.KVM_CAP_ARM_MTE()) > 0);
         cpu.put("pmu_v3", kvm.checkExtension(KvmUapi.KVM_CAP_ARM_PMU_V3()) > 0);
         Map<String, Object> io = c.section("io");
@@ -65,19 +79,25 @@ public final class CapabilityProbe {
         return c;
     }
 
-    /** PSCI 0.2+ support, KVM's default (highest) version, and every version --psci accepts here. */
+    /**
+     * PSCI 0.2+ support, KVM's default (highest) version, and every version --psci accepts here.
+     */
     private static void probePsci(Map<String, Object> psci, Kvm kvm, HostFirmware host) {
         psci.put("supported", kvm.checkExtension(KvmUapi.KVM_CAP_ARM_PSCI_0_2()) > 0);
         psci.put("version", host.psci() == null ? null : host.psci().toString());
         PsciVersion max = host.psci() == null ? PsciVersion.V0_2 : host.psci();
-        psci.put("selectable", PsciVersion.KVM_SETTABLE.stream().filter(v -> v.compareTo(max) <= 0)
-                .map(PsciVersion::toString).toList());
+        psci.put(
+                "selectable",
+                PsciVersion.KVM_SETTABLE.stream()
+                        .filter(v -> v.compareTo(max) <= 0)
+                        .map(PsciVersion::toString)
+                        .toList());
     }
 
     /**
-     * Whether --hypercalls can offer {@code s} on this host: true or false from the register's limit,
-     * null when the host lacks the register. Services KVM forwards to the VMM are false: jvmm does not
-     * implement them.
+     * Whether --hypercalls can offer {@code s} on this host: true or false from the register's
+     * limit, null when the host lacks the register. Services KVM forwards to the VMM are false:
+     * jvmm does not implement them.
      */
     static Boolean offerable(HostFirmware host, HypercallService s) {
         if (host.bitmap(s.register()).isEmpty()) return null;
@@ -97,8 +117,14 @@ public final class CapabilityProbe {
 
     /** MADV_POPULATE_WRITE (Linux 5.14) on a scratch anonymous page. */
     private static boolean populateWriteWorks() {
-        MemorySegment page = Libc.mmap(4096, Libc.PROT_READ | Libc.PROT_WRITE,
-                Libc.MAP_PRIVATE | Libc.MAP_ANONYMOUS, -1, 0, "mmap(probe page)");
+        MemorySegment page =
+                Libc.mmap(
+                        4096,
+                        Libc.PROT_READ | Libc.PROT_WRITE,
+                        Libc.MAP_PRIVATE | Libc.MAP_ANONYMOUS,
+                        -1,
+                        0,
+                        "mmap(probe page)");
         try {
             return Libc.madviseRaw(page, Libc.MADV_POPULATE_WRITE) == 0;
         } finally {

@@ -5,8 +5,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * What this host's KVM offers jvmm, as an ordered tree of sections and values (Boolean, Number, String,
- * a List of Strings, or null for "absent"), so the table and the JSON come from one source.
+ * What this host's KVM offers jvmm, as an ordered tree of sections and values (Boolean, Number,
+ * String, a List of Strings, or null for "absent"), so the table and the JSON come from one source.
  */
 public final class HostCapabilities {
     private final Map<String, Object> root = new LinkedHashMap<>();
@@ -19,7 +19,8 @@ public final class HostCapabilities {
 
     @SuppressWarnings("unchecked")
     Map<String, Object> section(String key) {
-        return (Map<String, Object>) root.computeIfAbsent(key, k -> new LinkedHashMap<String, Object>());
+        return (Map<String, Object>)
+                root.computeIfAbsent(key, k -> new LinkedHashMap<String, Object>());
     }
 
     /** The tree: keys in probe order; nested maps for sections. */

@@ -8,24 +8,26 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The guest console's way out to the host: a bounded byte buffer the console devices (the 8250, the
- * virtio console) write into without ever waiting, drained to the sink (stdout, a {@code --serial} file)
- * by one daemon writer thread. A vCPU or device thread therefore never blocks in a host write, and
- * neither does the stop path.
+ * virtio console) write into without ever waiting, drained to the sink (stdout, a {@code --serial}
+ * file) by one daemon writer thread. A vCPU or device thread therefore never blocks in a host
+ * write, and neither does the stop path.
  *
- * <p>When the reader stalls (stdout a pipe nobody reads, a terminal on Ctrl-S) and the buffer is full,
- * new bytes are dropped and counted, as a real UART's are when its cable is unplugged: the guest never
- * slows down or waits for the host. {@link #dropped()} is the count, which the VM logs at exit. A sink
- * that fails (EPIPE, a full disk) drops its bytes the same way.
+ * <p>When the reader stalls (stdout a pipe nobody reads, a terminal on Ctrl-S) and the buffer is
+ * full, new bytes are dropped and counted, as a real UART's are when its cable is unplugged: the
+ * guest never slows down or waits for the host. {@link #dropped()} is the count, which the VM logs
+ * at exit. A sink that fails (EPIPE, a full disk) drops its bytes the same way.
  *
  * <p>{@link #write} never blocks and never throws (the panic watch in front of it relies on that);
- * {@link #flush} only wakes the writer. {@link #drain} waits, bounded, for the buffer to reach the sink;
- * {@link #close} drains (bounded), then stops the writer and counts whatever is left as dropped. The
- * sink itself is not closed: its owner decides.
+ * {@link #flush} only wakes the writer. {@link #drain} waits, bounded, for the buffer to reach the
+ * sink; {@link #close} drains (bounded), then stops the writer and counts whatever is left as
+ * dropped. The sink itself is not closed: its owner decides.
  */
 public final class ConsoleOutput extends OutputStream {
     public static final int DEFAULT_CAPACITY = 1 << 20;
+
     /** How long the stop path waits for buffered output to reach the sink. */
     public static final Duration DRAIN_WAIT = Duration.ofSeconds(1);
+
     private static final int CHUNK = 64 * 1024;
     private static final System.Logger LOG = System.getLogger(ConsoleOutput.class.getName());
 
@@ -98,9 +100,9 @@ public final class ConsoleOutput extends OutputStream {
     }
 
     /**
-     * Drains for at most {@link #DRAIN_WAIT}, then stops the writer; bytes that did not reach the sink by
-     * then count as dropped. Returns in bounded time even when the sink never returns from a write (the
-     * writer, a daemon, is then left behind in it). Idempotent.
+     * Drains for at most {@link #DRAIN_WAIT}, then stops the writer; bytes that did not reach the
+     * sink by then count as dropped. Returns in bounded time even when the sink never returns from
+     * a write (the writer, a daemon, is then left behind in it). Idempotent.
      */
     @Override
     public void close() {
@@ -126,14 +128,23 @@ public final class ConsoleOutput extends OutputStream {
         if (interrupted) Thread.currentThread().interrupt();
     }
 
-    /** Bytes lost: the buffer was full, the sink failed, or they were still buffered at {@link #close}. */
-    public synchronized long dropped() { return dropped; }
+    /**
+     * Bytes lost: the buffer was full, the sink failed, or they were still buffered at {@link
+     * #close}.
+     */
+    public synchronized long dropped() {
+        return dropped;
+    }
 
     /** Bytes handed to the sink successfully. */
-    public synchronized long delivered() { return delivered; }
+    public synchronized long delivered() {
+        return delivered;
+    }
 
     /** Bytes waiting in the buffer. */
-    public synchronized int buffered() { return count; }
+    public synchronized int buffered() {
+        return count;
+    }
 
     private void writeLoop() {
         byte[] chunk = new byte[Math.min(CHUNK, ring.length)];

@@ -8,5 +8,5 @@ package dev.jvmm.core.device;
 public interface IrqLine {
     void set(boolean high);
 
-    IrqLine NONE = high -> { };
+    IrqLine NONE = high -> {};
 }

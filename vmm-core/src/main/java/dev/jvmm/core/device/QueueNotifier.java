@@ -4,19 +4,20 @@ import dev.jvmm.kvm.Errno;
 import dev.jvmm.kvm.sys.EventFd;
 import dev.jvmm.kvm.sys.Poll;
 import dev.jvmm.kvm.sys.PollSet;
-
 import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.List;
 import java.util.function.IntConsumer;
 
 /**
- * One device's notification thread: waits on the device's per-queue eventfds (which KVM signals on a
- * guest write to QueueNotify, without a vCPU exit) and hands each signalled queue index to the device,
- * so device work runs here and never on a vCPU thread. A platform thread, since it sits in poll(2).
+ * One device's notification thread: waits on the device's per-queue eventfds (which KVM signals on
+ * a guest write to QueueNotify, without a vCPU exit) and hands each signalled queue index to the
+ * device, so device work runs here and never on a vCPU thread. A platform thread, since it sits in
+ * poll(2).
  *
- * <p>An exception from the device is logged and the thread goes on: one bad request must not silence
- * the device for good. {@link #close} wakes the thread through its own eventfd and waits for it.
+ * <p>An exception from the device is logged and the thread goes on: one bad request must not
+ * silence the device for good. {@link #close} wakes the thread through its own eventfd and waits
+ * for it.
  */
 public final class QueueNotifier implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(QueueNotifier.class.getName());
@@ -30,7 +31,7 @@ public final class QueueNotifier implements AutoCloseable {
     private volatile boolean stopping;
 
     /**
-     * @param queues   eventfd of queue i at index i; owned by the caller (KVM holds them too)
+     * @param queues eventfd of queue i at index i; owned by the caller (KVM holds them too)
      * @param onNotify called on this notifier's thread with the queue index
      */
     public QueueNotifier(String name, List<EventFd> queues, IntConsumer onNotify) {
@@ -41,8 +42,13 @@ public final class QueueNotifier implements AutoCloseable {
         this.thread = Thread.ofPlatform().daemon().name("jvmm-" + name).unstarted(this::run);
     }
 
-    /** The notification thread: device work on guest memory runs on it until {@link #close} has stopped it. */
-    public Thread thread() { return thread; }
+    /**
+     * The notification thread: device work on guest memory runs on it until {@link #close} has
+     * stopped it.
+     */
+    public Thread thread() {
+        return thread;
+    }
 
     public QueueNotifier start() {
         thread.start();
@@ -58,7 +64,12 @@ public final class QueueNotifier implements AutoCloseable {
             int n = set.await(-1);
             if (n == -Errno.EINTR) continue;
             if (n < 0) {
-                LOG.log(Level.ERROR, name + ": poll failed: " + Errno.name(-n) + "; the device gets no more notifications");
+                LOG.log(
+                        Level.ERROR,
+                        name
+                                + ": poll failed: "
+                                + Errno.name(-n)
+                                + "; the device gets no more notifications");
                 return;
             }
             if (set.revents(0) != 0) return;
@@ -74,14 +85,17 @@ public final class QueueNotifier implements AutoCloseable {
         }
     }
 
-    /** Stops the thread and waits for a notification in progress to finish (bounded). Idempotent. */
+    /**
+     * Stops the thread and waits for a notification in progress to finish (bounded). Idempotent.
+     */
     @Override
     public void close() {
         if (!stopping) {
             stopping = true;
             if (thread.isAlive()) stop.signal();
             try {
-                if (thread.isAlive() && !thread.join(JOIN)) LOG.log(Level.WARNING, thread.getName() + " did not stop in time");
+                if (thread.isAlive() && !thread.join(JOIN))
+                    LOG.log(Level.WARNING, thread.getName() + " did not stop in time");
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }

@@ -6,28 +6,31 @@ import java.lang.System.Logger.Level;
 
 /**
  * A 16550A-compatible UART (the "ns16550a" kvmtool's arm64 device tree describes) with reg-shift 0:
- * eight 1-byte registers at offsets 0..7. Transmission is instantaneous, so THR is always empty again
- * by the time the guest looks; received bytes wait in a bounded FIFO because host input is untrusted
- * in volume (CVE-2020-27173: Firecracker's unbounded serial buffer).
+ * eight 1-byte registers at offsets 0..7. Transmission is instantaneous, so THR is always empty
+ * again by the time the guest looks; received bytes wait in a bounded FIFO because host input is
+ * untrusted in volume (CVE-2020-27173: Firecracker's unbounded serial buffer).
  *
  * <p>Interrupt sources follow the 16550 priorities (line status > received data > THR empty > modem
  * status) and drive a level-triggered {@link IrqLine}, called only when the level changes. Received
  * data is signalled as soon as one byte is waiting, without trigger levels or the character-timeout
  * source: a VMM cannot time characters meaningfully and Linux treats both sources alike. The THRE
- * interrupt follows QEMU's model, which Linux's 8250 driver probes at start-up (UART_BUG_THRE): it is
- * raised whenever THR becomes empty and when IER.THRI goes 0 -> 1 while THR is empty, and cleared by
- * an IIR read that reports it or by a THR write (which, transmitting at once, empties THR again).
- * OUT2 does not gate the interrupt: only PC boards wire it so, and the guest need not set it here.
+ * interrupt follows QEMU's model, which Linux's 8250 driver probes at start-up (UART_BUG_THRE): it
+ * is raised whenever THR becomes empty and when IER.THRI goes 0 -> 1 while THR is empty, and
+ * cleared by an IIR read that reports it or by a THR write (which, transmitting at once, empties
+ * THR again). OUT2 does not gate the interrupt: only PC boards wire it so, and the guest need not
+ * set it here.
  *
- * <p>Thread-safety: one lock covers the registers, the FIFO, the output buffer and IrqLine calls, so
- * vCPU threads and the stdin thread ({@link #enqueueInput}) may call in concurrently and the IRQ line
- * sees level changes in the order the state changed. IrqLine and the sink must not call back into this device.
- * The sink is written under that lock on a vCPU thread, so it must never block: the VM hands the device
- * a {@link ConsoleOutput}, whose bounded buffer drops (and counts) what a stalled reader does not take.
+ * <p>Thread-safety: one lock covers the registers, the FIFO, the output buffer and IrqLine calls,
+ * so vCPU threads and the stdin thread ({@link #enqueueInput}) may call in concurrently and the IRQ
+ * line sees level changes in the order the state changed. IrqLine and the sink must not call back
+ * into this device. The sink is written under that lock on a vCPU thread, so it must never block:
+ * the VM hands the device a {@link ConsoleOutput}, whose bounded buffer drops (and counts) what a
+ * stalled reader does not take.
  */
 public final class Uart8250Device implements MmioDevice {
     public static final int REGISTER_SPACE = 8;
     public static final int DEFAULT_FIFO_SIZE = 64;
+
     /** Console output is buffered up to this many bytes between flush points. */
     static final int OUT_BUFFER = 1024;
 
@@ -36,25 +39,38 @@ public final class Uart8250Device implements MmioDevice {
     // IER bits
     private static final int IER_RDI = 0x01, IER_THRI = 0x02, IER_RLSI = 0x04, IER_MSI = 0x08;
     // IIR values
-    private static final int IIR_NO_INT = 0x01, IIR_MSI = 0x00, IIR_THRI = 0x02, IIR_RDI = 0x04,
-            IIR_RLSI = 0x06, IIR_FIFO_ENABLED = 0xc0;
+    private static final int IIR_NO_INT = 0x01,
+            IIR_MSI = 0x00,
+            IIR_THRI = 0x02,
+            IIR_RDI = 0x04,
+            IIR_RLSI = 0x06,
+            IIR_FIFO_ENABLED = 0xc0;
     // FCR bits
     private static final int FCR_ENABLE = 0x01, FCR_CLEAR_RX = 0x02;
     private static final int LCR_DLAB = 0x80;
     // MCR bits
-    private static final int MCR_DTR = 0x01, MCR_RTS = 0x02, MCR_OUT1 = 0x04, MCR_OUT2 = 0x08, MCR_LOOP = 0x10;
+    private static final int MCR_DTR = 0x01,
+            MCR_RTS = 0x02,
+            MCR_OUT1 = 0x04,
+            MCR_OUT2 = 0x08,
+            MCR_LOOP = 0x10;
     // LSR bits
     private static final int LSR_DR = 0x01, LSR_OE = 0x02, LSR_THRE = 0x20, LSR_TEMT = 0x40;
     // MSR bits
-    private static final int MSR_DCTS = 0x01, MSR_DDSR = 0x02, MSR_TERI = 0x04, MSR_DDCD = 0x08,
-            MSR_CTS = 0x10, MSR_DSR = 0x20, MSR_RI = 0x40, MSR_DCD = 0x80;
+    private static final int MSR_DCTS = 0x01,
+            MSR_DDSR = 0x02,
+            MSR_TERI = 0x04,
+            MSR_DDCD = 0x08,
+            MSR_CTS = 0x10,
+            MSR_DSR = 0x20,
+            MSR_RI = 0x40,
+            MSR_DCD = 0x80;
 
     private final IrqLine irq;
     private final OutputStream sink;
     private final byte[] fifo;
     private int fifoHead, fifoCount;
-
-    private int ier, lcr = 0x03, mcr, scr, dll = 0x0c, dlm, fcr;  // 9600 8N1 as after a PC BIOS
+    private int ier, lcr = 0x03, mcr, scr, dll = 0x0c, dlm, fcr; // 9600 8N1 as after a PC BIOS
     private int lsrErrors;
     private int msrDeltas;
     private boolean thrIpending;
@@ -67,8 +83,8 @@ public final class Uart8250Device implements MmioDevice {
     private boolean txErrorLogged;
 
     /**
-     * @param sink where transmitted bytes go (the console); written and flushed under the device lock,
-     *             so it must not block (a {@link ConsoleOutput})
+     * @param sink where transmitted bytes go (the console); written and flushed under the device
+     *     lock, so it must not block (a {@link ConsoleOutput})
      */
     public Uart8250Device(IrqLine irq, OutputStream sink) {
         this(irq, sink, DEFAULT_FIFO_SIZE);
@@ -110,15 +126,15 @@ public final class Uart8250Device implements MmioDevice {
             case 1 -> dlab ? dlm : ier;
             case 2 -> {
                 int iir = pendingInterrupt();
-                if (iir == IIR_THRI) thrIpending = false;    // reading IIR acknowledges THRE
-                flushOutput();                               // end of an interrupt-driven burst
+                if (iir == IIR_THRI) thrIpending = false; // reading IIR acknowledges THRE
+                flushOutput(); // end of an interrupt-driven burst
                 yield iir | ((fcr & FCR_ENABLE) != 0 ? IIR_FIFO_ENABLED : 0);
             }
             case 3 -> lcr;
             case 4 -> mcr;
             case 5 -> {
                 int lsr = lsr();
-                lsrErrors = 0;                               // OE, PE, FE, BI: cleared by reading LSR
+                lsrErrors = 0; // OE, PE, FE, BI: cleared by reading LSR
                 yield lsr;
             }
             case 6 -> {
@@ -143,14 +159,15 @@ public final class Uart8250Device implements MmioDevice {
                 } else {
                     int changed = (ier ^ v) & IER_THRI;
                     ier = v & 0x0f;
-                    // Linux's start-up test expects THRE to be re-raised by enabling THRI while THR is empty.
+                    // Linux's start-up test expects THRE to be re-raised by enabling THRI while THR
+                    // is empty.
                     if (changed != 0) thrIpending = (ier & IER_THRI) != 0;
-                    flushOutput();                          // console_write restores IER when it is done
+                    flushOutput(); // console_write restores IER when it is done
                 }
             }
             case 2 -> {
                 if (((fcr ^ v) & FCR_ENABLE) != 0 || (v & FCR_CLEAR_RX) != 0) clearRx();
-                fcr = v & 0xc9;                             // enable, DMA mode, trigger level; clear bits self-reset
+                fcr = v & 0xc9; // enable, DMA mode, trigger level; clear bits self-reset
             }
             case 3 -> lcr = v;
             case 4 -> {
@@ -164,7 +181,7 @@ public final class Uart8250Device implements MmioDevice {
                 if ((before & MSR_RI) != 0 && (after & MSR_RI) == 0) msrDeltas |= MSR_TERI;
             }
             case 7 -> scr = v;
-            default -> { }                                  // LSR and MSR are read-only here (factory test only)
+            default -> {} // LSR and MSR are read-only here (factory test only)
         }
     }
 
@@ -208,7 +225,7 @@ public final class Uart8250Device implements MmioDevice {
             txBytes++;
             if (b == '\n' || outLen == out.length) flushOutput();
         }
-        thrIpending = true;                                  // sent at once: THR is empty again
+        thrIpending = true; // sent at once: THR is empty again
     }
 
     private int popRx() {
@@ -222,7 +239,7 @@ public final class Uart8250Device implements MmioDevice {
     private boolean pushRx(byte b) {
         if (fifoCount == fifo.length) {
             rxDropped++;
-            lsrErrors |= LSR_OE;                            // the 16550 overrun: new byte lost, FIFO kept
+            lsrErrors |= LSR_OE; // the 16550 overrun: new byte lost, FIFO kept
             return false;
         }
         fifo[(fifoHead + fifoCount) % fifo.length] = b;
@@ -237,9 +254,9 @@ public final class Uart8250Device implements MmioDevice {
 
     /**
      * Host input (stdin) for the guest; callable from any thread. Bytes that do not fit in the FIFO
-     * are dropped and counted, and set LSR.OE as a real overrun would. Callers that would rather wait
-     * offer only {@link #inputSpace()} bytes. In loopback mode the serial input is disconnected, so
-     * the bytes are dropped without an overrun.
+     * are dropped and counted, and set LSR.OE as a real overrun would. Callers that would rather
+     * wait offer only {@link #inputSpace()} bytes. In loopback mode the serial input is
+     * disconnected, so the bytes are dropped without an overrun.
      *
      * @return how many bytes were accepted
      */
@@ -257,13 +274,15 @@ public final class Uart8250Device implements MmioDevice {
     }
 
     /** Free FIFO slots: how many bytes {@link #enqueueInput} would accept now. */
-    public synchronized int inputSpace() { return fifo.length - fifoCount; }
+    public synchronized int inputSpace() {
+        return fifo.length - fifoCount;
+    }
 
     /**
-     * Writes buffered output to the sink and flushes it. The device flushes by itself on newline, on a
-     * full buffer, on IIR reads and on IER writes (the ends of Linux's interrupt and console write
-     * paths); the VMM calls this on shutdown so a final partial line is not lost. A failing sink drops
-     * the bytes (counted) rather than stopping the guest.
+     * Writes buffered output to the sink and flushes it. The device flushes by itself on newline,
+     * on a full buffer, on IIR reads and on IER writes (the ends of Linux's interrupt and console
+     * write paths); the VMM calls this on shutdown so a final partial line is not lost. A failing
+     * sink drops the bytes (counted) rather than stopping the guest.
      */
     public synchronized void flushOutput() {
         if (outLen == 0) return;
@@ -281,20 +300,32 @@ public final class Uart8250Device implements MmioDevice {
     }
 
     /** Current IRQ level as last signalled to the {@link IrqLine}. */
-    public synchronized boolean irqHigh() { return irqHigh; }
+    public synchronized boolean irqHigh() {
+        return irqHigh;
+    }
 
     /** Divisor latch (DLM:DLL) as programmed by the guest. */
-    public synchronized int divisor() { return dlm << 8 | dll; }
+    public synchronized int divisor() {
+        return dlm << 8 | dll;
+    }
 
     /** Input bytes lost to a full FIFO (overruns) or to loopback mode. */
-    public synchronized long rxDropped() { return rxDropped; }
+    public synchronized long rxDropped() {
+        return rxDropped;
+    }
 
     /** Output bytes lost because the sink failed. */
-    public synchronized long txDropped() { return txDropped; }
+    public synchronized long txDropped() {
+        return txDropped;
+    }
 
     /** Bytes the guest transmitted outside loopback. */
-    public synchronized long txBytes() { return txBytes; }
+    public synchronized long txBytes() {
+        return txBytes;
+    }
 
     /** Accesses outside the eight registers. */
-    public synchronized long badAccesses() { return badAccesses; }
+    public synchronized long badAccesses() {
+        return badAccesses;
+    }
 }

@@ -2,9 +2,9 @@ package dev.jvmm.core.fdt;
 
 /**
  * A device tree could not be written. Unchecked: every cause is a bug in the code that builds the
- * tree or an invalid string that should have been rejected with the user's input, so callers
- * rarely recover; {@link #kind()} lets tests and callers tell the causes apart without parsing text.
- * The kinds mirror rust-vmm vm-fdt's {@code Error} variants, plus the checks it leaves out.
+ * tree or an invalid string that should have been rejected with the user's input, so callers rarely
+ * recover; {@link #kind()} lets tests and callers tell the causes apart without parsing text. The
+ * kinds mirror rust-vmm vm-fdt's {@code Error} variants, plus the checks it leaves out.
  */
 public final class FdtException extends RuntimeException {
 
@@ -38,5 +38,7 @@ public final class FdtException extends RuntimeException {
         this.kind = kind;
     }
 
-    public Kind kind() { return kind; }
+    public Kind kind() {
+        return kind;
+    }
 }

@@ -1,7 +1,6 @@
 package dev.jvmm.core.fdt;
 
 import dev.jvmm.core.fdt.FdtException.Kind;
-
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -29,8 +28,11 @@ import java.util.regex.Pattern;
  * <p>Not thread-safe; one writer builds one tree.
  */
 public final class FdtWriter {
-    /** Same limit as Linux's {@code FDT_MAX_DEPTH}: deeper trees are rejected by the guest anyway. */
+    /**
+     * Same limit as Linux's {@code FDT_MAX_DEPTH}: deeper trees are rejected by the guest anyway.
+     */
     public static final int MAX_NODE_DEPTH = 64;
+
     public static final int VERSION = 17;
     public static final int LAST_COMP_VERSION = 16;
 
@@ -41,9 +43,13 @@ public final class FdtWriter {
     static final int FDT_END = 9;
     static final int HEADER_SIZE = 40;
 
-    /** Spec 2.2.1: node-name is 1-31 characters, starts with a letter; unit-address uses the same set. */
+    /**
+     * Spec 2.2.1: node-name is 1-31 characters, starts with a letter; unit-address uses the same
+     * set.
+     */
     private static final Pattern NODE_NAME =
             Pattern.compile("[A-Za-z][A-Za-z0-9,._+-]{0,30}(@[A-Za-z0-9,._+-]+)?");
+
     /** Spec 2.2.4: property names are 1-31 characters of this set. */
     private static final Pattern PROPERTY_NAME = Pattern.compile("[A-Za-z0-9,._+?#-]{1,31}");
 
@@ -51,8 +57,10 @@ public final class FdtWriter {
     private final int maxTotalSize;
     private final ByteBuf struct = new ByteBuf();
     private final ByteBuf strings = new ByteBuf();
+
     /** Offset of every string and every suffix of one already in the table (dtc's reuse rule). */
     private final Map<String, Integer> stringOffsets = new HashMap<>();
+
     private final Deque<OpenNode> open = new ArrayDeque<>();
     private final Set<Integer> phandles = new HashSet<>();
     private long nextSerial;
@@ -63,11 +71,18 @@ public final class FdtWriter {
     private static final class OpenNode {
         final FdtNode token;
         final Set<String> properties = new HashSet<>();
-        /** Spec 2.2.3: a path names one node, so siblings need distinct names (dtc refuses duplicates too). */
+
+        /**
+         * Spec 2.2.3: a path names one node, so siblings need distinct names (dtc refuses
+         * duplicates too).
+         */
         final Set<String> children = new HashSet<>();
+
         boolean hasChild;
 
-        OpenNode(FdtNode token) { this.token = token; }
+        OpenNode(FdtNode token) {
+            this.token = token;
+        }
     }
 
     /** A writer with an empty memory reservation block. */
@@ -93,9 +108,11 @@ public final class FdtWriter {
         for (int i = 1; i < sorted.size(); i++) {
             FdtReserveEntry a = sorted.get(i - 1), b = sorted.get(i);
             if (Long.compareUnsigned(a.end(), b.address()) > 0) {
-                throw new FdtException(Kind.OVERLAPPING_MEMORY_RESERVATIONS, String.format(
-                        "memory reservations [0x%x, 0x%x) and [0x%x, 0x%x) overlap",
-                        a.address(), a.end(), b.address(), b.end()));
+                throw new FdtException(
+                        Kind.OVERLAPPING_MEMORY_RESERVATIONS,
+                        String.format(
+                                "memory reservations [0x%x, 0x%x) and [0x%x, 0x%x) overlap",
+                                a.address(), a.end(), b.address(), b.end()));
             }
         }
     }
@@ -107,32 +124,44 @@ public final class FdtWriter {
     }
 
     /**
-     * Opens a node as a child of the innermost open node; the first node must be the root,
-     * named {@code ""}. Names follow the spec: {@code node-name[@unit-address]}.
+     * Opens a node as a child of the innermost open node; the first node must be the root, named
+     * {@code ""}. Names follow the spec: {@code node-name[@unit-address]}.
      */
     public FdtNode beginNode(String name) {
         checkNotFinished();
         if (open.size() >= MAX_NODE_DEPTH) {
-            throw new FdtException(Kind.NODE_DEPTH_TOO_LARGE, String.format(
-                    "node '%s' under %s would be deeper than %d levels", name, path(), MAX_NODE_DEPTH));
+            throw new FdtException(
+                    Kind.NODE_DEPTH_TOO_LARGE,
+                    String.format(
+                            "node '%s' under %s would be deeper than %d levels",
+                            name, path(), MAX_NODE_DEPTH));
         }
         if (open.isEmpty()) {
             if (rootClosed) {
-                throw new FdtException(Kind.SECOND_ROOT_NODE, String.format(
-                        "node '%s' begun after the root node was ended: a tree has one root", name));
+                throw new FdtException(
+                        Kind.SECOND_ROOT_NODE,
+                        String.format(
+                                "node '%s' begun after the root node was ended: a tree has one root",
+                                name));
             }
             if (!name.isEmpty()) {
-                throw new FdtException(Kind.INVALID_NODE_NAME, String.format(
-                        "the root node must be named \"\", not '%s'", printable(name)));
+                throw new FdtException(
+                        Kind.INVALID_NODE_NAME,
+                        String.format(
+                                "the root node must be named \"\", not '%s'", printable(name)));
             }
         } else {
             if (!NODE_NAME.matcher(name).matches()) {
-                throw new FdtException(Kind.INVALID_NODE_NAME, String.format(
-                        "invalid node name '%s' under %s: want node-name[@unit-address], a letter "
-                                + "then up to 30 of [A-Za-z0-9,._+-]", printable(name), path()));
+                throw new FdtException(
+                        Kind.INVALID_NODE_NAME,
+                        String.format(
+                                "invalid node name '%s' under %s: want node-name[@unit-address], a letter "
+                                        + "then up to 30 of [A-Za-z0-9,._+-]",
+                                printable(name), path()));
             }
             if (!open.peek().children.add(name)) {
-                throw new FdtException(Kind.DUPLICATE_NODE_NAME,
+                throw new FdtException(
+                        Kind.DUPLICATE_NODE_NAME,
                         String.format("node '%s' appears twice in %s", name, path()));
             }
             open.peek().hasChild = true;
@@ -151,13 +180,16 @@ public final class FdtWriter {
     public void endNode(FdtNode node) {
         checkNotFinished();
         if (node.owner() != this) {
-            throw new FdtException(Kind.OUT_OF_ORDER_END_NODE,
+            throw new FdtException(
+                    Kind.OUT_OF_ORDER_END_NODE,
                     "endNode(" + node + "): the token belongs to another FdtWriter");
         }
         if (open.isEmpty() || open.peek().token.serial() != node.serial()) {
-            throw new FdtException(Kind.OUT_OF_ORDER_END_NODE, String.format(
-                    "endNode(%s) out of order: the innermost open node is %s",
-                    node, open.isEmpty() ? "none" : path()));
+            throw new FdtException(
+                    Kind.OUT_OF_ORDER_END_NODE,
+                    String.format(
+                            "endNode(%s) out of order: the innermost open node is %s",
+                            node, open.isEmpty() ? "none" : path()));
         }
         open.pop();
         if (open.isEmpty()) rootClosed = true;
@@ -168,23 +200,31 @@ public final class FdtWriter {
     public void property(String name, byte[] value) {
         checkNotFinished();
         if (open.isEmpty()) {
-            throw new FdtException(Kind.PROPERTY_BEFORE_BEGIN_NODE, String.format(
-                    "property '%s' is outside any node%s", printable(name),
-                    rootClosed ? " (the root node was already ended)" : ""));
+            throw new FdtException(
+                    Kind.PROPERTY_BEFORE_BEGIN_NODE,
+                    String.format(
+                            "property '%s' is outside any node%s",
+                            printable(name),
+                            rootClosed ? " (the root node was already ended)" : ""));
         }
         OpenNode node = open.peek();
         if (!PROPERTY_NAME.matcher(name).matches()) {
-            throw new FdtException(Kind.INVALID_PROPERTY_NAME, String.format(
-                    "invalid property name '%s' in %s: want 1-31 of [A-Za-z0-9,._+?#-]",
-                    printable(name), path()));
+            throw new FdtException(
+                    Kind.INVALID_PROPERTY_NAME,
+                    String.format(
+                            "invalid property name '%s' in %s: want 1-31 of [A-Za-z0-9,._+?#-]",
+                            printable(name), path()));
         }
         if (node.hasChild) {
-            throw new FdtException(Kind.PROPERTY_AFTER_CHILD_NODE, String.format(
-                    "property '%s' of %s comes after a child node: properties must precede children",
-                    name, path()));
+            throw new FdtException(
+                    Kind.PROPERTY_AFTER_CHILD_NODE,
+                    String.format(
+                            "property '%s' of %s comes after a child node: properties must precede children",
+                            name, path()));
         }
         if (!node.properties.add(name)) {
-            throw new FdtException(Kind.DUPLICATE_PROPERTY,
+            throw new FdtException(
+                    Kind.DUPLICATE_PROPERTY,
                     String.format("property '%s' appears twice in %s", name, path()));
         }
         if (name.equals("phandle")) registerPhandle(value);
@@ -237,7 +277,9 @@ public final class FdtWriter {
         property(name, b.toArray());
     }
 
-    /** Adds {@code phandle = <value>}; values must be unique in the tree and not 0 or 0xffffffff. */
+    /**
+     * Adds {@code phandle = <value>}; values must be unique in the tree and not 0 or 0xffffffff.
+     */
     public void propertyPhandle(int value) {
         propertyU32("phandle", value);
     }
@@ -246,11 +288,13 @@ public final class FdtWriter {
     public byte[] finish() {
         checkNotFinished();
         if (!open.isEmpty()) {
-            throw new FdtException(Kind.UNCLOSED_NODE,
+            throw new FdtException(
+                    Kind.UNCLOSED_NODE,
                     "finish() with node " + path() + " still open: end every node first");
         }
         if (!rootClosed) {
-            throw new FdtException(Kind.MISSING_ROOT_NODE, "finish() on an empty tree: begin and end a root node");
+            throw new FdtException(
+                    Kind.MISSING_ROOT_NODE, "finish() on an empty tree: begin and end a root node");
         }
         struct.u32(FDT_END);
         checkSize();
@@ -261,9 +305,16 @@ public final class FdtWriter {
         int offStrings = offStruct + struct.size();
         int total = offStrings + strings.size();
         ByteBuf out = new ByteBuf();
-        out.u32(MAGIC).u32(total).u32(offStruct).u32(offStrings).u32(offRsvmap)
-                .u32(VERSION).u32(LAST_COMP_VERSION).u32(bootCpuidPhys)
-                .u32(strings.size()).u32(struct.size());
+        out.u32(MAGIC)
+                .u32(total)
+                .u32(offStruct)
+                .u32(offStrings)
+                .u32(offRsvmap)
+                .u32(VERSION)
+                .u32(LAST_COMP_VERSION)
+                .u32(bootCpuidPhys)
+                .u32(strings.size())
+                .u32(struct.size());
         for (FdtReserveEntry r : reservations) out.u64(r.address()).u64(r.size());
         out.u64(0).u64(0);
         out.bytes(struct.toArray());
@@ -273,16 +324,27 @@ public final class FdtWriter {
 
     private void registerPhandle(byte[] value) {
         if (value.length != 4) {
-            throw new FdtException(Kind.INVALID_PHANDLE, String.format(
-                    "phandle in %s is %d bytes long; it must be one 32-bit cell", path(), value.length));
+            throw new FdtException(
+                    Kind.INVALID_PHANDLE,
+                    String.format(
+                            "phandle in %s is %d bytes long; it must be one 32-bit cell",
+                            path(), value.length));
         }
-        int v = ((value[0] & 0xff) << 24) | ((value[1] & 0xff) << 16) | ((value[2] & 0xff) << 8) | (value[3] & 0xff);
+        int v =
+                ((value[0] & 0xff) << 24)
+                        | ((value[1] & 0xff) << 16)
+                        | ((value[2] & 0xff) << 8)
+                        | (value[3] & 0xff);
         if (v == 0 || v == -1) {
-            throw new FdtException(Kind.INVALID_PHANDLE,
-                    String.format("phandle 0x%x in %s is reserved (0 and 0xffffffff are not valid)", v, path()));
+            throw new FdtException(
+                    Kind.INVALID_PHANDLE,
+                    String.format(
+                            "phandle 0x%x in %s is reserved (0 and 0xffffffff are not valid)",
+                            v, path()));
         }
         if (!phandles.add(v)) {
-            throw new FdtException(Kind.DUPLICATE_PHANDLE,
+            throw new FdtException(
+                    Kind.DUPLICATE_PHANDLE,
                     String.format("phandle 0x%x in %s is already used by another node", v, path()));
         }
     }
@@ -293,29 +355,39 @@ public final class FdtWriter {
         int offset = strings.size();
         strings.bytes(name.getBytes(StandardCharsets.US_ASCII));
         strings.u8(0);
-        for (int i = 0; i < name.length(); i++) stringOffsets.putIfAbsent(name.substring(i), offset + i);
+        for (int i = 0; i < name.length(); i++)
+            stringOffsets.putIfAbsent(name.substring(i), offset + i);
         return offset;
     }
 
     private static byte[] cString(String property, String value) {
         if (value.indexOf('\0') >= 0) {
-            throw new FdtException(Kind.INVALID_STRING, String.format(
-                    "value of property '%s' contains a NUL character: '%s'", property, printable(value)));
+            throw new FdtException(
+                    Kind.INVALID_STRING,
+                    String.format(
+                            "value of property '%s' contains a NUL character: '%s'",
+                            property, printable(value)));
         }
         byte[] utf8 = value.getBytes(StandardCharsets.UTF_8);
         return Arrays.copyOf(utf8, utf8.length + 1);
     }
 
     private void checkSize() {
-        long total = (long) HEADER_SIZE + 16L * (reservations.size() + 1) + struct.size() + strings.size();
+        long total =
+                (long) HEADER_SIZE
+                        + 16L * (reservations.size() + 1)
+                        + struct.size()
+                        + strings.size();
         if (total > maxTotalSize) {
-            throw new FdtException(Kind.TOTAL_SIZE_TOO_LARGE,
+            throw new FdtException(
+                    Kind.TOTAL_SIZE_TOO_LARGE,
                     String.format("device tree exceeds %d bytes at %s", maxTotalSize, path()));
         }
     }
 
     private void checkNotFinished() {
-        if (finished) throw new FdtException(Kind.FINISHED, "FdtWriter already finished; start a new one");
+        if (finished)
+            throw new FdtException(Kind.FINISHED, "FdtWriter already finished; start a new one");
     }
 
     /** Path of the innermost open node, for messages. */
@@ -338,7 +410,9 @@ public final class FdtWriter {
         private byte[] buf = new byte[256];
         private int size;
 
-        int size() { return size; }
+        int size() {
+            return size;
+        }
 
         ByteBuf u8(int v) {
             ensure(1);
@@ -367,7 +441,9 @@ public final class FdtWriter {
             while ((size & 3) != 0) u8(0);
         }
 
-        byte[] toArray() { return Arrays.copyOf(buf, size); }
+        byte[] toArray() {
+            return Arrays.copyOf(buf, size);
+        }
 
         private void ensure(int n) {
             if (size + n > buf.length) buf = Arrays.copyOf(buf, Math.max(buf.length * 2, size + n));

@@ -1,7 +1,6 @@
 package dev.jvmm.core.files;
 
 import dev.jvmm.core.JvmmException;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -9,11 +8,12 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * One path, one role: the kernel, initrd, each disk, the serial file, the --dump-dtb file and the API
- * socket must all be different files, or one role would destroy another's file (a serial file that is
- * a disk image is truncated; an initrd that is a disk image would drop its lock when read). Files that
- * exist are compared by device and inode after following links, so a symlink or hard link is the same
- * file; an output that does not exist yet is compared by its resolved directory and name.
+ * One path, one role: the kernel, initrd, each disk, the serial file, the --dump-dtb file and the
+ * API socket must all be different files, or one role would destroy another's file (a serial file
+ * that is a disk image is truncated; an initrd that is a disk image would drop its lock when read).
+ * Files that exist are compared by device and inode after following links, so a symlink or hard
+ * link is the same file; an output that does not exist yet is compared by its resolved directory
+ * and name.
  */
 public final class FileRoles {
     /** Links followed for a path that does not exist, as the kernel's MAXSYMLINKS. */
@@ -33,8 +33,12 @@ public final class FileRoles {
         Object id = identity(file);
         for (Role r : roles) {
             if (r.identity().equals(id)) {
-                throw JvmmException.usage(r.label() + " and " + label + " are the same file; each of kernel, initrd,"
-                        + " disks, serial file, --dump-dtb and --api-socket needs its own");
+                throw JvmmException.usage(
+                        r.label()
+                                + " and "
+                                + label
+                                + " are the same file; each of kernel, initrd,"
+                                + " disks, serial file, --dump-dtb and --api-socket needs its own");
             }
         }
         roles.add(new Role(label, id));
@@ -48,11 +52,14 @@ public final class FileRoles {
             var a = Files.readAttributes(file, "unix:dev,ino");
             return new Inode(a.get("dev"), a.get("ino"));
         } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
-            return resolvedName(file);   // not there (yet), or not stat-able: its name decides
+            return resolvedName(file); // not there (yet), or not stat-able: its name decides
         }
     }
 
-    /** The absolute path with the directory's links resolved and a dangling link at the end followed. */
+    /**
+     * The absolute path with the directory's links resolved and a dangling link at the end
+     * followed.
+     */
     private static Path resolvedName(Path file) {
         Path p = file.toAbsolutePath().normalize();
         for (int i = 0; i < MAX_LINKS && Files.isSymbolicLink(p); i++) {
@@ -70,5 +77,4 @@ public final class FileRoles {
             return p;
         }
     }
-
 }

@@ -15,9 +15,9 @@ import java.util.Optional;
 /**
  * The checks every file jvmm is given goes through, with the operating system's true reason in the
  * message ("permission denied" for a file in a directory we may not search, not "no such file").
- * Inputs (kernel, initrd, disk images) must be regular files: a device or FIFO would be read forever
- * or block before any timeout runs. Outputs (serial file, --dump-dtb) are checked without being opened,
- * so nothing is created or truncated before every input is known to be good.
+ * Inputs (kernel, initrd, disk images) must be regular files: a device or FIFO would be read
+ * forever or block before any timeout runs. Outputs (serial file, --dump-dtb) are checked without
+ * being opened, so nothing is created or truncated before every input is known to be good.
  */
 public final class HostFiles {
     private HostFiles() {}
@@ -26,7 +26,8 @@ public final class HostFiles {
     public record Problem(boolean missing, String reason) {}
 
     /**
-     * What stops {@code file} from being read (and written, if {@code write}) as a regular file, or empty.
+     * What stops {@code file} from being read (and written, if {@code write}) as a regular file, or
+     * empty.
      */
     public static Optional<Problem> inputProblem(Path file, boolean write) {
         BasicFileAttributes a;
@@ -36,9 +37,13 @@ public final class HostFiles {
             return Optional.of(new Problem(e instanceof NoSuchFileException, reason(e)));
         }
         if (a.isDirectory()) return Optional.of(new Problem(false, "is a directory, not a file"));
-        if (!a.isRegularFile()) return Optional.of(new Problem(false, "not a regular file (" + typeOf(file) + ")"));
+        if (!a.isRegularFile())
+            return Optional.of(new Problem(false, "not a regular file (" + typeOf(file) + ")"));
         try {
-            if (write) file.getFileSystem().provider().checkAccess(file, AccessMode.READ, AccessMode.WRITE);
+            if (write)
+                file.getFileSystem()
+                        .provider()
+                        .checkAccess(file, AccessMode.READ, AccessMode.WRITE);
             else file.getFileSystem().provider().checkAccess(file, AccessMode.READ);
         } catch (IOException e) {
             return Optional.of(new Problem(false, reason(e)));
@@ -47,9 +52,9 @@ public final class HostFiles {
     }
 
     /**
-     * What stops jvmm from creating or overwriting {@code file} as an output, or empty; checked with
-     * access(2) so the file is neither created nor truncated. A FIFO or device (e.g. /dev/null) is a
-     * fine output; a directory is not.
+     * What stops jvmm from creating or overwriting {@code file} as an output, or empty; checked
+     * with access(2) so the file is neither created nor truncated. A FIFO or device (e.g.
+     * /dev/null) is a fine output; a directory is not.
      */
     public static Optional<String> outputProblem(Path file) {
         try {
@@ -67,20 +72,28 @@ public final class HostFiles {
             if (!Files.readAttributes(parent, BasicFileAttributes.class).isDirectory()) {
                 return Optional.of("cannot create: " + parent + " is not a directory");
             }
-            parent.getFileSystem().provider().checkAccess(parent, AccessMode.WRITE, AccessMode.EXECUTE);
+            parent.getFileSystem()
+                    .provider()
+                    .checkAccess(parent, AccessMode.WRITE, AccessMode.EXECUTE);
             return Optional.empty();
         } catch (IOException e) {
-            return Optional.of("cannot create: " + reason(e) + (e instanceof NoSuchFileException ? " (" + parent + ")" : ""));
+            return Optional.of(
+                    "cannot create: "
+                            + reason(e)
+                            + (e instanceof NoSuchFileException ? " (" + parent + ")" : ""));
         }
     }
 
-    /** The errno text of a failed file operation, lower case, without the path NIO puts in front. */
+    /**
+     * The errno text of a failed file operation, lower case, without the path NIO puts in front.
+     */
     public static String reason(IOException e) {
         if (e instanceof NoSuchFileException) return "no such file or directory";
         if (e instanceof AccessDeniedException) return "permission denied";
         if (e instanceof NotDirectoryException) return "not a directory";
         String r = e instanceof FileSystemException f ? f.getReason() : e.getMessage();
-        if (r == null || r.isBlank()) return e.getClass().getSimpleName().replace("Exception", "").toLowerCase(Locale.ROOT);
+        if (r == null || r.isBlank())
+            return e.getClass().getSimpleName().replace("Exception", "").toLowerCase(Locale.ROOT);
         return r.substring(0, 1).toLowerCase(Locale.ROOT) + r.substring(1);
     }
 

@@ -3,10 +3,10 @@ package dev.jvmm.core.firmware;
 import dev.jvmm.kvm.RegIds;
 
 /**
- * KVM's hypercall-service bitmap firmware registers (Documentation/virt/kvm/arm/fw-pseudo-registers.rst).
- * They are per-vCPU ONE_REGs with a VM-wide effect. KVM resets the first three to the host's upper limit
- * (every service it implements), VENDOR_HYP_BMAP_2 to 0; a changed value is refused with EBUSY once any
- * vCPU has run.
+ * KVM's hypercall-service bitmap firmware registers
+ * (Documentation/virt/kvm/arm/fw-pseudo-registers.rst). They are per-vCPU ONE_REGs with a VM-wide
+ * effect. KVM resets the first three to the host's upper limit (every service it implements),
+ * VENDOR_HYP_BMAP_2 to 0; a changed value is refused with EBUSY once any vCPU has run.
  */
 public enum BitmapRegister {
     STD("STD_BMAP", "std", RegIds.STD_BMAP),
@@ -25,17 +25,25 @@ public enum BitmapRegister {
     }
 
     /** The name in the uapi header without its KVM_REG_ARM_ prefix, for messages. */
-    public String uapiName() { return uapiName; }
+    public String uapiName() {
+        return uapiName;
+    }
 
     /** The key `jvmm caps` reports it under. */
-    public String key() { return key; }
+    public String key() {
+        return key;
+    }
 
-    public long regId() { return regId; }
+    public long regId() {
+        return regId;
+    }
 
     /**
      * Whether KVM's reset value is its full set of services (so a host without the register still
-     * offers them, and they cannot be hidden there). VENDOR_HYP_BMAP_2 resets to 0: its services are
-     * opt-in.
+     * offers them, and they cannot be hidden there). VENDOR_HYP_BMAP_2 resets to 0: its services
+     * are opt-in.
      */
-    public boolean defaultsToAll() { return this != VENDOR_HYP_2; }
+    public boolean defaultsToAll() {
+        return this != VENDOR_HYP_2;
+    }
 }

@@ -3,8 +3,9 @@ package dev.jvmm.core.firmware;
 import dev.jvmm.kvm.Vcpu;
 
 /**
- * The vCPU operations firmware set-up needs: ONE_REG access and vCPU device attributes. A seam so that
- * unit tests can model KVM's ordering rules and kvm-tier tests can count what jvmm really issues.
+ * The vCPU operations firmware set-up needs: ONE_REG access and vCPU device attributes. A seam so
+ * that unit tests can model KVM's ordering rules and kvm-tier tests can count what jvmm really
+ * issues.
  */
 public interface FirmwarePort {
     int id();
@@ -20,11 +21,28 @@ public interface FirmwarePort {
 
     static FirmwarePort of(Vcpu v) {
         return new FirmwarePort() {
-            @Override public int id() { return v.id(); }
-            @Override public int tryGetOneReg(long regId, long[] out) { return v.tryGetOneReg(regId, out); }
-            @Override public void setOneReg(long regId, long value) { v.setOneReg(regId, value); }
-            @Override public boolean hasAttribute(int group, long attribute) { return v.hasAttribute(group, attribute); }
-            @Override public void setAttributeU64(int group, long attribute, long value, String what) {
+            @Override
+            public int id() {
+                return v.id();
+            }
+
+            @Override
+            public int tryGetOneReg(long regId, long[] out) {
+                return v.tryGetOneReg(regId, out);
+            }
+
+            @Override
+            public void setOneReg(long regId, long value) {
+                v.setOneReg(regId, value);
+            }
+
+            @Override
+            public boolean hasAttribute(int group, long attribute) {
+                return v.hasAttribute(group, attribute);
+            }
+
+            @Override
+            public void setAttributeU64(int group, long attribute, long value, String what) {
                 v.setAttributeU64(group, attribute, value, what);
             }
         };

@@ -1,7 +1,6 @@
 package dev.jvmm.core.firmware;
 
 import dev.jvmm.core.UnsupportedRequestException;
-
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumMap;
@@ -17,13 +16,14 @@ import java.util.Set;
  * values against a host's {@link HostFirmware}.
  *
  * <p>Syntax, comma-separated and read left to right: {@code all} (the host's default set, KVM's own
- * default) or {@code none} start over; {@code +name} adds and {@code -name} removes a service; a bare
- * {@code name} adds it, and a list that begins with one starts from {@code none} (so {@code trng,ptp}
- * is exactly those two while {@code -ptp} is everything but ptp).
+ * default) or {@code none} start over; {@code +name} adds and {@code -name} removes a service; a
+ * bare {@code name} adds it, and a list that begins with one starts from {@code none} (so {@code
+ * trng,ptp} is exactly those two while {@code -ptp} is everything but ptp).
  *
  * @param fromAll whether the starting point is the host's default set
  */
-public record HypercallSelection(boolean fromAll, Set<HypercallService> added, Set<HypercallService> removed) {
+public record HypercallSelection(
+        boolean fromAll, Set<HypercallService> added, Set<HypercallService> removed) {
     /** No --hypercalls: whatever KVM offers by default. */
     public static final HypercallSelection ALL = new HypercallSelection(true, Set.of(), Set.of());
 
@@ -31,7 +31,8 @@ public record HypercallSelection(boolean fromAll, Set<HypercallService> added, S
         added = frozen(added);
         removed = frozen(removed);
         for (HypercallService s : added) {
-            if (removed.contains(s)) throw new IllegalArgumentException(s + " is both added and removed");
+            if (removed.contains(s))
+                throw new IllegalArgumentException(s + " is both added and removed");
         }
     }
 
@@ -50,8 +51,12 @@ public record HypercallSelection(boolean fromAll, Set<HypercallService> added, S
         for (int i = 0; i < items.length; i++) {
             String item = items[i].trim();
             if (item.isEmpty()) {
-                throw new IllegalArgumentException("'" + text + "': empty item in the list (known services: "
-                        + HypercallService.names() + "; or all, none)");
+                throw new IllegalArgumentException(
+                        "'"
+                                + text
+                                + "': empty item in the list (known services: "
+                                + HypercallService.names()
+                                + "; or all, none)");
             }
             switch (item.toLowerCase(java.util.Locale.ROOT)) {
                 case "all", "none" -> {
@@ -80,7 +85,8 @@ public record HypercallSelection(boolean fromAll, Set<HypercallService> added, S
 
     /** The same choice with {@code s} removed. */
     public HypercallSelection without(HypercallService s) {
-        EnumSet<HypercallService> a = EnumSet.noneOf(HypercallService.class), r = EnumSet.noneOf(HypercallService.class);
+        EnumSet<HypercallService> a = EnumSet.noneOf(HypercallService.class),
+                r = EnumSet.noneOf(HypercallService.class);
         a.addAll(added);
         r.addAll(removed);
         a.remove(s);
@@ -96,8 +102,11 @@ public record HypercallSelection(boolean fromAll, Set<HypercallService> added, S
     public ServiceBitmaps resolve(HostFirmware host) {
         for (HypercallService s : added) {
             if (s.vmmImplemented()) {
-                throw new UnsupportedRequestException("--hypercalls " + s + ": KVM forwards this service's calls to"
-                        + " the VMM, and jvmm does not implement it");
+                throw new UnsupportedRequestException(
+                        "--hypercalls "
+                                + s
+                                + ": KVM forwards this service's calls to"
+                                + " the VMM, and jvmm does not implement it");
             }
         }
         Map<BitmapRegister, Long> values = new EnumMap<>(BitmapRegister.class);
@@ -111,8 +120,11 @@ public record HypercallSelection(boolean fromAll, Set<HypercallService> added, S
             for (HypercallService s : added) {
                 if (s.register() != r) continue;
                 if ((def.getAsLong() & s.mask()) == 0) {
-                    throw new UnsupportedRequestException(String.format("--hypercalls %s: not offered by this host's KVM"
-                            + " (%s limit 0x%x)", s, r.uapiName(), def.getAsLong()));
+                    throw new UnsupportedRequestException(
+                            String.format(
+                                    "--hypercalls %s: not offered by this host's KVM"
+                                            + " (%s limit 0x%x)",
+                                    s, r.uapiName(), def.getAsLong()));
                 }
                 v |= s.mask();
             }
@@ -122,24 +134,38 @@ public record HypercallSelection(boolean fromAll, Set<HypercallService> added, S
         return new ServiceBitmaps(values, host.bitmaps());
     }
 
-    /** A host without {@code r} offers its services unconditionally: fine unless this choice needs them changed. */
+    /**
+     * A host without {@code r} offers its services unconditionally: fine unless this choice needs
+     * them changed.
+     */
     private void requireControlNotNeeded(BitmapRegister r) {
         for (HypercallService s : added) {
             if (s.register() == r) {
-                throw new UnsupportedRequestException("--hypercalls " + s + ": this host's KVM has no " + r.uapiName()
-                        + " register, so jvmm cannot select the service");
+                throw new UnsupportedRequestException(
+                        "--hypercalls "
+                                + s
+                                + ": this host's KVM has no "
+                                + r.uapiName()
+                                + " register, so jvmm cannot select the service");
             }
         }
-        if (!r.defaultsToAll()) return; // absent opt-in register: its services do not exist, nothing to hide
+        if (!r.defaultsToAll())
+            return; // absent opt-in register: its services do not exist, nothing to hide
         for (HypercallService s : removed) {
             if (s.register() == r) {
-                throw new UnsupportedRequestException("--hypercalls -" + s + ": this host's KVM has no " + r.uapiName()
-                        + " register, so it offers the service unconditionally and jvmm cannot hide it");
+                throw new UnsupportedRequestException(
+                        "--hypercalls -"
+                                + s
+                                + ": this host's KVM has no "
+                                + r.uapiName()
+                                + " register, so it offers the service unconditionally and jvmm cannot hide it");
             }
         }
         if (!fromAll) {
-            throw new UnsupportedRequestException("--hypercalls none: this host's KVM has no " + r.uapiName()
-                    + " register, so it offers those services unconditionally and jvmm cannot hide them");
+            throw new UnsupportedRequestException(
+                    "--hypercalls none: this host's KVM has no "
+                            + r.uapiName()
+                            + " register, so it offers those services unconditionally and jvmm cannot hide them");
         }
     }
 

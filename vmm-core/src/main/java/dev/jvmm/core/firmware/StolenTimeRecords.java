@@ -6,17 +6,22 @@ import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 
 /**
- * The VMM's view of the PV stolen-time records (ARM DEN0057A, Documentation/virt/kvm/arm/pvtime.rst):
- * one 64-byte, little-endian {@code struct pvclock_vcpu_stolen_time} per vCPU ({@code revision} u32 at 0,
- * {@code attributes} u32 at 4, {@code stolen_time} u64 at 8, padding), which KVM updates in the VMM's own
- * mapping each time it schedules the vCPU in. The value counts nanoseconds the vCPU thread was runnable
- * but not running on the host since the record was last zeroed (VM start or an in-place reboot).
+ * The VMM's view of the PV stolen-time records (ARM DEN0057A,
+ * Documentation/virt/kvm/arm/pvtime.rst): one 64-byte, little-endian {@code struct
+ * pvclock_vcpu_stolen_time} per vCPU ({@code revision} u32 at 0, {@code attributes} u32 at 4,
+ * {@code stolen_time} u64 at 8, padding), which KVM updates in the VMM's own mapping each time it
+ * schedules the vCPU in. The value counts nanoseconds the vCPU thread was runnable but not running
+ * on the host since the record was last zeroed (VM start or an in-place reboot).
  */
 public final class StolenTimeRecords {
     public static final int RECORD_BYTES = 64;
     static final long STOLEN_TIME_OFFSET = 8;
-    /** KVM writes from another thread: a volatile, naturally aligned 64-bit read sees a whole value. */
-    private static final VarHandle U64 = ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
+
+    /**
+     * KVM writes from another thread: a volatile, naturally aligned 64-bit read sees a whole value.
+     */
+    private static final VarHandle U64 =
+            ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
 
     private final MemorySegment region;
     private final long base;
@@ -24,20 +29,25 @@ public final class StolenTimeRecords {
 
     /**
      * @param region the records, 8-byte aligned, at least {@code cpus * 64} bytes
-     * @param base   the guest physical address of record 0
+     * @param base the guest physical address of record 0
      */
     public StolenTimeRecords(MemorySegment region, long base, int cpus) {
         if (cpus < 1 || region.byteSize() < (long) cpus * RECORD_BYTES) {
-            throw new IllegalArgumentException(cpus + " records do not fit " + region.byteSize() + " bytes");
+            throw new IllegalArgumentException(
+                    cpus + " records do not fit " + region.byteSize() + " bytes");
         }
         this.region = region;
         this.base = base;
         this.cpus = cpus;
     }
 
-    public int cpus() { return cpus; }
+    public int cpus() {
+        return cpus;
+    }
 
-    /** The guest physical address of vCPU {@code cpu}'s record (what KVM_ARM_VCPU_PVTIME_IPA got). */
+    /**
+     * The guest physical address of vCPU {@code cpu}'s record (what KVM_ARM_VCPU_PVTIME_IPA got).
+     */
     public long address(int cpu) {
         return base + offset(cpu);
     }
@@ -54,13 +64,17 @@ public final class StolenTimeRecords {
         return r;
     }
 
-    /** Zeroes every record; only while no vCPU runs (an in-place reboot starts the guest's count at 0). */
+    /**
+     * Zeroes every record; only while no vCPU runs (an in-place reboot starts the guest's count at
+     * 0).
+     */
     void clear() {
         region.asSlice(0, (long) cpus * RECORD_BYTES).fill((byte) 0);
     }
 
     private long offset(int cpu) {
-        if (cpu < 0 || cpu >= cpus) throw new IndexOutOfBoundsException("vCPU " + cpu + " of " + cpus);
+        if (cpu < 0 || cpu >= cpus)
+            throw new IndexOutOfBoundsException("vCPU " + cpu + " of " + cpus);
         return (long) cpu * RECORD_BYTES;
     }
 }

@@ -3,7 +3,7 @@ package dev.jvmm.core.hypercall;
 /**
  * One {@code KVM_ARM_VM_SMCCC_FILTER} entry to install before the first KVM_RUN.
  *
- * @param range  the function IDs; KVM wants them as {@code base} + {@code nr_functions}
+ * @param range the function IDs; KVM wants them as {@code base} + {@code nr_functions}
  * @param action what KVM does with a call in the range
  */
 public record FilterRange(FunctionRange range, Action action) {
@@ -16,14 +16,22 @@ public record FilterRange(FunctionRange range, Action action) {
 
         private final int kvmValue;
 
-        Action(int kvmValue) { this.kvmValue = kvmValue; }
+        Action(int kvmValue) {
+            this.kvmValue = kvmValue;
+        }
 
-        public int kvmValue() { return kvmValue; }
+        public int kvmValue() {
+            return kvmValue;
+        }
     }
 
-    public int base() { return (int) range.first(); }
+    public int base() {
+        return (int) range.first();
+    }
 
-    public int count() { return (int) range.count(); }
+    public int count() {
+        return (int) range.count();
+    }
 
     @Override
     public String toString() {

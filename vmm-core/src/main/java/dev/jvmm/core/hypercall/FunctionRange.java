@@ -3,21 +3,25 @@ package dev.jvmm.core.hypercall;
 import dev.jvmm.core.JvmmException;
 
 /**
- * An inclusive range of SMCCC function IDs, {@code first..last}, as unsigned 32-bit values held in longs.
+ * An inclusive range of SMCCC function IDs, {@code first..last}, as unsigned 32-bit values held in
+ * longs.
  *
- * <p>Text form ({@link #parse}), as used by {@code --smccc deny=RANGE}: {@code FIRST-LAST} (inclusive,
- * e.g. {@code 0xC4000020-0xC400003F}), {@code BASE+COUNT} (e.g. {@code 0xC4000020+32}) or a single ID.
- * Numbers are hex with {@code 0x} or decimal.
+ * <p>Text form ({@link #parse}), as used by {@code --smccc deny=RANGE}: {@code FIRST-LAST}
+ * (inclusive, e.g. {@code 0xC4000020-0xC400003F}), {@code BASE+COUNT} (e.g. {@code 0xC4000020+32})
+ * or a single ID. Numbers are hex with {@code 0x} or decimal.
  */
 public record FunctionRange(long first, long last) {
     public static final long MAX_ID = 0xffff_ffffL;
+
     /** The Arm architecture calls KVM always handles itself and refuses to filter (EEXIST). */
     public static final FunctionRange ARCH_SMC32 = new FunctionRange(0x8000_0000L, 0x8000_FFFFL);
+
     public static final FunctionRange ARCH_SMC64 = new FunctionRange(0xC000_0000L, 0xC000_FFFFL);
 
     public FunctionRange {
         if (first < 0 || last > MAX_ID || first > last) {
-            throw new IllegalArgumentException(String.format("bad function ID range 0x%X-0x%X", first, last));
+            throw new IllegalArgumentException(
+                    String.format("bad function ID range 0x%X-0x%X", first, last));
         }
     }
 
@@ -30,35 +34,53 @@ public record FunctionRange(long first, long last) {
         return new FunctionRange(id, id);
     }
 
-    public long count() { return last - first + 1; }
+    public long count() {
+        return last - first + 1;
+    }
 
-    public boolean contains(long id) { return id >= first && id <= last; }
+    public boolean contains(long id) {
+        return id >= first && id <= last;
+    }
 
-    public boolean overlaps(FunctionRange o) { return first <= o.last && o.first <= last; }
+    public boolean overlaps(FunctionRange o) {
+        return first <= o.last && o.first <= last;
+    }
 
     /** Touching or overlapping: the two can be installed as one filter range. */
-    public boolean adjoins(FunctionRange o) { return first <= o.last + 1 && o.first <= last + 1; }
+    public boolean adjoins(FunctionRange o) {
+        return first <= o.last + 1 && o.first <= last + 1;
+    }
 
     public FunctionRange span(FunctionRange o) {
         return new FunctionRange(Math.min(first, o.first), Math.max(last, o.last));
     }
 
     /**
-     * The one rule for what may be filtered (denied or forwarded): no ID of the Arm architecture calls,
-     * which KVM always answers itself and refuses to filter (EEXIST).
+     * The one rule for what may be filtered (denied or forwarded): no ID of the Arm architecture
+     * calls, which KVM always answers itself and refuses to filter (EEXIST).
      *
-     * @param prefix how the range was given, e.g. {@code "--smccc deny="}; the message is prefix + range
+     * @param prefix how the range was given, e.g. {@code "--smccc deny="}; the message is prefix +
+     *     range
      * @throws JvmmException (usage) when the range overlaps them
      */
     public FunctionRange requireFilterable(String prefix) {
         if (overlapsArchCalls()) {
-            throw JvmmException.usage(prefix + this + " overlaps the Arm architecture calls (" + ARCH_SMC32 + ", "
-                    + ARCH_SMC64 + "), which KVM always answers");
+            throw JvmmException.usage(
+                    prefix
+                            + this
+                            + " overlaps the Arm architecture calls ("
+                            + ARCH_SMC32
+                            + ", "
+                            + ARCH_SMC64
+                            + "), which KVM always answers");
         }
         return this;
     }
 
-    /** True when KVM would refuse to filter any ID of this range (the reserved Arm architecture calls). */
+    /**
+     * True when KVM would refuse to filter any ID of this range (the reserved Arm architecture
+     * calls).
+     */
     public boolean overlapsArchCalls() {
         return overlaps(ARCH_SMC32) || overlaps(ARCH_SMC64);
     }
@@ -77,7 +99,8 @@ public record FunctionRange(long first, long last) {
                 long base = number(t.substring(0, plus));
                 long count = number(t.substring(plus + 1));
                 if (count < 1) throw new IllegalArgumentException("count must be at least 1");
-                if (base + count - 1 > MAX_ID) throw new IllegalArgumentException("range ends past 0xFFFFFFFF");
+                if (base + count - 1 > MAX_ID)
+                    throw new IllegalArgumentException("range ends past 0xFFFFFFFF");
                 return of(base, count);
             }
             if (dash > 0) {
@@ -87,21 +110,27 @@ public record FunctionRange(long first, long last) {
             }
             return single(number(t));
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("bad SMCCC function ID range '" + text + "': " + e.getMessage()
-                    + " (use FIRST-LAST, BASE+COUNT or ID, e.g. 0xC4000020-0xC400003F)");
+            throw new IllegalArgumentException(
+                    "bad SMCCC function ID range '"
+                            + text
+                            + "': "
+                            + e.getMessage()
+                            + " (use FIRST-LAST, BASE+COUNT or ID, e.g. 0xC4000020-0xC400003F)");
         }
     }
 
     private static long number(String s) {
         String n = s.trim().toLowerCase(java.util.Locale.ROOT);
         long v;
-        if (n.isEmpty() || !Character.isDigit(n.charAt(0))) throw new IllegalArgumentException("'" + s.trim() + "' is not a number");
+        if (n.isEmpty() || !Character.isDigit(n.charAt(0)))
+            throw new IllegalArgumentException("'" + s.trim() + "' is not a number");
         try {
             v = n.startsWith("0x") ? Long.parseLong(n.substring(2), 16) : Long.parseLong(n);
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("'" + s.trim() + "' is not a number");
         }
-        if (v < 0 || v > MAX_ID) throw new IllegalArgumentException("'" + s.trim() + "' is not a 32-bit function ID");
+        if (v < 0 || v > MAX_ID)
+            throw new IllegalArgumentException("'" + s.trim() + "' is not a 32-bit function ID");
         return v;
     }
 

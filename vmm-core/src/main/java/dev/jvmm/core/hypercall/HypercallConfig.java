@@ -2,7 +2,6 @@ package dev.jvmm.core.hypercall;
 
 import dev.jvmm.core.JvmmException;
 import dev.jvmm.core.hypercall.sdei.SdeiEventSpec;
-
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -11,14 +10,19 @@ import java.util.Set;
  * The user's choice of userspace hypercall services, validated (the CLI builds it from --sdei,
  * --sdei-event, --smccc deny=, --shared-regions).
  *
- * @param sdei          serve SDEI 1.1 and describe it in the device tree
- * @param sdeiEvents    platform events besides event 0 (only with {@code sdei})
- * @param deny          function-ID ranges answered NOT_SUPPORTED
- * @param sharedRegions serve the pKVM memory-sharing calls and advertise them in vendor-hyp FEATURES
+ * @param sdei serve SDEI 1.1 and describe it in the device tree
+ * @param sdeiEvents platform events besides event 0 (only with {@code sdei})
+ * @param deny function-ID ranges answered NOT_SUPPORTED
+ * @param sharedRegions serve the pKVM memory-sharing calls and advertise them in vendor-hyp
+ *     FEATURES
  */
-public record HypercallConfig(boolean sdei, List<SdeiEventSpec> sdeiEvents, List<FunctionRange> deny,
-                              boolean sharedRegions) {
-    public static final HypercallConfig NONE = new HypercallConfig(false, List.of(), List.of(), false);
+public record HypercallConfig(
+        boolean sdei,
+        List<SdeiEventSpec> sdeiEvents,
+        List<FunctionRange> deny,
+        boolean sharedRegions) {
+    public static final HypercallConfig NONE =
+            new HypercallConfig(false, List.of(), List.of(), false);
 
     public HypercallConfig {
         sdeiEvents = List.copyOf(sdeiEvents);
@@ -28,7 +32,8 @@ public record HypercallConfig(boolean sdei, List<SdeiEventSpec> sdeiEvents, List
         }
         Set<Integer> seen = new HashSet<>();
         for (SdeiEventSpec e : sdeiEvents) {
-            if (!seen.add(e.number())) throw JvmmException.usage("--sdei-event " + e.number() + " given twice");
+            if (!seen.add(e.number()))
+                throw JvmmException.usage("--sdei-event " + e.number() + " given twice");
         }
         for (FunctionRange r : deny) r.requireFilterable("--smccc deny=");
     }

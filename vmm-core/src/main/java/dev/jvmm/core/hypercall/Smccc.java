@@ -2,7 +2,8 @@ package dev.jvmm.core.hypercall;
 
 /**
  * SMC Calling Convention facts (Arm DEN0028): return codes and the fields of a function ID.
- * Function IDs are handled as Java ints holding the unsigned 32-bit value; {@link #unsigned} widens them.
+ * Function IDs are handled as Java ints holding the unsigned 32-bit value; {@link #unsigned} widens
+ * them.
  */
 public final class Smccc {
     private Smccc() {}
@@ -13,12 +14,18 @@ public final class Smccc {
     public static final long INVALID_PARAMETER = -3;
 
     /** Owning entities (bits 29:24). */
-    public static final int OWNER_ARCH = 0, OWNER_STANDARD = 4, OWNER_STANDARD_HYP = 5, OWNER_VENDOR_HYP = 6;
+    public static final int OWNER_ARCH = 0,
+            OWNER_STANDARD = 4,
+            OWNER_STANDARD_HYP = 5,
+            OWNER_VENDOR_HYP = 6;
 
     /** Registers x0..x17 carry arguments and (SMCCC 1.2) results. */
     public static final int MAX_REGS = 18;
 
-    /** True for SMC64/HVC64 calls (bit 30): arguments are 64-bit; for SMC32 only the low 32 bits count. */
+    /**
+     * True for SMC64/HVC64 calls (bit 30): arguments are 64-bit; for SMC32 only the low 32 bits
+     * count.
+     */
     public static boolean is64(int functionId) {
         return (functionId & (1 << 30)) != 0;
     }

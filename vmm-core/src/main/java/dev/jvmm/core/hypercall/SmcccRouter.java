@@ -1,60 +1,71 @@
 package dev.jvmm.core.hypercall;
 
 import dev.jvmm.kvm.RegIds;
-
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.NavigableMap;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.NavigableMap;
 
 /**
  * Routes forwarded SMCCC calls (KVM_EXIT_HYPERCALL) to the service that claimed the function ID,
  * writes the result registers and counts every call per function ID.
  *
- * <p>Rules: user deny ranges win over services (the call is answered NOT_SUPPORTED, so a user can hide a
- * service or part of one); IDs nobody claimed get NOT_SUPPORTED; the PC is never written. Deny ranges are
- * forwarded rather than installed as KVM_SMCCC_FILTER_DENY so that a guest probing a hidden service shows
- * up in the counters; {@link Builder#denyInKvm} installs a KVM-side DENY where that matters more than the
- * count (no exit at all).
+ * <p>Rules: user deny ranges win over services (the call is answered NOT_SUPPORTED, so a user can
+ * hide a service or part of one); IDs nobody claimed get NOT_SUPPORTED; the PC is never written.
+ * Deny ranges are forwarded rather than installed as KVM_SMCCC_FILTER_DENY so that a guest probing
+ * a hidden service shows up in the counters; {@link Builder#denyInKvm} installs a KVM-side DENY
+ * where that matters more than the count (no exit at all).
  *
- * <p>Counters are bounded whatever the guest calls: an ID routed to a service has its own counter (at
- * most the services' claims, 36 IDs with SDEI and shared regions), and so do the first
- * {@link #MAX_UNSERVED_IDS} distinct other IDs (denied or unclaimed); calls to any further ID are summed
+ * <p>Counters are bounded whatever the guest calls: an ID routed to a service has its own counter
+ * (at most the services' claims, 36 IDs with SDEI and shared regions), and so do the first {@link
+ * #MAX_UNSERVED_IDS} distinct other IDs (denied or unclaimed); calls to any further ID are summed
  * in {@link #otherCalls()}. A guest probing a wide deny range therefore costs at most 64 counters.
  *
- * <p>Immutable after {@link Builder#build()} except for the counters, so calls from many vCPU threads
- * need no lock (only the first call to an unserved ID takes one, until the cap is reached).
+ * <p>Immutable after {@link Builder#build()} except for the counters, so calls from many vCPU
+ * threads need no lock (only the first call to an unserved ID takes one, until the cap is reached).
  */
 public final class SmcccRouter {
-    /** Distinct denied or unclaimed IDs that get a counter of their own; calls to more are summed. */
+    /**
+     * Distinct denied or unclaimed IDs that get a counter of their own; calls to more are summed.
+     */
     public static final int MAX_UNSERVED_IDS = 64;
 
-    private final NavigableMap<Long, Route> routes;        // first ID -> route; ranges are disjoint
+    private final NavigableMap<Long, Route> routes; // first ID -> route; ranges are disjoint
     private final List<FunctionRange> denied;
     private final List<FilterRange> filters;
     private final List<SmcccService> services;
-    /** Per-ID counters: every ID a service claims (a fixed set), and the first {@link #MAX_UNSERVED_IDS} others. */
+
+    /**
+     * Per-ID counters: every ID a service claims (a fixed set), and the first {@link
+     * #MAX_UNSERVED_IDS} others.
+     */
     private final Map<Integer, LongAdder> counts = new ConcurrentHashMap<>();
-    private int unservedIds;                        // guarded by counts
+
+    private int unservedIds; // guarded by counts
     private volatile boolean unservedFull;
     private final LongAdder other = new LongAdder();
 
-    private record Route(FunctionRange range, SmcccService service) {}   // service null: denied
+    private record Route(FunctionRange range, SmcccService service) {} // service null: denied
 
-    private SmcccRouter(NavigableMap<Long, Route> routes, List<FunctionRange> denied, List<FilterRange> filters,
-                        List<SmcccService> services) {
+    private SmcccRouter(
+            NavigableMap<Long, Route> routes,
+            List<FunctionRange> denied,
+            List<FilterRange> filters,
+            List<SmcccService> services) {
         this.routes = routes;
         this.denied = denied;
         this.filters = filters;
         this.services = services;
     }
 
-    public static Builder builder() { return new Builder(); }
+    public static Builder builder() {
+        return new Builder();
+    }
 
     /** Handles one forwarded call from vCPU {@code cpu}; {@code regs} are that vCPU's registers. */
     public void handle(int cpu, int functionId, boolean smc, GuestRegisters regs) {
@@ -104,26 +115,43 @@ public final class SmcccRouter {
                 long[] x = w.regs();
                 for (int i = 0; i < x.length; i++) regs.set(RegIds.x(i), x[i]);
             }
-            case SmcccResult.Written ignored -> { }
+            case SmcccResult.Written ignored -> {}
         }
     }
 
-    /** The KVM_ARM_VM_SMCCC_FILTER ranges to install, disjoint and sorted; empty when nothing is claimed. */
-    public List<FilterRange> filterRanges() { return filters; }
+    /**
+     * The KVM_ARM_VM_SMCCC_FILTER ranges to install, disjoint and sorted; empty when nothing is
+     * claimed.
+     */
+    public List<FilterRange> filterRanges() {
+        return filters;
+    }
 
-    public List<SmcccService> services() { return services; }
+    public List<SmcccService> services() {
+        return services;
+    }
 
     /** The user's deny ranges (forwarded and answered NOT_SUPPORTED). */
-    public List<FunctionRange> deniedRanges() { return denied; }
+    public List<FunctionRange> deniedRanges() {
+        return denied;
+    }
 
     public boolean isDenied(long functionId) {
         return denied.stream().anyMatch(r -> r.contains(functionId));
     }
 
-    /** Calls to denied or unclaimed IDs beyond the first {@link #MAX_UNSERVED_IDS}, which have no counter of their own. */
-    public long otherCalls() { return other.sum(); }
+    /**
+     * Calls to denied or unclaimed IDs beyond the first {@link #MAX_UNSERVED_IDS}, which have no
+     * counter of their own.
+     */
+    public long otherCalls() {
+        return other.sum();
+    }
 
-    /** Calls per function ID (unsigned value) since the VM was built, sorted by ID; a snapshot (see {@link #otherCalls()}). */
+    /**
+     * Calls per function ID (unsigned value) since the VM was built, sorted by ID; a snapshot (see
+     * {@link #otherCalls()}).
+     */
     public SortedMap<Long, Long> callCounts() {
         TreeMap<Long, Long> m = new TreeMap<>();
         counts.forEach((id, n) -> m.put(Smccc.unsigned(id), n.sum()));
@@ -141,14 +169,18 @@ public final class SmcccRouter {
             return this;
         }
 
-        /** Forwarded and answered NOT_SUPPORTED by jvmm (counted). Takes precedence over services. */
+        /**
+         * Forwarded and answered NOT_SUPPORTED by jvmm (counted). Takes precedence over services.
+         */
         public Builder deny(FunctionRange r) {
             checkFilterable(r);
             denied.add(r);
             return this;
         }
 
-        /** Installed as KVM_SMCCC_FILTER_DENY: KVM answers NOT_SUPPORTED, jvmm never sees the call. */
+        /**
+         * Installed as KVM_SMCCC_FILTER_DENY: KVM answers NOT_SUPPORTED, jvmm never sees the call.
+         */
         public Builder denyInKvm(FunctionRange r) {
             checkFilterable(r);
             kvmDenied.add(r);
@@ -162,7 +194,8 @@ public final class SmcccRouter {
         /**
          * The router and the KVM filter ranges for everything added.
          *
-         * @throws IllegalStateException when two services claim overlapping IDs or a KVM deny overlaps a forward
+         * @throws IllegalStateException when two services claim overlapping IDs or a KVM deny
+         *     overlaps a forward
          */
         public SmcccRouter build() {
             List<Route> claims = new ArrayList<>();
@@ -171,8 +204,15 @@ public final class SmcccRouter {
                     checkFilterable(r);
                     for (Route c : claims) {
                         if (c.range.overlaps(r)) {
-                            throw new IllegalStateException("SMCCC range " + r + " of " + s.name()
-                                    + " overlaps " + c.range + " of " + c.service.name());
+                            throw new IllegalStateException(
+                                    "SMCCC range "
+                                            + r
+                                            + " of "
+                                            + s.name()
+                                            + " overlaps "
+                                            + c.range
+                                            + " of "
+                                            + c.service.name());
                         }
                     }
                     claims.add(new Route(r, s));
@@ -180,14 +220,16 @@ public final class SmcccRouter {
             }
             TreeMap<Long, Route> routes = new TreeMap<>();
             for (Route c : claims) carve(routes, c);
-            for (FunctionRange d : denied) carve(routes, new Route(d, null));   // deny wins
+            for (FunctionRange d : denied) carve(routes, new Route(d, null)); // deny wins
 
-            List<FunctionRange> forwarded = coalesce(routes.values().stream().map(Route::range).toList());
+            List<FunctionRange> forwarded =
+                    coalesce(routes.values().stream().map(Route::range).toList());
             List<FunctionRange> kvm = coalesce(kvmDenied);
             for (FunctionRange k : kvm) {
                 for (FunctionRange f : forwarded) {
                     if (k.overlaps(f)) {
-                        throw new IllegalStateException("KVM-denied SMCCC range " + k + " overlaps forwarded " + f);
+                        throw new IllegalStateException(
+                                "KVM-denied SMCCC range " + k + " overlaps forwarded " + f);
                     }
                 }
             }
@@ -195,7 +237,11 @@ public final class SmcccRouter {
             forwarded.forEach(r -> filters.add(new FilterRange(r, FilterRange.Action.FWD_TO_USER)));
             kvm.forEach(r -> filters.add(new FilterRange(r, FilterRange.Action.DENY)));
             filters.sort(Comparator.comparingLong(f -> f.range().first()));
-            return new SmcccRouter(routes, List.copyOf(coalesce(denied)), List.copyOf(filters), List.copyOf(services));
+            return new SmcccRouter(
+                    routes,
+                    List.copyOf(coalesce(denied)),
+                    List.copyOf(filters),
+                    List.copyOf(services));
         }
 
         /** Puts {@code r} into the map, cutting away the parts of existing routes it covers. */
@@ -206,10 +252,16 @@ public final class SmcccRouter {
                 if (!e.range.overlaps(r.range)) continue;
                 it.remove();
                 if (e.range.first() < r.range.first()) {
-                    keep.add(new Route(new FunctionRange(e.range.first(), r.range.first() - 1), e.service));
+                    keep.add(
+                            new Route(
+                                    new FunctionRange(e.range.first(), r.range.first() - 1),
+                                    e.service));
                 }
                 if (e.range.last() > r.range.last()) {
-                    keep.add(new Route(new FunctionRange(r.range.last() + 1, e.range.last()), e.service));
+                    keep.add(
+                            new Route(
+                                    new FunctionRange(r.range.last() + 1, e.range.last()),
+                                    e.service));
                 }
             }
             keep.add(r);

@@ -11,6 +11,11 @@ public final class GuestMemoryException extends RuntimeException {
         this.length = length;
     }
 
-    public long gpa() { return gpa; }
-    public long length() { return length; }
+    public long gpa() {
+        return gpa;
+    }
+
+    public long length() {
+        return length;
+    }
 }

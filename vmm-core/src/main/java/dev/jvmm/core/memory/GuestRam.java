@@ -1,7 +1,6 @@
 package dev.jvmm.core.memory;
 
 import dev.jvmm.kvm.sys.Libc;
-
 import java.lang.System.Logger.Level;
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
@@ -11,41 +10,57 @@ import java.util.function.Consumer;
 import java.util.stream.Collectors;
 
 /**
- * Guest RAM's host mapping and the threads that may touch it (vCPU threads, device notifier threads).
- * The mapping is unmapped only once every one of those threads has ended: a Java access to unmapped
- * memory is a SIGSEGV that takes the whole JVM down, so a thread that does not end within the wait
- * leaves the mapping in place (leaked until the process exits, and said so in a warning) rather than
- * risk that. A thread that has ended cannot touch anything, so no other bookkeeping is needed.
+ * Guest RAM's host mapping and the threads that may touch it (vCPU threads, device notifier
+ * threads). The mapping is unmapped only once every one of those threads has ended: a Java access
+ * to unmapped memory is a SIGSEGV that takes the whole JVM down, so a thread that does not end
+ * within the wait leaves the mapping in place (leaked until the process exits, and said so in a
+ * warning) rather than risk that. A thread that has ended cannot touch anything, so no other
+ * bookkeeping is needed.
  */
 public final class GuestRam implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("jvmm.memory");
 
     private final MemorySegment segment;
     private final Consumer<MemorySegment> unmapper;
-    private final List<Thread> users = new ArrayList<>();   // guarded by this
-    private boolean unmapped, leaked;                        // guarded by this
+    private final List<Thread> users = new ArrayList<>(); // guarded by this
+    private boolean unmapped, leaked; // guarded by this
 
-    /** @param unmapper releases the mapping (munmap for real RAM; tests pass a recorder) */
+    /**
+     * @param unmapper releases the mapping (munmap for real RAM; tests pass a recorder)
+     */
     public GuestRam(MemorySegment segment, Consumer<MemorySegment> unmapper) {
         this.segment = segment;
         this.unmapper = unmapper;
     }
 
-    /** {@code bytes} of anonymous, private, not-yet-backed memory (MAP_NORESERVE: pages come on first touch). */
+    /**
+     * {@code bytes} of anonymous, private, not-yet-backed memory (MAP_NORESERVE: pages come on
+     * first touch).
+     */
     public static GuestRam map(long bytes) {
-        MemorySegment seg = Libc.mmap(bytes, Libc.PROT_READ | Libc.PROT_WRITE,
-                Libc.MAP_PRIVATE | Libc.MAP_ANONYMOUS | Libc.MAP_NORESERVE, -1, 0, "mmap(guest RAM)");
+        MemorySegment seg =
+                Libc.mmap(
+                        bytes,
+                        Libc.PROT_READ | Libc.PROT_WRITE,
+                        Libc.MAP_PRIVATE | Libc.MAP_ANONYMOUS | Libc.MAP_NORESERVE,
+                        -1,
+                        0,
+                        "mmap(guest RAM)");
         return new GuestRam(seg, Libc::munmap);
     }
 
-    public MemorySegment segment() { return segment; }
+    public MemorySegment segment() {
+        return segment;
+    }
 
     /**
-     * Registers a thread that may read or write the mapping until it ends. Threads that already ended
-     * are forgotten here, so a VM that reboots in place many times does not collect them.
+     * Registers a thread that may read or write the mapping until it ends. Threads that already
+     * ended are forgotten here, so a VM that reboots in place many times does not collect them.
      */
     public synchronized void addUser(Thread t) {
-        if (unmapped) throw new IllegalStateException("guest RAM is already unmapped; " + t.getName() + " cannot use it");
+        if (unmapped)
+            throw new IllegalStateException(
+                    "guest RAM is already unmapped; " + t.getName() + " cannot use it");
         users.removeIf(u -> !u.isAlive());
         users.add(t);
     }
@@ -72,9 +87,9 @@ public final class GuestRam implements AutoCloseable {
     }
 
     /**
-     * Unmaps when no registered thread is alive after at most {@code wait}; otherwise leaves the mapping
-     * in place and logs (once) which threads kept it; a later call may still unmap it once they have
-     * ended. Idempotent.
+     * Unmaps when no registered thread is alive after at most {@code wait}; otherwise leaves the
+     * mapping in place and logs (once) which threads kept it; a later call may still unmap it once
+     * they have ended. Idempotent.
      *
      * @return true when the memory is unmapped (now or before)
      */
@@ -91,13 +106,19 @@ public final class GuestRam implements AutoCloseable {
         }
         synchronized (this) {
             if (unmapped) return true;
-            if (late.isEmpty()) late = liveUsers();   // a thread registered while we waited
+            if (late.isEmpty()) late = liveUsers(); // a thread registered while we waited
             if (!late.isEmpty()) {
                 if (!leaked) {
                     leaked = true;
-                    LOG.log(Level.WARNING, "guest RAM left mapped until jvmm exits: "
-                            + late.stream().map(Thread::getName).collect(Collectors.joining(", "))
-                            + " did not stop within " + wait.toMillis() + " ms and could still touch it");
+                    LOG.log(
+                            Level.WARNING,
+                            "guest RAM left mapped until jvmm exits: "
+                                    + late.stream()
+                                            .map(Thread::getName)
+                                            .collect(Collectors.joining(", "))
+                                    + " did not stop within "
+                                    + wait.toMillis()
+                                    + " ms and could still touch it");
                 }
                 return false;
             }
@@ -113,10 +134,14 @@ public final class GuestRam implements AutoCloseable {
         release(Duration.ZERO);
     }
 
-    public synchronized boolean isUnmapped() { return unmapped; }
+    public synchronized boolean isUnmapped() {
+        return unmapped;
+    }
 
     /** True once {@link #release} gave up on a thread that kept running. */
-    public synchronized boolean isLeaked() { return leaked; }
+    public synchronized boolean isLeaked() {
+        return leaked;
+    }
 
     private synchronized List<Thread> liveUsers() {
         return users.stream().filter(t -> t.isAlive() && t != Thread.currentThread()).toList();

@@ -2,7 +2,6 @@ package dev.jvmm.core.memory;
 
 import dev.jvmm.kvm.Errno;
 import dev.jvmm.kvm.sys.Libc;
-
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.lang.foreign.MemorySegment;
@@ -16,9 +15,10 @@ import java.util.Optional;
  * counts against RLIMIT_MEMLOCK unless the process has CAP_IPC_LOCK; {@link #limitProblem} turns a
  * too-low limit into one line before anything starts.
  *
- * <p>This is host-side only. A KVM stage-2 lock (KVM_CAP_ARM_LOCK_USER_MEMORY_REGION, an SPE RFC) never
- * reached mainline; stage-2 pre-faulting (KVM_PRE_FAULT_MEMORY) is probed with KVM_CAP_PRE_FAULT_MEMORY
- * and used by the VM builder where present, which mainline arm64 KVM is not (x86 and s390 only).
+ * <p>This is host-side only. A KVM stage-2 lock (KVM_CAP_ARM_LOCK_USER_MEMORY_REGION, an SPE RFC)
+ * never reached mainline; stage-2 pre-faulting (KVM_PRE_FAULT_MEMORY) is probed with
+ * KVM_CAP_PRE_FAULT_MEMORY and used by the VM builder where present, which mainline arm64 KVM is
+ * not (x86 and s390 only).
  */
 public final class MemoryLock {
     private static final System.Logger LOG = System.getLogger("jvmm.memory");
@@ -30,20 +30,35 @@ public final class MemoryLock {
      * Why locking {@code needed} bytes would fail under these limits, or empty when it fits.
      *
      * @param soft RLIMIT_MEMLOCK's soft limit in bytes ({@link Libc#RLIM_INFINITY} for unlimited)
-     * @param hard its hard limit, the most an unprivileged {@code ulimit -l} can raise the soft one to
+     * @param hard its hard limit, the most an unprivileged {@code ulimit -l} can raise the soft one
+     *     to
      * @param what what the bytes are, e.g. "256 MiB RAM + 64 KiB PV-time records"
      */
-    public static Optional<String> limitProblem(long needed, long soft, long hard, boolean capIpcLock, String what) {
-        if (capIpcLock || soft == Libc.RLIM_INFINITY || Long.compareUnsigned(soft, needed) >= 0) return Optional.empty();
+    public static Optional<String> limitProblem(
+            long needed, long soft, long hard, boolean capIpcLock, String what) {
+        if (capIpcLock || soft == Libc.RLIM_INFINITY || Long.compareUnsigned(soft, needed) >= 0)
+            return Optional.empty();
         long kib = (needed + 1023) / 1024;
-        String head = String.format("--mem-lock: RLIMIT_MEMLOCK is %d KiB, too low to lock %d KiB (%s); ",
-                soft / 1024, kib, what);
+        String head =
+                String.format(
+                        "--mem-lock: RLIMIT_MEMLOCK is %d KiB, too low to lock %d KiB (%s); ",
+                        soft / 1024, kib, what);
         if (hard == Libc.RLIM_INFINITY || Long.compareUnsigned(hard, needed) >= 0) {
-            return Optional.of(head + "raise it with 'ulimit -l " + kib + "' (or 'ulimit -l unlimited') before"
-                    + " starting jvmm, or give jvmm CAP_IPC_LOCK");
+            return Optional.of(
+                    head
+                            + "raise it with 'ulimit -l "
+                            + kib
+                            + "' (or 'ulimit -l unlimited') before"
+                            + " starting jvmm, or give jvmm CAP_IPC_LOCK");
         }
-        return Optional.of(head + "the hard limit is " + hard / 1024 + " KiB, so raise it in /etc/security/limits.conf"
-                + " ('USER hard memlock " + kib + "', then log in again) or give jvmm CAP_IPC_LOCK");
+        return Optional.of(
+                head
+                        + "the hard limit is "
+                        + hard / 1024
+                        + " KiB, so raise it in /etc/security/limits.conf"
+                        + " ('USER hard memlock "
+                        + kib
+                        + "', then log in again) or give jvmm CAP_IPC_LOCK");
     }
 
     /** The same check against this process's limits and capabilities. */
@@ -57,7 +72,9 @@ public final class MemoryLock {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
                 if (line.startsWith("CapEff:")) {
-                    return (Long.parseUnsignedLong(line.substring(7).trim(), 16) & (1L << CAP_IPC_LOCK)) != 0;
+                    return (Long.parseUnsignedLong(line.substring(7).trim(), 16)
+                                    & (1L << CAP_IPC_LOCK))
+                            != 0;
                 }
             }
         } catch (IOException | NumberFormatException e) {
@@ -67,12 +84,19 @@ public final class MemoryLock {
     }
 
     /**
-     * Pre-faults every page of {@code seg} writable, then pins it. MADV_POPULATE_WRITE (Linux 5.14) is
-     * the fast path; where it is missing, mlock faults the pages in itself.
+     * Pre-faults every page of {@code seg} writable, then pins it. MADV_POPULATE_WRITE (Linux 5.14)
+     * is the fast path; where it is missing, mlock faults the pages in itself.
      */
     public static void lock(MemorySegment seg, String what) {
         int r = Libc.madviseRaw(seg, Libc.MADV_POPULATE_WRITE);
-        if (r < 0) LOG.log(Level.DEBUG, "MADV_POPULATE_WRITE(" + what + "): " + Errno.name(-r) + "; mlock faults it in");
+        if (r < 0)
+            LOG.log(
+                    Level.DEBUG,
+                    "MADV_POPULATE_WRITE("
+                            + what
+                            + "): "
+                            + Errno.name(-r)
+                            + "; mlock faults it in");
         Libc.mlock(seg, "mlock(" + what + ")");
     }
 }

@@ -3,7 +3,10 @@ package dev.jvmm.core.memory;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
-/** {@link GuestMemory} over one contiguous {@link MemorySegment}: heap-backed in tests, mmap-backed in real runs. */
+/**
+ * {@link GuestMemory} over one contiguous {@link MemorySegment}: heap-backed in tests, mmap-backed
+ * in real runs.
+ */
 public final class SegmentGuestMemory implements GuestMemory {
     private final long base;
     private final MemorySegment segment;
@@ -24,11 +27,20 @@ public final class SegmentGuestMemory implements GuestMemory {
         return new SegmentGuestMemory(base, arena.allocate(size, 4096));
     }
 
-    @Override public long base() { return base; }
-    @Override public long size() { return segment.byteSize(); }
+    @Override
+    public long base() {
+        return base;
+    }
+
+    @Override
+    public long size() {
+        return segment.byteSize();
+    }
 
     /** The backing segment (for the memslot's userspace address). */
-    public MemorySegment segment() { return segment; }
+    public MemorySegment segment() {
+        return segment;
+    }
 
     @Override
     public MemorySegment slice(long gpa, long len) {

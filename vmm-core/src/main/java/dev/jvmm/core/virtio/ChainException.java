@@ -1,6 +1,9 @@
 package dev.jvmm.core.virtio;
 
-/** A descriptor-chain violation found by {@link ChainWalker}; guest input, so no stack trace is kept. */
+/**
+ * A descriptor-chain violation found by {@link ChainWalker}; guest input, so no stack trace is
+ * kept.
+ */
 final class ChainException extends Exception {
     private final VirtioError kind;
 
@@ -9,5 +12,7 @@ final class ChainException extends Exception {
         this.kind = kind;
     }
 
-    VirtioError kind() { return kind; }
+    VirtioError kind() {
+        return kind;
+    }
 }

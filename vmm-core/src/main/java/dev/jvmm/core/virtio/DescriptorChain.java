@@ -1,17 +1,17 @@
 package dev.jvmm.core.virtio;
 
 import dev.jvmm.core.memory.GuestMemory;
-
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * One validated descriptor chain: device-readable buffers first, then device-writable ones, every buffer
- * already checked to lie inside guest RAM and the total to fit in 32 bits. Devices see the readable and
- * the writable parts as two byte streams, so they never depend on how the driver split a request across
- * descriptors (VERSION_1 implies ANY_LAYOUT). Return it with {@link Virtqueue#addUsed}.
+ * One validated descriptor chain: device-readable buffers first, then device-writable ones, every
+ * buffer already checked to lie inside guest RAM and the total to fit in 32 bits. Devices see the
+ * readable and the writable parts as two byte streams, so they never depend on how the driver split
+ * a request across descriptors (VERSION_1 implies ANY_LAYOUT). Return it with {@link
+ * Virtqueue#addUsed}.
  */
 public final class DescriptorChain {
     private final Virtqueue queue;
@@ -24,8 +24,14 @@ public final class DescriptorChain {
     private final long readableLength;
     private final long writableLength;
 
-    DescriptorChain(Virtqueue queue, GuestMemory memory, int head,
-                    long[] addrs, int[] lens, int readableCount, int count) {
+    DescriptorChain(
+            Virtqueue queue,
+            GuestMemory memory,
+            int head,
+            long[] addrs,
+            int[] lens,
+            int readableCount,
+            int count) {
         this.queue = queue;
         this.memory = memory;
         this.head = head;
@@ -42,30 +48,51 @@ public final class DescriptorChain {
         this.writableLength = w;
     }
 
-    Virtqueue queue() { return queue; }
+    Virtqueue queue() {
+        return queue;
+    }
 
     /** Index of the chain's first descriptor: the id the used ring reports. */
-    public int head() { return head; }
+    public int head() {
+        return head;
+    }
 
     /** Number of buffers (after following any indirect table). */
-    public int bufferCount() { return count; }
+    public int bufferCount() {
+        return count;
+    }
 
     /** Number of device-readable buffers; they come first. */
-    public int readableCount() { return readableCount; }
+    public int readableCount() {
+        return readableCount;
+    }
 
-    public long bufferAddress(int i) { return addrs[i]; }
+    public long bufferAddress(int i) {
+        return addrs[i];
+    }
 
-    public long bufferLength(int i) { return Integer.toUnsignedLong(lens[i]); }
+    public long bufferLength(int i) {
+        return Integer.toUnsignedLong(lens[i]);
+    }
 
-    public boolean isWritable(int i) { return i >= readableCount; }
+    public boolean isWritable(int i) {
+        return i >= readableCount;
+    }
 
     /** Total bytes the device may read. */
-    public long readableLength() { return readableLength; }
+    public long readableLength() {
+        return readableLength;
+    }
 
     /** Total bytes the device may write. */
-    public long writableLength() { return writableLength; }
+    public long writableLength() {
+        return writableLength;
+    }
 
-    /** Copies up to {@code len} bytes of the readable stream from {@code pos}; returns how many were copied. */
+    /**
+     * Copies up to {@code len} bytes of the readable stream from {@code pos}; returns how many were
+     * copied.
+     */
     public int read(long pos, byte[] dst, int off, int len) {
         int done = 0;
         for (MemorySegment s : slices(0, readableCount, pos, len)) {
@@ -76,7 +103,10 @@ public final class DescriptorChain {
         return done;
     }
 
-    /** Copies up to {@code len} bytes into the writable stream at {@code pos}; returns how many were copied. */
+    /**
+     * Copies up to {@code len} bytes into the writable stream at {@code pos}; returns how many were
+     * copied.
+     */
     public int write(long pos, byte[] src, int off, int len) {
         int done = 0;
         for (MemorySegment s : slices(readableCount, count, pos, len)) {
@@ -87,11 +117,21 @@ public final class DescriptorChain {
         return done;
     }
 
-    /** Guest memory views of [pos, pos+len) of the readable stream, clipped to its end (for zero-copy I/O). */
-    public List<MemorySegment> readableSlices(long pos, long len) { return slices(0, readableCount, pos, len); }
+    /**
+     * Guest memory views of [pos, pos+len) of the readable stream, clipped to its end (for
+     * zero-copy I/O).
+     */
+    public List<MemorySegment> readableSlices(long pos, long len) {
+        return slices(0, readableCount, pos, len);
+    }
 
-    /** Guest memory views of [pos, pos+len) of the writable stream, clipped to its end (for zero-copy I/O). */
-    public List<MemorySegment> writableSlices(long pos, long len) { return slices(readableCount, count, pos, len); }
+    /**
+     * Guest memory views of [pos, pos+len) of the writable stream, clipped to its end (for
+     * zero-copy I/O).
+     */
+    public List<MemorySegment> writableSlices(long pos, long len) {
+        return slices(readableCount, count, pos, len);
+    }
 
     private List<MemorySegment> slices(int from, int to, long pos, long len) {
         List<MemorySegment> out = new ArrayList<>(2);
@@ -111,7 +151,16 @@ public final class DescriptorChain {
         return out;
     }
 
-    @Override public String toString() {
-        return "chain(head=" + head + ", " + count + " buffers, r=" + readableLength + ", w=" + writableLength + ")";
+    @Override
+    public String toString() {
+        return "chain(head="
+                + head
+                + ", "
+                + count
+                + " buffers, r="
+                + readableLength
+                + ", w="
+                + writableLength
+                + ")";
     }
 }

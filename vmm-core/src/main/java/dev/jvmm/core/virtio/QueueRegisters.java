@@ -1,6 +1,9 @@
 package dev.jvmm.core.virtio;
 
-/** The transport's per-queue registers as the driver last wrote them (guarded by the transport's lock). */
+/**
+ * The transport's per-queue registers as the driver last wrote them (guarded by the transport's
+ * lock).
+ */
 final class QueueRegisters {
     int num;
     boolean ready;
@@ -14,7 +17,11 @@ final class QueueRegisters {
         desc = avail = used = 0;
     }
 
-    static long setLow(long v, int low) { return (v & 0xFFFF_FFFF_0000_0000L) | Integer.toUnsignedLong(low); }
+    static long setLow(long v, int low) {
+        return (v & 0xFFFF_FFFF_0000_0000L) | Integer.toUnsignedLong(low);
+    }
 
-    static long setHigh(long v, int high) { return (v & 0xFFFF_FFFFL) | ((long) high << 32); }
+    static long setHigh(long v, int high) {
+        return (v & 0xFFFF_FFFFL) | ((long) high << 32);
+    }
 }

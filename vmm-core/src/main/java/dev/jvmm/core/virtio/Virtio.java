@@ -1,8 +1,10 @@
 package dev.jvmm.core.virtio;
 
-/** Numbers from the virtio 1.x specification that the transport, the rings and the devices share. */
+/**
+ * Numbers from the virtio 1.x specification that the transport, the rings and the devices share.
+ */
 public final class Virtio {
-    private Virtio() { }
+    private Virtio() {}
 
     // Device IDs (spec 5): the DeviceID register.
     public static final int ID_NET = 1;
@@ -29,7 +31,10 @@ public final class Virtio {
     public static final int DESC_F_INDIRECT = 4;
     public static final int DESC_SIZE = 16;
 
-    /** avail.flags bit: the driver asks not to be interrupted (ignored once EVENT_IDX is negotiated). */
+    /**
+     * avail.flags bit: the driver asks not to be interrupted (ignored once EVENT_IDX is
+     * negotiated).
+     */
     public static final int AVAIL_F_NO_INTERRUPT = 1;
 
     /** Largest queue size the split ring allows (spec 2.7: Queue Size ≤ 32768). */
@@ -37,7 +42,10 @@ public final class Virtio {
 
     /** InterruptStatus bits (spec 4.2.2). */
     public static final int INT_USED_BUFFER = 1;
+
     public static final int INT_CONFIG_CHANGE = 2;
 
-    public static long bit(int feature) { return 1L << feature; }
+    public static long bit(int feature) {
+        return 1L << feature;
+    }
 }

@@ -1,35 +1,50 @@
 package dev.jvmm.core.virtio;
 
 /**
- * A virtio device model, independent of the transport. The transport ({@link VirtioMmioTransport}) owns
- * the registers, feature negotiation and ring set-up; the device sees only what was negotiated, through
- * {@link #activate}, and works on its {@link Virtqueue}s.
+ * A virtio device model, independent of the transport. The transport ({@link VirtioMmioTransport})
+ * owns the registers, feature negotiation and ring set-up; the device sees only what was
+ * negotiated, through {@link #activate}, and works on its {@link Virtqueue}s.
  *
- * <p>Threads: {@link #queueNotify} may be called on a notifier thread or a vCPU thread, for different
- * queues at once; {@link #reset} and {@link #close} may come from another thread while a notification is
- * being handled. Implementations synchronize their own state. No method may let a guest error escape as an
- * exception: guest errors are counted through the {@link VirtioActivation}.
+ * <p>Threads: {@link #queueNotify} may be called on a notifier thread or a vCPU thread, for
+ * different queues at once; {@link #reset} and {@link #close} may come from another thread while a
+ * notification is being handled. Implementations synchronize their own state. No method may let a
+ * guest error escape as an exception: guest errors are counted through the {@link
+ * VirtioActivation}.
  */
 public interface VirtioDevice extends AutoCloseable {
-    /** Virtio device ID: {@link Virtio#ID_NET}, {@link Virtio#ID_BLOCK}, {@link Virtio#ID_CONSOLE}, {@link Virtio#ID_RNG}. */
+    /**
+     * Virtio device ID: {@link Virtio#ID_NET}, {@link Virtio#ID_BLOCK}, {@link Virtio#ID_CONSOLE},
+     * {@link Virtio#ID_RNG}.
+     */
     int deviceType();
 
-    /** Device-specific feature bits; the transport adds VERSION_1 and the ring features it supports. */
+    /**
+     * Device-specific feature bits; the transport adds VERSION_1 and the ring features it supports.
+     */
     long deviceFeatures();
 
     int queueCount();
 
-    /** Largest size the driver may give each queue (a power of two, ≤ {@link Virtio#MAX_QUEUE_SIZE}). */
+    /**
+     * Largest size the driver may give each queue (a power of two, ≤ {@link
+     * Virtio#MAX_QUEUE_SIZE}).
+     */
     int maxQueueSize();
 
     /** Bytes of device config space; accesses beyond it read 0 and are ignored by the transport. */
     int configSize();
 
-    /** Fills {@code data} from config space at {@code offset}; the transport guarantees offset+length ≤ configSize. */
+    /**
+     * Fills {@code data} from config space at {@code offset}; the transport guarantees
+     * offset+length ≤ configSize.
+     */
     void readConfig(int offset, byte[] data);
 
-    /** A driver write to config space (already bounds-checked); devices with no writable field ignore it. */
-    default void writeConfig(int offset, byte[] data) { }
+    /**
+     * A driver write to config space (already bounds-checked); devices with no writable field
+     * ignore it.
+     */
+    default void writeConfig(int offset, byte[] data) {}
 
     /** Called once per DRIVER_OK with the negotiated features and ready queues. */
     void activate(VirtioActivation activation);
@@ -38,14 +53,18 @@ public interface VirtioDevice extends AutoCloseable {
     void queueNotify(int queue);
 
     /**
-     * The driver reset the device: drop the activation and everything tied to it. The transport has already
-     * disabled the queues (any {@code pop} returns null), so work in flight finds nothing more to do.
+     * The driver reset the device: drop the activation and everything tied to it. The transport has
+     * already disabled the queues (any {@code pop} returns null), so work in flight finds nothing
+     * more to do.
      */
     void reset();
 
     /** Flush and close the backends. Idempotent; safe while a notification is being handled. */
-    @Override void close();
+    @Override
+    void close();
 
     /** Short name for logs and metrics, e.g. {@code virtio-blk}. */
-    default String name() { return getClass().getSimpleName(); }
+    default String name() {
+        return getClass().getSimpleName();
+    }
 }

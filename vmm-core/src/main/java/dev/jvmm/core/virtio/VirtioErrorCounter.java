@@ -1,14 +1,14 @@
 package dev.jvmm.core.virtio;
 
 import java.lang.System.Logger.Level;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Per-kind error counters of one device. The first error of each kind is logged at WARNING and the rest
- * at DEBUG, so a guest repeating a mistake cannot flood stderr.
+ * Per-kind error counters of one device. The first error of each kind is logged at WARNING and the
+ * rest at DEBUG, so a guest repeating a mistake cannot flood stderr.
  */
 public final class VirtioErrorCounter {
     private static final System.Logger LOG = System.getLogger(VirtioErrorCounter.class.getName());
@@ -34,11 +34,16 @@ public final class VirtioErrorCounter {
         LOG.log(level, () -> deviceName + ": " + kind + ": " + detail);
     }
 
-    public long count(VirtioError kind) { return counts.get(kind).sum(); }
+    public long count(VirtioError kind) {
+        return counts.get(kind).sum();
+    }
 
-    public long total() { return total.sum(); }
+    public long total() {
+        return total.sum();
+    }
 
-    @Override public String toString() {
+    @Override
+    public String toString() {
         StringBuilder sb = new StringBuilder(deviceName).append(" errors{");
         for (VirtioError k : counts.keySet()) {
             long n = count(k);

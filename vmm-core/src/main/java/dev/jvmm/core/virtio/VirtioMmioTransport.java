@@ -3,7 +3,6 @@ package dev.jvmm.core.virtio;
 import dev.jvmm.core.device.MmioDevice;
 import dev.jvmm.core.memory.GuestMemory;
 import dev.jvmm.core.memory.GuestMemoryException;
-
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -14,28 +13,33 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * virtio-mmio transport, version 2 (modern; virtio 1.x spec 4.2.2), for one {@link VirtioDevice}.
- * Registers are 4-byte only; anything else is ignored (reads 0) and counted. Status and feature writes
- * follow the spec's order (ACKNOWLEDGE → DRIVER → features → FEATURES_OK → queues → DRIVER_OK); writes out
- * of order are ignored and counted. FEATURES_OK sticks only for a subset of the offered features that
- * includes VERSION_1. Queue geometry is validated when the driver sets QueueReady. At DRIVER_OK the device
- * is activated with one {@link Virtqueue} per queue; a fatal guest error sets NEEDS_RESET (with a config
- * interrupt) until the driver writes status 0.
+ * Registers are 4-byte only; anything else is ignored (reads 0) and counted. Status and feature
+ * writes follow the spec's order (ACKNOWLEDGE → DRIVER → features → FEATURES_OK → queues →
+ * DRIVER_OK); writes out of order are ignored and counted. FEATURES_OK sticks only for a subset of
+ * the offered features that includes VERSION_1. Queue geometry is validated when the driver sets
+ * QueueReady. At DRIVER_OK the device is activated with one {@link Virtqueue} per queue; a fatal
+ * guest error sets NEEDS_RESET (with a config interrupt) until the driver writes status 0.
  *
- * <p>Register accesses are serialized on this object. {@link #notifyQueue} (the ioeventfd path and the
- * QueueNotify register) does not take that lock, so device work never blocks other register accesses.
+ * <p>Register accesses are serialized on this object. {@link #notifyQueue} (the ioeventfd path and
+ * the QueueNotify register) does not take that lock, so device work never blocks other register
+ * accesses.
  */
 public final class VirtioMmioTransport implements MmioDevice, AutoCloseable {
-    public static final int MAGIC = 0x74726976;                 // "virt"
+    public static final int MAGIC = 0x74726976; // "virt"
     public static final int VERSION = 2;
-    public static final int VENDOR_ID = 0x4d4d564a;             // "JVMM" as little-endian bytes
+    public static final int VENDOR_ID = 0x4d4d564a; // "JVMM" as little-endian bytes
+
     /** Size of the register window: 0x100 of registers, then config space. */
     public static final int REGION_SIZE = 0x200;
+
     public static final int QUEUE_NOTIFY_OFFSET = 0x50;
     public static final int CONFIG_OFFSET = 0x100;
 
     private static final System.Logger LOG = System.getLogger(VirtioMmioTransport.class.getName());
     private static final long TRANSPORT_FEATURES =
-            Virtio.bit(Virtio.F_VERSION_1) | Virtio.bit(Virtio.F_RING_INDIRECT_DESC) | Virtio.bit(Virtio.F_RING_EVENT_IDX);
+            Virtio.bit(Virtio.F_VERSION_1)
+                    | Virtio.bit(Virtio.F_RING_INDIRECT_DESC)
+                    | Virtio.bit(Virtio.F_RING_EVENT_IDX);
 
     private final VirtioDevice device;
     private final GuestMemory mem;
@@ -65,7 +69,8 @@ public final class VirtioMmioTransport implements MmioDevice, AutoCloseable {
         this.irq = irq;
         int max = device.maxQueueSize();
         if (max <= 0 || Integer.bitCount(max) != 1 || max > Virtio.MAX_QUEUE_SIZE) {
-            throw new IllegalArgumentException(device.name() + ": max queue size " + max + " is not a power of two ≤ 32768");
+            throw new IllegalArgumentException(
+                    device.name() + ": max queue size " + max + " is not a power of two ≤ 32768");
         }
         this.offered = device.deviceFeatures() | TRANSPORT_FEATURES;
         this.errors = new VirtioErrorCounter(device.name());
@@ -73,26 +78,44 @@ public final class VirtioMmioTransport implements MmioDevice, AutoCloseable {
         for (int i = 0; i < queues.length; i++) queues[i] = new QueueRegisters();
     }
 
-    public VirtioDevice device() { return device; }
+    public VirtioDevice device() {
+        return device;
+    }
 
-    /** Feature bits offered to the driver (device bits plus VERSION_1, INDIRECT_DESC, EVENT_IDX). */
-    public long offeredFeatures() { return offered; }
+    /**
+     * Feature bits offered to the driver (device bits plus VERSION_1, INDIRECT_DESC, EVENT_IDX).
+     */
+    public long offeredFeatures() {
+        return offered;
+    }
 
     /** Guest and backend errors counted so far, all kinds. */
-    public long errors() { return errors.total(); }
+    public long errors() {
+        return errors.total();
+    }
 
     /** Errors of one kind. */
-    public long errors(VirtioError kind) { return errors.count(kind); }
+    public long errors(VirtioError kind) {
+        return errors.count(kind);
+    }
 
-    public VirtioErrorCounter errorCounter() { return errors; }
+    public VirtioErrorCounter errorCounter() {
+        return errors;
+    }
 
     /** True while the device waits for the driver to reset it after a fatal guest error. */
-    public boolean needsReset() { return needsResetBit.get() != 0; }
+    public boolean needsReset() {
+        return needsResetBit.get() != 0;
+    }
 
     /** True between DRIVER_OK and the next reset (and not stopped by NEEDS_RESET). */
-    public boolean isActive() { return activated && !needsReset(); }
+    public boolean isActive() {
+        return activated && !needsReset();
+    }
 
-    public synchronized int status() { return status | needsResetBit.get(); }
+    public synchronized int status() {
+        return status | needsResetBit.get();
+    }
 
     @Override
     public void read(long offset, byte[] data) {
@@ -101,7 +124,9 @@ public final class VirtioMmioTransport implements MmioDevice, AutoCloseable {
             return;
         }
         if (data.length != 4 || (offset & 3) != 0) {
-            errors.count(VirtioError.REGISTER_ACCESS, data.length + "-byte read at register offset 0x" + Long.toHexString(offset));
+            errors.count(
+                    VirtioError.REGISTER_ACCESS,
+                    data.length + "-byte read at register offset 0x" + Long.toHexString(offset));
             Arrays.fill(data, (byte) 0);
             return;
         }
@@ -116,12 +141,14 @@ public final class VirtioMmioTransport implements MmioDevice, AutoCloseable {
             return;
         }
         if (data.length != 4 || (offset & 3) != 0) {
-            errors.count(VirtioError.REGISTER_ACCESS, data.length + "-byte write at register offset 0x" + Long.toHexString(offset));
+            errors.count(
+                    VirtioError.REGISTER_ACCESS,
+                    data.length + "-byte write at register offset 0x" + Long.toHexString(offset));
             return;
         }
         int v = ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN).getInt(0);
         if (offset == QUEUE_NOTIFY_OFFSET) {
-            notifyQueue(v);   // outside the register lock: device work may be long
+            notifyQueue(v); // outside the register lock: device work may be long
             return;
         }
         writeRegister((int) offset, v);
@@ -134,15 +161,23 @@ public final class VirtioMmioTransport implements MmioDevice, AutoCloseable {
             case 0x004 -> VERSION;
             case 0x008 -> device.deviceType();
             case 0x00c -> VENDOR_ID;
-            case 0x010 -> deviceFeaturesSel == 0 ? (int) offered : deviceFeaturesSel == 1 ? (int) (offered >>> 32) : 0;
-            case 0x034 -> q == null ? 0 : device.maxQueueSize();   // 0 tells the driver the queue does not exist
+            case 0x010 ->
+                    deviceFeaturesSel == 0
+                            ? (int) offered
+                            : deviceFeaturesSel == 1 ? (int) (offered >>> 32) : 0;
+            case 0x034 ->
+                    q == null
+                            ? 0
+                            : device.maxQueueSize(); // 0 tells the driver the queue does not exist
             case 0x044 -> q != null && q.ready ? 1 : 0;
             case 0x060 -> interruptStatus.get();
             case 0x070 -> status | needsResetBit.get();
-            case 0x0b0, 0x0b4, 0x0b8, 0x0bc -> -1;                 // no shared memory regions (length ~0)
+            case 0x0b0, 0x0b4, 0x0b8, 0x0bc -> -1; // no shared memory regions (length ~0)
             case 0x0fc -> configGeneration.get();
             default -> {
-                errors.count(VirtioError.REGISTER_ACCESS, "read of write-only or unknown register 0x" + Integer.toHexString(off));
+                errors.count(
+                        VirtioError.REGISTER_ACCESS,
+                        "read of write-only or unknown register 0x" + Integer.toHexString(off));
                 yield 0;
             }
         };
@@ -156,32 +191,47 @@ public final class VirtioMmioTransport implements MmioDevice, AutoCloseable {
             case 0x024 -> driverFeaturesSel = v;
             case 0x030 -> {
                 if (Integer.toUnsignedLong(v) >= queues.length) {
-                    errors.count(VirtioError.QUEUE_INDEX, "QueueSel " + Integer.toUnsignedString(v) + " >= " + queues.length);
+                    errors.count(
+                            VirtioError.QUEUE_INDEX,
+                            "QueueSel " + Integer.toUnsignedString(v) + " >= " + queues.length);
                 }
-                queueSel = v < 0 ? Integer.MAX_VALUE : v;   // later queue register accesses see "no such queue"
+                queueSel =
+                        v < 0
+                                ? Integer.MAX_VALUE
+                                : v; // later queue register accesses see "no such queue"
             }
             case 0x038, 0x080, 0x084, 0x090, 0x094, 0x0a0, 0x0a4, 0x044 -> writeQueue(off, v);
             case 0x064 -> interruptStatus.getAndUpdate(s -> s & ~v);
             case 0x070 -> writeStatus(v);
-            case 0x0ac -> { }                                          // SHMSel: every region reads as absent
-            default -> errors.count(VirtioError.REGISTER_ACCESS,
-                    "write of read-only or unknown register 0x" + Integer.toHexString(off));
+            case 0x0ac -> {} // SHMSel: every region reads as absent
+            default ->
+                    errors.count(
+                            VirtioError.REGISTER_ACCESS,
+                            "write of read-only or unknown register 0x" + Integer.toHexString(off));
         }
     }
 
     private void writeDriverFeatures(int v) {
-        if ((status & Virtio.STATUS_DRIVER) == 0 || (status & (Virtio.STATUS_FEATURES_OK | Virtio.STATUS_FAILED)) != 0) {
-            errors.count(VirtioError.WRONG_STATE, "DriverFeatures written in status 0x" + Integer.toHexString(status));
+        if ((status & Virtio.STATUS_DRIVER) == 0
+                || (status & (Virtio.STATUS_FEATURES_OK | Virtio.STATUS_FAILED)) != 0) {
+            errors.count(
+                    VirtioError.WRONG_STATE,
+                    "DriverFeatures written in status 0x" + Integer.toHexString(status));
             return;
         }
         if (driverFeaturesSel == 0) driverFeatures = QueueRegisters.setLow(driverFeatures, v);
         else if (driverFeaturesSel == 1) driverFeatures = QueueRegisters.setHigh(driverFeatures, v);
-        else if (v != 0) errors.count(VirtioError.FEATURES_REJECTED, "feature bits in DriverFeaturesSel " + driverFeaturesSel);
+        else if (v != 0)
+            errors.count(
+                    VirtioError.FEATURES_REJECTED,
+                    "feature bits in DriverFeaturesSel " + driverFeaturesSel);
     }
 
     private void writeQueue(int off, int v) {
         if (queueSel >= queues.length) {
-            errors.count(VirtioError.QUEUE_INDEX, "queue register 0x" + Integer.toHexString(off) + " for QueueSel " + queueSel);
+            errors.count(
+                    VirtioError.QUEUE_INDEX,
+                    "queue register 0x" + Integer.toHexString(off) + " for QueueSel " + queueSel);
             return;
         }
         QueueRegisters q = queues[queueSel];
@@ -189,9 +239,18 @@ public final class VirtioMmioTransport implements MmioDevice, AutoCloseable {
             q.ready = false;
             return;
         }
-        if ((status & Virtio.STATUS_FEATURES_OK) == 0 || (status & (Virtio.STATUS_DRIVER_OK | Virtio.STATUS_FAILED)) != 0 || q.ready) {
-            errors.count(VirtioError.WRONG_STATE, "queue " + queueSel + " register 0x" + Integer.toHexString(off)
-                    + " written in status 0x" + Integer.toHexString(status) + (q.ready ? " while ready" : ""));
+        if ((status & Virtio.STATUS_FEATURES_OK) == 0
+                || (status & (Virtio.STATUS_DRIVER_OK | Virtio.STATUS_FAILED)) != 0
+                || q.ready) {
+            errors.count(
+                    VirtioError.WRONG_STATE,
+                    "queue "
+                            + queueSel
+                            + " register 0x"
+                            + Integer.toHexString(off)
+                            + " written in status 0x"
+                            + Integer.toHexString(status)
+                            + (q.ready ? " while ready" : ""));
             return;
         }
         switch (off) {
@@ -203,8 +262,13 @@ public final class VirtioMmioTransport implements MmioDevice, AutoCloseable {
             case 0x0a0 -> q.used = QueueRegisters.setLow(q.used, v);
             case 0x0a4 -> q.used = QueueRegisters.setHigh(q.used, v);
             case 0x044 -> {
-                String bad = v != 1 ? "QueueReady " + v : Virtqueue.validate(mem, q.num, device.maxQueueSize(), q.desc, q.avail, q.used);
-                if (bad != null) errors.count(VirtioError.QUEUE_INVALID, "queue " + queueSel + ": " + bad);
+                String bad =
+                        v != 1
+                                ? "QueueReady " + v
+                                : Virtqueue.validate(
+                                        mem, q.num, device.maxQueueSize(), q.desc, q.avail, q.used);
+                if (bad != null)
+                    errors.count(VirtioError.QUEUE_INVALID, "queue " + queueSel + ": " + bad);
                 else q.ready = true;
             }
             default -> throw new AssertionError(off);
@@ -218,19 +282,26 @@ public final class VirtioMmioTransport implements MmioDevice, AutoCloseable {
         }
         int old = status;
         if ((v & old) != old || (v & ~0xff) != 0 || (v & Virtio.STATUS_NEEDS_RESET) != 0) {
-            errors.count(VirtioError.WRONG_STATE, "status 0x" + Integer.toHexString(old) + " -> 0x" + Integer.toHexString(v));
+            errors.count(
+                    VirtioError.WRONG_STATE,
+                    "status 0x" + Integer.toHexString(old) + " -> 0x" + Integer.toHexString(v));
             return;
         }
         int add = v & ~old;
-        if ((add & Virtio.STATUS_FAILED) != 0) status |= Virtio.STATUS_FAILED;   // the driver gave up; keep what it says
+        if ((add & Virtio.STATUS_FAILED) != 0)
+            status |= Virtio.STATUS_FAILED; // the driver gave up; keep what it says
         if ((status & Virtio.STATUS_FAILED) != 0) return;
         if ((add & Virtio.STATUS_ACKNOWLEDGE) != 0) status |= Virtio.STATUS_ACKNOWLEDGE;
-        if ((add & Virtio.STATUS_DRIVER) != 0 && step(Virtio.STATUS_ACKNOWLEDGE, "DRIVER")) status |= Virtio.STATUS_DRIVER;
+        if ((add & Virtio.STATUS_DRIVER) != 0 && step(Virtio.STATUS_ACKNOWLEDGE, "DRIVER"))
+            status |= Virtio.STATUS_DRIVER;
         if ((add & Virtio.STATUS_FEATURES_OK) != 0 && step(Virtio.STATUS_DRIVER, "FEATURES_OK")) {
             long extra = driverFeatures & ~offered;
             if (extra != 0 || (driverFeatures & Virtio.bit(Virtio.F_VERSION_1)) == 0) {
-                errors.count(VirtioError.FEATURES_REJECTED, String.format("driver features 0x%x (offered 0x%x)%s",
-                        driverFeatures, offered, extra != 0 ? "" : ": VERSION_1 missing"));
+                errors.count(
+                        VirtioError.FEATURES_REJECTED,
+                        String.format(
+                                "driver features 0x%x (offered 0x%x)%s",
+                                driverFeatures, offered, extra != 0 ? "" : ": VERSION_1 missing"));
             } else {
                 status |= Virtio.STATUS_FEATURES_OK;
             }
@@ -243,7 +314,8 @@ public final class VirtioMmioTransport implements MmioDevice, AutoCloseable {
 
     private boolean step(int required, String what) {
         if ((status & required) != 0) return true;
-        errors.count(VirtioError.WRONG_STATE, what + " set in status 0x" + Integer.toHexString(status));
+        errors.count(
+                VirtioError.WRONG_STATE, what + " set in status 0x" + Integer.toHexString(status));
         return false;
     }
 
@@ -257,7 +329,9 @@ public final class VirtioMmioTransport implements MmioDevice, AutoCloseable {
                 host.fail(VirtioError.QUEUE_NOT_READY, "queue " + i + " not ready at DRIVER_OK");
                 return;
             }
-            vqs.add(new Virtqueue(i, q.num, q.desc, q.avail, q.used, mem, indirect, eventIdx, host));
+            vqs.add(
+                    new Virtqueue(
+                            i, q.num, q.desc, q.avail, q.used, mem, indirect, eventIdx, host));
         }
         active = List.copyOf(vqs);
         activated = true;
@@ -291,13 +365,16 @@ public final class VirtioMmioTransport implements MmioDevice, AutoCloseable {
     }
 
     /**
-     * The driver notified queue {@code queueIndex}: the ioeventfd path calls this directly, a QueueNotify
-     * register write ends here too. Bad indices are counted and ignored (CVE-2011-2512); notifications
-     * before DRIVER_OK or while NEEDS_RESET are ignored. Never throws.
+     * The driver notified queue {@code queueIndex}: the ioeventfd path calls this directly, a
+     * QueueNotify register write ends here too. Bad indices are counted and ignored
+     * (CVE-2011-2512); notifications before DRIVER_OK or while NEEDS_RESET are ignored. Never
+     * throws.
      */
     public void notifyQueue(int queueIndex) {
         if (queueIndex < 0 || queueIndex >= queues.length) {
-            errors.count(VirtioError.QUEUE_INDEX, "QueueNotify " + Integer.toUnsignedString(queueIndex) + " >= " + queues.length);
+            errors.count(
+                    VirtioError.QUEUE_INDEX,
+                    "QueueNotify " + Integer.toUnsignedString(queueIndex) + " >= " + queues.length);
             return;
         }
         if (!activated || needsReset()) return;
@@ -306,7 +383,10 @@ public final class VirtioMmioTransport implements MmioDevice, AutoCloseable {
         } catch (GuestMemoryException | IndexOutOfBoundsException e) {
             host.fail(VirtioError.GUEST_MEMORY, "queue " + queueIndex + ": " + e.getMessage());
         } catch (RuntimeException e) {
-            LOG.log(Level.ERROR, device.name() + ": queue " + queueIndex + " notification failed", e);
+            LOG.log(
+                    Level.ERROR,
+                    device.name() + ": queue " + queueIndex + " notification failed",
+                    e);
             host.fail(VirtioError.DEVICE_FAILURE, "queue " + queueIndex + ": " + e);
         }
     }
@@ -314,8 +394,11 @@ public final class VirtioMmioTransport implements MmioDevice, AutoCloseable {
     private void configAccess(long off, byte[] data, boolean isWrite) {
         int size = device.configSize();
         if (off < 0 || off + data.length > size) {
-            errors.count(VirtioError.CONFIG_ACCESS, String.format("%d-byte config %s at 0x%x beyond config size %d",
-                    data.length, isWrite ? "write" : "read", off, size));
+            errors.count(
+                    VirtioError.CONFIG_ACCESS,
+                    String.format(
+                            "%d-byte config %s at 0x%x beyond config size %d",
+                            data.length, isWrite ? "write" : "read", off, size));
             if (!isWrite) Arrays.fill(data, (byte) 0);
             return;
         }
@@ -324,15 +407,22 @@ public final class VirtioMmioTransport implements MmioDevice, AutoCloseable {
             return;
         }
         synchronized (this) {
-            if ((status & Virtio.STATUS_DRIVER) == 0 || (status & Virtio.STATUS_FAILED) != 0 || closed) {
-                errors.count(VirtioError.CONFIG_ACCESS, "config write in status 0x" + Integer.toHexString(status));
+            if ((status & Virtio.STATUS_DRIVER) == 0
+                    || (status & Virtio.STATUS_FAILED) != 0
+                    || closed) {
+                errors.count(
+                        VirtioError.CONFIG_ACCESS,
+                        "config write in status 0x" + Integer.toHexString(status));
                 return;
             }
         }
         device.writeConfig((int) off, data);
     }
 
-    /** Resets the device (as a status-0 write would) and closes it: flushes and closes its backends. Idempotent. */
+    /**
+     * Resets the device (as a status-0 write would) and closes it: flushes and closes its backends.
+     * Idempotent.
+     */
     @Override
     public synchronized void close() {
         if (closed) return;
@@ -341,20 +431,32 @@ public final class VirtioMmioTransport implements MmioDevice, AutoCloseable {
         device.close();
     }
 
-    /** The transport's side of rings and devices: counting, NEEDS_RESET, interrupts. Never takes the register lock. */
+    /**
+     * The transport's side of rings and devices: counting, NEEDS_RESET, interrupts. Never takes the
+     * register lock.
+     */
     private final class Host implements VirtioHost {
-        @Override public void error(VirtioError kind, String detail) { errors.count(kind, detail); }
+        @Override
+        public void error(VirtioError kind, String detail) {
+            errors.count(kind, detail);
+        }
 
-        @Override public void fail(VirtioError kind, String detail) {
+        @Override
+        public void fail(VirtioError kind, String detail) {
             errors.count(kind, detail);
             if (needsResetBit.getAndSet(Virtio.STATUS_NEEDS_RESET) == 0 && activated) {
-                raise(Virtio.INT_CONFIG_CHANGE);   // spec 2.1.2: NEEDS_RESET after DRIVER_OK comes with a config change
+                raise(Virtio.INT_CONFIG_CHANGE); // spec 2.1.2: NEEDS_RESET after DRIVER_OK
+                // comes with a config change
             }
         }
 
-        @Override public void usedBuffer(int queue) { raise(Virtio.INT_USED_BUFFER); }
+        @Override
+        public void usedBuffer(int queue) {
+            raise(Virtio.INT_USED_BUFFER);
+        }
 
-        @Override public void configChanged() {
+        @Override
+        public void configChanged() {
             configGeneration.incrementAndGet();
             raise(Virtio.INT_CONFIG_CHANGE);
         }
@@ -365,7 +467,8 @@ public final class VirtioMmioTransport implements MmioDevice, AutoCloseable {
         }
     }
 
-    @Override public String toString() {
+    @Override
+    public String toString() {
         return "virtio-mmio(" + device.name() + ", status 0x" + Integer.toHexString(status()) + ")";
     }
 }

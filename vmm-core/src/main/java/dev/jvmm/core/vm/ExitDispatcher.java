@@ -4,29 +4,36 @@ import dev.jvmm.core.device.MmioBus;
 import dev.jvmm.core.hypercall.GuestRegisters;
 import dev.jvmm.core.hypercall.SmcccRouter;
 import dev.jvmm.kvm.VcpuExit;
-
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 
 /**
- * Maps one {@link VcpuExit} to what the vCPU loop does next. Side effects go only to the MMIO bus and
- * to the hypercall handler, so every exit path is unit-tested with synthetic exits and no /dev/kvm.
+ * Maps one {@link VcpuExit} to what the vCPU loop does next. Side effects go only to the MMIO bus
+ * and to the hypercall handler, so every exit path is unit-tested with synthetic exits and no
+ * /dev/kvm.
  */
 public final class ExitDispatcher {
     /** What the vCPU loop does after an exit. */
     public sealed interface Action {
         record Continue() implements Action {}
+
         record Stop(VmResult result) implements Action {}
     }
 
-    /** Answers forwarded SMCCC calls (SDEI and friends arrive here once a service installs a filter). */
+    /**
+     * Answers forwarded SMCCC calls (SDEI and friends arrive here once a service installs a
+     * filter).
+     */
     @FunctionalInterface
     public interface HypercallHandler {
         void handle(VcpuExit.Hypercall call, VcpuRegisters regs);
     }
 
-    /** Read/write access to the exiting vCPU's registers (KVM_GET/SET_ONE_REG), and which vCPU it is. */
+    /**
+     * Read/write access to the exiting vCPU's registers (KVM_GET/SET_ONE_REG), and which vCPU it
+     * is.
+     */
     public interface VcpuRegisters extends GuestRegisters {
         /** The vCPU's index. */
         int cpu();
@@ -34,6 +41,7 @@ public final class ExitDispatcher {
 
     /** SMCCC NOT_SUPPORTED, as KVM answers unknown function IDs. */
     public static final long SMCCC_NOT_SUPPORTED = -1L;
+
     private static final Action CONTINUE = new Action.Continue();
 
     private final MmioBus bus;
@@ -58,15 +66,31 @@ public final class ExitDispatcher {
 
     public Action handle(VcpuExit exit, VcpuRegisters regs) {
         return switch (exit) {
-            case VcpuExit.Mmio m -> { mmio(m); yield CONTINUE; }
-            case VcpuExit.Hypercall h -> { hypercalls.handle(h, regs); yield CONTINUE; }
+            case VcpuExit.Mmio m -> {
+                mmio(m);
+                yield CONTINUE;
+            }
+            case VcpuExit.Hypercall h -> {
+                hypercalls.handle(h, regs);
+                yield CONTINUE;
+            }
             case VcpuExit.SystemEvent e -> systemEvent(e);
             case VcpuExit.Interrupted i -> CONTINUE; // the loop checks for a stop itself
-            case VcpuExit.FailEntry f -> stop(VmResult.Reason.CRASH, String.format(
-                    "KVM_EXIT_FAIL_ENTRY: hardware reason 0x%x on host cpu %d", f.hardwareReason(), f.cpu()));
-            case VcpuExit.Internal i -> stop(VmResult.Reason.CRASH,
-                    "KVM_EXIT_INTERNAL_ERROR: suberror " + i.suberror() + " data " + Arrays.toString(i.data()));
-            case VcpuExit.Unknown u -> stop(VmResult.Reason.CRASH, "unhandled KVM exit reason " + u.reason());
+            case VcpuExit.FailEntry f ->
+                    stop(
+                            VmResult.Reason.CRASH,
+                            String.format(
+                                    "KVM_EXIT_FAIL_ENTRY: hardware reason 0x%x on host cpu %d",
+                                    f.hardwareReason(), f.cpu()));
+            case VcpuExit.Internal i ->
+                    stop(
+                            VmResult.Reason.CRASH,
+                            "KVM_EXIT_INTERNAL_ERROR: suberror "
+                                    + i.suberror()
+                                    + " data "
+                                    + Arrays.toString(i.data()));
+            case VcpuExit.Unknown u ->
+                    stop(VmResult.Reason.CRASH, "unhandled KVM exit reason " + u.reason());
         };
     }
 
@@ -84,11 +108,18 @@ public final class ExitDispatcher {
 
     private Action systemEvent(VcpuExit.SystemEvent e) {
         return switch (e.type()) {
-            case VcpuExit.SystemEvent.SHUTDOWN -> stop(VmResult.Reason.POWEROFF, "guest powered off (PSCI SYSTEM_OFF)");
-            case VcpuExit.SystemEvent.RESET -> stop(VmResult.Reason.RESET, onReset == VmConfig.OnReset.REBOOT
-                    ? "guest reset: rebooting in place" : "guest reset (PSCI SYSTEM_RESET)");
-            case VcpuExit.SystemEvent.CRASH -> stop(VmResult.Reason.PANIC, "guest reported a crash (KVM_SYSTEM_EVENT_CRASH)");
-            // WFI-suspend and wake-up events only arrive if jvmm enables them; treat any other as a crash
+            case VcpuExit.SystemEvent.SHUTDOWN ->
+                    stop(VmResult.Reason.POWEROFF, "guest powered off (PSCI SYSTEM_OFF)");
+            case VcpuExit.SystemEvent.RESET ->
+                    stop(
+                            VmResult.Reason.RESET,
+                            onReset == VmConfig.OnReset.REBOOT
+                                    ? "guest reset: rebooting in place"
+                                    : "guest reset (PSCI SYSTEM_RESET)");
+            case VcpuExit.SystemEvent.CRASH ->
+                    stop(VmResult.Reason.PANIC, "guest reported a crash (KVM_SYSTEM_EVENT_CRASH)");
+            // WFI-suspend and wake-up events only arrive if jvmm enables them; treat any other as a
+            // crash
             default -> stop(VmResult.Reason.CRASH, "unhandled KVM system event " + e.type());
         };
     }

@@ -16,24 +16,26 @@ import dev.jvmm.kvm.Device;
 import dev.jvmm.kvm.Kvm;
 import dev.jvmm.kvm.Vcpu;
 import dev.jvmm.kvm.Vm;
-
 import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.SortedMap;
-import java.util.stream.Collectors;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 
 /**
  * A built VM ready to run: owns every fd and the guest RAM mapping, and tears them down in reverse
- * order of creation. {@link #run()} may boot several times when the guest resets with --on-reset reboot.
+ * order of creation. {@link #run()} may boot several times when the guest resets with --on-reset
+ * reboot.
  */
 public final class Machine implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("jvmm.vm");
+
     /** Shared regions the exit log lists; the rest are only counted. */
     private static final int LOGGED_REGIONS = 8;
+
     /** How long a stop waits for the vCPU and device threads before it gives up on them. */
     private static final Duration JOIN = Duration.ofSeconds(5);
 
@@ -55,6 +57,7 @@ public final class Machine implements AutoCloseable {
     private final List<VcpuMailbox> mailboxes;
     private volatile StopControl current = new StopControl();
     private volatile VmResult externalStop;
+
     /** System.nanoTime() when the guest first started running; 0 before. */
     private volatile long startedNanos;
 
@@ -64,10 +67,23 @@ public final class Machine implements AutoCloseable {
         void reboot();
     }
 
-    Machine(Kvm kvm, Vm vm, GuestRam ram, Device gic, List<Vcpu> vcpus, Uart8250Device uart,
-            ConsoleOutput consoleOut, VirtioDevices virtio, ExitDispatcher dispatcher, VmConfig config, Rebooter rebooter,
-            FirmwareSetup firmwareSetup, GuestFirmware firmware, PvTimeRegion pvTime,
-            HypercallServices hypercalls, List<VcpuMailbox> mailboxes) {
+    Machine(
+            Kvm kvm,
+            Vm vm,
+            GuestRam ram,
+            Device gic,
+            List<Vcpu> vcpus,
+            Uart8250Device uart,
+            ConsoleOutput consoleOut,
+            VirtioDevices virtio,
+            ExitDispatcher dispatcher,
+            VmConfig config,
+            Rebooter rebooter,
+            FirmwareSetup firmwareSetup,
+            GuestFirmware firmware,
+            PvTimeRegion pvTime,
+            HypercallServices hypercalls,
+            List<VcpuMailbox> mailboxes) {
         this.kvm = kvm;
         this.vm = vm;
         this.ram = ram;
@@ -86,19 +102,38 @@ public final class Machine implements AutoCloseable {
         this.mailboxes = List.copyOf(mailboxes);
     }
 
-    public List<Vcpu> vcpus() { return vcpus; }
-    public Uart8250Device uart() { return uart; }
-    public VirtioDevices virtio() { return virtio; }
+    public List<Vcpu> vcpus() {
+        return vcpus;
+    }
+
+    public Uart8250Device uart() {
+        return uart;
+    }
+
+    public VirtioDevices virtio() {
+        return virtio;
+    }
 
     /**
-     * Console bytes the guest wrote that never reached stdout or the --serial file: the reader did not
-     * keep up (the buffer was full), the sink failed, or they were still buffered when the run ended.
+     * Console bytes the guest wrote that never reached stdout or the --serial file: the reader did
+     * not keep up (the buffer was full), the sink failed, or they were still buffered when the run
+     * ended.
      */
-    public long consoleDropped() { return consoleOut.dropped(); }
-    public VmConfig config() { return config; }
+    public long consoleDropped() {
+        return consoleOut.dropped();
+    }
 
-    /** Whether {@link #run()} has started the vCPUs (the first boot; reboots in place do not reset it). */
-    public boolean hasStarted() { return startedNanos != 0; }
+    public VmConfig config() {
+        return config;
+    }
+
+    /**
+     * Whether {@link #run()} has started the vCPUs (the first boot; reboots in place do not reset
+     * it).
+     */
+    public boolean hasStarted() {
+        return startedNanos != 0;
+    }
 
     /** Time since the guest first started running; zero before. */
     public Duration uptime() {
@@ -106,36 +141,49 @@ public final class Machine implements AutoCloseable {
         return t == 0 ? Duration.ZERO : Duration.ofNanos(System.nanoTime() - t);
     }
 
-    /** Whether the run is ending: stopped from outside, or the guest powered off, reset or crashed. */
+    /**
+     * Whether the run is ending: stopped from outside, or the guest powered off, reset or crashed.
+     */
     public boolean isStopping() {
         return externalStop != null || current.isStopped();
     }
 
-    /** The firmware the guest runs with: PSCI version, hypercall bitmaps, PV stolen time on or off. */
-    public GuestFirmware firmware() { return firmware; }
+    /**
+     * The firmware the guest runs with: PSCI version, hypercall bitmaps, PV stolen time on or off.
+     */
+    public GuestFirmware firmware() {
+        return firmware;
+    }
 
     /**
-     * Each vCPU's stolen time as KVM records it, readable from any thread while the guest runs; empty
-     * when PV stolen time is off (--no-pvtime, --hypercalls -pv-time, or a host without it).
+     * Each vCPU's stolen time as KVM records it, readable from any thread while the guest runs;
+     * empty when PV stolen time is off (--no-pvtime, --hypercalls -pv-time, or a host without it).
      */
     public Optional<StolenTimeRecords> stolenTime() {
         return pvTime == null ? Optional.empty() : Optional.of(pvTime.records());
     }
 
     /** The SMCCC router (with its per-function counters) and the services behind it. */
-    public HypercallServices hypercalls() { return hypercalls; }
+    public HypercallServices hypercalls() {
+        return hypercalls;
+    }
 
     /**
-     * Raises SDEI event {@code event} from the host (the control API's sdei-signal): a private event on
-     * vCPU {@code cpu}, a shared one wherever its routing sends it. Returns at once; the target vCPU is
-     * kicked out of KVM_RUN (or WFI) and takes the event as soon as SDEI allows (PE unmasked, event
-     * enabled, no running event of equal or higher priority).
+     * Raises SDEI event {@code event} from the host (the control API's sdei-signal): a private
+     * event on vCPU {@code cpu}, a shared one wherever its routing sends it. Returns at once; the
+     * target vCPU is kicked out of KVM_RUN (or WFI) and takes the event as soon as SDEI allows (PE
+     * unmasked, event enabled, no running event of equal or higher priority).
      *
-     * @throws IllegalStateException    when the VM runs without --sdei
+     * @throws IllegalStateException when the VM runs without --sdei
      * @throws IllegalArgumentException when there is no such event or vCPU
      */
     public SignalOutcome sdeiSignal(int event, int cpu) {
-        return hypercalls.sdei().orElseThrow(() -> new IllegalStateException("SDEI is off in this VM (run it with --sdei)"))
+        return hypercalls
+                .sdei()
+                .orElseThrow(
+                        () ->
+                                new IllegalStateException(
+                                        "SDEI is off in this VM (run it with --sdei)"))
                 .inject(event, cpu);
     }
 
@@ -144,19 +192,31 @@ public final class Machine implements AutoCloseable {
         return hypercalls.sdei().map(s -> s.snapshot());
     }
 
-    /** The granules the guest shared with MEM_SHARE (read it a page at a time); empty without --shared-regions. */
+    /**
+     * The granules the guest shared with MEM_SHARE (read it a page at a time); empty without
+     * --shared-regions.
+     */
     public Optional<SharedRegionSet> sharedRegions() {
         return hypercalls.sharedRegions().map(s -> s.regions());
     }
 
-    /** Forwarded SMCCC calls per function ID (unsigned), sorted; a snapshot (bounded: see {@link #otherHypercalls}). */
-    public SortedMap<Long, Long> hypercallCounts() { return hypercalls.router().callCounts(); }
+    /**
+     * Forwarded SMCCC calls per function ID (unsigned), sorted; a snapshot (bounded: see {@link
+     * #otherHypercalls}).
+     */
+    public SortedMap<Long, Long> hypercallCounts() {
+        return hypercalls.router().callCounts();
+    }
 
     /** Forwarded calls to denied or unclaimed IDs past the router's per-ID counters. */
-    public long otherHypercalls() { return hypercalls.router().otherCalls(); }
+    public long otherHypercalls() {
+        return hypercalls.router().otherCalls();
+    }
 
     /** The write guard for firmware state; sealed from the first run on. */
-    FirmwareSetup firmwareSetup() { return firmwareSetup; }
+    FirmwareSetup firmwareSetup() {
+        return firmwareSetup;
+    }
 
     /** Ends the run from outside (signal, console quit); the first reason to stop wins. */
     public void stop(VmResult result) {
@@ -164,7 +224,10 @@ public final class Machine implements AutoCloseable {
         current.stop(result);
     }
 
-    /** Runs the guest until it powers off, resets (unless rebooting in place), crashes or is stopped. */
+    /**
+     * Runs the guest until it powers off, resets (unless rebooting in place), crashes or is
+     * stopped.
+     */
     public VmResult run() throws InterruptedException {
         firmwareSetup.seal(); // from here on KVM refuses changed firmware; jvmm must not even try
         Thread timer = startTimer(config.timeout());
@@ -182,12 +245,19 @@ public final class Machine implements AutoCloseable {
                 if (externalStop != null) control.stop(externalStop);
                 VmResult r = control.await(Long.MAX_VALUE, TimeUnit.DAYS);
                 List<String> late = joinAll(threads);
-                if (r.reason() == VmResult.Reason.RESET && config.onReset() == VmConfig.OnReset.REBOOT
+                if (r.reason() == VmResult.Reason.RESET
+                        && config.onReset() == VmConfig.OnReset.REBOOT
                         && externalStop == null) {
                     if (!late.isEmpty()) {
-                        // a new boot would run a second thread on the same vCPU and load images under the old one
-                        return VmResult.of(VmResult.Reason.ERROR, "guest reset, but " + String.join(", ", late)
-                                + " did not stop within " + JOIN.toSeconds() + " s to reboot in place");
+                        // a new boot would run a second thread on the same vCPU and load images
+                        // under the old one
+                        return VmResult.of(
+                                VmResult.Reason.ERROR,
+                                "guest reset, but "
+                                        + String.join(", ", late)
+                                        + " did not stop within "
+                                        + JOIN.toSeconds()
+                                        + " s to reboot in place");
                     }
                     LOG.log(Level.INFO, "guest reset: rebooting in place");
                     rebooter.reboot();
@@ -199,47 +269,72 @@ public final class Machine implements AutoCloseable {
             }
         } finally {
             if (timer != null) timer.interrupt();
-            uart.flushOutput();   // a final partial line
+            uart.flushOutput(); // a final partial line
             drainConsole();
             logHypercalls();
         }
     }
 
-    /** Gives the console's reader a bounded time to take what is buffered, and reports what it lost. */
+    /**
+     * Gives the console's reader a bounded time to take what is buffered, and reports what it lost.
+     */
     private void drainConsole() throws InterruptedException {
         consoleOut.drain(ConsoleOutput.DRAIN_WAIT);
         long dropped = consoleOut.dropped() + consoleOut.buffered();
         if (dropped > 0) {
-            LOG.log(Level.WARNING, "console: " + dropped + " bytes of guest output dropped (its reader did not keep up"
-                    + " or failed)");
+            LOG.log(
+                    Level.WARNING,
+                    "console: "
+                            + dropped
+                            + " bytes of guest output dropped (its reader did not keep up"
+                            + " or failed)");
         }
     }
 
     /**
-     * What a post-mortem would want: the forwarded calls and a summary of the shared regions at exit
-     * (their number and size, and the first few: the log must not grow with what the guest shared).
+     * What a post-mortem would want: the forwarded calls and a summary of the shared regions at
+     * exit (their number and size, and the first few: the log must not grow with what the guest
+     * shared).
      */
     private void logHypercalls() {
         SortedMap<Long, Long> counts = hypercallCounts();
         long other = otherHypercalls();
         if (!counts.isEmpty()) {
-            LOG.log(Level.INFO, "forwarded hypercalls: " + counts.entrySet().stream()
-                    .map(e -> Smccc.hex(e.getKey()) + " x" + e.getValue()).collect(Collectors.joining(", "))
-                    + (other > 0 ? ", other IDs x" + other : ""));
+            LOG.log(
+                    Level.INFO,
+                    "forwarded hypercalls: "
+                            + counts.entrySet().stream()
+                                    .map(e -> Smccc.hex(e.getKey()) + " x" + e.getValue())
+                                    .collect(Collectors.joining(", "))
+                            + (other > 0 ? ", other IDs x" + other : ""));
         }
-        sharedRegions().ifPresent(s -> LOG.log(Level.INFO, "shared regions at exit: " + s.summary(LOGGED_REGIONS)));
+        sharedRegions()
+                .ifPresent(
+                        s ->
+                                LOG.log(
+                                        Level.INFO,
+                                        "shared regions at exit: " + s.summary(LOGGED_REGIONS)));
     }
 
     private Thread startTimer(Duration timeout) {
         if (timeout == null) return null;
-        return Thread.ofPlatform().name("timeout").daemon(true).start(() -> {
-            try {
-                Thread.sleep(timeout);
-                stop(VmResult.of(VmResult.Reason.TIMEOUT, "timeout of " + timeout.toMillis() / 1000.0 + " s expired"));
-            } catch (InterruptedException e) {
-                // the run ended first
-            }
-        });
+        return Thread.ofPlatform()
+                .name("timeout")
+                .daemon(true)
+                .start(
+                        () -> {
+                            try {
+                                Thread.sleep(timeout);
+                                stop(
+                                        VmResult.of(
+                                                VmResult.Reason.TIMEOUT,
+                                                "timeout of "
+                                                        + timeout.toMillis() / 1000.0
+                                                        + " s expired"));
+                            } catch (InterruptedException e) {
+                                // the run ended first
+                            }
+                        });
     }
 
     /** Waits (bounded) for the vCPU threads; returns the names of those still running. */
@@ -259,15 +354,16 @@ public final class Machine implements AutoCloseable {
 
     /**
      * Releases everything in reverse order of creation. Devices go first: their threads stop, disks
-     * are flushed (fdatasync) and closed. Guest RAM, the vCPUs' kvm_run pages and the PV-time page are
-     * unmapped only when no vCPU or device thread is left that could touch them; if one did not stop,
-     * they stay mapped until jvmm exits (a warning names the thread): a leak, where an unmap would let
-     * that thread crash the JVM.
+     * are flushed (fdatasync) and closed. Guest RAM, the vCPUs' kvm_run pages and the PV-time page
+     * are unmapped only when no vCPU or device thread is left that could touch them; if one did not
+     * stop, they stay mapped until jvmm exits (a warning names the thread): a leak, where an unmap
+     * would let that thread crash the JVM.
      */
     @Override
     public void close() {
         virtio.close();
-        // after the devices (the virtio console's last bytes are in); run() already gave the reader its time
+        // after the devices (the virtio console's last bytes are in); run() already gave the reader
+        // its time
         consoleOut.close(hasStarted() ? Duration.ZERO : ConsoleOutput.DRAIN_WAIT);
         if (!ram.release(JOIN)) {
             LOG.log(Level.WARNING, "vCPU and KVM handles left open with guest RAM");

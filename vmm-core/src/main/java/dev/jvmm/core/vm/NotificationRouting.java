@@ -5,11 +5,13 @@ import dev.jvmm.kvm.sys.EventFd;
 
 /**
  * The two KVM registrations that take virtio's hot path off the vCPU threads: an ioeventfd turns a
- * guest's QueueNotify write into an eventfd signal inside KVM (no exit to userspace), an irqfd turns an
- * eventfd signal into a vGIC interrupt. A {@link Vm} in real runs; a recorder in tests.
+ * guest's QueueNotify write into an eventfd signal inside KVM (no exit to userspace), an irqfd
+ * turns an eventfd signal into a vGIC interrupt. A {@link Vm} in real runs; a recorder in tests.
  */
 public interface NotificationRouting {
-    /** Signal {@code efd} when the guest writes the 4-byte value {@code datamatch} to {@code addr}. */
+    /**
+     * Signal {@code efd} when the guest writes the 4-byte value {@code datamatch} to {@code addr}.
+     */
     void ioeventfd(EventFd efd, long addr, int len, long datamatch);
 
     /** Inject SPI number {@code spi} (INTID - 32) when {@code efd} is signalled. */
@@ -17,11 +19,13 @@ public interface NotificationRouting {
 
     static NotificationRouting of(Vm vm) {
         return new NotificationRouting() {
-            @Override public void ioeventfd(EventFd efd, long addr, int len, long datamatch) {
+            @Override
+            public void ioeventfd(EventFd efd, long addr, int len, long datamatch) {
                 vm.ioeventfd(efd.fd(), addr, len, datamatch);
             }
 
-            @Override public void irqfd(EventFd efd, int spi) {
+            @Override
+            public void irqfd(EventFd efd, int spi) {
                 vm.irqfd(efd.fd(), spi);
             }
         };

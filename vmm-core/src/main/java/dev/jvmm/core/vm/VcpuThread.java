@@ -3,14 +3,13 @@ package dev.jvmm.core.vm;
 import dev.jvmm.kvm.RegIds;
 import dev.jvmm.kvm.Vcpu;
 import dev.jvmm.kvm.VcpuExit;
-
 import java.lang.System.Logger.Level;
 
 /**
- * One vCPU's run loop on its own platform thread (a native call would pin a virtual thread's carrier).
- * Between two KVM_RUN calls it runs the work other threads posted to its {@link VcpuMailbox}, after
- * completing a pending MMIO or hypercall exit. Any exception ends the VM with a VMM error rather than
- * leaving a silent dead vCPU.
+ * One vCPU's run loop on its own platform thread (a native call would pin a virtual thread's
+ * carrier). Between two KVM_RUN calls it runs the work other threads posted to its {@link
+ * VcpuMailbox}, after completing a pending MMIO or hypercall exit. Any exception ends the VM with a
+ * VMM error rather than leaving a silent dead vCPU.
  */
 final class VcpuThread implements Runnable {
     private static final System.Logger LOG = System.getLogger("jvmm.vcpu");
@@ -20,6 +19,7 @@ final class VcpuThread implements Runnable {
     private final StopControl control;
     private final VcpuMailbox mailbox;
     private final ExitDispatcher.VcpuRegisters regs;
+
     /** The last exit is one KVM finishes only on the next KVM_RUN (api.rst, KVM_RUN). */
     private boolean exitPending;
 
@@ -28,15 +28,30 @@ final class VcpuThread implements Runnable {
         this.dispatcher = dispatcher;
         this.control = control;
         this.mailbox = mailbox;
-        this.regs = new ExitDispatcher.VcpuRegisters() {
-            @Override public int cpu() { return vcpu.id(); }
-            @Override public long get(long regId) { return vcpu.getOneReg(regId); }
-            @Override public void set(long regId, long value) { vcpu.setOneReg(regId, value); }
-        };
+        this.regs =
+                new ExitDispatcher.VcpuRegisters() {
+                    @Override
+                    public int cpu() {
+                        return vcpu.id();
+                    }
+
+                    @Override
+                    public long get(long regId) {
+                        return vcpu.getOneReg(regId);
+                    }
+
+                    @Override
+                    public void set(long regId, long value) {
+                        vcpu.setOneReg(regId, value);
+                    }
+                };
     }
 
-    static Thread start(Vcpu vcpu, ExitDispatcher dispatcher, StopControl control, VcpuMailbox mailbox) {
-        return Thread.ofPlatform().name("vcpu" + vcpu.id()).daemon(true)
+    static Thread start(
+            Vcpu vcpu, ExitDispatcher dispatcher, StopControl control, VcpuMailbox mailbox) {
+        return Thread.ofPlatform()
+                .name("vcpu" + vcpu.id())
+                .daemon(true)
                 .start(new VcpuThread(vcpu, dispatcher, control, mailbox));
     }
 
@@ -54,8 +69,10 @@ final class VcpuThread implements Runnable {
             }
         } catch (Throwable t) {
             LOG.log(Level.DEBUG, "vcpu " + vcpu.id() + " failed", t);
-            control.stop(VmResult.of(VmResult.Reason.ERROR, "vcpu " + vcpu.id() + ": " + t.getMessage()
-                    + describePc()));
+            control.stop(
+                    VmResult.of(
+                            VmResult.Reason.ERROR,
+                            "vcpu " + vcpu.id() + ": " + t.getMessage() + describePc()));
         } finally {
             vcpu.unbindFromCurrentThread();
         }
@@ -68,11 +85,12 @@ final class VcpuThread implements Runnable {
     }
 
     /**
-     * Re-enters KVM_RUN with immediate_exit set: KVM finishes the exit (an MMIO read's register, the PC
-     * step) and returns EINTR without running a guest instruction. Any other exit is handled as usual.
+     * Re-enters KVM_RUN with immediate_exit set: KVM finishes the exit (an MMIO read's register,
+     * the PC step) and returns EINTR without running a guest instruction. Any other exit is handled
+     * as usual.
      */
     private void completePendingExit() {
-        vcpu.kick();   // from the bound thread: only sets immediate_exit
+        vcpu.kick(); // from the bound thread: only sets immediate_exit
         VcpuExit e = vcpu.run();
         if (e instanceof VcpuExit.Interrupted) exitPending = false;
         else handle(e);

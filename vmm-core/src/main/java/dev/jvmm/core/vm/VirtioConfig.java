@@ -4,20 +4,20 @@ import dev.jvmm.core.JvmmException;
 import dev.jvmm.core.arch.Layout;
 import dev.jvmm.core.files.FileRoles;
 import dev.jvmm.core.net.MacAddress;
-
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 
 /**
  * Which virtio devices a VM gets. Checked as a whole: an image attached twice would be corrupted by
- * two caches (and the disk's image lock refuses it anyway), a tap can be attached only once, two NICs with one MAC address confuse every
- * switch, and there are only {@link Layout#MAX_VIRTIO_DEVICES} interrupt lines.
+ * two caches (and the disk's image lock refuses it anyway), a tap can be attached only once, two
+ * NICs with one MAC address confuse every switch, and there are only {@link
+ * Layout#MAX_VIRTIO_DEVICES} interrupt lines.
  *
  * @param consoleOnVirtio the console is virtio-console (hvc0) instead of the 16550A (ttyS0)
  */
-public record VirtioConfig(List<DiskConfig> disks, List<NetConfig> nets, boolean rng, boolean consoleOnVirtio) {
+public record VirtioConfig(
+        List<DiskConfig> disks, List<NetConfig> nets, boolean rng, boolean consoleOnVirtio) {
     public static final VirtioConfig NONE = new VirtioConfig(List.of(), List.of(), false, false);
 
     public VirtioConfig {
@@ -28,23 +28,37 @@ public record VirtioConfig(List<DiskConfig> disks, List<NetConfig> nets, boolean
         Map<String, NetConfig> taps = new HashMap<>();
         Map<MacAddress, NetConfig> macs = new HashMap<>();
         for (NetConfig n : nets) {
-            if (taps.put(n.tap(), n) != null) throw JvmmException.usage("tap " + n.tap() + " is given twice; a tap carries one NIC");
+            if (taps.put(n.tap(), n) != null)
+                throw JvmmException.usage(
+                        "tap " + n.tap() + " is given twice; a tap carries one NIC");
             NetConfig other = macs.put(n.mac(), n);
             if (other != null) {
-                throw JvmmException.usage("MAC address " + n.mac() + " is used by the NICs on taps "
-                        + other.tap() + " and " + n.tap());
+                throw JvmmException.usage(
+                        "MAC address "
+                                + n.mac()
+                                + " is used by the NICs on taps "
+                                + other.tap()
+                                + " and "
+                                + n.tap());
             }
         }
         int count = count(disks, nets, rng, consoleOnVirtio);
         if (count > Layout.MAX_VIRTIO_DEVICES) {
-            throw JvmmException.usage(count + " virtio devices: at most " + Layout.MAX_VIRTIO_DEVICES + " fit the interrupt lines");
+            throw JvmmException.usage(
+                    count
+                            + " virtio devices: at most "
+                            + Layout.MAX_VIRTIO_DEVICES
+                            + " fit the interrupt lines");
         }
     }
 
     /** How many virtio-mmio transports (slots) the VM needs. */
-    public int deviceCount() { return count(disks, nets, rng, consoleOnVirtio); }
+    public int deviceCount() {
+        return count(disks, nets, rng, consoleOnVirtio);
+    }
 
-    private static int count(List<DiskConfig> disks, List<NetConfig> nets, boolean rng, boolean console) {
+    private static int count(
+            List<DiskConfig> disks, List<NetConfig> nets, boolean rng, boolean console) {
         return disks.size() + nets.size() + (rng ? 1 : 0) + (console ? 1 : 0);
     }
 }

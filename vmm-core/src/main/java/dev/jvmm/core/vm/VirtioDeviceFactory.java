@@ -8,7 +8,6 @@ import dev.jvmm.core.virtio.blk.VirtioBlkDevice;
 import dev.jvmm.core.virtio.console.VirtioConsoleDevice;
 import dev.jvmm.core.virtio.net.VirtioNetDevice;
 import dev.jvmm.core.virtio.rng.VirtioRngDevice;
-
 import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -18,8 +17,8 @@ import java.util.List;
 
 /**
  * Opens the host side of each configured virtio device (image files, taps, the entropy source) and
- * builds the devices, in slot order: disks, NICs, rng, console. Runs before any KVM fd exists, so an
- * image or tap that cannot be opened ends the run early with one line naming it.
+ * builds the devices, in slot order: disks, NICs, rng, console. Runs before any KVM fd exists, so
+ * an image or tap that cannot be opened ends the run early with one line naming it.
  */
 final class VirtioDeviceFactory {
     static final String ENTROPY_SOURCE = "/dev/urandom";
@@ -34,7 +33,8 @@ final class VirtioDeviceFactory {
         List<VirtioDevice> out = new ArrayList<>();
         try {
             for (DiskConfig d : config.disks()) out.add(disk(d));
-            for (NetConfig n : config.nets()) out.add(new VirtioNetDevice(TapNetBackend.open(n.tap()), n.mac().bytes()));
+            for (NetConfig n : config.nets())
+                out.add(new VirtioNetDevice(TapNetBackend.open(n.tap()), n.mac().bytes()));
             if (config.rng()) out.add(rng());
             if (config.consoleOnVirtio()) out.add(new VirtioConsoleDevice(console));
             return out;
@@ -55,7 +55,8 @@ final class VirtioDeviceFactory {
             return new VirtioBlkDevice(FileBlockBackend.open(d.path(), d.readOnly()), serial(d));
         } catch (IOException e) {
             String why = String.valueOf(e.getMessage());
-            if (why.startsWith(d.path() + ": ")) why = why.substring(d.path().toString().length() + 2);   // named once
+            if (why.startsWith(d.path() + ": "))
+                why = why.substring(d.path().toString().length() + 2); // named once
             throw new DeviceException("disk " + d.path() + ": " + why, e);
         }
     }
@@ -65,11 +66,15 @@ final class VirtioDeviceFactory {
         try {
             return new VirtioRngDevice(new FileInputStream(ENTROPY_SOURCE));
         } catch (IOException e) {
-            throw new DeviceException("rng: cannot open " + ENTROPY_SOURCE + ": " + e.getMessage(), e);
+            throw new DeviceException(
+                    "rng: cannot open " + ENTROPY_SOURCE + ": " + e.getMessage(), e);
         }
     }
 
-    /** GET_ID (/sys/block/vdX/serial): the image's file name, as much of it as fits in 20 ASCII bytes. */
+    /**
+     * GET_ID (/sys/block/vdX/serial): the image's file name, as much of it as fits in 20 ASCII
+     * bytes.
+     */
     static String serial(DiskConfig d) {
         String name = d.path().getFileName().toString();
         StringBuilder s = new StringBuilder();
@@ -77,6 +82,7 @@ final class VirtioDeviceFactory {
             char c = name.charAt(i);
             s.append(c > ' ' && c < 0x7f ? c : '_');
         }
-        return new String(s.toString().getBytes(StandardCharsets.US_ASCII), StandardCharsets.US_ASCII);
+        return new String(
+                s.toString().getBytes(StandardCharsets.US_ASCII), StandardCharsets.US_ASCII);
     }
 }

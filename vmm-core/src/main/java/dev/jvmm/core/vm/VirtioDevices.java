@@ -10,20 +10,19 @@ import dev.jvmm.core.virtio.VirtioDevice;
 import dev.jvmm.core.virtio.VirtioMmioTransport;
 import dev.jvmm.core.virtio.console.VirtioConsoleDevice;
 import dev.jvmm.kvm.sys.EventFd;
-
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A VM's virtio devices, wired: device n gets the n-th virtio-mmio slot of the {@link Layout} and its
- * SPI, a transport on the MMIO bus, an irqfd for its interrupt, one datamatched ioeventfd per queue on
- * the QueueNotify register and a {@link QueueNotifier} thread that turns those into device work. The
- * guest's device tree gets one {@code virtio,mmio} node per device, in slot order (so disks become
- * vda, vdb, ... in the order given).
+ * A VM's virtio devices, wired: device n gets the n-th virtio-mmio slot of the {@link Layout} and
+ * its SPI, a transport on the MMIO bus, an irqfd for its interrupt, one datamatched ioeventfd per
+ * queue on the QueueNotify register and a {@link QueueNotifier} thread that turns those into device
+ * work. The guest's device tree gets one {@code virtio,mmio} node per device, in slot order (so
+ * disks become vda, vdb, ... in the order given).
  *
- * <p>Lifecycle: {@link #reset} before an in-place reboot (nothing may write into the old rings while
- * the new kernel loads), {@link #close} on every way out, before guest RAM is unmapped.
+ * <p>Lifecycle: {@link #reset} before an in-place reboot (nothing may write into the old rings
+ * while the new kernel loads), {@link #close} on every way out, before guest RAM is unmapped.
  */
 public final class VirtioDevices implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(VirtioDevices.class.getName());
@@ -31,9 +30,16 @@ public final class VirtioDevices implements AutoCloseable {
     private static final int STATUS_OFFSET = 0x70;
 
     /** One wired device. */
-    public record Slot(Layout.Region region, int intid, VirtioMmioTransport transport, EventFd irq,
-                       List<EventFd> queueEvents, QueueNotifier notifier) {
-        public String name() { return region.name() + ":" + transport.device().name(); }
+    public record Slot(
+            Layout.Region region,
+            int intid,
+            VirtioMmioTransport transport,
+            EventFd irq,
+            List<EventFd> queueEvents,
+            QueueNotifier notifier) {
+        public String name() {
+            return region.name() + ":" + transport.device().name();
+        }
     }
 
     private final List<Slot> slots;
@@ -44,17 +50,23 @@ public final class VirtioDevices implements AutoCloseable {
     }
 
     /** No devices. */
-    public static VirtioDevices none() { return new VirtioDevices(List.of()); }
+    public static VirtioDevices none() {
+        return new VirtioDevices(List.of());
+    }
 
     /**
      * Wires {@code devices} in order. On failure everything wired so far is closed, {@code devices}
      * included, and the exception is rethrown.
      */
-    public static VirtioDevices wire(List<VirtioDevice> devices, Layout layout, MmioBus bus, GuestMemory mem,
-                                     NotificationRouting kvm) {
+    public static VirtioDevices wire(
+            List<VirtioDevice> devices,
+            Layout layout,
+            MmioBus bus,
+            GuestMemory mem,
+            NotificationRouting kvm) {
         List<Slot> slots = new ArrayList<>();
         List<AutoCloseable> undo = new ArrayList<>();
-        int owned = 0;   // devices[0, owned) belong to a transport, which closes them
+        int owned = 0; // devices[0, owned) belong to a transport, which closes them
         try {
             for (int i = 0; i < devices.size(); i++) {
                 VirtioDevice d = devices.get(i);
@@ -74,7 +86,9 @@ public final class VirtioDevices implements AutoCloseable {
                     kvm.ioeventfd(e, region.base() + VirtioMmioTransport.QUEUE_NOTIFY_OFFSET, 4, q);
                 }
                 bus.register(region.base(), region.size(), t, region.name() + ":" + d.name());
-                QueueNotifier n = new QueueNotifier(region.name() + "-" + d.name(), events, t::notifyQueue).start();
+                QueueNotifier n =
+                        new QueueNotifier(region.name() + "-" + d.name(), events, t::notifyQueue)
+                                .start();
                 undo.add(n);
                 slots.add(new Slot(region, intid, t, irq, List.copyOf(events), n));
             }
@@ -92,7 +106,9 @@ public final class VirtioDevices implements AutoCloseable {
         }
     }
 
-    public List<Slot> slots() { return slots; }
+    public List<Slot> slots() {
+        return slots;
+    }
 
     /** The threads that run device work on guest memory (one notifier per device). */
     public List<Thread> threads() {
@@ -107,7 +123,9 @@ public final class VirtioDevices implements AutoCloseable {
 
     /** The device-tree nodes, in slot order. */
     public List<FdtContributor> deviceTreeNodes() {
-        return slots.stream().map(s -> DeviceTreeBuilder.virtioMmio(s.region(), s.intid())).toList();
+        return slots.stream()
+                .map(s -> DeviceTreeBuilder.virtioMmio(s.region(), s.intid()))
+                .toList();
     }
 
     /**
@@ -119,8 +137,9 @@ public final class VirtioDevices implements AutoCloseable {
     }
 
     /**
-     * Stops the notifier threads, then resets and closes each device (disks are flushed there), then the
-     * eventfds. Idempotent; a failure in one device is logged and the others are still closed.
+     * Stops the notifier threads, then resets and closes each device (disks are flushed there),
+     * then the eventfds. Idempotent; a failure in one device is logged and the others are still
+     * closed.
      */
     @Override
     public synchronized void close() {

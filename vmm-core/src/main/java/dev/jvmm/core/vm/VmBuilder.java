@@ -36,7 +36,6 @@ import dev.jvmm.kvm.RegIds;
 import dev.jvmm.kvm.Vcpu;
 import dev.jvmm.kvm.Vm;
 import dev.jvmm.kvm.uapi.KvmUapi;
-
 import java.io.OutputStream;
 import java.lang.System.Logger.Level;
 import java.lang.foreign.MemorySegment;
@@ -51,8 +50,10 @@ import java.util.List;
  */
 public final class VmBuilder {
     private static final System.Logger LOG = System.getLogger("jvmm.vm");
+
     /** Memslot 0 is guest RAM; the PV stolen-time records get their own. */
     static final int RAM_SLOT = 0, PVTIME_SLOT = 1;
+
     private final VmConfig config;
     private final BootImages images;
     private final VirtioConfig virtio;
@@ -60,7 +61,10 @@ public final class VmBuilder {
     private List<FdtContributor> extraNodes = List.of();
     private byte[] dtb;
 
-    /** {@code images} come from {@link KernelLoader#prepare}, which validated them before any KVM fd existed. */
+    /**
+     * {@code images} come from {@link KernelLoader#prepare}, which validated them before any KVM fd
+     * existed.
+     */
     public VmBuilder(VmConfig config, BootImages images) {
         this(config, images, VirtioConfig.NONE);
     }
@@ -73,26 +77,37 @@ public final class VmBuilder {
         this.layout = new Layout(config.memoryBytes(), config.cpus());
     }
 
-    public Layout layout() { return layout; }
+    public Layout layout() {
+        return layout;
+    }
 
     /** The device tree of the last {@link #build()}, for --dump-dtb. */
-    public byte[] deviceTree() { return dtb; }
+    public byte[] deviceTree() {
+        return dtb;
+    }
 
     /**
      * Builds the machine: KVM VM, guest RAM, devices, vCPUs and the loaded images, ready to run.
      *
-     * @throws UnsupportedRequestException when the host cannot honour an option (before any vCPU ran;
-     *         for --mem-lock's limit check, before /dev/kvm is even opened)
+     * @throws UnsupportedRequestException when the host cannot honour an option (before any vCPU
+     *     ran; for --mem-lock's limit check, before /dev/kvm is even opened)
      */
     public Machine build() {
         if (config.memLock()) checkMemLockLimit();
         List<AutoCloseable> undo = new ArrayList<>();
         MachineHolder holder = new MachineHolder();
-        // devices write into a bounded buffer and never wait for the console's reader; the panic watch
+        // devices write into a bounded buffer and never wait for the console's reader; the panic
+        // watch
         // sits in front of it, so it sees every byte the guest wrote, also those the buffer drops
         ConsoleOutput consoleOut = ConsoleOutput.start(config.consoleOut());
-        PanicWatch console = new PanicWatch(consoleOut, () -> holder.stop(
-                VmResult.of(VmResult.Reason.PANIC, "guest kernel panic (seen on the console)")));
+        PanicWatch console =
+                new PanicWatch(
+                        consoleOut,
+                        () ->
+                                holder.stop(
+                                        VmResult.of(
+                                                VmResult.Reason.PANIC,
+                                                "guest kernel panic (seen on the console)")));
         // images and taps first: one that cannot be opened should cost no KVM set-up
         List<VirtioDevice> devices;
         try {
@@ -117,8 +132,16 @@ public final class VmBuilder {
             Device gic = vm.createDevice(KvmUapi.KVM_DEV_TYPE_ARM_VGIC_V3(), "vgic-v3");
             undo.add(gic);
             int addrGroup = KvmUapi.KVM_DEV_ARM_VGIC_GRP_ADDR();
-            gic.setAttributeU64(addrGroup, KvmUapi.KVM_VGIC_V3_ADDR_TYPE_DIST(), layout.gicDist().base(), "DIST");
-            gic.setAttributeU64(addrGroup, KvmUapi.KVM_VGIC_V3_ADDR_TYPE_REDIST(), layout.gicRedist().base(), "REDIST");
+            gic.setAttributeU64(
+                    addrGroup,
+                    KvmUapi.KVM_VGIC_V3_ADDR_TYPE_DIST(),
+                    layout.gicDist().base(),
+                    "DIST");
+            gic.setAttributeU64(
+                    addrGroup,
+                    KvmUapi.KVM_VGIC_V3_ADDR_TYPE_REDIST(),
+                    layout.gicRedist().base(),
+                    "REDIST");
 
             List<Vcpu> vcpus = new ArrayList<>();
             int target = vm.preferredTarget();
@@ -129,27 +152,47 @@ public final class VmBuilder {
                 vcpus.add(v);
                 initVcpu(v, target, psci02);
             }
-            gic.setAttributeU64(KvmUapi.KVM_DEV_ARM_VGIC_GRP_NR_IRQS(), 0, Layout.GIC_NR_IRQS, "NR_IRQS");
-            gic.setAttribute(KvmUapi.KVM_DEV_ARM_VGIC_GRP_CTRL(), KvmUapi.KVM_DEV_ARM_VGIC_CTRL_INIT(), "CTRL_INIT");
+            gic.setAttributeU64(
+                    KvmUapi.KVM_DEV_ARM_VGIC_GRP_NR_IRQS(), 0, Layout.GIC_NR_IRQS, "NR_IRQS");
+            gic.setAttribute(
+                    KvmUapi.KVM_DEV_ARM_VGIC_GRP_CTRL(),
+                    KvmUapi.KVM_DEV_ARM_VGIC_CTRL_INIT(),
+                    "CTRL_INIT");
 
             Firmware fwParts = setUpFirmware(vm, vcpus, undo);
             GuestFirmware fw = fwParts.guest();
             if (config.memLock()) lockMemory(vm, vcpus.get(0), ram, fwParts.pvTime());
 
             List<Long> mpidrs = vcpus.stream().map(v -> v.getOneReg(RegIds.MPIDR_EL1)).toList();
-            HypercallServices hypercalls = hypercallServices(vm, FirmwarePort.of(vcpus.get(0)), vcpus.get(0), mpidrs);
-            List<VcpuMailbox> mailboxes = vcpus.stream().map(v -> new VcpuMailbox(v::kick)).toList();
-            hypercalls.sdei().ifPresent(sdei -> sdei.setWaker(cpu ->
-                    mailboxes.get(cpu).post(regs -> sdei.deliverPending(cpu, regs))));
+            HypercallServices hypercalls =
+                    hypercallServices(vm, FirmwarePort.of(vcpus.get(0)), vcpus.get(0), mpidrs);
+            List<VcpuMailbox> mailboxes =
+                    vcpus.stream().map(v -> new VcpuMailbox(v::kick)).toList();
+            hypercalls
+                    .sdei()
+                    .ifPresent(
+                            sdei ->
+                                    sdei.setWaker(
+                                            cpu ->
+                                                    mailboxes
+                                                            .get(cpu)
+                                                            .post(
+                                                                    regs ->
+                                                                            sdei.deliverPending(
+                                                                                    cpu, regs))));
 
             IrqLine uartIrq = high -> vm.irqLine(spi(Layout.UART_INTID), high);
             // with a virtio console the UART stays (kernels and DTs expect it) but is not connected
-            Uart8250Device uart = new Uart8250Device(uartIrq, virtio.consoleOnVirtio() ? OutputStream.nullOutputStream() : console);
+            Uart8250Device uart =
+                    new Uart8250Device(
+                            uartIrq,
+                            virtio.consoleOnVirtio() ? OutputStream.nullOutputStream() : console);
             MmioBus bus = new MmioBus();
             bus.register(Layout.UART_BASE, Layout.UART_SIZE, uart, "ttyS0");
 
             GuestMemory mem = new SegmentGuestMemory(layout.ramBase(), ram);
-            VirtioDevices wired = VirtioDevices.wire(devices, layout, bus, mem, NotificationRouting.of(vm));
+            VirtioDevices wired =
+                    VirtioDevices.wire(devices, layout, bus, mem, NotificationRouting.of(vm));
             undo.add(wired);
             wired.threads().forEach(guestRam::addUser);
             List<FdtContributor> nodes = new ArrayList<>(wired.deviceTreeNodes());
@@ -159,16 +202,36 @@ public final class VmBuilder {
             Runnable loadImages = () -> loadAndPoint(mem, vcpus.get(0), mpidrs, psci);
             loadImages.run();
 
-            ExitDispatcher dispatcher = new ExitDispatcher(bus, ExitDispatcher.routeTo(hypercalls.router()),
-                    config.onReset());
+            ExitDispatcher dispatcher =
+                    new ExitDispatcher(
+                            bus, ExitDispatcher.routeTo(hypercalls.router()), config.onReset());
             PvTimeRegion pv = fwParts.pvTime();
-            Machine m = new Machine(kvm, vm, guestRam, gic, vcpus, uart, consoleOut, wired, dispatcher, config, () -> {
-                wired.reset();   // before the images are reloaded: no device may write into the old rings
-                // bitmaps, PSCI version and PV-time IPAs are VM state that KVM_ARM_VCPU_INIT keeps
-                for (Vcpu v : vcpus) initVcpu(v, target, psci02);
-                if (pv != null) pv.clear();
-                loadImages.run();
-            }, fwParts.setup(), fw, pv, hypercalls, mailboxes);
+            Machine m =
+                    new Machine(
+                            kvm,
+                            vm,
+                            guestRam,
+                            gic,
+                            vcpus,
+                            uart,
+                            consoleOut,
+                            wired,
+                            dispatcher,
+                            config,
+                            () -> {
+                                wired.reset(); // before the images are reloaded: no device may
+                                // write into the old rings
+                                // bitmaps, PSCI version and PV-time IPAs are VM state that
+                                // KVM_ARM_VCPU_INIT keeps
+                                for (Vcpu v : vcpus) initVcpu(v, target, psci02);
+                                if (pv != null) pv.clear();
+                                loadImages.run();
+                            },
+                            fwParts.setup(),
+                            fw,
+                            pv,
+                            hypercalls,
+                            mailboxes);
             holder.machine = m;
             return m;
         } catch (RuntimeException e) {
@@ -177,7 +240,10 @@ public final class VmBuilder {
         }
     }
 
-    /** The firmware step's results: the write guard, what the guest sees, the PV-time records (or null). */
+    /**
+     * The firmware step's results: the write guard, what the guest sees, the PV-time records (or
+     * null).
+     */
     private record Firmware(FirmwareSetup setup, GuestFirmware guest, PvTimeRegion pvTime) {}
 
     /**
@@ -186,8 +252,11 @@ public final class VmBuilder {
      */
     private Firmware setUpFirmware(Vm vm, List<Vcpu> vcpus, List<AutoCloseable> undo) {
         List<FirmwarePort> ports = vcpus.stream().map(FirmwarePort::of).toList();
-        GuestFirmware fw = GuestFirmware.decide(config.firmware(), HostFirmware.read(ports.get(0)),
-                w -> LOG.log(Level.WARNING, w));
+        GuestFirmware fw =
+                GuestFirmware.decide(
+                        config.firmware(),
+                        HostFirmware.read(ports.get(0)),
+                        w -> LOG.log(Level.WARNING, w));
         FirmwareSetup setup = new FirmwareSetup();
         setup.writeRegisters(ports.get(0), fw);
         PvTimeRegion pv = null;
@@ -201,8 +270,8 @@ public final class VmBuilder {
     }
 
     /**
-     * PSCI 0.2+ for every vCPU (unless --psci 0.1); secondaries start powered off and are started by
-     * the guest with CPU_ON.
+     * PSCI 0.2+ for every vCPU (unless --psci 0.1); secondaries start powered off and are started
+     * by the guest with CPU_ON.
      */
     private static void initVcpu(Vcpu v, int target, boolean psci02) {
         List<Integer> f = new ArrayList<>();
@@ -218,16 +287,24 @@ public final class VmBuilder {
 
     /** Fails before /dev/kvm is opened when RLIMIT_MEMLOCK cannot cover --mem-lock. */
     private void checkMemLockLimit() {
-        String what = layout.ramBytes() / Layout.MIB + " MiB RAM"
-                + (config.firmware().wantsPvTime() ? " + " + layout.pvTime().size() / Layout.KIB + " KiB PV-time records" : "");
-        MemoryLock.limitProblem(lockedBytes(), what).ifPresent(msg -> {
-            throw new UnsupportedRequestException(msg);
-        });
+        String what =
+                layout.ramBytes() / Layout.MIB
+                        + " MiB RAM"
+                        + (config.firmware().wantsPvTime()
+                                ? " + "
+                                        + layout.pvTime().size() / Layout.KIB
+                                        + " KiB PV-time records"
+                                : "");
+        MemoryLock.limitProblem(lockedBytes(), what)
+                .ifPresent(
+                        msg -> {
+                            throw new UnsupportedRequestException(msg);
+                        });
     }
 
     /**
-     * Pre-faults and pins RAM and the PV-time records (host side), then asks KVM to map them at stage 2
-     * too where it can (KVM_PRE_FAULT_MEMORY; no mainline arm64 KVM offers it yet).
+     * Pre-faults and pins RAM and the PV-time records (host side), then asks KVM to map them at
+     * stage 2 too where it can (KVM_PRE_FAULT_MEMORY; no mainline arm64 KVM offers it yet).
      */
     private void lockMemory(Vm vm, Vcpu vcpu0, MemorySegment ram, PvTimeRegion pv) {
         MemoryLock.lock(ram, "guest RAM");
@@ -235,37 +312,58 @@ public final class VmBuilder {
         if (vm.checkExtension(KvmUapi.KVM_CAP_PRE_FAULT_MEMORY()) > 0) {
             vcpu0.preFaultMemory(layout.ramBase(), layout.ramBytes());
             if (pv != null) vcpu0.preFaultMemory(layout.pvTime().base(), layout.pvTime().size());
-            LOG.log(Level.INFO, "--mem-lock: guest memory pinned and mapped at stage 2 (KVM_PRE_FAULT_MEMORY)");
+            LOG.log(
+                    Level.INFO,
+                    "--mem-lock: guest memory pinned and mapped at stage 2 (KVM_PRE_FAULT_MEMORY)");
         } else {
             long kib = (ram.byteSize() + (pv != null ? pv.memory().byteSize() : 0)) / Layout.KIB;
-            LOG.log(Level.INFO, "--mem-lock: guest memory pinned (" + kib + " KiB); this KVM"
-                    + " has no KVM_CAP_PRE_FAULT_MEMORY, so stage 2 maps each pinned page on first touch");
+            LOG.log(
+                    Level.INFO,
+                    "--mem-lock: guest memory pinned ("
+                            + kib
+                            + " KiB); this KVM"
+                            + " has no KVM_CAP_PRE_FAULT_MEMORY, so stage 2 maps each pinned page on first touch");
         }
     }
 
     /**
-     * The SMCCC router and services of --sdei, --shared-regions and --smccc, with their filter ranges
-     * installed (KVM_ARM_VM_SMCCC_FILTER, FWD_TO_USER) — before the first run, the only time KVM takes
-     * them. The vendor-hyp bitmaps are read back after the firmware registers were written: the
-     * FEATURES answer must be what KVM itself would give this VM.
+     * The SMCCC router and services of --sdei, --shared-regions and --smccc, with their filter
+     * ranges installed (KVM_ARM_VM_SMCCC_FILTER, FWD_TO_USER) — before the first run, the only time
+     * KVM takes them. The vendor-hyp bitmaps are read back after the firmware registers were
+     * written: the FEATURES answer must be what KVM itself would give this VM.
      *
      * @throws UnsupportedRequestException when the options need the filter and this KVM has none
      */
-    private HypercallServices hypercallServices(Vm vm, FirmwarePort vcpu0, Vcpu boot, List<Long> mpidrs) {
+    private HypercallServices hypercallServices(
+            Vm vm, FirmwarePort vcpu0, Vcpu boot, List<Long> mpidrs) {
         HypercallConfig cfg = config.hypercalls();
-        if (cfg.needsFilter() && !vm.hasAttribute(KvmUapi.KVM_ARM_VM_SMCCC_CTRL(), KvmUapi.KVM_ARM_VM_SMCCC_FILTER())) {
-            throw new UnsupportedRequestException(cfg.options() + ": this host's KVM cannot forward SMCCC calls to"
-                    + " userspace (no KVM_ARM_VM_SMCCC_FILTER VM attribute; it came with Linux 6.4)");
+        if (cfg.needsFilter()
+                && !vm.hasAttribute(
+                        KvmUapi.KVM_ARM_VM_SMCCC_CTRL(), KvmUapi.KVM_ARM_VM_SMCCC_FILTER())) {
+            throw new UnsupportedRequestException(
+                    cfg.options()
+                            + ": this host's KVM cannot forward SMCCC calls to"
+                            + " userspace (no KVM_ARM_VM_SMCCC_FILTER VM attribute; it came with Linux 6.4)");
         }
         long[] v = new long[1];
         long vendorHyp = vcpu0.tryGetOneReg(RegIds.VENDOR_HYP_BMAP, v) == 0 ? v[0] : 0;
         long vendorHyp2 = vcpu0.tryGetOneReg(RegIds.VENDOR_HYP_BMAP_2, v) == 0 ? v[0] : 0;
-        HandlerPstate pstate = HandlerPstate.fromIdRegisters(boot.getOneReg(RegIds.ID_AA64MMFR1_EL1),
-                boot.getOneReg(RegIds.ID_AA64PFR1_EL1));
+        HandlerPstate pstate =
+                HandlerPstate.fromIdRegisters(
+                        boot.getOneReg(RegIds.ID_AA64MMFR1_EL1),
+                        boot.getOneReg(RegIds.ID_AA64PFR1_EL1));
         HypercallServices s;
         try {
-            s = HypercallServices.build(cfg, new HypercallServices.Platform(mpidrs, pstate, layout.ramBase(),
-                    layout.ramBytes(), vendorHyp, vendorHyp2));
+            s =
+                    HypercallServices.build(
+                            cfg,
+                            new HypercallServices.Platform(
+                                    mpidrs,
+                                    pstate,
+                                    layout.ramBase(),
+                                    layout.ramBytes(),
+                                    vendorHyp,
+                                    vendorHyp2));
         } catch (IllegalStateException e) {
             throw new UnsupportedRequestException(e.getMessage());
         }
@@ -273,8 +371,13 @@ public final class VmBuilder {
             vm.setSmcccFilter(f.base(), f.count(), f.action().kvmValue(), f.toString());
         }
         if (!s.router().filterRanges().isEmpty()) {
-            LOG.log(Level.INFO, "SMCCC calls served by jvmm: " + s.router().filterRanges()
-                    + (s.sdei().isPresent() ? "; SDEI events " + s.sdei().get().events() : ""));
+            LOG.log(
+                    Level.INFO,
+                    "SMCCC calls served by jvmm: "
+                            + s.router().filterRanges()
+                            + (s.sdei().isPresent()
+                                    ? "; SDEI events " + s.sdei().get().events()
+                                    : ""));
         }
         return s;
     }
@@ -283,8 +386,14 @@ public final class VmBuilder {
     private void loadAndPoint(GuestMemory mem, Vcpu boot, List<Long> mpidrs, PsciVersion psci) {
         try {
             BootPlacement p = KernelLoader.load(mem, images);
-            DeviceTreeInput in = DeviceTreeInput.of(layout, mpidrs.stream()
-                    .map(m -> m & DeviceTreeInput.MPIDR_AFFINITY_MASK).toList(), psci, config.cmdline());
+            DeviceTreeInput in =
+                    DeviceTreeInput.of(
+                            layout,
+                            mpidrs.stream()
+                                    .map(m -> m & DeviceTreeInput.MPIDR_AFFINITY_MASK)
+                                    .toList(),
+                            psci,
+                            config.cmdline());
             if (p.hasInitrd()) in = in.withInitrd(p.initrdStart(), p.initrdEnd());
             in = in.withExtraNodes(extraNodes);
             dtb = new DeviceTreeBuilder().build(in);

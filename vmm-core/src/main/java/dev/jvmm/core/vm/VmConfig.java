@@ -2,7 +2,6 @@ package dev.jvmm.core.vm;
 
 import dev.jvmm.core.firmware.FirmwareConfig;
 import dev.jvmm.core.hypercall.HypercallConfig;
-
 import java.io.OutputStream;
 import java.time.Duration;
 import java.util.Objects;
@@ -11,16 +10,26 @@ import java.util.Objects;
  * A validated run request. The CLI builds it from options; nothing here touches KVM. The kernel and
  * initrd are not here: they travel as the {@code BootImages} that validated them.
  *
- * @param timeout     null for none
- * @param consoleOut  where the serial console's bytes go (stdout, a file, or nowhere)
- * @param firmware    hypercall services, PV stolen time, PSCI version
- * @param memLock     pre-fault and pin guest memory before the first run (--mem-lock)
- * @param hypercalls  SMCCC calls served by jvmm: SDEI, shared regions, deny ranges
+ * @param timeout null for none
+ * @param consoleOut where the serial console's bytes go (stdout, a file, or nowhere)
+ * @param firmware hypercall services, PV stolen time, PSCI version
+ * @param memLock pre-fault and pin guest memory before the first run (--mem-lock)
+ * @param hypercalls SMCCC calls served by jvmm: SDEI, shared regions, deny ranges
  */
-public record VmConfig(String cmdline, int cpus, long memoryBytes,
-                       OnReset onReset, Duration timeout, OutputStream consoleOut,
-                       FirmwareConfig firmware, boolean memLock, HypercallConfig hypercalls) {
-    public enum OnReset { EXIT, REBOOT }
+public record VmConfig(
+        String cmdline,
+        int cpus,
+        long memoryBytes,
+        OnReset onReset,
+        Duration timeout,
+        OutputStream consoleOut,
+        FirmwareConfig firmware,
+        boolean memLock,
+        HypercallConfig hypercalls) {
+    public enum OnReset {
+        EXIT,
+        REBOOT
+    }
 
     public VmConfig {
         Objects.requireNonNull(cmdline, "cmdline");
@@ -32,13 +41,43 @@ public record VmConfig(String cmdline, int cpus, long memoryBytes,
     }
 
     /** No userspace hypercall services. */
-    public VmConfig(String cmdline, int cpus, long memoryBytes, OnReset onReset, Duration timeout, OutputStream consoleOut,
-                    FirmwareConfig firmware, boolean memLock) {
-        this(cmdline, cpus, memoryBytes, onReset, timeout, consoleOut, firmware, memLock, HypercallConfig.NONE);
+    public VmConfig(
+            String cmdline,
+            int cpus,
+            long memoryBytes,
+            OnReset onReset,
+            Duration timeout,
+            OutputStream consoleOut,
+            FirmwareConfig firmware,
+            boolean memLock) {
+        this(
+                cmdline,
+                cpus,
+                memoryBytes,
+                onReset,
+                timeout,
+                consoleOut,
+                firmware,
+                memLock,
+                HypercallConfig.NONE);
     }
 
     /** KVM's default firmware, memory not locked, no userspace hypercall services. */
-    public VmConfig(String cmdline, int cpus, long memoryBytes, OnReset onReset, Duration timeout, OutputStream consoleOut) {
-        this(cmdline, cpus, memoryBytes, onReset, timeout, consoleOut, FirmwareConfig.DEFAULT, false);
+    public VmConfig(
+            String cmdline,
+            int cpus,
+            long memoryBytes,
+            OnReset onReset,
+            Duration timeout,
+            OutputStream consoleOut) {
+        this(
+                cmdline,
+                cpus,
+                memoryBytes,
+                onReset,
+                timeout,
+                consoleOut,
+                FirmwareConfig.DEFAULT,
+                false);
     }
 }

@@ -1,8 +1,10 @@
 package dev.jvmm.core.api;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
@@ -22,21 +24,18 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The server over a real Unix socket in a temp directory, against {@link FakeTarget}. */
 class ApiServerTest {
     private static final Duration T = Duration.ofSeconds(10);
-    private static final String STATUS = "{\"ok\":true,\"state\":\"running\",\"cpus\":2,\"memory_bytes\":268435456,"
-            + "\"uptime_ms\":1500,\"pid\":4242,\"kernel\":\"/images/Image\"}";
+    private static final String STATUS =
+            "{\"ok\":true,\"state\":\"running\",\"cpus\":2,\"memory_bytes\":268435456,"
+                    + "\"uptime_ms\":1500,\"pid\":4242,\"kernel\":\"/images/Image\"}";
 
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
     private final FakeTarget target = new FakeTarget();
     private final List<AutoCloseable> open = new ArrayList<>();
 
@@ -80,13 +79,19 @@ class ApiServerTest {
         Path sock = dir.resolve("api.sock");
         serve(sock);
         assertEquals(STATUS, ask(sock, "status").raw());
-        assertEquals("{\"ok\":true,\"regions\":[{\"ipa\":2147483648,\"size\":4096},{\"ipa\":2148532224,\"size\":12288}],"
-                + "\"total_regions\":2,\"total_bytes\":16384}", ask(sock, "shared-regions").raw());
-        assertEquals("{\"ok\":true,\"vcpus\":[{\"cpu\":0,\"stolen_ns\":1234},{\"cpu\":1,\"stolen_ns\":0}]}",
+        assertEquals(
+                "{\"ok\":true,\"regions\":[{\"ipa\":2147483648,\"size\":4096},{\"ipa\":2148532224,\"size\":12288}],"
+                        + "\"total_regions\":2,\"total_bytes\":16384}",
+                ask(sock, "shared-regions").raw());
+        assertEquals(
+                "{\"ok\":true,\"vcpus\":[{\"cpu\":0,\"stolen_ns\":1234},{\"cpu\":1,\"stolen_ns\":0}]}",
                 ask(sock, "stolen-time").raw());
-        assertEquals("{\"ok\":true,\"calls\":[{\"function_id\":3288334369,\"name\":\"SDEI_EVENT_SIGNAL\",\"count\":3},"
-                + "{\"function_id\":3321888834,\"count\":1}],\"other_calls\":7}", ask(sock, "hypercall-stats").raw());
-        ApiClient.Response sdei = ApiClient.exchange(sock, Map.of("command", "sdei-signal", "event", 0, "cpu", 1), T);
+        assertEquals(
+                "{\"ok\":true,\"calls\":[{\"function_id\":3288334369,\"name\":\"SDEI_EVENT_SIGNAL\",\"count\":3},"
+                        + "{\"function_id\":3321888834,\"count\":1}],\"other_calls\":7}",
+                ask(sock, "hypercall-stats").raw());
+        ApiClient.Response sdei =
+                ApiClient.exchange(sock, Map.of("command", "sdei-signal", "event", 0, "cpu", 1), T);
         assertEquals("{\"ok\":true,\"event\":0,\"cpu\":1}", sdei.raw());
         assertEquals(List.of("0@1"), target.signals);
         ApiClient.Response stop = ask(sock, "stop");
@@ -101,12 +106,14 @@ class ApiServerTest {
         serve(sock);
         ApiClient.Response r = ask(sock, "fly");
         assertFalse(r.ok());
-        assertEquals("unknown command \"fly\" (one of: status, stop, sdei-signal, shared-regions, stolen-time, "
-                + "hypercall-stats)", r.error());
+        assertEquals(
+                "unknown command \"fly\" (one of: status, stop, sdei-signal, shared-regions, stolen-time, "
+                        + "hypercall-stats)",
+                r.error());
         SocketChannel c = connect(sock);
         send(c, "this is not json\n");
         assertTrue(readLine(c).startsWith("{\"ok\":false,\"error\":\"malformed JSON at column "));
-        send(c, "{\"command\":\"status\"}\n");   // the same connection still works
+        send(c, "{\"command\":\"status\"}\n"); // the same connection still works
         assertEquals(STATUS, readLine(c));
         assertEquals(STATUS, ask(sock, "status").raw());
     }
@@ -116,7 +123,10 @@ class ApiServerTest {
         Path sock = dir.resolve("api.sock");
         ApiServer s = serve(sock);
         assertEquals(sock, s.path());
-        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(sock, LinkOption.NOFOLLOW_LINKS)));
+        assertEquals(
+                "rw-------",
+                PosixFilePermissions.toString(
+                        Files.getPosixFilePermissions(sock, LinkOption.NOFOLLOW_LINKS)));
         int mode = (Integer) Files.getAttribute(sock, "unix:mode", LinkOption.NOFOLLOW_LINKS);
         assertEquals(0140000, mode & 0170000, "a socket");
         try (var files = Files.list(dir)) {
@@ -130,10 +140,13 @@ class ApiServerTest {
         try (ServerSocketChannel dead = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
             dead.bind(UnixDomainSocketAddress.of(sock));
         }
-        assertTrue(Files.exists(sock, LinkOption.NOFOLLOW_LINKS), "closing leaves the file behind, like a crashed jvmm");
+        assertTrue(
+                Files.exists(sock, LinkOption.NOFOLLOW_LINKS),
+                "closing leaves the file behind, like a crashed jvmm");
         serve(sock);
         assertEquals(STATUS, ask(sock, "status").raw());
-        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(sock)));
+        assertEquals(
+                "rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(sock)));
     }
 
     @Test
@@ -141,7 +154,9 @@ class ApiServerTest {
         Path sock = dir.resolve("api.sock");
         serve(sock);
         ApiException e = assertThrows(ApiException.class, () -> ApiServer.open(sock));
-        assertEquals(sock + ": another process is serving this socket (another jvmm?); not replacing it", e.getMessage());
+        assertEquals(
+                sock + ": another process is serving this socket (another jvmm?); not replacing it",
+                e.getMessage());
         assertEquals(STATUS, ask(sock, "status").raw());
     }
 
@@ -157,7 +172,9 @@ class ApiServerTest {
     void missingDirectoryIsOneLine() {
         Path sock = dir.resolve("no/such/dir/api.sock");
         ApiException e = assertThrows(ApiException.class, () -> ApiServer.open(sock));
-        assertEquals(sock + ": directory " + dir.resolve("no/such/dir") + " does not exist", e.getMessage());
+        assertEquals(
+                sock + ": directory " + dir.resolve("no/such/dir") + " does not exist",
+                e.getMessage());
     }
 
     /** /proc refuses mkdir even for root, so this runs whoever runs the tests. */
@@ -165,7 +182,9 @@ class ApiServerTest {
     void unwritableDirectoryIsOneLine() {
         Path sock = Path.of("/proc/jvmm-api-test.sock");
         ApiException e = assertThrows(ApiException.class, () -> ApiServer.open(sock));
-        assertTrue(e.getMessage().startsWith(sock + ": cannot create a socket in /proc: "), e.getMessage());
+        assertTrue(
+                e.getMessage().startsWith(sock + ": cannot create a socket in /proc: "),
+                e.getMessage());
         assertFalse(e.getMessage().contains("\n"), e.getMessage());
     }
 
@@ -174,7 +193,11 @@ class ApiServerTest {
         Path sock = dir.resolve("s".repeat(120));
         ApiException e = assertThrows(ApiException.class, () -> ApiServer.open(sock));
         int n = sock.toString().length();
-        assertEquals(sock + ": path too long for a Unix socket (" + n + " bytes, at most 107); use a shorter directory",
+        assertEquals(
+                sock
+                        + ": path too long for a Unix socket ("
+                        + n
+                        + " bytes, at most 107); use a shorter directory",
                 e.getMessage());
     }
 
@@ -185,14 +208,17 @@ class ApiServerTest {
         SocketChannel idle = connect(sock);
         s.close();
         assertFalse(Files.exists(sock, LinkOption.NOFOLLOW_LINKS));
-        // an accepted connection sees EOF; one still in the backlog when the listener closed sees a reset
+        // an accepted connection sees EOF; one still in the backlog when the listener closed sees a
+        // reset
         try {
             assertEquals(null, readLine(idle), "open connections are closed");
         } catch (java.net.SocketException reset) {
             assertEquals("Connection reset", reset.getMessage());
         }
         ApiException e = assertThrows(ApiException.class, () -> ask(sock, "status"));
-        assertEquals("cannot connect to control socket " + sock + ": No such file or directory", e.getMessage());
+        assertEquals(
+                "cannot connect to control socket " + sock + ": No such file or directory",
+                e.getMessage());
         s.close(); // idempotent
     }
 
@@ -206,7 +232,8 @@ class ApiServerTest {
         assertTrue(target.entered.await(10, java.util.concurrent.TimeUnit.SECONDS));
         Thread closer = Thread.ofPlatform().start(s::close);
         closer.join(300);
-        assertTrue(closer.isAlive(), "close() returned while a request was still inside the target");
+        assertTrue(
+                closer.isAlive(), "close() returned while a request was still inside the target");
         target.hold.countDown();
         closer.join(10_000);
         assertFalse(closer.isAlive(), "close() did not return after the request finished");
@@ -249,7 +276,7 @@ class ApiServerTest {
         serve(sock);
         connect(sock);
         SocketChannel half = connect(sock);
-        send(half, "{\"command\":");   // half a request, then nothing
+        send(half, "{\"command\":"); // half a request, then nothing
         assertEquals(STATUS, ask(sock, "status").raw());
     }
 
@@ -258,7 +285,9 @@ class ApiServerTest {
         Path sock = dir.resolve("api.sock");
         serve(sock);
         SocketChannel c = connect(sock);
-        send(c, "{\"command\":\"status\"}\r\n\n  \n{\"command\":\"sdei-signal\",\"event\":5,\"cpu\":0}\n");
+        send(
+                c,
+                "{\"command\":\"status\"}\r\n\n  \n{\"command\":\"sdei-signal\",\"event\":5,\"cpu\":0}\n");
         LineReader in = new LineReader(c, 1 << 20);
         assertEquals(STATUS, in.next());
         assertEquals("{\"ok\":true,\"event\":5,\"cpu\":0}", in.next());
@@ -286,7 +315,8 @@ class ApiServerTest {
         send(c, "x".repeat(ControlProtocol.MAX_REQUEST_BYTES + 1));
         LineReader in = new LineReader(c, 1 << 20);
         assertEquals("{\"ok\":false,\"error\":\"request longer than 65536 bytes\"}", in.next());
-        assertEquals(null, in.next(), "the connection is closed: the stream cannot be resynchronised");
+        assertEquals(
+                null, in.next(), "the connection is closed: the stream cannot be resynchronised");
         assertEquals(STATUS, ask(sock, "status").raw());
     }
 
@@ -299,29 +329,52 @@ class ApiServerTest {
             List<Future<?>> done = new ArrayList<>();
             for (int t = 0; t < clients; t++) {
                 int cpu = t;
-                done.add(pool.submit(() -> {
-                    for (int i = 0; i < each; i++) {
-                        ApiClient.Response r = ApiClient.exchange(sock,
-                                Map.of("command", "sdei-signal", "event", i, "cpu", cpu), T);
-                        assertEquals("{\"ok\":true,\"event\":" + i + ",\"cpu\":" + cpu + "}", r.raw());
-                        assertEquals(STATUS, ask(sock, "status").raw());
-                    }
-                    return null;
-                }));
+                done.add(
+                        pool.submit(
+                                () -> {
+                                    for (int i = 0; i < each; i++) {
+                                        ApiClient.Response r =
+                                                ApiClient.exchange(
+                                                        sock,
+                                                        Map.of(
+                                                                "command",
+                                                                "sdei-signal",
+                                                                "event",
+                                                                i,
+                                                                "cpu",
+                                                                cpu),
+                                                        T);
+                                        assertEquals(
+                                                "{\"ok\":true,\"event\":"
+                                                        + i
+                                                        + ",\"cpu\":"
+                                                        + cpu
+                                                        + "}",
+                                                r.raw());
+                                        assertEquals(STATUS, ask(sock, "status").raw());
+                                    }
+                                    return null;
+                                }));
             }
             for (Future<?> f : done) f.get();
         }
         assertEquals(clients * each, target.signals.size());
         for (int t = 0; t < clients; t++) {
-            for (int i = 0; i < each; i++) assertTrue(target.signals.contains(i + "@" + t), i + "@" + t);
+            for (int i = 0; i < each; i++)
+                assertTrue(target.signals.contains(i + "@" + t), i + "@" + t);
         }
     }
 
-    /** Waits until the server holds {@code n} connections (accepted, not just queued in the backlog). */
+    /**
+     * Waits until the server holds {@code n} connections (accepted, not just queued in the
+     * backlog).
+     */
     private static void awaitConnections(ApiServer s, int n) throws InterruptedException {
         long deadline = System.nanoTime() + T.toNanos();
         while (s.connections() != n) {
-            assertTrue(System.nanoTime() < deadline, "server holds " + s.connections() + " connections, expected " + n);
+            assertTrue(
+                    System.nanoTime() < deadline,
+                    "server holds " + s.connections() + " connections, expected " + n);
             Thread.sleep(10);
         }
     }
@@ -331,7 +384,7 @@ class ApiServerTest {
     void stopGetsThroughWhenIdleClientsHoldEverySlot() throws Exception {
         Path sock = dir.resolve("api.sock");
         ApiServer s = serve(sock);
-        for (int i = 0; i < ApiServer.MAX_CLIENTS; i++) connect(sock);   // connect and never send
+        for (int i = 0; i < ApiServer.MAX_CLIENTS; i++) connect(sock); // connect and never send
         awaitConnections(s, ApiServer.MAX_CLIENTS);
         long t0 = System.nanoTime();
         ApiClient.Response r = ask(sock, "stop");
@@ -339,7 +392,9 @@ class ApiServerTest {
         assertEquals("{\"ok\":true,\"state\":\"stopping\"}", r.raw());
         assertEquals(1, target.stops.get());
         assertTrue(ms < 2000, "stop took " + ms + " ms");
-        assertTrue(s.connections() <= ApiServer.MAX_CLIENTS, "still at most the cap: " + s.connections());
+        assertTrue(
+                s.connections() <= ApiServer.MAX_CLIENTS,
+                "still at most the cap: " + s.connections());
     }
 
     @Test
@@ -350,7 +405,9 @@ class ApiServerTest {
         for (int i = 0; i < ApiServer.MAX_CLIENTS; i++) {
             SocketChannel c = connect(sock);
             send(c, "{\"command\":\"status\"}\n");
-            assertEquals(STATUS, readLine(c)); // answered in this order, so the first has been idle longest
+            assertEquals(
+                    STATUS,
+                    readLine(c)); // answered in this order, so the first has been idle longest
             held.add(c);
         }
         SocketChannel late = connect(sock);
@@ -370,8 +427,9 @@ class ApiServerTest {
         ApiServer s = serve(sock, Duration.ofMillis(200));
         SocketChannel half = connect(sock);
         long t0 = System.nanoTime();
-        send(half, "{\"command\":");   // half a request, then nothing
-        assertTimeoutPreemptively(Duration.ofSeconds(5), () -> assertEquals(null, readLine(half), "closed"));
+        send(half, "{\"command\":"); // half a request, then nothing
+        assertTimeoutPreemptively(
+                Duration.ofSeconds(5), () -> assertEquals(null, readLine(half), "closed"));
         long ms = (System.nanoTime() - t0) / 1_000_000;
         assertTrue(ms >= 150, "closed after " + ms + " ms, before the timeout");
         awaitConnections(s, 0);
@@ -383,14 +441,18 @@ class ApiServerTest {
         ApiServer s = serve(sock, Duration.ofMillis(300));
         SocketChannel silent = connect(sock);
         SocketChannel busy = connect(sock);
-        for (int i = 0; i < 8; i++) {     // 8 requests 100 ms apart: 800 ms in all, each within the timeout
+        for (int i = 0;
+                i < 8;
+                i++) { // 8 requests 100 ms apart: 800 ms in all, each within the timeout
             send(busy, "{\"command\":\"status\"}\n");
             assertEquals(STATUS, readLine(busy));
             Thread.sleep(100);
         }
-        assertTimeoutPreemptively(Duration.ofSeconds(5), () -> assertEquals(null, readLine(silent), "closed"));
-        assertTimeoutPreemptively(Duration.ofSeconds(5), () -> assertEquals(null, readLine(busy),
-                "closed once it stops asking"));
+        assertTimeoutPreemptively(
+                Duration.ofSeconds(5), () -> assertEquals(null, readLine(silent), "closed"));
+        assertTimeoutPreemptively(
+                Duration.ofSeconds(5),
+                () -> assertEquals(null, readLine(busy), "closed once it stops asking"));
         awaitConnections(s, 0);
         assertEquals(STATUS, ask(sock, "status").raw(), "the server keeps serving");
     }
@@ -400,15 +462,19 @@ class ApiServerTest {
         Path sock = dir.resolve("api.sock");
         ApiServer s = serve(sock, Duration.ofMillis(300));
         SocketChannel greedy = connect(sock);
-        byte[] requests = "{\"command\":\"status\"}\n".repeat(1000).getBytes(StandardCharsets.UTF_8);
+        byte[] requests =
+                "{\"command\":\"status\"}\n".repeat(1000).getBytes(StandardCharsets.UTF_8);
         // requests pile up answers the client never takes, until the server's writes block
-        Thread writer = Thread.ofPlatform().start(() -> {
-            try {
-                while (true) greedy.write(ByteBuffer.wrap(requests));
-            } catch (IOException closedByTheServer) {
-                // EPIPE or reset once the server gave up on it
-            }
-        });
+        Thread writer =
+                Thread.ofPlatform()
+                        .start(
+                                () -> {
+                                    try {
+                                        while (true) greedy.write(ByteBuffer.wrap(requests));
+                                    } catch (IOException closedByTheServer) {
+                                        // EPIPE or reset once the server gave up on it
+                                    }
+                                });
         awaitConnections(s, 1);
         writer.join(T.toMillis());
         assertFalse(writer.isAlive(), "the server never closed a client that does not read");
@@ -421,8 +487,14 @@ class ApiServerTest {
         Path sock = dir.resolve("mute.sock");
         try (ServerSocketChannel mute = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
             mute.bind(UnixDomainSocketAddress.of(sock));
-            ApiException e = assertThrows(ApiException.class,
-                    () -> ApiClient.exchange(sock, Map.of("command", "status"), Duration.ofMillis(300)));
+            ApiException e =
+                    assertThrows(
+                            ApiException.class,
+                            () ->
+                                    ApiClient.exchange(
+                                            sock,
+                                            Map.of("command", "status"),
+                                            Duration.ofMillis(300)));
             assertEquals("control socket " + sock + ": no answer within 300 ms", e.getMessage());
         }
     }
@@ -434,6 +506,8 @@ class ApiServerTest {
             dead.bind(UnixDomainSocketAddress.of(sock));
         }
         ApiException e = assertThrows(ApiException.class, () -> ask(sock, "status"));
-        assertEquals("cannot connect to control socket " + sock + ": Connection refused", e.getMessage());
+        assertEquals(
+                "cannot connect to control socket " + sock + ": Connection refused",
+                e.getMessage());
     }
 }

@@ -1,14 +1,13 @@
 package dev.jvmm.core.api;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /** Every command's exact response and every class of bad request, without sockets. */
 class ControlProtocolTest {
@@ -21,47 +20,65 @@ class ControlProtocolTest {
 
     @Test
     void status() {
-        assertEquals("{\"ok\":true,\"state\":\"running\",\"cpus\":2,\"memory_bytes\":268435456,\"uptime_ms\":1500,"
-                + "\"pid\":4242,\"kernel\":\"/images/Image\"}", answer("{\"command\":\"status\"}"));
+        assertEquals(
+                "{\"ok\":true,\"state\":\"running\",\"cpus\":2,\"memory_bytes\":268435456,\"uptime_ms\":1500,"
+                        + "\"pid\":4242,\"kernel\":\"/images/Image\"}",
+                answer("{\"command\":\"status\"}"));
     }
 
     @Test
     void stopAsksTheTargetOnceAndSaysStopping() {
         assertEquals("{\"ok\":true,\"state\":\"stopping\"}", answer("{\"command\":\"stop\"}"));
         assertEquals(1, target.stops.get());
-        assertEquals(true, answer("{\"command\":\"status\"}").startsWith("{\"ok\":true,\"state\":\"stopping\","));
+        assertEquals(
+                true,
+                answer("{\"command\":\"status\"}")
+                        .startsWith("{\"ok\":true,\"state\":\"stopping\","));
     }
 
     @Test
     void sdeiSignalPassesEventAndCpu() {
-        assertEquals("{\"ok\":true,\"event\":4294967295,\"cpu\":1}",
+        assertEquals(
+                "{\"ok\":true,\"event\":4294967295,\"cpu\":1}",
                 answer("{\"command\":\"sdei-signal\",\"event\":4294967295,\"cpu\":1}"));
-        assertEquals("{\"ok\":true,\"event\":0,\"cpu\":0}", answer("{\"command\":\"sdei-signal\",\"event\":0}"));
+        assertEquals(
+                "{\"ok\":true,\"event\":0,\"cpu\":0}",
+                answer("{\"command\":\"sdei-signal\",\"event\":0}"));
         assertEquals(List.of("4294967295@1", "0@0"), target.signals);
     }
 
     @Test
     void sdeiSignalRefusedByTheVmIsAnErrorResponse() {
         target.sdeiFailure = new ControlException("event 7 is not registered");
-        assertEquals("{\"ok\":false,\"error\":\"event 7 is not registered\"}",
+        assertEquals(
+                "{\"ok\":false,\"error\":\"event 7 is not registered\"}",
                 answer("{\"command\":\"sdei-signal\",\"event\":7}"));
     }
 
     @Test
     void sharedRegions() {
-        assertEquals("{\"ok\":true,\"regions\":[{\"ipa\":2147483648,\"size\":4096},{\"ipa\":2148532224,\"size\":12288}],"
-                + "\"total_regions\":2,\"total_bytes\":16384}", answer("{\"command\":\"shared-regions\"}"));
+        assertEquals(
+                "{\"ok\":true,\"regions\":[{\"ipa\":2147483648,\"size\":4096},{\"ipa\":2148532224,\"size\":12288}],"
+                        + "\"total_regions\":2,\"total_bytes\":16384}",
+                answer("{\"command\":\"shared-regions\"}"));
         assertEquals(0, target.askedFrom);
-        assertEquals(ControlProtocol.MAX_REGIONS, target.askedLimit, "at most 1024 unless asked for fewer");
-        assertEquals("{\"ok\":true,\"regions\":[{\"ipa\":2147483648,\"size\":4096}],"
-                + "\"total_regions\":2,\"total_bytes\":16384,\"next\":2147487744}",
+        assertEquals(
+                ControlProtocol.MAX_REGIONS,
+                target.askedLimit,
+                "at most 1024 unless asked for fewer");
+        assertEquals(
+                "{\"ok\":true,\"regions\":[{\"ipa\":2147483648,\"size\":4096}],"
+                        + "\"total_regions\":2,\"total_bytes\":16384,\"next\":2147487744}",
                 answer("{\"command\":\"shared-regions\",\"limit\":1}"));
-        assertEquals("{\"ok\":true,\"regions\":[{\"ipa\":2148532224,\"size\":12288}],"
-                + "\"total_regions\":2,\"total_bytes\":16384}",
+        assertEquals(
+                "{\"ok\":true,\"regions\":[{\"ipa\":2148532224,\"size\":12288}],"
+                        + "\"total_regions\":2,\"total_bytes\":16384}",
                 answer("{\"command\":\"shared-regions\",\"from\":2147487744,\"limit\":1}"));
     }
 
-    /** A guest sharing every other granule of 1 GiB: the answer is one bounded page with the totals. */
+    /**
+     * A guest sharing every other granule of 1 GiB: the answer is one bounded page with the totals.
+     */
     @Test
     void sharedRegionsOfAFragmentedGibAreOneBoundedPage() {
         long base = 0x8000_0000L, gib = 1L << 30;
@@ -70,33 +87,46 @@ class ControlProtocolTest {
         String a = answer("{\"command\":\"shared-regions\"}");
         assertTrue(a.length() < 40 * 1024, "answer of " + a.length() + " bytes");
         assertEquals(ControlProtocol.MAX_REGIONS, a.split("\\{\"ipa\"", -1).length - 1);
-        assertTrue(a.endsWith("],\"total_regions\":131072,\"total_bytes\":536870912,\"next\":" + (base + 2047 * 4096) + "}"), a);
+        assertTrue(
+                a.endsWith(
+                        "],\"total_regions\":131072,\"total_bytes\":536870912,\"next\":"
+                                + (base + 2047 * 4096)
+                                + "}"),
+                a);
     }
 
     @Test
     void stolenTimeAndItsAbsence() {
-        assertEquals("{\"ok\":true,\"vcpus\":[{\"cpu\":0,\"stolen_ns\":1234},{\"cpu\":1,\"stolen_ns\":0}]}",
+        assertEquals(
+                "{\"ok\":true,\"vcpus\":[{\"cpu\":0,\"stolen_ns\":1234},{\"cpu\":1,\"stolen_ns\":0}]}",
                 answer("{\"command\":\"stolen-time\"}"));
         target.pvTimeOff = true;
-        assertEquals("{\"ok\":false,\"error\":\"not available in this VM: PV stolen time is off\"}",
+        assertEquals(
+                "{\"ok\":false,\"error\":\"not available in this VM: PV stolen time is off\"}",
                 answer("{\"command\":\"stolen-time\"}"));
     }
 
     @Test
     void hypercallStatsOmitsUnknownNamesAndSumsTheRest() {
-        assertEquals("{\"ok\":true,\"calls\":[{\"function_id\":3288334369,\"name\":\"SDEI_EVENT_SIGNAL\",\"count\":3},"
-                + "{\"function_id\":3321888834,\"count\":1}],\"other_calls\":7}", answer("{\"command\":\"hypercall-stats\"}"));
+        assertEquals(
+                "{\"ok\":true,\"calls\":[{\"function_id\":3288334369,\"name\":\"SDEI_EVENT_SIGNAL\",\"count\":3},"
+                        + "{\"function_id\":3321888834,\"count\":1}],\"other_calls\":7}",
+                answer("{\"command\":\"hypercall-stats\"}"));
     }
 
     @Test
     void aBugInTheTargetIsAnInternalErrorResponse() {
         target.statusBug = new IllegalStateException("boom");
-        assertEquals("{\"ok\":false,\"error\":\"internal error: java.lang.IllegalStateException: boom\"}",
+        assertEquals(
+                "{\"ok\":false,\"error\":\"internal error: java.lang.IllegalStateException: boom\"}",
                 answer("{\"command\":\"status\"}"));
     }
 
     @ParameterizedTest
-    @CsvSource(delimiter = '|', textBlock = """
+    @CsvSource(
+            delimiter = '|',
+            textBlock =
+                    """
             {"command":"reboot"}                          | unknown command "reboot" (one of: status, stop, sdei-signal, shared-regions, stolen-time, hypercall-stats)
             {}                                            | missing "command" (one of: status, stop, sdei-signal, shared-regions, stolen-time, hypercall-stats)
             {"command":5}                                 | "command" must be a string
@@ -127,8 +157,10 @@ class ControlProtocolTest {
     @Test
     void malformedJsonNamesWhereTheParserStopped() {
         String r = answer("{\"command\":status}");
-        assertEquals("{\"ok\":false,\"error\":\"malformed JSON at column 18: Unrecognized token 'status': was expecting "
-                + "(JSON String, Number, Array, Object or token 'null', 'true' or 'false')\"}", r);
+        assertEquals(
+                "{\"ok\":false,\"error\":\"malformed JSON at column 18: Unrecognized token 'status': was expecting "
+                        + "(JSON String, Number, Array, Object or token 'null', 'true' or 'false')\"}",
+                r);
     }
 
     @Test
@@ -142,37 +174,57 @@ class ControlProtocolTest {
     @Test
     void longUnknownCommandIsShortenedInTheError() {
         String r = answer("{\"command\":\"" + "x".repeat(10_000) + "\"}");
-        assertEquals("{\"ok\":false,\"error\":\"unknown command \\\"" + "x".repeat(64) + "...\\\" (one of: status, stop, "
-                + "sdei-signal, shared-regions, stolen-time, hypercall-stats)\"}", r);
+        assertEquals(
+                "{\"ok\":false,\"error\":\"unknown command \\\""
+                        + "x".repeat(64)
+                        + "...\\\" (one of: status, stop, "
+                        + "sdei-signal, shared-regions, stolen-time, hypercall-stats)\"}",
+                r);
     }
 
     /**
-     * Found by ControlProtocolFuzzTest: a JSON escape can put a lone surrogate into the command (or a key, or
-     * a shortened echo can cut a pair in two); echoed as is, the answer was not valid UTF-8 and reached the
-     * client with a '?' in its place. Echoes now carry U+FFFD instead and are cut between code points.
+     * Found by ControlProtocolFuzzTest: a JSON escape can put a lone surrogate into the command (or
+     * a key, or a shortened echo can cut a pair in two); echoed as is, the answer was not valid
+     * UTF-8 and reached the client with a '?' in its place. Echoes now carry U+FFFD instead and are
+     * cut between code points.
      */
     @Test
     void echoedTextIsValidUnicode() {
         String r = answer("{\"command\":\"a\\ud800b\"}");
-        assertEquals("{\"ok\":false,\"error\":\"unknown command \\\"a\ufffdb\\\" (one of: status, stop, "
-                + "sdei-signal, shared-regions, stolen-time, hypercall-stats)\"}", r);
+        assertEquals(
+                "{\"ok\":false,\"error\":\"unknown command \\\"a\ufffdb\\\" (one of: status, stop, "
+                        + "sdei-signal, shared-regions, stolen-time, hypercall-stats)\"}",
+                r);
         String cut = answer("{\"command\":\"status\",\"" + "k".repeat(63) + "\uD83D\uDE00z\":1}");
-        assertEquals("{\"ok\":false,\"error\":\"unknown field \\\"" + "k".repeat(63) + "...\\\" for command status "
-                + "(it takes none)\"}", cut);
+        assertEquals(
+                "{\"ok\":false,\"error\":\"unknown field \\\""
+                        + "k".repeat(63)
+                        + "...\\\" for command status "
+                        + "(it takes none)\"}",
+                cut);
         for (String a : List.of(r, cut)) {
             assertEquals(a, new String(a.getBytes(StandardCharsets.UTF_8), StandardCharsets.UTF_8));
         }
     }
 
-    /** Found by ControlProtocolFuzzTest: the JSON parser's message quotes one UTF-16 unit of an emoji it stopped at. */
+    /**
+     * Found by ControlProtocolFuzzTest: the JSON parser's message quotes one UTF-16 unit of an
+     * emoji it stopped at.
+     */
     @Test
     void parserMessagesAreValidUnicodeToo() {
         String r = answer("\uD83D\uDE00");
-        assertEquals(true, r.startsWith("{\"ok\":false,\"error\":\"malformed JSON at column 1: Unexpected character ('\ufffd'"), r);
+        assertEquals(
+                true,
+                r.startsWith(
+                        "{\"ok\":false,\"error\":\"malformed JSON at column 1: Unexpected character ('\ufffd'"),
+                r);
         assertEquals(r, new String(r.getBytes(StandardCharsets.UTF_8), StandardCharsets.UTF_8));
     }
 
-    /** Found by ControlProtocolFuzzTest: the JSON parser quoted up to 256 characters of a bad token. */
+    /**
+     * Found by ControlProtocolFuzzTest: the JSON parser quoted up to 256 characters of a bad token.
+     */
     @Test
     void parserMessagesQuoteAShortPieceOfTheRequest() {
         String r = answer("x".repeat(10_000));
@@ -182,7 +234,9 @@ class ControlProtocolTest {
 
     @Test
     void tooLongResponse() {
-        assertEquals("{\"ok\":false,\"error\":\"request longer than 65536 bytes\"}", ControlProtocol.tooLong());
+        assertEquals(
+                "{\"ok\":false,\"error\":\"request longer than 65536 bytes\"}",
+                ControlProtocol.tooLong());
     }
 
     private static String quote(String s) {

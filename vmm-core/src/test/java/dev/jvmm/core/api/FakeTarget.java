@@ -1,7 +1,6 @@
 package dev.jvmm.core.api;
 
 import dev.jvmm.core.hypercall.shared.SharedRegionSet;
-
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -14,8 +13,12 @@ final class FakeTarget implements ControlTarget {
     volatile ControlException sdeiFailure;
     volatile RuntimeException statusBug;
     volatile boolean pvTimeOff;
-    /** When set, status() signals {@link #entered} and waits for this latch (a request "in flight"). */
+
+    /**
+     * When set, status() signals {@link #entered} and waits for this latch (a request "in flight").
+     */
     volatile java.util.concurrent.CountDownLatch hold;
+
     final java.util.concurrent.CountDownLatch entered = new java.util.concurrent.CountDownLatch(1);
 
     @Override
@@ -29,8 +32,13 @@ final class FakeTarget implements ControlTarget {
                 throw new IllegalStateException(e);
             }
         }
-        return new VmStatus(stops.get() > 0 ? VmStatus.State.STOPPING : VmStatus.State.RUNNING, 2, 256L << 20,
-                Duration.ofMillis(1500), 4242, "/images/Image");
+        return new VmStatus(
+                stops.get() > 0 ? VmStatus.State.STOPPING : VmStatus.State.RUNNING,
+                2,
+                256L << 20,
+                Duration.ofMillis(1500),
+                4242,
+                "/images/Image");
     }
 
     @Override
@@ -44,10 +52,14 @@ final class FakeTarget implements ControlTarget {
         signals.add(event + "@" + cpu);
     }
 
-    /** The guest's shared set: 0x80000000 + 4 KiB and 0x80100000 + 12 KiB unless a test replaces it. */
+    /**
+     * The guest's shared set: 0x80000000 + 4 KiB and 0x80100000 + 12 KiB unless a test replaces it.
+     */
     volatile SharedRegionSet shared = new SharedRegionSet(0x8000_0000L, 256L << 20, 4096);
+
     /** What the last shared-regions request asked for. */
     volatile long askedFrom = -1;
+
     volatile int askedLimit = -1;
 
     {
@@ -60,8 +72,11 @@ final class FakeTarget implements ControlTarget {
         askedFrom = fromIpa;
         askedLimit = limit;
         SharedRegionSet.Page p = shared.regions(fromIpa, limit);
-        return new SharedRegionPage(p.regions().stream().map(r -> new SharedRegion(r.start(), r.size())).toList(),
-                p.totalRegions(), p.totalBytes(), p.next());
+        return new SharedRegionPage(
+                p.regions().stream().map(r -> new SharedRegion(r.start(), r.size())).toList(),
+                p.totalRegions(),
+                p.totalBytes(),
+                p.next());
     }
 
     @Override
@@ -72,7 +87,10 @@ final class FakeTarget implements ControlTarget {
 
     @Override
     public HypercallStats hypercallStats() {
-        return new HypercallStats(List.of(new HypercallCount(0xC400_0021L, "SDEI_EVENT_SIGNAL", 3),
-                new HypercallCount(0xC600_0042L, null, 1)), 7);
+        return new HypercallStats(
+                List.of(
+                        new HypercallCount(0xC400_0021L, "SDEI_EVENT_SIGNAL", 3),
+                        new HypercallCount(0xC600_0042L, null, 1)),
+                7);
     }
 }

@@ -1,18 +1,19 @@
 package dev.jvmm.core.api;
 
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.channels.Channels;
 import java.nio.charset.StandardCharsets;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
+import org.junit.jupiter.api.Test;
 
 class LineReaderTest {
     private static LineReader reader(String s, int max) {
-        return new LineReader(Channels.newChannel(new ByteArrayInputStream(s.getBytes(StandardCharsets.UTF_8))), max);
+        return new LineReader(
+                Channels.newChannel(new ByteArrayInputStream(s.getBytes(StandardCharsets.UTF_8))),
+                max);
     }
 
     @Test
@@ -28,7 +29,10 @@ class LineReaderTest {
     @Test
     void aLineOfExactlyTheLimitIsReadOneMoreIsNot() throws IOException {
         assertEquals("x".repeat(8), reader("x".repeat(8) + "\n", 8).next());
-        LineReader.TooLongException e = assertThrows(LineReader.TooLongException.class, () -> reader("x".repeat(9) + "\n", 8).next());
+        LineReader.TooLongException e =
+                assertThrows(
+                        LineReader.TooLongException.class,
+                        () -> reader("x".repeat(9) + "\n", 8).next());
         assertEquals("line longer than 8 bytes", e.getMessage());
     }
 

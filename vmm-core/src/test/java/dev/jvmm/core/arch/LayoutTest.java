@@ -1,15 +1,5 @@
 package dev.jvmm.core.arch;
 
-import dev.jvmm.core.arch.Layout.Region;
-import dev.jvmm.core.boot.BootPlacement;
-import dev.jvmm.core.boot.KernelImage;
-import org.junit.jupiter.api.Test;
-
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.file.Path;
-import java.util.List;
-
 import static dev.jvmm.core.arch.Layout.GIB;
 import static dev.jvmm.core.arch.Layout.MIB;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -18,9 +8,19 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.jvmm.core.arch.Layout.Region;
+import dev.jvmm.core.boot.BootPlacement;
+import dev.jvmm.core.boot.KernelImage;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
 class LayoutTest {
 
-    @Test void addressesMatchKvmtool() {
+    @Test
+    void addressesMatchKvmtool() {
         // values from kvmtool arm/include/arm-common/kvm-arch.h and hw/serial.c, virtio/mmio.c
         assertEquals(0x8000_0000L, Layout.RAM_BASE);
         assertEquals(0x0100_0000L, Layout.UART_BASE);
@@ -31,22 +31,29 @@ class LayoutTest {
         assertEquals(0x3fff_0000L, Layout.GIC_DIST_BASE);
         assertEquals(32, Layout.UART_INTID);
         Layout l = new Layout(2 * GIB, 4);
-        assertEquals(new Region("gic-redist", 0x3fff_0000L - 4 * 0x2_0000L, 4 * 0x2_0000L), l.gicRedist());
+        assertEquals(
+                new Region("gic-redist", 0x3fff_0000L - 4 * 0x2_0000L, 4 * 0x2_0000L),
+                l.gicRedist());
         assertEquals(0x3ff7_0000L, l.gicRedist().base());
     }
 
-    @Test void regionsAreSortedAndDisjointForEveryCpuCount() {
+    @Test
+    void regionsAreSortedAndDisjointForEveryCpuCount() {
         for (int cpus = 1; cpus <= Layout.MAX_VCPUS; cpus++) {
             List<Region> r = new Layout(Layout.MAX_RAM_BYTES, cpus).regions();
             for (int i = 1; i < r.size(); i++) {
-                assertTrue(r.get(i - 1).end() <= r.get(i).base(), cpus + " vCPUs: " + r.get(i - 1) + " vs " + r.get(i));
+                assertTrue(
+                        r.get(i - 1).end() <= r.get(i).base(),
+                        cpus + " vCPUs: " + r.get(i - 1) + " vs " + r.get(i));
             }
             assertTrue(r.get(r.size() - 1).end() <= 1L << Layout.MAX_IPA_BITS);
         }
-        assertEquals(Layout.GIC_REDIST_FLOOR, new Layout(16 * MIB, Layout.MAX_VCPUS).gicRedist().base());
+        assertEquals(
+                Layout.GIC_REDIST_FLOOR, new Layout(16 * MIB, Layout.MAX_VCPUS).gicRedist().base());
     }
 
-    @Test void virtioSlotsAndLinesFollowRegistrationOrder() {
+    @Test
+    void virtioSlotsAndLinesFollowRegistrationOrder() {
         Layout l = new Layout(256 * MIB, 1);
         assertEquals(new Region("virtio-mmio.0", 0x300_0000L, 0x200), l.virtioSlot(0));
         assertEquals(0x300_0200L, l.virtioSlot(1).base());
@@ -54,21 +61,27 @@ class LayoutTest {
         assertEquals(37, l.virtioIntid(1));
         int last = Layout.MAX_VIRTIO_DEVICES - 1;
         assertEquals(Layout.GIC_NR_IRQS - 1, l.virtioIntid(last));
-        assertTrue(l.virtioWindow().contains(l.virtioSlot(last).base(), Layout.VIRTIO_MMIO_SLOT_SIZE));
-        assertThrows(IndexOutOfBoundsException.class, () -> l.virtioSlot(Layout.MAX_VIRTIO_DEVICES));
+        assertTrue(
+                l.virtioWindow().contains(l.virtioSlot(last).base(), Layout.VIRTIO_MMIO_SLOT_SIZE));
+        assertThrows(
+                IndexOutOfBoundsException.class, () -> l.virtioSlot(Layout.MAX_VIRTIO_DEVICES));
         assertThrows(IndexOutOfBoundsException.class, () -> l.virtioIntid(-1));
     }
 
-    @Test void interruptNumbersForTheDeviceTree() {
+    @Test
+    void interruptNumbersForTheDeviceTree() {
         assertEquals(0, Layout.spiNumber(Layout.UART_INTID));
         assertEquals(4, Layout.spiNumber(Layout.VIRTIO_FIRST_INTID));
-        assertEquals(Layout.TIMER_PPI_VIRT, Layout.ppiNumber(27));      // KVM's default vtimer INTID
-        assertEquals(Layout.TIMER_PPI_NONSECURE_PHYS, Layout.ppiNumber(30)); // KVM's default ptimer INTID
+        assertEquals(Layout.TIMER_PPI_VIRT, Layout.ppiNumber(27)); // KVM's default vtimer INTID
+        assertEquals(
+                Layout.TIMER_PPI_NONSECURE_PHYS,
+                Layout.ppiNumber(30)); // KVM's default ptimer INTID
         assertThrows(IllegalArgumentException.class, () -> Layout.spiNumber(27));
         assertThrows(IllegalArgumentException.class, () -> Layout.ppiNumber(32));
     }
 
-    @Test void pvTimeStructuresAre64BytesApart() {
+    @Test
+    void pvTimeStructuresAre64BytesApart() {
         Layout l = new Layout(64 * MIB, 8);
         assertEquals(0x102_0000L, l.pvTimeAddress(0));
         assertEquals(0x102_01c0L, l.pvTimeAddress(7));
@@ -76,13 +89,15 @@ class LayoutTest {
         assertTrue(Layout.MAX_VCPUS * Layout.PVTIME_STRUCT_SIZE <= Layout.PVTIME_SIZE);
     }
 
-    @Test void ipaBitsCoverTheEndOfRam() {
+    @Test
+    void ipaBitsCoverTheEndOfRam() {
         assertEquals(32, new Layout(2 * GIB, 1).ipaBits());
         assertEquals(33, new Layout(4 * GIB, 1).ipaBits());
         assertEquals(40, new Layout(Layout.MAX_RAM_BYTES, 1).ipaBits());
     }
 
-    @Test void ramQueries() {
+    @Test
+    void ramQueries() {
         Layout l = new Layout(2 * GIB, 1);
         assertTrue(l.isRam(0x8000_0000L, 2 * GIB));
         assertFalse(l.isRam(0x7fff_ffffL, 2));
@@ -90,25 +105,33 @@ class LayoutTest {
         assertEquals("uart", l.regionAt(0x100_0007L).name());
         assertNull(l.regionAt(0x100_0008L));
         assertEquals("gic-dist", l.regionAt(0x3fff_ffffL).name());
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> l.requireRam("initrd", 0x1000, 16));
-        assertTrue(e.getMessage().contains("initrd [0x1000, +0x10) is not inside guest RAM"), e.getMessage());
+        IllegalArgumentException e =
+                assertThrows(
+                        IllegalArgumentException.class, () -> l.requireRam("initrd", 0x1000, 16));
+        assertTrue(
+                e.getMessage().contains("initrd [0x1000, +0x10) is not inside guest RAM"),
+                e.getMessage());
     }
 
-    @Test void badSizesAreRejectedWithAUsefulMessage() {
+    @Test
+    void badSizesAreRejectedWithAUsefulMessage() {
         var e = assertThrows(dev.jvmm.core.JvmmException.class, () -> new Layout(3 * MIB, 1));
         assertTrue(e.getMessage().contains("multiple of 2 MiB"), e.getMessage());
         assertEquals(dev.jvmm.core.JvmmException.Kind.USAGE, e.errorKind());
         assertThrows(dev.jvmm.core.JvmmException.class, () -> new Layout(8 * MIB, 1));
-        assertThrows(dev.jvmm.core.JvmmException.class, () -> new Layout(Layout.MAX_RAM_BYTES + 2 * MIB, 1));
+        assertThrows(
+                dev.jvmm.core.JvmmException.class,
+                () -> new Layout(Layout.MAX_RAM_BYTES + 2 * MIB, 1));
         e = assertThrows(dev.jvmm.core.JvmmException.class, () -> new Layout(64 * MIB, 513));
         assertTrue(e.getMessage().contains("between 1 and 512"), e.getMessage());
         assertThrows(dev.jvmm.core.JvmmException.class, () -> new Layout(64 * MIB, 0));
     }
 
-    @Test void bootPlanStaysInRamAndOutOfTheDevices() throws Exception {
+    @Test
+    void bootPlanStaysInRamAndOutOfTheDevices() throws Exception {
         byte[] img = new byte[4096];
         ByteBuffer h = ByteBuffer.wrap(img).order(ByteOrder.LITTLE_ENDIAN);
-        h.putLong(16, 4 * MIB);                // image_size, text_offset 0
+        h.putLong(16, 4 * MIB); // image_size, text_offset 0
         h.putInt(KernelImage.MAGIC_OFFSET, KernelImage.MAGIC);
         KernelImage k = KernelImage.parse(Path.of("Image"), img, 2 * GIB);
         Layout l = new Layout(512 * MIB, 2);

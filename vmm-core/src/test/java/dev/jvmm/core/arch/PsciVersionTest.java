@@ -1,15 +1,14 @@
 package dev.jvmm.core.arch;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
-
-import java.util.List;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class PsciVersionTest {
     @Test
@@ -28,7 +27,9 @@ class PsciVersionTest {
     @ValueSource(strings = {"1.4", "2.0", "1", "v1.0", "1.0.0", "", "0.0", "99999.1"})
     void refusesAnythingElseNamingIt(String text) {
         var e = assertThrows(IllegalArgumentException.class, () -> PsciVersion.parse(text));
-        assertEquals("PSCI version '" + text + "': KVM accepts 0.1, 0.2, 1.0, 1.1, 1.2, 1.3", e.getMessage());
+        assertEquals(
+                "PSCI version '" + text + "': KVM accepts 0.1, 0.2, 1.0, 1.1, 1.2, 1.3",
+                e.getMessage());
     }
 
     @Test

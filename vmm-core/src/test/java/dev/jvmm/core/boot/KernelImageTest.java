@@ -1,16 +1,15 @@
 package dev.jvmm.core.boot;
 
-import dev.jvmm.core.boot.BootImageException.Kind;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.function.Executable;
-import org.junit.jupiter.api.io.TempDir;
+import static org.junit.jupiter.api.Assertions.*;
 
+import dev.jvmm.core.boot.BootImageException.Kind;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
+import org.junit.jupiter.api.io.TempDir;
 
 class KernelImageTest {
     static final long RAM = 256L << 20;
@@ -45,15 +44,27 @@ class KernelImageTest {
 
     @Test
     void pageSizeField() throws Exception {
-        assertEquals(0, KernelImage.parse(Path.of("x"), TestImages.image(0, 4096, 0, 64), RAM).pageSizeKiB());
-        assertEquals(4, KernelImage.parse(Path.of("x"), TestImages.image(0, 4096, 2, 64), RAM).pageSizeKiB());
-        assertEquals(64, KernelImage.parse(Path.of("x"), TestImages.image(0, 4096, 6, 64), RAM).pageSizeKiB());
-        assertFalse(KernelImage.parse(Path.of("x"), TestImages.image(0, 4096, 6, 64), RAM).placeAnywhere());
+        assertEquals(
+                0,
+                KernelImage.parse(Path.of("x"), TestImages.image(0, 4096, 0, 64), RAM)
+                        .pageSizeKiB());
+        assertEquals(
+                4,
+                KernelImage.parse(Path.of("x"), TestImages.image(0, 4096, 2, 64), RAM)
+                        .pageSizeKiB());
+        assertEquals(
+                64,
+                KernelImage.parse(Path.of("x"), TestImages.image(0, 4096, 6, 64), RAM)
+                        .pageSizeKiB());
+        assertFalse(
+                KernelImage.parse(Path.of("x"), TestImages.image(0, 4096, 6, 64), RAM)
+                        .placeAnywhere());
     }
 
     @Test
     void zeroImageSizeMeansLegacyTextOffset() throws Exception {
-        KernelImage k = KernelImage.parse(Path.of("old"), TestImages.image(0x12345, 0, 0, 1000), RAM);
+        KernelImage k =
+                KernelImage.parse(Path.of("old"), TestImages.image(0x12345, 0, 0, 1000), RAM);
         assertEquals(0x80000, k.textOffset());
         assertEquals(1000, k.reservedSize(), "no image_size: reserve the file");
     }
@@ -87,7 +98,8 @@ class KernelImageTest {
     @Test
     void accessDeniedIsUnreadable() {
         Path f = dir.resolve("secret");
-        BootImageException e = BootFiles.unreadable("kernel " + f, new AccessDeniedException(f.toString()));
+        BootImageException e =
+                BootFiles.unreadable("kernel " + f, new AccessDeniedException(f.toString()));
         assertEquals(Kind.UNREADABLE, e.kind());
         assertTrue(e.getMessage().contains("permission denied"));
     }
@@ -95,7 +107,7 @@ class KernelImageTest {
     @Test
     void badMagic() throws Exception {
         byte[] b = TestImages.image(4096, 8192);
-        b[0x39] ^= 1;                       // linux-loader's test corrupts the same byte
+        b[0x39] ^= 1; // linux-loader's test corrupts the same byte
         Path f = write("bad", b);
         BootImageException e = assertBad(Kind.BAD_MAGIC, f, () -> KernelImage.read(f, RAM));
         assertTrue(e.getMessage().contains("0x38"), e.getMessage());
@@ -133,14 +145,20 @@ class KernelImageTest {
     @Test
     void efiZbootRejected() throws Exception {
         byte[] b = TestImages.image(4096, 8192);
-        b[0] = 'M'; b[1] = 'Z'; b[4] = 'z'; b[5] = 'i'; b[6] = 'm'; b[7] = 'g';
+        b[0] = 'M';
+        b[1] = 'Z';
+        b[4] = 'z';
+        b[5] = 'i';
+        b[6] = 'm';
+        b[7] = 'g';
         Path f = write("vmlinuz.efi", b);
         assertBad(Kind.UNSUPPORTED_FORMAT, f, () -> KernelImage.read(f, RAM));
     }
 
     /**
-     * Found by KernelLoaderFuzzTest: a gzip cut inside its 10-byte header makes GZIPInputStream throw an
-     * EOFException without a message, and the user saw "corrupt gzip data: EOFException" (a Java class name).
+     * Found by KernelLoaderFuzzTest: a gzip cut inside its 10-byte header makes GZIPInputStream
+     * throw an EOFException without a message, and the user saw "corrupt gzip data: EOFException"
+     * (a Java class name).
      */
     @Test
     void gzipCutInItsHeaderSaysSoWithoutAJavaClassName() throws Exception {
@@ -182,7 +200,8 @@ class KernelImageTest {
     @Test
     void controlCharactersInPathStayOnOneLine() {
         Path f = dir.resolve("evil\nname");
-        BootImageException e = assertThrows(BootImageException.class, () -> KernelImage.read(f, RAM));
+        BootImageException e =
+                assertThrows(BootImageException.class, () -> KernelImage.read(f, RAM));
         assertFalse(e.getMessage().contains("\n"));
     }
 }

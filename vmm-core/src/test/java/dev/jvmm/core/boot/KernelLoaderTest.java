@@ -1,25 +1,28 @@
 package dev.jvmm.core.boot;
 
+import static dev.jvmm.core.boot.KernelImageTest.assertBad;
+import static org.junit.jupiter.api.Assertions.*;
+
 import dev.jvmm.core.boot.BootImageException.Kind;
 import dev.jvmm.core.memory.SegmentGuestMemory;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Random;
-import java.nio.charset.StandardCharsets;
-
-import static dev.jvmm.core.boot.KernelImageTest.assertBad;
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class KernelLoaderTest {
     static final long MIB = 1L << 20, GIB = 1L << 30;
     static final long RAM_BASE = 0x8000_0000L;
     @TempDir Path dir;
 
-    static KernelImage kernel(long textOffset, long imageSize, int length) throws BootImageException {
-        return KernelImage.parse(Path.of("/boot/Image"), TestImages.image(textOffset, imageSize, 0b1010, length), Long.MAX_VALUE);
+    static KernelImage kernel(long textOffset, long imageSize, int length)
+            throws BootImageException {
+        return KernelImage.parse(
+                Path.of("/boot/Image"),
+                TestImages.image(textOffset, imageSize, 0b1010, length),
+                Long.MAX_VALUE);
     }
 
     static void assertSane(BootPlacement p, long ramBase, long ramSize) {
@@ -33,14 +36,21 @@ class KernelLoaderTest {
             assertTrue(p.initrdStart() >= p.kernelEnd(), p.toString());
             assertTrue(p.initrdEnd() <= p.dtbAddress(), p.toString());
             long window = p.kernelLoad() & -GIB;
-            assertTrue(p.initrdEnd() <= window + 32 * GIB, "initrd within the kernel's 32 GiB window");
+            assertTrue(
+                    p.initrdEnd() <= window + 32 * GIB, "initrd within the kernel's 32 GiB window");
         }
     }
 
     @Test
     void modernKernelAtRamBaseDtbAndInitrdHigh() throws Exception {
         KernelImage k = kernel(0, 40 * MIB, 30 * 1024);
-        BootPlacement p = KernelLoader.plan(k, new InitrdFile(Path.of("/boot/initrd"), 10 * MIB + 3), 4096, RAM_BASE, 256 * MIB);
+        BootPlacement p =
+                KernelLoader.plan(
+                        k,
+                        new InitrdFile(Path.of("/boot/initrd"), 10 * MIB + 3),
+                        4096,
+                        RAM_BASE,
+                        256 * MIB);
         assertEquals(RAM_BASE, p.kernelLoad());
         assertEquals(RAM_BASE, p.entryPoint());
         assertEquals(RAM_BASE + 40 * MIB, p.kernelEnd());
@@ -53,7 +63,8 @@ class KernelLoaderTest {
     @Test
     void textOffsetFromTwoMiBAlignedBase() throws Exception {
         long unaligned = RAM_BASE + 0x1000;
-        BootPlacement p = KernelLoader.plan(kernel(0x80000, 8 * MIB, 4096), null, 0, unaligned, 128 * MIB);
+        BootPlacement p =
+                KernelLoader.plan(kernel(0x80000, 8 * MIB, 4096), null, 0, unaligned, 128 * MIB);
         assertEquals(RAM_BASE + 2 * MIB + 0x80000, p.kernelLoad());
         assertFalse(p.hasInitrd());
         assertSane(p, unaligned, 128 * MIB);
@@ -61,60 +72,111 @@ class KernelLoaderTest {
 
     @Test
     void ramSizeNotMultipleOfTwoMiB() throws Exception {
-        BootPlacement p = KernelLoader.plan(kernel(0, 4 * MIB, 4096), null, 100, RAM_BASE, 64 * MIB + 12345);
+        BootPlacement p =
+                KernelLoader.plan(kernel(0, 4 * MIB, 4096), null, 100, RAM_BASE, 64 * MIB + 12345);
         assertEquals(RAM_BASE + 62 * MIB, p.dtbAddress());
         assertSane(p, RAM_BASE, 64 * MIB + 12345);
     }
 
     @Test
     void largeRamKeepsInitrdInsideThe32GiBWindow() throws Exception {
-        BootPlacement p = KernelLoader.plan(kernel(0, 40 * MIB, 4096), new InitrdFile(Path.of("rd"), 50 * MIB),
-                KernelLoader.DTB_MAX_SIZE, RAM_BASE, 64 * GIB);
+        BootPlacement p =
+                KernelLoader.plan(
+                        kernel(0, 40 * MIB, 4096),
+                        new InitrdFile(Path.of("rd"), 50 * MIB),
+                        KernelLoader.DTB_MAX_SIZE,
+                        RAM_BASE,
+                        64 * GIB);
         assertEquals((RAM_BASE & -GIB) + 32 * GIB - 2 * MIB, p.dtbAddress());
         assertSane(p, RAM_BASE, 64 * GIB);
     }
 
     @Test
     void kernelLargerThanRam() throws Exception {
-        BootImageException e = assertBad(Kind.KERNEL_TOO_LARGE, Path.of("/boot/Image"),
-                () -> KernelLoader.plan(kernel(0, 300 * MIB, 4096), null, 0, RAM_BASE, 256 * MIB));
+        BootImageException e =
+                assertBad(
+                        Kind.KERNEL_TOO_LARGE,
+                        Path.of("/boot/Image"),
+                        () ->
+                                KernelLoader.plan(
+                                        kernel(0, 300 * MIB, 4096), null, 0, RAM_BASE, 256 * MIB));
         assertTrue(e.getMessage().contains("256 MiB"), e.getMessage());
     }
 
     @Test
     void textOffsetPushesKernelPastRam() throws Exception {
-        assertBad(Kind.KERNEL_TOO_LARGE, Path.of("/boot/Image"),
-                () -> KernelLoader.plan(kernel(0x7fff_ffff_0000_0000L, 4096, 4096), null, 0, RAM_BASE, 256 * MIB));
+        assertBad(
+                Kind.KERNEL_TOO_LARGE,
+                Path.of("/boot/Image"),
+                () ->
+                        KernelLoader.plan(
+                                kernel(0x7fff_ffff_0000_0000L, 4096, 4096),
+                                null,
+                                0,
+                                RAM_BASE,
+                                256 * MIB));
     }
 
     @Test
     void kernelFitsButNoRoomForDtb() throws Exception {
-        assertBad(Kind.NO_FIT, Path.of("/boot/Image"),
+        assertBad(
+                Kind.NO_FIT,
+                Path.of("/boot/Image"),
                 () -> KernelLoader.plan(kernel(0, 63 * MIB, 4096), null, 0, RAM_BASE, 64 * MIB));
     }
 
     @Test
     void initrdLargerThanRam() throws Exception {
         Path rd = Path.of("/boot/initrd.img");
-        assertBad(Kind.INITRD_TOO_LARGE, rd, () -> KernelLoader.plan(kernel(0, 8 * MIB, 4096),
-                new InitrdFile(rd, 65 * MIB), 0, RAM_BASE, 64 * MIB));
+        assertBad(
+                Kind.INITRD_TOO_LARGE,
+                rd,
+                () ->
+                        KernelLoader.plan(
+                                kernel(0, 8 * MIB, 4096),
+                                new InitrdFile(rd, 65 * MIB),
+                                0,
+                                RAM_BASE,
+                                64 * MIB));
     }
 
     @Test
     void initrdWouldOverlapKernel() throws Exception {
         Path rd = Path.of("/boot/initrd.img");
-        assertBad(Kind.NO_FIT, rd, () -> KernelLoader.plan(kernel(0, 32 * MIB, 4096),
-                new InitrdFile(rd, 31 * MIB), 0, RAM_BASE, 64 * MIB));
+        assertBad(
+                Kind.NO_FIT,
+                rd,
+                () ->
+                        KernelLoader.plan(
+                                kernel(0, 32 * MIB, 4096),
+                                new InitrdFile(rd, 31 * MIB),
+                                0,
+                                RAM_BASE,
+                                64 * MIB));
         // one 64 KiB granule less and it fits exactly
-        BootPlacement p = KernelLoader.plan(kernel(0, 32 * MIB, 4096), new InitrdFile(rd, 30 * MIB), 0, RAM_BASE, 64 * MIB);
+        BootPlacement p =
+                KernelLoader.plan(
+                        kernel(0, 32 * MIB, 4096),
+                        new InitrdFile(rd, 30 * MIB),
+                        0,
+                        RAM_BASE,
+                        64 * MIB);
         assertEquals(RAM_BASE + 32 * MIB, p.initrdStart());
         assertSane(p, RAM_BASE, 64 * MIB);
     }
 
     @Test
     void dtbOverTwoMiB() {
-        BootImageException e = assertThrows(BootImageException.class,
-                () -> KernelLoader.plan(kernel(0, MIB, 4096), null, 2 * MIB + 1, RAM_BASE, 64 * MIB));
+        BootImageException e =
+                assertThrows(
+                        BootImageException.class,
+                        () ->
+                                KernelLoader.plan(
+                                        kernel(0, MIB, 4096),
+                                        null,
+                                        2 * MIB + 1,
+                                        RAM_BASE,
+                                        64 * MIB));
         assertEquals(Kind.DTB_TOO_LARGE, e.kind());
         assertTrue(e.getMessage().startsWith("device tree:"), e.getMessage());
     }
@@ -127,20 +189,33 @@ class KernelLoaderTest {
             long ramSize = (1 + r.nextInt(512)) * MIB + (r.nextBoolean() ? 0 : r.nextInt(1 << 20));
             long text = r.nextBoolean() ? 0 : r.nextInt(4) * 0x80000L;
             long img = (long) r.nextInt(300) * MIB / 2 + 64;
-            InitrdFile rd = r.nextBoolean() ? null : new InitrdFile(Path.of("rd"), (long) r.nextInt(300) * MIB / 2);
+            InitrdFile rd =
+                    r.nextBoolean()
+                            ? null
+                            : new InitrdFile(Path.of("rd"), (long) r.nextInt(300) * MIB / 2);
             try {
-                assertSane(KernelLoader.plan(kernel(text, img, 64), rd, 8, ramBase, ramSize), ramBase, ramSize);
+                assertSane(
+                        KernelLoader.plan(kernel(text, img, 64), rd, 8, ramBase, ramSize),
+                        ramBase,
+                        ramSize);
             } catch (BootImageException e) {
-                assertTrue(e.kind() == Kind.KERNEL_TOO_LARGE || e.kind() == Kind.INITRD_TOO_LARGE
-                        || e.kind() == Kind.NO_FIT, e.getMessage());
+                assertTrue(
+                        e.kind() == Kind.KERNEL_TOO_LARGE
+                                || e.kind() == Kind.INITRD_TOO_LARGE
+                                || e.kind() == Kind.NO_FIT,
+                        e.getMessage());
             }
         }
     }
 
     @Test
     void badRamGeometryIsAProgrammingError() {
-        assertThrows(IllegalArgumentException.class, () -> KernelLoader.plan(kernel(0, MIB, 64), null, 0, RAM_BASE, 0));
-        assertThrows(IllegalArgumentException.class, () -> KernelLoader.plan(kernel(0, MIB, 64), null, 0, Long.MAX_VALUE - 10, 100));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> KernelLoader.plan(kernel(0, MIB, 64), null, 0, RAM_BASE, 0));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> KernelLoader.plan(kernel(0, MIB, 64), null, 0, Long.MAX_VALUE - 10, 100));
     }
 
     @Test
@@ -148,14 +223,27 @@ class KernelLoaderTest {
         byte[] ok = KernelLoader.commandLine("a".repeat(2047));
         assertEquals(2048, ok.length);
         assertEquals(0, ok[2047]);
-        BootImageException e = assertThrows(BootImageException.class, () -> KernelLoader.commandLine("a".repeat(2048)));
+        BootImageException e =
+                assertThrows(
+                        BootImageException.class, () -> KernelLoader.commandLine("a".repeat(2048)));
         assertEquals(Kind.CMDLINE_TOO_LONG, e.kind());
-        assertTrue(e.getMessage().startsWith("kernel command line:") && e.getMessage().contains("2049"), e.getMessage());
+        assertTrue(
+                e.getMessage().startsWith("kernel command line:")
+                        && e.getMessage().contains("2049"),
+                e.getMessage());
         // bytes, not chars: 1024 two-byte characters plus NUL is 2049
-        assertEquals(Kind.CMDLINE_TOO_LONG,
-                assertThrows(BootImageException.class, () -> KernelLoader.commandLine("é".repeat(1024))).kind());
-        assertEquals(Kind.CMDLINE_INVALID,
-                assertThrows(BootImageException.class, () -> KernelLoader.commandLine("console=ttyS0\0x")).kind());
+        assertEquals(
+                Kind.CMDLINE_TOO_LONG,
+                assertThrows(
+                                BootImageException.class,
+                                () -> KernelLoader.commandLine("é".repeat(1024)))
+                        .kind());
+        assertEquals(
+                Kind.CMDLINE_INVALID,
+                assertThrows(
+                                BootImageException.class,
+                                () -> KernelLoader.commandLine("console=ttyS0\0x"))
+                        .kind());
         assertArrayEquals(new byte[] {0}, KernelLoader.commandLine(""));
     }
 
@@ -171,7 +259,8 @@ class KernelLoaderTest {
         BootImages images = KernelLoader.prepare(kf, rf, "console=ttyS0", mem.base(), mem.size());
         BootPlacement p = KernelLoader.load(mem, images);
         assertEquals(images.placement(), p);
-        assertArrayEquals("console=ttyS0\0".getBytes(StandardCharsets.US_ASCII), images.commandLine());
+        assertArrayEquals(
+                "console=ttyS0\0".getBytes(StandardCharsets.US_ASCII), images.commandLine());
 
         byte[] back = new byte[kbytes.length];
         mem.read(p.kernelLoad(), back);
@@ -183,8 +272,12 @@ class KernelLoaderTest {
         byte[] dtb = {(byte) 0xd0, 0x0d, (byte) 0xfe, (byte) 0xed};
         KernelLoader.writeDtb(mem, p, dtb);
         assertEquals(0xedfe0dd0, mem.readInt(p.dtbAddress()));
-        assertEquals(Kind.DTB_TOO_LARGE, assertThrows(BootImageException.class,
-                () -> KernelLoader.writeDtb(mem, p, new byte[(int) (2 * MIB + 8)])).kind());
+        assertEquals(
+                Kind.DTB_TOO_LARGE,
+                assertThrows(
+                                BootImageException.class,
+                                () -> KernelLoader.writeDtb(mem, p, new byte[(int) (2 * MIB + 8)]))
+                        .kind());
         assertSane(p, mem.base(), mem.size());
     }
 
@@ -192,12 +285,20 @@ class KernelLoaderTest {
     void prepareReportsEachFileByName() throws Exception {
         Path kf = Files.write(dir.resolve("Image"), TestImages.image(4096, 8 * MIB));
         Path missingRd = dir.resolve("no-initrd");
-        assertBad(Kind.MISSING, missingRd, () -> KernelLoader.prepare(kf, missingRd, "", RAM_BASE, 64 * MIB));
-        assertBad(Kind.UNREADABLE, dir, () -> KernelLoader.prepare(kf, dir, "", RAM_BASE, 64 * MIB));
+        assertBad(
+                Kind.MISSING,
+                missingRd,
+                () -> KernelLoader.prepare(kf, missingRd, "", RAM_BASE, 64 * MIB));
+        assertBad(
+                Kind.UNREADABLE, dir, () -> KernelLoader.prepare(kf, dir, "", RAM_BASE, 64 * MIB));
         Path missingK = dir.resolve("no-kernel");
-        assertBad(Kind.MISSING, missingK, () -> KernelLoader.prepare(missingK, null, "", RAM_BASE, 64 * MIB));
+        assertBad(
+                Kind.MISSING,
+                missingK,
+                () -> KernelLoader.prepare(missingK, null, "", RAM_BASE, 64 * MIB));
         Path bigRd = Files.write(dir.resolve("big-initrd"), new byte[(int) (60 * MIB)]);
-        assertBad(Kind.NO_FIT, bigRd, () -> KernelLoader.prepare(kf, bigRd, "", RAM_BASE, 64 * MIB));
+        assertBad(
+                Kind.NO_FIT, bigRd, () -> KernelLoader.prepare(kf, bigRd, "", RAM_BASE, 64 * MIB));
     }
 
     @Test
@@ -210,7 +311,8 @@ class KernelLoaderTest {
         Path rf = Files.write(dir.resolve("initrd"), rdBytes);
         BootImages images = KernelLoader.prepare(kf, rf, "", mem.base(), mem.size());
         KernelLoader.load(mem, images);
-        // before an in-place reboot: the initrd shrinks, the kernel is replaced by junk, then both vanish
+        // before an in-place reboot: the initrd shrinks, the kernel is replaced by junk, then both
+        // vanish
         Files.write(rf, new byte[5_000]);
         Files.write(kf, new byte[100]);
         Files.delete(rf);
@@ -229,12 +331,20 @@ class KernelLoaderTest {
     void devicesAndFifosAreRefusedBeforeAnyRead() throws Exception {
         Path kf = Files.write(dir.resolve("Image"), TestImages.image(4096, 4 * MIB));
         Path zero = Path.of("/dev/zero");
-        assertBad(Kind.UNREADABLE, zero, () -> KernelLoader.prepare(zero, null, "", RAM_BASE, 64 * MIB));
-        assertBad(Kind.UNREADABLE, zero, () -> KernelLoader.prepare(kf, zero, "", RAM_BASE, 64 * MIB));
+        assertBad(
+                Kind.UNREADABLE,
+                zero,
+                () -> KernelLoader.prepare(zero, null, "", RAM_BASE, 64 * MIB));
+        assertBad(
+                Kind.UNREADABLE,
+                zero,
+                () -> KernelLoader.prepare(kf, zero, "", RAM_BASE, 64 * MIB));
         Path fifo = dir.resolve("fifo");
         assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor());
-        BootImageException e = assertThrows(BootImageException.class,
-                () -> KernelLoader.prepare(kf, fifo, "", RAM_BASE, 64 * MIB));
+        BootImageException e =
+                assertThrows(
+                        BootImageException.class,
+                        () -> KernelLoader.prepare(kf, fifo, "", RAM_BASE, 64 * MIB));
         assertEquals("initrd " + fifo + ": not a regular file (a FIFO)", e.getMessage());
     }
 }

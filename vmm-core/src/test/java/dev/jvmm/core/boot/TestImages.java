@@ -15,7 +15,7 @@ final class TestImages {
         byte[] b = new byte[length];
         for (int i = 64; i < length; i++) b[i] = (byte) (i * 31 + 7);
         ByteBuffer h = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
-        h.putInt(0, 0x14000010);          // "b #0x40": what code0 looks like in a non-EFI Image
+        h.putInt(0, 0x14000010); // "b #0x40": what code0 looks like in a non-EFI Image
         h.putLong(8, textOffset);
         h.putLong(16, imageSize);
         h.putLong(24, flags);
@@ -29,19 +29,19 @@ final class TestImages {
     }
 
     /**
-     * An EFI-stub style Image: "MZ" code0, PE header at 0x40 with one section whose raw data ends at
-     * {@code sectionEnd}.
+     * An EFI-stub style Image: "MZ" code0, PE header at 0x40 with one section whose raw data ends
+     * at {@code sectionEnd}.
      */
     static byte[] efiImage(int length, long sectionEnd) {
         byte[] b = image(0, Math.max(length, sectionEnd) + 0x10000, 0b1010, length);
         ByteBuffer h = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
         h.putShort(0, (short) 0x5a4d);
         h.putInt(0x3c, 0x40);
-        h.putInt(0x40, 0x00004550);        // "PE\0\0"
-        h.putShort(0x40 + 6, (short) 1);   // one section
-        h.putShort(0x40 + 20, (short) 0);  // no optional header, so the table starts at 0x58
+        h.putInt(0x40, 0x00004550); // "PE\0\0"
+        h.putShort(0x40 + 6, (short) 1); // one section
+        h.putShort(0x40 + 20, (short) 0); // no optional header, so the table starts at 0x58
         h.putInt(0x58 + 16, (int) (sectionEnd - 0x1000)); // SizeOfRawData
-        h.putInt(0x58 + 20, 0x1000);                       // PointerToRawData
+        h.putInt(0x58 + 20, 0x1000); // PointerToRawData
         return b;
     }
 

@@ -1,13 +1,12 @@
 package dev.jvmm.core.device;
 
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.*;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.time.Duration;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Test;
 
 class ConsoleOutputTest {
     private static byte[] seq(int from, int n) {
@@ -25,7 +24,9 @@ class ConsoleOutputTest {
             byte[] b = seq(i * 7, 333);
             expected.write(b);
             c.write(b, 0, b.length);
-            assertTrue(c.drain(Duration.ofSeconds(5)), "drained");   // the writer keeps up: nothing dropped
+            assertTrue(
+                    c.drain(Duration.ofSeconds(5)),
+                    "drained"); // the writer keeps up: nothing dropped
         }
         c.close();
         assertArrayEquals(expected.toByteArray(), sink.toByteArray());
@@ -39,7 +40,7 @@ class ConsoleOutputTest {
         ConsoleOutput c = ConsoleOutput.start(stalled, 4096);
         try {
             c.write(seq(0, 10), 0, 10);
-            awaitStuck(stalled);                                 // the writer holds those 10 bytes
+            awaitStuck(stalled); // the writer holds those 10 bytes
             c.write(new byte[5000], 0, 5000);
             assertEquals(4096, c.buffered());
             assertEquals(5000 - 4096, c.dropped());
@@ -61,9 +62,14 @@ class ConsoleOutputTest {
             long t0 = System.nanoTime();
             assertTimeoutPreemptively(Duration.ofSeconds(5), () -> c.close());
             long ms = (System.nanoTime() - t0) / 1_000_000;
-            assertTrue(ms >= ConsoleOutput.DRAIN_WAIT.toMillis() - 50 && ms < ConsoleOutput.DRAIN_WAIT.toMillis() + 1000,
+            assertTrue(
+                    ms >= ConsoleOutput.DRAIN_WAIT.toMillis() - 50
+                            && ms < ConsoleOutput.DRAIN_WAIT.toMillis() + 1000,
                     "close took " + ms + " ms");
-            assertEquals(300, c.dropped(), "the 300 buffered bytes; the 100 in the stuck write are not counted yet");
+            assertEquals(
+                    300,
+                    c.dropped(),
+                    "the 300 buffered bytes; the 100 in the stuck write are not counted yet");
             c.write(new byte[7], 0, 7);
             assertEquals(307, c.dropped(), "writes after close are dropped");
         } finally {
@@ -73,10 +79,18 @@ class ConsoleOutputTest {
 
     @Test
     void aFailingSinkDropsAndCountsButNeverThrowsToTheWriter() throws Exception {
-        OutputStream broken = new OutputStream() {
-            @Override public void write(int b) throws IOException { throw new IOException("Broken pipe"); }
-            @Override public void write(byte[] b, int off, int len) throws IOException { throw new IOException("Broken pipe"); }
-        };
+        OutputStream broken =
+                new OutputStream() {
+                    @Override
+                    public void write(int b) throws IOException {
+                        throw new IOException("Broken pipe");
+                    }
+
+                    @Override
+                    public void write(byte[] b, int off, int len) throws IOException {
+                        throw new IOException("Broken pipe");
+                    }
+                };
         ConsoleOutput c = ConsoleOutput.start(broken, 4096);
         for (int i = 0; i < 10; i++) {
             c.write(new byte[50], 0, 50);

@@ -1,24 +1,27 @@
 package dev.jvmm.core.device;
 
-import dev.jvmm.core.memory.GuestMemoryException;
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.*;
 
+import dev.jvmm.core.memory.GuestMemoryException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Test;
 
 class MmioBusTest {
     /** Records accesses; reads return the low byte of the offset in every byte. */
     static final class Recorder implements MmioDevice {
         final List<String> log = new ArrayList<>();
-        @Override public synchronized void read(long offset, byte[] data) {
+
+        @Override
+        public synchronized void read(long offset, byte[] data) {
             log.add("r" + offset + "/" + data.length);
             Arrays.fill(data, (byte) offset);
         }
-        @Override public synchronized void write(long offset, byte[] data) {
+
+        @Override
+        public synchronized void write(long offset, byte[] data) {
             log.add("w" + offset + "=" + data[0]);
         }
     }
@@ -27,10 +30,11 @@ class MmioBusTest {
     void routesByAddressWithRelativeOffsets() {
         MmioBus bus = new MmioBus();
         Recorder a = new Recorder(), b = new Recorder(), c = new Recorder();
-        bus.register(0x2000, 0x100, b, "b");          // out of order on purpose
-        bus.register(0x1000, 0x1000, a, "a");         // adjacent to b: allowed
+        bus.register(0x2000, 0x100, b, "b"); // out of order on purpose
+        bus.register(0x1000, 0x1000, a, "a"); // adjacent to b: allowed
         bus.register(0x9000_0000L, 8, c, "c");
-        assertEquals(List.of("a", "b", "c"), bus.regions().stream().map(MmioBus.Region::name).toList());
+        assertEquals(
+                List.of("a", "b", "c"), bus.regions().stream().map(MmioBus.Region::name).toList());
 
         byte[] d = new byte[4];
         bus.dispatch(0x1000, d, false);
@@ -51,10 +55,18 @@ class MmioBusTest {
     void overlapsRefusedNamingBoth() {
         MmioBus bus = new MmioBus();
         bus.register(0x1000, 0x1000, new Recorder(), "uart");
-        for (long[] r : new long[][] {{0x1000, 1}, {0xfff, 2}, {0x1fff, 0x10}, {0x800, 0x2000}, {0x1800, 4}}) {
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> bus.register(r[0], r[1], new Recorder(), "rtc"));
-            assertTrue(e.getMessage().contains("rtc") && e.getMessage().contains("uart [0x1000, 0x2000)"), e.getMessage());
+        for (long[] r :
+                new long[][] {
+                    {0x1000, 1}, {0xfff, 2}, {0x1fff, 0x10}, {0x800, 0x2000}, {0x1800, 4}
+                }) {
+            IllegalArgumentException e =
+                    assertThrows(
+                            IllegalArgumentException.class,
+                            () -> bus.register(r[0], r[1], new Recorder(), "rtc"));
+            assertTrue(
+                    e.getMessage().contains("rtc")
+                            && e.getMessage().contains("uart [0x1000, 0x2000)"),
+                    e.getMessage());
         }
         bus.register(0xfff, 1, new Recorder(), "below");
         bus.register(0x2000, 1, new Recorder(), "above");
@@ -65,10 +77,16 @@ class MmioBusTest {
     void badRangesAndDuplicateNamesRefused() {
         MmioBus bus = new MmioBus();
         bus.register(0x1000, 0x10, new Recorder(), "x");
-        assertThrows(IllegalArgumentException.class, () -> bus.register(0x5000, 0, new Recorder(), "zero"));
-        assertThrows(IllegalArgumentException.class, () -> bus.register(-1, 4, new Recorder(), "neg"));
-        assertThrows(IllegalArgumentException.class, () -> bus.register(Long.MAX_VALUE - 1, 4, new Recorder(), "wrap"));
-        assertThrows(IllegalArgumentException.class, () -> bus.register(0x8000, 4, new Recorder(), "x"));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> bus.register(0x5000, 0, new Recorder(), "zero"));
+        assertThrows(
+                IllegalArgumentException.class, () -> bus.register(-1, 4, new Recorder(), "neg"));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> bus.register(Long.MAX_VALUE - 1, 4, new Recorder(), "wrap"));
+        assertThrows(
+                IllegalArgumentException.class, () -> bus.register(0x8000, 4, new Recorder(), "x"));
         assertThrows(NullPointerException.class, () -> bus.register(0x8000, 4, null, "n"));
     }
 
@@ -93,15 +111,22 @@ class MmioBusTest {
     @Test
     void deviceGuestErrorsAreContainedAndCounted() {
         MmioBus bus = new MmioBus();
-        bus.register(0x1000, 0x10, new MmioDevice() {
-            @Override public void read(long offset, byte[] data) {
-                data[0] = 0x55;                       // partial result must not leak out
-                throw new GuestMemoryException(0xdead0000L, 16, "is outside guest RAM");
-            }
-            @Override public void write(long offset, byte[] data) {
-                throw new IndexOutOfBoundsException("ring index");
-            }
-        }, "virtio");
+        bus.register(
+                0x1000,
+                0x10,
+                new MmioDevice() {
+                    @Override
+                    public void read(long offset, byte[] data) {
+                        data[0] = 0x55; // partial result must not leak out
+                        throw new GuestMemoryException(0xdead0000L, 16, "is outside guest RAM");
+                    }
+
+                    @Override
+                    public void write(long offset, byte[] data) {
+                        throw new IndexOutOfBoundsException("ring index");
+                    }
+                },
+                "virtio");
         byte[] d = new byte[2];
         bus.dispatch(0x1000, d, false);
         assertArrayEquals(new byte[2], d);
@@ -114,10 +139,19 @@ class MmioBusTest {
     @Test
     void vmmBugsStillPropagate() {
         MmioBus bus = new MmioBus();
-        bus.register(0, 4, new MmioDevice() {
-            @Override public void read(long offset, byte[] data) { throw new IllegalStateException("bug"); }
-            @Override public void write(long offset, byte[] data) { }
-        }, "buggy");
+        bus.register(
+                0,
+                4,
+                new MmioDevice() {
+                    @Override
+                    public void read(long offset, byte[] data) {
+                        throw new IllegalStateException("bug");
+                    }
+
+                    @Override
+                    public void write(long offset, byte[] data) {}
+                },
+                "buggy");
         assertThrows(IllegalStateException.class, () -> bus.dispatch(0, new byte[4], false));
         assertThrows(IllegalArgumentException.class, () -> bus.dispatch(0, new byte[3], false));
         assertThrows(IllegalArgumentException.class, () -> bus.dispatch(0, new byte[0], true));
@@ -130,30 +164,48 @@ class MmioBusTest {
         for (int i = 0; i < hits.length; i++) {
             AtomicLong h = new AtomicLong();
             hits[i] = h;
-            bus.register(0x1000L * (i + 1), 0x100, new MmioDevice() {
-                @Override public void read(long offset, byte[] data) { h.incrementAndGet(); data[0] = (byte) offset; }
-                @Override public void write(long offset, byte[] data) { h.incrementAndGet(); }
-            }, "d" + i);
+            bus.register(
+                    0x1000L * (i + 1),
+                    0x100,
+                    new MmioDevice() {
+                        @Override
+                        public void read(long offset, byte[] data) {
+                            h.incrementAndGet();
+                            data[0] = (byte) offset;
+                        }
+
+                        @Override
+                        public void write(long offset, byte[] data) {
+                            h.incrementAndGet();
+                        }
+                    },
+                    "d" + i);
         }
         int threads = 4, per = 50_000;
         List<Thread> ts = new ArrayList<>();
         List<Throwable> failures = java.util.Collections.synchronizedList(new ArrayList<>());
         for (int t = 0; t < threads; t++) {
             int seed = t;
-            Thread th = new Thread(() -> {
-                try {
-                    byte[] d = new byte[4];
-                    for (int i = 0; i < per; i++) {
-                        int dev = (i + seed) % 16;
-                        long off = i % 0x100;
-                        bus.dispatch(0x1000L * (dev + 1) + off, d, (i & 1) == 0);
-                        if ((i & 1) == 1 && d[0] != (byte) off) throw new AssertionError("wrong data");
-                        bus.dispatch(0x1000L * (dev + 1) + 0x100, d, false);   // hole just past it
-                    }
-                } catch (Throwable e) {
-                    failures.add(e);
-                }
-            });
+            Thread th =
+                    new Thread(
+                            () -> {
+                                try {
+                                    byte[] d = new byte[4];
+                                    for (int i = 0; i < per; i++) {
+                                        int dev = (i + seed) % 16;
+                                        long off = i % 0x100;
+                                        bus.dispatch(0x1000L * (dev + 1) + off, d, (i & 1) == 0);
+                                        if ((i & 1) == 1 && d[0] != (byte) off)
+                                            throw new AssertionError("wrong data");
+                                        bus.dispatch(
+                                                0x1000L * (dev + 1) + 0x100,
+                                                d,
+                                                false); // hole just past it
+                                    }
+                                } catch (Throwable e) {
+                                    failures.add(e);
+                                }
+                            });
             ts.add(th);
             th.start();
         }

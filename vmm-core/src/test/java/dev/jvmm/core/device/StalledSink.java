@@ -4,8 +4,9 @@ import java.io.OutputStream;
 import java.util.concurrent.CountDownLatch;
 
 /**
- * A console reader that stopped reading: like a write(2) to a full pipe, {@link #write} blocks until
- * {@link #release()} (interrupts do not end it either). Bytes accepted after the release are counted.
+ * A console reader that stopped reading: like a write(2) to a full pipe, {@link #write} blocks
+ * until {@link #release()} (interrupts do not end it either). Bytes accepted after the release are
+ * counted.
  */
 public final class StalledSink extends OutputStream {
     private final CountDownLatch released = new CountDownLatch(1);
@@ -36,9 +37,15 @@ public final class StalledSink extends OutputStream {
     }
 
     /** Whether some thread has started a write (and is stuck in it, unless released). */
-    public boolean entered() { return entered.getCount() == 0; }
+    public boolean entered() {
+        return entered.getCount() == 0;
+    }
 
-    public void release() { released.countDown(); }
+    public void release() {
+        released.countDown();
+    }
 
-    public synchronized long accepted() { return accepted; }
+    public synchronized long accepted() {
+        return accepted;
+    }
 }

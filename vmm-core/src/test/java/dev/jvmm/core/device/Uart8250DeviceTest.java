@@ -1,7 +1,6 @@
 package dev.jvmm.core.device;
 
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.*;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -10,12 +9,23 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 
 class Uart8250DeviceTest {
     // Register offsets and bits, spelled out from the 16550 data sheet independently of the device.
-    static final int RBR = 0, THR = 0, DLL = 0, IER = 1, DLM = 1, IIR = 2, FCR = 2, LCR = 3, MCR = 4, LSR = 5, MSR = 6, SCR = 7;
+    static final int RBR = 0,
+            THR = 0,
+            DLL = 0,
+            IER = 1,
+            DLM = 1,
+            IIR = 2,
+            FCR = 2,
+            LCR = 3,
+            MCR = 4,
+            LSR = 5,
+            MSR = 6,
+            SCR = 7;
     static final int IER_RDI = 1, IER_THRI = 2, IER_RLSI = 4, IER_MSI = 8;
     static final int NO_INT = 0x01, THRI = 0x02, RDI = 0x04, RLSI = 0x06, MSI = 0x00;
     static final int LSR_DR = 0x01, LSR_OE = 0x02, LSR_THRE = 0x20, LSR_TEMT = 0x40;
@@ -23,12 +33,19 @@ class Uart8250DeviceTest {
     /** IrqLine fake recording every call: each one must be an edge. */
     static final class Edges implements IrqLine {
         final List<Boolean> calls = new ArrayList<>();
-        @Override public synchronized void set(boolean high) {
-            if (!calls.isEmpty() && calls.get(calls.size() - 1) == high) throw new AssertionError("repeated level " + high);
-            if (calls.isEmpty() && !high) throw new AssertionError("first call lowers an idle line");
+
+        @Override
+        public synchronized void set(boolean high) {
+            if (!calls.isEmpty() && calls.get(calls.size() - 1) == high)
+                throw new AssertionError("repeated level " + high);
+            if (calls.isEmpty() && !high)
+                throw new AssertionError("first call lowers an idle line");
             calls.add(high);
         }
-        synchronized boolean level() { return !calls.isEmpty() && calls.get(calls.size() - 1); }
+
+        synchronized boolean level() {
+            return !calls.isEmpty() && calls.get(calls.size() - 1);
+        }
     }
 
     Edges irq;
@@ -56,7 +73,9 @@ class Uart8250DeviceTest {
         uart.enqueueInput(s.getBytes(StandardCharsets.US_ASCII));
     }
 
-    String output() { return sink.toString(StandardCharsets.US_ASCII); }
+    String output() {
+        return sink.toString(StandardCharsets.US_ASCII);
+    }
 
     @Test
     void resetState() {
@@ -75,10 +94,10 @@ class Uart8250DeviceTest {
         assertEquals("hello\n", output());
         out(THR, '$');
         out(THR, ' ');
-        in(IIR);                                              // end of an interrupt-driven burst
+        in(IIR); // end of an interrupt-driven burst
         assertEquals("hello\n$ ", output());
         out(THR, 'x');
-        out(IER, 0);                                          // end of console_write
+        out(IER, 0); // end of console_write
         assertEquals("hello\n$ x", output());
         out(THR, 'y');
         uart.flushOutput();
@@ -95,9 +114,15 @@ class Uart8250DeviceTest {
 
     @Test
     void failingSinkDropsAndCounts() {
-        Uart8250Device u = new Uart8250Device(irq, new OutputStream() {
-            @Override public void write(int b) throws IOException { throw new IOException("EPIPE"); }
-        });
+        Uart8250Device u =
+                new Uart8250Device(
+                        irq,
+                        new OutputStream() {
+                            @Override
+                            public void write(int b) throws IOException {
+                                throw new IOException("EPIPE");
+                            }
+                        });
         for (char c : "abc\n".toCharArray()) u.write(THR, new byte[] {(byte) c});
         assertEquals(4, u.txDropped());
         u.flushOutput();
@@ -149,7 +174,7 @@ class Uart8250DeviceTest {
     @Test
     void divisorLatchRoundTrip() {
         out(IER, IER_RDI);
-        out(LCR, 0x83);                                       // DLAB, 8N1
+        out(LCR, 0x83); // DLAB, 8N1
         out(DLL, 0x01);
         out(DLM, 0x02);
         assertEquals(0x01, in(DLL));
@@ -176,10 +201,10 @@ class Uart8250DeviceTest {
 
     @Test
     void iirPrioritiesAndFifoBits() {
-        out(MCR, 0x10);                                       // loopback, to make modem deltas
-        out(MCR, 0x12);                                       // RTS -> CTS changes: DCTS
-        out(THR, 'x');                                        // loopback data: DR
-        for (int i = 0; i < 64; i++) out(THR, 'y');           // overrun: OE
+        out(MCR, 0x10); // loopback, to make modem deltas
+        out(MCR, 0x12); // RTS -> CTS changes: DCTS
+        out(THR, 'x'); // loopback data: DR
+        for (int i = 0; i < 64; i++) out(THR, 'y'); // overrun: OE
         out(IER, IER_RDI | IER_THRI | IER_RLSI | IER_MSI);
         assertEquals(RLSI, in(IIR));
         in(LSR);
@@ -196,7 +221,8 @@ class Uart8250DeviceTest {
 
     @Test
     void threInterruptAsLinuxProbesIt() {
-        // serial8250_do_startup: IER=THRI, read IIR, IER=0, IER=THRI, read IIR; NO_INT the second time
+        // serial8250_do_startup: IER=THRI, read IIR, IER=0, IER=THRI, read IIR; NO_INT the second
+        // time
         // would mark the port UART_BUG_THRE.
         out(IER, IER_THRI);
         assertEquals(List.of(true), irq.calls);
@@ -214,9 +240,9 @@ class Uart8250DeviceTest {
         out(IER, IER_THRI);
         assertEquals(THRI, in(IIR));
         assertEquals(NO_INT, in(IIR));
-        out(IER, IER_THRI);                                   // no 0->1 edge: stays acknowledged
+        out(IER, IER_THRI); // no 0->1 edge: stays acknowledged
         assertEquals(NO_INT, in(IIR));
-        out(THR, 'a');                                        // THR empties at once: THRE again
+        out(THR, 'a'); // THR empties at once: THRE again
         assertTrue(irq.level());
         assertEquals(THRI, in(IIR));
         assertFalse(irq.level());
@@ -247,11 +273,12 @@ class Uart8250DeviceTest {
         assertEquals('L', in(RBR));
         assertEquals('\n', in(RBR));
         assertEquals(0, uart.txBytes());
-        assertEquals(0, uart.enqueueInput(new byte[] {1, 2}), "serial input disconnected in loopback");
+        assertEquals(
+                0, uart.enqueueInput(new byte[] {1, 2}), "serial input disconnected in loopback");
         assertEquals(0, in(LSR) & LSR_DR);
 
         in(MSR);
-        out(MCR, 0x1f);                                       // DTR RTS OUT1 OUT2 -> DSR CTS RI DCD
+        out(MCR, 0x1f); // DTR RTS OUT1 OUT2 -> DSR CTS RI DCD
         assertEquals(0xf0 | 0x0b, in(MSR), "lines plus DCTS, DDSR, DDCD deltas");
         assertEquals(0xf0, in(MSR), "deltas clear on read");
         out(MCR, 0x10);
@@ -263,7 +290,7 @@ class Uart8250DeviceTest {
     @Test
     void modemStatusInterrupt() {
         out(IER, IER_MSI);
-        out(MCR, 0x10);                                       // leaving the attached terminal: lines drop
+        out(MCR, 0x10); // leaving the attached terminal: lines drop
         assertTrue(irq.level());
         assertEquals(MSI, in(IIR));
         in(MSR);
@@ -282,10 +309,10 @@ class Uart8250DeviceTest {
     @Test
     void fcrClearsReceiveFifo() {
         type("abc");
-        out(FCR, 0x01);                                       // enabling FIFOs resets them
+        out(FCR, 0x01); // enabling FIFOs resets them
         assertEquals(0, in(LSR) & LSR_DR);
         type("de");
-        out(FCR, 0x03);                                       // clear RX
+        out(FCR, 0x03); // clear RX
         assertEquals(0, in(LSR) & LSR_DR);
         assertEquals(0xc0, in(IIR) & 0xc0);
     }
@@ -324,16 +351,22 @@ class Uart8250DeviceTest {
     void stdinThreadAndVcpuThreadConcurrently() throws Exception {
         out(IER, IER_RDI);
         int total = 20_000;
-        Thread stdin = new Thread(() -> {
-            int sent = 0;
-            while (sent < total) {
-                int n = Math.min(uart.inputSpace(), Math.min(17, total - sent));   // back-pressure: never overrun
-                byte[] b = new byte[n];
-                for (int i = 0; i < n; i++) b[i] = (byte) (sent + i);
-                sent += uart.enqueueInput(b);
-                if (n == 0) Thread.onSpinWait();
-            }
-        });
+        Thread stdin =
+                new Thread(
+                        () -> {
+                            int sent = 0;
+                            while (sent < total) {
+                                int n =
+                                        Math.min(
+                                                uart.inputSpace(),
+                                                Math.min(17, total - sent)); // back-pressure: never
+                                // overrun
+                                byte[] b = new byte[n];
+                                for (int i = 0; i < n; i++) b[i] = (byte) (sent + i);
+                                sent += uart.enqueueInput(b);
+                                if (n == 0) Thread.onSpinWait();
+                            }
+                        });
         stdin.start();
         int got = 0;
         long deadline = System.nanoTime() + 20_000_000_000L;
@@ -353,7 +386,8 @@ class Uart8250DeviceTest {
     void onTheBus() {
         MmioBus bus = new MmioBus();
         bus.register(0x0100_0000L, Uart8250Device.REGISTER_SPACE, uart, "ttyS0");
-        for (char c : "bus\n".toCharArray()) bus.dispatch(0x0100_0000L, new byte[] {(byte) c}, true);
+        for (char c : "bus\n".toCharArray())
+            bus.dispatch(0x0100_0000L, new byte[] {(byte) c}, true);
         assertEquals("bus\n", output());
         byte[] lsr = new byte[1];
         bus.dispatch(0x0100_0005L, lsr, false);
@@ -363,34 +397,41 @@ class Uart8250DeviceTest {
     }
 
     /**
-     * Issue 11: with stdout a pipe nobody reads, the guest's console writes (a vCPU thread, under the
-     * device lock) and the stop path's flush must still return; what cannot be written is dropped.
+     * Issue 11: with stdout a pipe nobody reads, the guest's console writes (a vCPU thread, under
+     * the device lock) and the stop path's flush must still return; what cannot be written is
+     * dropped.
      */
     @Test
     void aStalledConsoleReaderNeverBlocksTheGuestOrTheFlush() {
         StalledSink stalled = new StalledSink();
         OutputStream console = console(stalled);
         Uart8250Device u = new Uart8250Device(irq, console);
-        int lines = 40_000;                                   // 40000 * 64 bytes: over twice the buffer
+        int lines = 40_000; // 40000 * 64 bytes: over twice the buffer
         try {
-            assertTimeoutPreemptively(Duration.ofSeconds(20), () -> {
-                for (int i = 0; i < lines; i++) {
-                    for (int c = 0; c < 63; c++) u.write(THR, new byte[] {'x'});
-                    u.write(THR, new byte[] {'\n'});
-                }
-                u.flushOutput();
-            });
+            assertTimeoutPreemptively(
+                    Duration.ofSeconds(20),
+                    () -> {
+                        for (int i = 0; i < lines; i++) {
+                            for (int c = 0; c < 63; c++) u.write(THR, new byte[] {'x'});
+                            u.write(THR, new byte[] {'\n'});
+                        }
+                        u.flushOutput();
+                    });
             assertEquals(lines * 64L, u.txBytes());
             ConsoleOutput co = (ConsoleOutput) console;
             assertTimeoutPreemptively(Duration.ofSeconds(5), () -> co.close());
-            assertTrue(co.dropped() >= lines * 64L - ConsoleOutput.DEFAULT_CAPACITY - 64 * 1024,
+            assertTrue(
+                    co.dropped() >= lines * 64L - ConsoleOutput.DEFAULT_CAPACITY - 64 * 1024,
                     "dropped " + co.dropped());
         } finally {
             stalled.release();
         }
     }
 
-    /** The console as the VM builder hands it to a device: a {@link ConsoleOutput} in front of the sink. */
+    /**
+     * The console as the VM builder hands it to a device: a {@link ConsoleOutput} in front of the
+     * sink.
+     */
     static OutputStream console(OutputStream sink) {
         return ConsoleOutput.start(sink);
     }

@@ -1,26 +1,28 @@
 package dev.jvmm.core.device;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
-
 import java.io.ByteArrayOutputStream;
 import java.util.ArrayDeque;
 import java.util.Arrays;
 
-import static org.junit.jupiter.api.Assertions.*;
-
 /**
- * Jazzer target for the 16550A: fuzzer-chosen reads and writes of any size at any offset (DLAB, FCR, IER,
- * MCR loopback, scratch...) interleaved with console input and flushes, checked against a register model
- * written from the data sheet. Invariants: nothing escapes; every register reads back what the model says
- * (divisor latch, IER, LCR, MCR, SCR, RBR in FIFO order, LSR.DR/OE, MSR and its deltas, IIR priority);
- * the IRQ line moves only in edges and is high exactly when IIR reports an interrupt; the FIFO never holds
- * more than its size; output reaches the sink in order, at most one buffer behind, and completely on a flush.
- * A plain {@code mvn verify} replays {@code Uart8250FuzzTestInputs/registers/}; {@code JAZZER_FUZZ=1} fuzzes.
+ * Jazzer target for the 16550A: fuzzer-chosen reads and writes of any size at any offset (DLAB,
+ * FCR, IER, MCR loopback, scratch...) interleaved with console input and flushes, checked against a
+ * register model written from the data sheet. Invariants: nothing escapes; every register reads
+ * back what the model says (divisor latch, IER, LCR, MCR, SCR, RBR in FIFO order, LSR.DR/OE, MSR
+ * and its deltas, IIR priority); the IRQ line moves only in edges and is high exactly when IIR
+ * reports an interrupt; the FIFO never holds more than its size; output reaches the sink in order,
+ * at most one buffer behind, and completely on a flush. A plain {@code mvn verify} replays {@code
+ * Uart8250FuzzTestInputs/registers/}; {@code JAZZER_FUZZ=1} fuzzes.
  */
 class Uart8250FuzzTest {
     private static final int[] SIZES = {1, 2, 4, 8};
-    private static final int[] INTERESTING = {0x00, 0x01, 0x02, 0x03, 0x06, 0x07, 0x0f, 0x10, 0x1f, 0x80, 0x83, 0xc1, 0xc7, 0xff};
+    private static final int[] INTERESTING = {
+        0x00, 0x01, 0x02, 0x03, 0x06, 0x07, 0x0f, 0x10, 0x1f, 0x80, 0x83, 0xc1, 0xc7, 0xff
+    };
 
     /** The 16550 as the data sheet (and the device's documented THRE choice) describes it. */
     static final class Model {
@@ -31,14 +33,23 @@ class Uart8250FuzzTest {
         boolean overrun, thri;
         int msrDeltas;
 
-        Model(int capacity) { this.capacity = capacity; }
+        Model(int capacity) {
+            this.capacity = capacity;
+        }
 
-        boolean dlab() { return (lcr & 0x80) != 0; }
-        boolean loop() { return (mcr & 0x10) != 0; }
+        boolean dlab() {
+            return (lcr & 0x80) != 0;
+        }
+
+        boolean loop() {
+            return (mcr & 0x10) != 0;
+        }
 
         int lines() {
-            if (!loop()) return 0xb0;                                          // CTS DSR DCD of an attached terminal
-            return ((mcr & 2) != 0 ? 0x10 : 0) | ((mcr & 1) != 0 ? 0x20 : 0) | ((mcr & 4) != 0 ? 0x40 : 0)
+            if (!loop()) return 0xb0; // CTS DSR DCD of an attached terminal
+            return ((mcr & 2) != 0 ? 0x10 : 0)
+                    | ((mcr & 1) != 0 ? 0x20 : 0)
+                    | ((mcr & 4) != 0 ? 0x40 : 0)
                     | ((mcr & 8) != 0 ? 0x80 : 0);
         }
 
@@ -118,7 +129,7 @@ class Uart8250FuzzTest {
                     if ((before & 0x40) != 0 && (lines() & 0x40) == 0) msrDeltas |= 0x04;
                 }
                 case 7 -> scr = v;
-                default -> { }
+                default -> {}
             }
         }
     }
@@ -138,12 +149,17 @@ class Uart8250FuzzTest {
                     uart.read(off, d);
                     int expected = off >= 0 && off < 8 ? m.read((int) off) : 0;
                     assertEquals(expected, d[0] & 0xff, "read of offset " + off);
-                    for (int i = 1; i < d.length; i++) assertEquals(0, d[i], "upper lanes of a wide read");
+                    for (int i = 1; i < d.length; i++)
+                        assertEquals(0, d[i], "upper lanes of a wide read");
                 }
                 case 2, 3 -> {
                     long off = offset(data);
                     byte[] d = new byte[data.pickValue(SIZES)];
-                    d[0] = (byte) (data.consumeBoolean() ? data.pickValue(INTERESTING) : data.consumeInt(0, 255));
+                    d[0] =
+                            (byte)
+                                    (data.consumeBoolean()
+                                            ? data.pickValue(INTERESTING)
+                                            : data.consumeInt(0, 255));
                     for (int i = 1; i < d.length; i++) d[i] = data.consumeByte();
                     uart.write(off, d);
                     if (off >= 0 && off < 8) m.write((int) off, d[0] & 0xff);
@@ -157,18 +173,25 @@ class Uart8250FuzzTest {
                 }
                 default -> {
                     uart.flushOutput();
-                    assertArrayEquals(m.out.toByteArray(), sink.toByteArray(), "output after a flush");
+                    assertArrayEquals(
+                            m.out.toByteArray(), sink.toByteArray(), "output after a flush");
                 }
             }
             boolean high = m.iir() != 0x01;
-            assertEquals(high, uart.irqHigh(), "IRQ level against IIR 0x" + Integer.toHexString(m.iir()));
+            assertEquals(
+                    high,
+                    uart.irqHigh(),
+                    "IRQ level against IIR 0x" + Integer.toHexString(m.iir()));
             assertEquals(high, irq.level(), "level last signalled");
             assertEquals(capacity - m.fifo.size(), uart.inputSpace(), "FIFO fill");
             assertTrue(uart.inputSpace() >= 0 && uart.inputSpace() <= capacity);
             byte[] sent = sink.toByteArray(), all = m.out.toByteArray();
-            assertTrue(sent.length <= all.length && Arrays.equals(sent, 0, sent.length, all, 0, sent.length),
+            assertTrue(
+                    sent.length <= all.length
+                            && Arrays.equals(sent, 0, sent.length, all, 0, sent.length),
                     "the sink holds a prefix of what the guest sent, in order");
-            assertTrue(all.length - sent.length <= Uart8250Device.OUT_BUFFER, "output buffer bounded");
+            assertTrue(
+                    all.length - sent.length <= Uart8250Device.OUT_BUFFER, "output buffer bounded");
         }
     }
 

@@ -1,5 +1,7 @@
 package dev.jvmm.core.fdt;
 
+import static org.junit.jupiter.api.Assertions.fail;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -8,17 +10,16 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-import static org.junit.jupiter.api.Assertions.fail;
-
 /**
- * Runs the device tree compiler as an independent check of our bytes. A missing dtc fails the
- * test (never skips): a silently skipped cross-check is how a wrong blob reaches a guest.
+ * Runs the device tree compiler as an independent check of our bytes. A missing dtc fails the test
+ * (never skips): a silently skipped cross-check is how a wrong blob reaches a guest.
  */
 public final class Dtc {
     private Dtc() {}
 
     /** stdout, stderr and exit status of one dtc run. */
-    @SuppressWarnings("ArrayRecordComponent") // one run's output, read field by field, never compared
+    @SuppressWarnings(
+            "ArrayRecordComponent") // one run's output, read field by field, never compared
     public record Result(int exit, String out, String err, byte[] outBytes) {}
 
     /** Compiles DTS source to a blob; {@code extraArgs} e.g. {@code "-b", "1"}. Fails on errors. */
@@ -49,7 +50,10 @@ public final class Dtc {
             try {
                 p = new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
             } catch (IOException e) {
-                fail("dtc not found (" + e.getMessage() + "): run scripts/setup-host.sh to install device-tree-compiler");
+                fail(
+                        "dtc not found ("
+                                + e.getMessage()
+                                + "): run scripts/setup-host.sh to install device-tree-compiler");
                 return null;
             }
             String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);

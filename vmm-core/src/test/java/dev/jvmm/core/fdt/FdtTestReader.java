@@ -14,29 +14,56 @@ import java.util.Map;
  */
 public final class FdtTestReader {
 
-    public record Header(int totalSize, int offStruct, int offStrings, int offRsvmap, int version,
-                         int lastCompVersion, int bootCpuidPhys, int sizeStrings, int sizeStruct) {}
+    public record Header(
+            int totalSize,
+            int offStruct,
+            int offStrings,
+            int offRsvmap,
+            int version,
+            int lastCompVersion,
+            int bootCpuidPhys,
+            int sizeStrings,
+            int sizeStruct) {}
 
     public record Reservation(long address, long size) {}
 
     /** One node: properties in blob order, children in blob order. */
     public record Node(String name, Map<String, byte[]> properties, List<Node> children) {
         public Node child(String childName) {
-            return children.stream().filter(c -> c.name.equals(childName)).findFirst()
-                    .orElseThrow(() -> new AssertionError("no node '" + childName + "' under '" + name
-                            + "'; children: " + children.stream().map(Node::name).toList()));
+            return children.stream()
+                    .filter(c -> c.name.equals(childName))
+                    .findFirst()
+                    .orElseThrow(
+                            () ->
+                                    new AssertionError(
+                                            "no node '"
+                                                    + childName
+                                                    + "' under '"
+                                                    + name
+                                                    + "'; children: "
+                                                    + children.stream().map(Node::name).toList()));
         }
 
         public byte[] prop(String prop) {
             byte[] v = properties.get(prop);
-            if (v == null) throw new AssertionError("node '" + name + "' has no property '" + prop
-                    + "'; it has " + properties.keySet());
+            if (v == null)
+                throw new AssertionError(
+                        "node '"
+                                + name
+                                + "' has no property '"
+                                + prop
+                                + "'; it has "
+                                + properties.keySet());
             return v;
         }
 
-        public boolean has(String prop) { return properties.containsKey(prop); }
+        public boolean has(String prop) {
+            return properties.containsKey(prop);
+        }
 
-        public int u32(String prop) { return u32s(prop)[0]; }
+        public int u32(String prop) {
+            return u32s(prop)[0];
+        }
 
         public int[] u32s(String prop) {
             ByteBuffer b = ByteBuffer.wrap(prop(prop));
@@ -52,11 +79,14 @@ public final class FdtTestReader {
             return out;
         }
 
-        public long u64(String prop) { return u64s(prop)[0]; }
+        public long u64(String prop) {
+            return u64s(prop)[0];
+        }
 
         public List<String> strings(String prop) {
             byte[] v = prop(prop);
-            if (v.length == 0 || v[v.length - 1] != 0) throw new AssertionError(prop + " is not NUL-terminated");
+            if (v.length == 0 || v[v.length - 1] != 0)
+                throw new AssertionError(prop + " is not NUL-terminated");
             List<String> out = new ArrayList<>();
             int start = 0;
             for (int i = 0; i < v.length; i++) {
@@ -89,9 +119,20 @@ public final class FdtTestReader {
     public static Tree parse(byte[] blob) {
         ByteBuffer b = ByteBuffer.wrap(blob);
         require(b.getInt(0) == FdtWriter.MAGIC, "bad magic");
-        Header h = new Header(b.getInt(4), b.getInt(8), b.getInt(12), b.getInt(16), b.getInt(20),
-                b.getInt(24), b.getInt(28), b.getInt(32), b.getInt(36));
-        require(h.totalSize() == blob.length, "totalsize " + h.totalSize() + " != blob length " + blob.length);
+        Header h =
+                new Header(
+                        b.getInt(4),
+                        b.getInt(8),
+                        b.getInt(12),
+                        b.getInt(16),
+                        b.getInt(20),
+                        b.getInt(24),
+                        b.getInt(28),
+                        b.getInt(32),
+                        b.getInt(36));
+        require(
+                h.totalSize() == blob.length,
+                "totalsize " + h.totalSize() + " != blob length " + blob.length);
         require(h.offRsvmap() % 8 == 0, "reservation block not 8-aligned");
         require(h.offStruct() % 4 == 0, "structure block not 4-aligned");
         require(h.offStruct() + h.sizeStruct() <= h.offStrings(), "structure overlaps strings");
@@ -105,10 +146,14 @@ public final class FdtTestReader {
         }
 
         b.position(h.offStruct());
-        require(b.getInt() == FdtWriter.FDT_BEGIN_NODE, "structure does not start with the root node");
+        require(
+                b.getInt() == FdtWriter.FDT_BEGIN_NODE,
+                "structure does not start with the root node");
         Node root = node(b, blob, h);
         require(b.getInt() == FdtWriter.FDT_END, "no FDT_END after the root node");
-        require(b.position() == h.offStruct() + h.sizeStruct(), "size_dt_struct does not match the tokens");
+        require(
+                b.position() == h.offStruct() + h.sizeStruct(),
+                "size_dt_struct does not match the tokens");
         return new Tree(h, rsv, root);
     }
 
@@ -129,12 +174,18 @@ public final class FdtTestReader {
                     byte[] v = new byte[len];
                     b.get(v);
                     b.position(align4(b.position()));
-                    require(props.put(pname, v) == null, "duplicate property " + pname + " in '" + name + "'");
+                    require(
+                            props.put(pname, v) == null,
+                            "duplicate property " + pname + " in '" + name + "'");
                 }
                 case FdtWriter.FDT_BEGIN_NODE -> children.add(node(b, blob, h));
-                case FdtWriter.FDT_END_NODE -> { return new Node(name, props, children); }
-                case 4 -> { } // FDT_NOP
-                default -> throw new IllegalArgumentException("unexpected token " + token + " at " + (b.position() - 4));
+                case FdtWriter.FDT_END_NODE -> {
+                    return new Node(name, props, children);
+                }
+                case 4 -> {} // FDT_NOP
+                default ->
+                        throw new IllegalArgumentException(
+                                "unexpected token " + token + " at " + (b.position() - 4));
             }
         }
     }
@@ -145,7 +196,9 @@ public final class FdtTestReader {
         return new String(blob, off, end - off, StandardCharsets.US_ASCII);
     }
 
-    private static int align4(int v) { return (v + 3) & ~3; }
+    private static int align4(int v) {
+        return (v + 3) & ~3;
+    }
 
     private static void require(boolean ok, String what) {
         if (!ok) throw new IllegalArgumentException("malformed blob: " + what);

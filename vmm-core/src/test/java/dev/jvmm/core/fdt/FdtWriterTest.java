@@ -1,16 +1,15 @@
 package dev.jvmm.core.fdt;
 
-import dev.jvmm.core.fdt.FdtException.Kind;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.function.Executable;
-
-import java.util.HexFormat;
-import java.util.List;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.jvmm.core.fdt.FdtException.Kind;
+import java.util.HexFormat;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
 
 /**
  * Golden blobs derived by hand from the devicetree specification (chapter 5), each also compared
@@ -23,7 +22,8 @@ class FdtWriterTest {
         return HexFormat.of().parseHex(s.replaceAll("\\|[^\\n]*", "").replaceAll("\\s+", ""));
     }
 
-    // ---- golden trees ----------------------------------------------------------------------------
+    // ---- golden trees
+    // ----------------------------------------------------------------------------
 
     private static byte[] minimal() {
         FdtWriter w = new FdtWriter();
@@ -32,7 +32,9 @@ class FdtWriterTest {
     }
 
     private static final String MINIMAL_DTS = "/dts-v1/; / { };";
-    private static final byte[] MINIMAL = hex("""
+    private static final byte[] MINIMAL =
+            hex(
+                    """
             d00dfeed | 00 magic
             00000048 | 04 totalsize
             00000038 | 08 off_dt_struct
@@ -64,12 +66,15 @@ class FdtWriterTest {
         return w.finish();
     }
 
-    private static final String WITH_CHILD_DTS = """
+    private static final String WITH_CHILD_DTS =
+            """
             /dts-v1/;
             / { #address-cells = <1>; compatible = "a", "bc";
                 cpu@0 { reg = <0>; cells = <7>; }; };
             """;
-    private static final byte[] WITH_CHILD = hex("""
+    private static final byte[] WITH_CHILD =
+            hex(
+                    """
             d00dfeed 000000ba 00000038 0000009c 00000028 00000011 00000010 00000000
             0000001e | 20 size_dt_strings: "#address-cells\\0compatible\\0reg\\0" = 15+11+4
             00000064 | 24 size_dt_struct 0x9c - 0x38
@@ -100,13 +105,16 @@ class FdtWriterTest {
         return w.finish();
     }
 
-    private static final String WITH_RESERVATION_DTS = """
+    private static final String WITH_RESERVATION_DTS =
+            """
             /dts-v1/;
             /memreserve/ 0x80000000 0x1000;
             / { kaslr-seed = /bits/ 64 <0x0102030405060708>;
                 intc { phandle = <1>; interrupt-controller; }; };
             """;
-    private static final byte[] WITH_RESERVATION = hex("""
+    private static final byte[] WITH_RESERVATION =
+            hex(
+                    """
             d00dfeed 000000c0 00000048 00000098 00000028 00000011 00000010
             00000001 | 1c boot_cpuid_phys 1
             00000028 | 20 size_dt_strings 11+8+21
@@ -124,19 +132,33 @@ class FdtWriterTest {
             696e746572727570742d636f6e74726f6c6c657200 | "interrupt-controller\\0"
             """);
 
-    @Test void minimalTreeMatchesHandDerivedBytes() { assertArrayEquals(MINIMAL, minimal()); }
-
-    @Test void childTreeMatchesHandDerivedBytes() { assertArrayEquals(WITH_CHILD, withChild()); }
-
-    @Test void reservationTreeMatchesHandDerivedBytes() { assertArrayEquals(WITH_RESERVATION, withReservation()); }
-
-    @Test void goldenTreesMatchDtc() {
-        assertArrayEquals(Dtc.compile(MINIMAL_DTS), minimal(), "minimal");
-        assertArrayEquals(Dtc.compile(WITH_CHILD_DTS), withChild(), "with child");
-        assertArrayEquals(Dtc.compile(WITH_RESERVATION_DTS, "-b", "1"), withReservation(), "with reservation");
+    @Test
+    void minimalTreeMatchesHandDerivedBytes() {
+        assertArrayEquals(MINIMAL, minimal());
     }
 
-    @Test void everyPropertyHelperEncodesBigEndian() {
+    @Test
+    void childTreeMatchesHandDerivedBytes() {
+        assertArrayEquals(WITH_CHILD, withChild());
+    }
+
+    @Test
+    void reservationTreeMatchesHandDerivedBytes() {
+        assertArrayEquals(WITH_RESERVATION, withReservation());
+    }
+
+    @Test
+    void goldenTreesMatchDtc() {
+        assertArrayEquals(Dtc.compile(MINIMAL_DTS), minimal(), "minimal");
+        assertArrayEquals(Dtc.compile(WITH_CHILD_DTS), withChild(), "with child");
+        assertArrayEquals(
+                Dtc.compile(WITH_RESERVATION_DTS, "-b", "1"),
+                withReservation(),
+                "with reservation");
+    }
+
+    @Test
+    void everyPropertyHelperEncodesBigEndian() {
         FdtWriter w = new FdtWriter();
         FdtNode root = w.beginNode("");
         w.propertyString("s", "héllo");
@@ -151,7 +173,8 @@ class FdtWriterTest {
         assertEquals(0, r.prop("list").length);
     }
 
-    @Test void sixtyFourLevelsAreAllowed() {
+    @Test
+    void sixtyFourLevelsAreAllowed() {
         FdtWriter w = new FdtWriter();
         FdtNode[] nodes = new FdtNode[FdtWriter.MAX_NODE_DEPTH];
         nodes[0] = w.beginNode("");
@@ -160,22 +183,28 @@ class FdtWriterTest {
         FdtTestReader.parse(w.finish());
     }
 
-    // ---- one test per error ----------------------------------------------------------------------
+    // ---- one test per error
+    // ----------------------------------------------------------------------
 
     private static void assertFails(Kind kind, String messagePart, Executable body) {
         FdtException e = assertThrows(FdtException.class, body);
         assertEquals(kind, e.kind(), e.getMessage());
-        assertTrue(e.getMessage().contains(messagePart), "message '" + e.getMessage() + "' lacks '" + messagePart + "'");
+        assertTrue(
+                e.getMessage().contains(messagePart),
+                "message '" + e.getMessage() + "' lacks '" + messagePart + "'");
     }
 
-    @Test void endingANodeOutOfOrderFails() {
+    @Test
+    void endingANodeOutOfOrderFails() {
         FdtWriter w = new FdtWriter();
         FdtNode root = w.beginNode("");
         w.beginNode("child");
-        assertFails(Kind.OUT_OF_ORDER_END_NODE, "innermost open node is /child", () -> w.endNode(root));
+        assertFails(
+                Kind.OUT_OF_ORDER_END_NODE, "innermost open node is /child", () -> w.endNode(root));
     }
 
-    @Test void endingAStaleSiblingTokenFails() {
+    @Test
+    void endingAStaleSiblingTokenFails() {
         FdtWriter w = new FdtWriter();
         w.beginNode("");
         FdtNode a = w.beginNode("a");
@@ -184,7 +213,8 @@ class FdtWriterTest {
         assertFails(Kind.OUT_OF_ORDER_END_NODE, "endNode(a)", () -> w.endNode(a));
     }
 
-    @Test void endingAnotherWritersTokenFails() {
+    @Test
+    void endingAnotherWritersTokenFails() {
         FdtWriter other = new FdtWriter();
         FdtNode foreign = other.beginNode("");
         FdtWriter w = new FdtWriter();
@@ -192,56 +222,78 @@ class FdtWriterTest {
         assertFails(Kind.OUT_OF_ORDER_END_NODE, "another FdtWriter", () -> w.endNode(foreign));
     }
 
-    @Test void finishingWithAnOpenNodeFails() {
+    @Test
+    void finishingWithAnOpenNodeFails() {
         FdtWriter w = new FdtWriter();
         w.beginNode("");
         w.beginNode("cpus");
         assertFails(Kind.UNCLOSED_NODE, "/cpus still open", w::finish);
     }
 
-    @Test void finishingAnEmptyTreeFails() {
+    @Test
+    void finishingAnEmptyTreeFails() {
         assertFails(Kind.MISSING_ROOT_NODE, "empty tree", new FdtWriter()::finish);
     }
 
-    @Test void aSecondRootFails() {
+    @Test
+    void aSecondRootFails() {
         FdtWriter w = new FdtWriter();
         w.endNode(w.beginNode(""));
         assertFails(Kind.SECOND_ROOT_NODE, "one root", () -> w.beginNode(""));
     }
 
-    @Test void propertyOutsideAnyNodeFails() {
-        assertFails(Kind.PROPERTY_BEFORE_BEGIN_NODE, "outside any node", () -> new FdtWriter().propertyU32("reg", 0));
+    @Test
+    void propertyOutsideAnyNodeFails() {
+        assertFails(
+                Kind.PROPERTY_BEFORE_BEGIN_NODE,
+                "outside any node",
+                () -> new FdtWriter().propertyU32("reg", 0));
         FdtWriter w = new FdtWriter();
         w.endNode(w.beginNode(""));
         assertFails(Kind.PROPERTY_BEFORE_BEGIN_NODE, "already ended", () -> w.propertyNull("x"));
     }
 
-    @Test void propertyAfterChildNodeFails() {
+    @Test
+    void propertyAfterChildNodeFails() {
         FdtWriter w = new FdtWriter();
         w.beginNode("");
         w.endNode(w.beginNode("chosen"));
-        assertFails(Kind.PROPERTY_AFTER_CHILD_NODE, "properties must precede children", () -> w.propertyU32("x", 1));
+        assertFails(
+                Kind.PROPERTY_AFTER_CHILD_NODE,
+                "properties must precede children",
+                () -> w.propertyU32("x", 1));
     }
 
-    @Test void duplicatePropertyFails() {
+    @Test
+    void duplicatePropertyFails() {
         FdtWriter w = new FdtWriter();
         w.beginNode("");
         w.beginNode("memory@0");
         w.propertyString("device_type", "memory");
-        assertFails(Kind.DUPLICATE_PROPERTY, "'device_type' appears twice in /memory@0",
+        assertFails(
+                Kind.DUPLICATE_PROPERTY,
+                "'device_type' appears twice in /memory@0",
                 () -> w.propertyString("device_type", "memory"));
     }
 
-    /** Found by FdtWriterFuzzTest: spec 2.2.3 names a node by its path, so two siblings cannot share a name (dtc refuses too). */
-    @Test void duplicateSiblingNodeNameFails() {
+    /**
+     * Found by FdtWriterFuzzTest: spec 2.2.3 names a node by its path, so two siblings cannot share
+     * a name (dtc refuses too).
+     */
+    @Test
+    void duplicateSiblingNodeNameFails() {
         FdtWriter w = new FdtWriter();
         w.beginNode("");
         FdtNode first = w.beginNode("firmware");
         w.endNode(first);
-        assertFails(Kind.DUPLICATE_NODE_NAME, "node 'firmware' appears twice in /", () -> w.beginNode("firmware"));
+        assertFails(
+                Kind.DUPLICATE_NODE_NAME,
+                "node 'firmware' appears twice in /",
+                () -> w.beginNode("firmware"));
     }
 
-    @Test void sameNodeNameUnderDifferentParentsOrWithOtherUnitAddressIsFine() {
+    @Test
+    void sameNodeNameUnderDifferentParentsOrWithOtherUnitAddressIsFine() {
         FdtWriter w = new FdtWriter();
         FdtNode root = w.beginNode("");
         FdtNode a = w.beginNode("a");
@@ -254,10 +306,13 @@ class FdtWriterTest {
         w.endNode(w.beginNode("cpu@1"));
         w.endNode(root);
         FdtTestReader.Tree t = FdtTestReader.parse(w.finish());
-        assertEquals(List.of("a", "b", "cpu@0", "cpu@1"), t.root().children().stream().map(FdtTestReader.Node::name).toList());
+        assertEquals(
+                List.of("a", "b", "cpu@0", "cpu@1"),
+                t.root().children().stream().map(FdtTestReader.Node::name).toList());
     }
 
-    @Test void samePropertyNameInDifferentNodesIsFine() {
+    @Test
+    void samePropertyNameInDifferentNodesIsFine() {
         FdtWriter w = new FdtWriter();
         FdtNode root = w.beginNode("");
         w.propertyU32("x", 1);
@@ -268,45 +323,58 @@ class FdtWriterTest {
         assertEquals(2, FdtTestReader.parse(w.finish()).node("/c").u32("x"));
     }
 
-    @Test void nodeDepthBeyond64Fails() {
+    @Test
+    void nodeDepthBeyond64Fails() {
         FdtWriter w = new FdtWriter();
         w.beginNode("");
         for (int i = 1; i < FdtWriter.MAX_NODE_DEPTH; i++) w.beginNode("n" + i);
         assertFails(Kind.NODE_DEPTH_TOO_LARGE, "deeper than 64", () -> w.beginNode("deep"));
     }
 
-    @Test void invalidNodeNamesFail() {
-        for (String bad : List.of("", "1cpu", "cpu@", "a@b@c", "with space", "nul\0", "x".repeat(32), "é")) {
+    @Test
+    void invalidNodeNamesFail() {
+        for (String bad :
+                List.of("", "1cpu", "cpu@", "a@b@c", "with space", "nul\0", "x".repeat(32), "é")) {
             FdtWriter w = new FdtWriter();
             w.beginNode("");
             assertFails(Kind.INVALID_NODE_NAME, "invalid node name", () -> w.beginNode(bad));
         }
-        assertFails(Kind.INVALID_NODE_NAME, "root node must be named", () -> new FdtWriter().beginNode("root"));
+        assertFails(
+                Kind.INVALID_NODE_NAME,
+                "root node must be named",
+                () -> new FdtWriter().beginNode("root"));
         FdtWriter ok = new FdtWriter();
         ok.beginNode("");
         ok.beginNode("virtio_mmio@a000000");
         ok.beginNode("x".repeat(31) + "@1,2");
     }
 
-    @Test void invalidPropertyNamesFail() {
+    @Test
+    void invalidPropertyNamesFail() {
         for (String bad : List.of("", "has space", "nul\0", "a/b", "x".repeat(32))) {
             FdtWriter w = new FdtWriter();
             w.beginNode("");
-            assertFails(Kind.INVALID_PROPERTY_NAME, "invalid property name", () -> w.propertyNull(bad));
+            assertFails(
+                    Kind.INVALID_PROPERTY_NAME, "invalid property name", () -> w.propertyNull(bad));
         }
     }
 
-    @Test void duplicatePhandleFails() {
+    @Test
+    void duplicatePhandleFails() {
         FdtWriter w = new FdtWriter();
         w.beginNode("");
         FdtNode a = w.beginNode("a");
         w.propertyPhandle(1);
         w.endNode(a);
         w.beginNode("b");
-        assertFails(Kind.DUPLICATE_PHANDLE, "phandle 0x1 in /b is already used", () -> w.propertyPhandle(1));
+        assertFails(
+                Kind.DUPLICATE_PHANDLE,
+                "phandle 0x1 in /b is already used",
+                () -> w.propertyPhandle(1));
     }
 
-    @Test void reservedOrMalformedPhandleFails() {
+    @Test
+    void reservedOrMalformedPhandleFails() {
         for (int bad : new int[] {0, -1}) {
             FdtWriter w = new FdtWriter();
             w.beginNode("");
@@ -317,32 +385,57 @@ class FdtWriterTest {
         assertFails(Kind.INVALID_PHANDLE, "one 32-bit cell", () -> w.propertyU64("phandle", 1));
     }
 
-    @Test void overlappingMemoryReservationsFail() {
-        assertFails(Kind.OVERLAPPING_MEMORY_RESERVATIONS, "[0x1000, 0x3000) and [0x2fff, 0x3fff) overlap",
-                () -> new FdtWriter(List.of(new FdtReserveEntry(0x2fff, 0x1000), new FdtReserveEntry(0x1000, 0x2000))));
+    @Test
+    void overlappingMemoryReservationsFail() {
+        assertFails(
+                Kind.OVERLAPPING_MEMORY_RESERVATIONS,
+                "[0x1000, 0x3000) and [0x2fff, 0x3fff) overlap",
+                () ->
+                        new FdtWriter(
+                                List.of(
+                                        new FdtReserveEntry(0x2fff, 0x1000),
+                                        new FdtReserveEntry(0x1000, 0x2000))));
         // touching is not overlapping
-        new FdtWriter(List.of(new FdtReserveEntry(0x1000, 0x1000), new FdtReserveEntry(0x2000, 0x1000)));
+        new FdtWriter(
+                List.of(new FdtReserveEntry(0x1000, 0x1000), new FdtReserveEntry(0x2000, 0x1000)));
     }
 
-    @Test void invalidMemoryReservationsFail() {
-        assertFails(Kind.INVALID_MEMORY_RESERVATION, "size 0", () -> new FdtReserveEntry(0x1000, 0));
-        assertFails(Kind.INVALID_MEMORY_RESERVATION, "end of the 64-bit", () -> new FdtReserveEntry(-0x1000L, 0x1000));
+    @Test
+    void invalidMemoryReservationsFail() {
+        assertFails(
+                Kind.INVALID_MEMORY_RESERVATION, "size 0", () -> new FdtReserveEntry(0x1000, 0));
+        assertFails(
+                Kind.INVALID_MEMORY_RESERVATION,
+                "end of the 64-bit",
+                () -> new FdtReserveEntry(-0x1000L, 0x1000));
     }
 
-    @Test void stringWithNulFails() {
+    @Test
+    void stringWithNulFails() {
         FdtWriter w = new FdtWriter();
         w.beginNode("");
-        assertFails(Kind.INVALID_STRING, "bootargs", () -> w.propertyString("bootargs", "console=ttyS0\0x"));
-        assertFails(Kind.INVALID_STRING, "compatible", () -> w.propertyStringList("compatible", "a", "b\0"));
+        assertFails(
+                Kind.INVALID_STRING,
+                "bootargs",
+                () -> w.propertyString("bootargs", "console=ttyS0\0x"));
+        assertFails(
+                Kind.INVALID_STRING,
+                "compatible",
+                () -> w.propertyStringList("compatible", "a", "b\0"));
     }
 
-    @Test void treeLargerThanTheLimitFails() {
+    @Test
+    void treeLargerThanTheLimitFails() {
         FdtWriter w = new FdtWriter(List.of(), 128);
         w.beginNode("");
-        assertFails(Kind.TOTAL_SIZE_TOO_LARGE, "exceeds 128 bytes", () -> w.property("blob", new byte[100]));
+        assertFails(
+                Kind.TOTAL_SIZE_TOO_LARGE,
+                "exceeds 128 bytes",
+                () -> w.property("blob", new byte[100]));
     }
 
-    @Test void writerIsUnusableAfterFinish() {
+    @Test
+    void writerIsUnusableAfterFinish() {
         FdtWriter w = new FdtWriter();
         w.endNode(w.beginNode(""));
         w.finish();

@@ -5,7 +5,6 @@ import dev.jvmm.kvm.Errno;
 import dev.jvmm.kvm.KvmException;
 import dev.jvmm.kvm.RegIds;
 import dev.jvmm.kvm.uapi.KvmUapi;
-
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -13,8 +12,8 @@ import java.util.Map;
 
 /**
  * A vCPU that answers firmware ONE_REGs and the PV-time attribute the way KVM does
- * (fw-pseudo-registers.rst, vcpu.rst), and logs every write, so unit tests can check both the result
- * and exactly what jvmm issued.
+ * (fw-pseudo-registers.rst, vcpu.rst), and logs every write, so unit tests can check both the
+ * result and exactly what jvmm issued.
  */
 final class FakeFirmwareVcpu implements FirmwarePort {
     /** VM-wide state several vCPUs share. */
@@ -26,7 +25,10 @@ final class FakeFirmwareVcpu implements FirmwarePort {
         boolean hasRun;
         final List<String> writes = new ArrayList<>();
 
-        /** Linux 6.12 arm64 as in the lab: PSCI 1.1, bitmaps 0x1/0x1/0x3, no VENDOR_HYP_BMAP_2, PV time. */
+        /**
+         * Linux 6.12 arm64 as in the lab: PSCI 1.1, bitmaps 0x1/0x1/0x3, no VENDOR_HYP_BMAP_2, PV
+         * time.
+         */
         static Vm lab() {
             Vm vm = new Vm();
             vm.psciMax = PsciVersion.V1_1;
@@ -53,7 +55,10 @@ final class FakeFirmwareVcpu implements FirmwarePort {
         this.id = id;
     }
 
-    @Override public int id() { return id; }
+    @Override
+    public int id() {
+        return id;
+    }
 
     @Override
     public int tryGetOneReg(long regId, long[] out) {
@@ -70,7 +75,8 @@ final class FakeFirmwareVcpu implements FirmwarePort {
         Long cur = vm.regs.get(regId);
         if (cur == null) throw new KvmException(op, Errno.ENOENT);
         if (regId == RegIds.PSCI_VERSION) {
-            if (PsciVersion.fromKvmRegister(value).compareTo(vm.psciMax) > 0) throw new KvmException(op, Errno.EINVAL);
+            if (PsciVersion.fromKvmRegister(value).compareTo(vm.psciMax) > 0)
+                throw new KvmException(op, Errno.EINVAL);
         } else if ((value & ~vm.limits.get(regId)) != 0) {
             throw new KvmException(op, Errno.EINVAL);
         }
@@ -80,7 +86,9 @@ final class FakeFirmwareVcpu implements FirmwarePort {
 
     @Override
     public boolean hasAttribute(int group, long attribute) {
-        return vm.pvTimeAttr && group == KvmUapi.KVM_ARM_VCPU_PVTIME_CTRL() && attribute == KvmUapi.KVM_ARM_VCPU_PVTIME_IPA();
+        return vm.pvTimeAttr
+                && group == KvmUapi.KVM_ARM_VCPU_PVTIME_CTRL()
+                && attribute == KvmUapi.KVM_ARM_VCPU_PVTIME_IPA();
     }
 
     @Override

@@ -1,7 +1,6 @@
 package dev.jvmm.core.hypercall;
 
 import dev.jvmm.kvm.RegIds;
-
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -31,11 +30,17 @@ public final class FakeRegisters implements GuestRegisters {
         return this;
     }
 
-    public long x(int n) { return get(RegIds.x(n)); }
+    public long x(int n) {
+        return get(RegIds.x(n));
+    }
 
-    public long pc() { return get(RegIds.PC); }
+    public long pc() {
+        return get(RegIds.PC);
+    }
 
-    public long pstate() { return get(RegIds.PSTATE); }
+    public long pstate() {
+        return get(RegIds.PSTATE);
+    }
 
     /** x0..x{n-1} set to distinct recognisable values 0x1000 + i, plus PC and PSTATE. */
     public FakeRegisters context(long pc, long pstate) {

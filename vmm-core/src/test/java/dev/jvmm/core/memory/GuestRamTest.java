@@ -1,6 +1,6 @@
 package dev.jvmm.core.memory;
 
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.*;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -8,33 +8,44 @@ import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Test;
 
 class GuestRamTest {
     private final MemorySegment seg = MemorySegment.ofArray(new byte[4096]);
     private final AtomicInteger unmaps = new AtomicInteger();
+
     /** Set when the unmapper runs while a user thread is still inside its access loop. */
     private final AtomicReference<String> unmappedUnderUser = new AtomicReference<>();
-    private volatile boolean userInside;
-    private final GuestRam ram = new GuestRam(seg, s -> {
-        if (userInside) unmappedUnderUser.set("unmapped while a user was touching it");
-        unmaps.incrementAndGet();
-    });
 
-    /** A device thread that keeps writing guest memory until told to stop (a late vCPU or notifier). */
+    private volatile boolean userInside;
+    private final GuestRam ram =
+            new GuestRam(
+                    seg,
+                    s -> {
+                        if (userInside)
+                            unmappedUnderUser.set("unmapped while a user was touching it");
+                        unmaps.incrementAndGet();
+                    });
+
+    /**
+     * A device thread that keeps writing guest memory until told to stop (a late vCPU or notifier).
+     */
     private Thread lateUser(CountDownLatch stop) {
-        return Thread.ofPlatform().daemon().name("late-vcpu").start(() -> {
-            userInside = true;
-            try {
-                while (stop.getCount() > 0) {
-                    seg.set(ValueLayout.JAVA_BYTE, 0, (byte) 1);
-                    Thread.onSpinWait();
-                }
-            } finally {
-                userInside = false;
-            }
-        });
+        return Thread.ofPlatform()
+                .daemon()
+                .name("late-vcpu")
+                .start(
+                        () -> {
+                            userInside = true;
+                            try {
+                                while (stop.getCount() > 0) {
+                                    seg.set(ValueLayout.JAVA_BYTE, 0, (byte) 1);
+                                    Thread.onSpinWait();
+                                }
+                            } finally {
+                                userInside = false;
+                            }
+                        });
     }
 
     @Test
@@ -46,7 +57,9 @@ class GuestRamTest {
 
         long t0 = System.nanoTime();
         assertFalse(ram.release(Duration.ofMillis(300)), "must not unmap under a running thread");
-        assertTrue(System.nanoTime() - t0 >= Duration.ofMillis(300).toNanos(), "waited for the thread first");
+        assertTrue(
+                System.nanoTime() - t0 >= Duration.ofMillis(300).toNanos(),
+                "waited for the thread first");
         assertEquals(0, unmaps.get());
         assertTrue(ram.isLeaked());
         assertFalse(ram.isUnmapped());
@@ -68,14 +81,17 @@ class GuestRamTest {
         Thread t = lateUser(stop);
         ram.addUser(t);
         while (!userInside) Thread.onSpinWait();
-        Thread.ofPlatform().daemon().start(() -> {
-            try {
-                Thread.sleep(200);
-            } catch (InterruptedException ignored) {
-                // ends the stopper early; the test then fails on the timing below
-            }
-            stop.countDown();
-        });
+        Thread.ofPlatform()
+                .daemon()
+                .start(
+                        () -> {
+                            try {
+                                Thread.sleep(200);
+                            } catch (InterruptedException ignored) {
+                                // ends the stopper early; the test then fails on the timing below
+                            }
+                            stop.countDown();
+                        });
         assertTrue(ram.release(Duration.ofSeconds(10)));
         assertFalse(t.isAlive());
         assertEquals(1, unmaps.get());
@@ -85,7 +101,7 @@ class GuestRamTest {
     @Test
     void endedUsersAreForgottenSoRebootsInPlaceDoNotAccumulateThem() throws Exception {
         for (int i = 0; i < 1000; i++) {
-            Thread t = Thread.ofPlatform().start(() -> { });
+            Thread t = Thread.ofPlatform().start(() -> {});
             t.join();
             ram.addUser(t);
         }

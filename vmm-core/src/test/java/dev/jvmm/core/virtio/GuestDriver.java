@@ -1,19 +1,18 @@
 package dev.jvmm.core.virtio;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import dev.jvmm.core.memory.GuestMemory;
 import dev.jvmm.core.memory.SegmentGuestMemory;
-
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-
 /**
- * A test-side virtio driver: lays out split rings and descriptor chains in heap guest memory and drives
- * a {@link VirtioMmioTransport} only through its MMIO registers, as a guest kernel would.
+ * A test-side virtio driver: lays out split rings and descriptor chains in heap guest memory and
+ * drives a {@link VirtioMmioTransport} only through its MMIO registers, as a guest kernel would.
  */
 public final class GuestDriver {
     public static final long RAM_BASE = 0x8000_0000L;
@@ -34,16 +33,23 @@ public final class GuestDriver {
         int lastUsed;
     }
 
-    public record Buf(long addr, int len, boolean writable) { }
+    public record Buf(long addr, int len, boolean writable) {}
 
-    public record Used(int id, int len) { }
+    public record Used(int id, int len) {}
 
-    public GuestDriver(VirtioDevice device) { this(device, 4 << 20); }
+    public GuestDriver(VirtioDevice device) {
+        this(device, 4 << 20);
+    }
 
-    public GuestDriver(VirtioDevice device, int ramBytes) { this(device, ramBytes, m -> m); }
+    public GuestDriver(VirtioDevice device, int ramBytes) {
+        this(device, ramBytes, m -> m);
+    }
 
-    /** {@code view} wraps the memory the transport sees (e.g. to record which addresses it touches). */
-    public GuestDriver(VirtioDevice device, int ramBytes, java.util.function.UnaryOperator<GuestMemory> view) {
+    /**
+     * {@code view} wraps the memory the transport sees (e.g. to record which addresses it touches).
+     */
+    public GuestDriver(
+            VirtioDevice device, int ramBytes, java.util.function.UnaryOperator<GuestMemory> view) {
         mem = SegmentGuestMemory.onHeap(RAM_BASE, ramBytes);
         transport = new VirtioMmioTransport(device, view.apply(mem), interrupts::incrementAndGet);
         rings = new Ring[device.queueCount()];
@@ -59,7 +65,8 @@ public final class GuestDriver {
     }
 
     public void w32(int off, int v) {
-        transport.write(off, ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(v).array());
+        transport.write(
+                off, ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(v).array());
     }
 
     public byte[] readConfig(int off, int len) {
@@ -68,7 +75,9 @@ public final class GuestDriver {
         return d;
     }
 
-    public int status() { return r32(0x70); }
+    public int status() {
+        return r32(0x70);
+    }
 
     public long deviceFeatures() {
         w32(0x14, 0);
@@ -77,7 +86,10 @@ public final class GuestDriver {
         return lo | ((long) r32(0x10) << 32);
     }
 
-    /** Reset, ACKNOWLEDGE, DRIVER, write {@code features}, FEATURES_OK; returns the status read back. */
+    /**
+     * Reset, ACKNOWLEDGE, DRIVER, write {@code features}, FEATURES_OK; returns the status read
+     * back.
+     */
     public int negotiate(long features) {
         w32(0x70, 0);
         w32(0x70, Virtio.STATUS_ACKNOWLEDGE);
@@ -90,7 +102,10 @@ public final class GuestDriver {
         return status();
     }
 
-    /** Allocates and programs queue {@code q} with {@code size} entries; returns QueueReady as read back. */
+    /**
+     * Allocates and programs queue {@code q} with {@code size} entries; returns QueueReady as read
+     * back.
+     */
     public int setupQueue(int q, int size) {
         Ring r = new Ring();
         r.size = size;
@@ -118,19 +133,30 @@ public final class GuestDriver {
         w32(0x70, status() | Virtio.STATUS_DRIVER_OK);
     }
 
-    /** Full bring-up: negotiate {@code features} (VERSION_1 added), every queue with {@code size} entries, DRIVER_OK. */
+    /**
+     * Full bring-up: negotiate {@code features} (VERSION_1 added), every queue with {@code size}
+     * entries, DRIVER_OK.
+     */
     public GuestDriver start(long features, int size) {
         int st = negotiate(features | Virtio.bit(Virtio.F_VERSION_1));
-        assertEquals(Virtio.STATUS_ACKNOWLEDGE | Virtio.STATUS_DRIVER | Virtio.STATUS_FEATURES_OK, st, "FEATURES_OK refused");
-        for (int q = 0; q < rings.length; q++) assertEquals(1, setupQueue(q, size), "queue " + q + " not ready");
+        assertEquals(
+                Virtio.STATUS_ACKNOWLEDGE | Virtio.STATUS_DRIVER | Virtio.STATUS_FEATURES_OK,
+                st,
+                "FEATURES_OK refused");
+        for (int q = 0; q < rings.length; q++)
+            assertEquals(1, setupQueue(q, size), "queue " + q + " not ready");
         driverOk();
         assertEquals(0x0f, status());
         return this;
     }
 
-    public GuestDriver start() { return start(0, 16); }
+    public GuestDriver start() {
+        return start(0, 16);
+    }
 
-    public Ring ring(int q) { return rings[q]; }
+    public Ring ring(int q) {
+        return rings[q];
+    }
 
     // ---- memory and buffers ----
 
@@ -141,10 +167,16 @@ public final class GuestDriver {
         return a;
     }
 
-    /** Forgets every buffer allocated after the rings (tests that loop many requests reuse memory). */
-    public void freeBuffersAfter(long mark) { next = mark; }
+    /**
+     * Forgets every buffer allocated after the rings (tests that loop many requests reuse memory).
+     */
+    public void freeBuffersAfter(long mark) {
+        next = mark;
+    }
 
-    public long mark() { return next; }
+    public long mark() {
+        return next;
+    }
 
     public Buf out(byte[] data) {
         long a = alloc(data.length, 8);
@@ -152,7 +184,9 @@ public final class GuestDriver {
         return new Buf(a, data.length, false);
     }
 
-    /** A writable buffer pre-filled with 0xEE, so tests can see exactly which bytes a device wrote. */
+    /**
+     * A writable buffer pre-filled with 0xEE, so tests can see exactly which bytes a device wrote.
+     */
     public Buf in(int len) {
         long a = alloc(len, 8);
         byte[] fill = new byte[len];
@@ -161,7 +195,9 @@ public final class GuestDriver {
         return new Buf(a, len, true);
     }
 
-    public byte[] bytes(Buf b) { return bytes(b.addr, b.len); }
+    public byte[] bytes(Buf b) {
+        return bytes(b.addr, b.len);
+    }
 
     public byte[] bytes(long addr, int len) {
         byte[] d = new byte[len];
@@ -179,15 +215,23 @@ public final class GuestDriver {
         mem.writeShort(d + 14, (short) next);
     }
 
-    /** Writes {@code bufs} as one chain into free descriptor slots, publishes it; returns the head index. */
+    /**
+     * Writes {@code bufs} as one chain into free descriptor slots, publishes it; returns the head
+     * index.
+     */
     public int submit(int q, Buf... bufs) {
         Ring r = rings[q];
         int head = r.freeDesc % r.size;
         for (int i = 0; i < bufs.length; i++) {
             int idx = (r.freeDesc + i) % r.size;
             boolean last = i == bufs.length - 1;
-            writeDesc(r.desc, idx, bufs[i].addr, bufs[i].len,
-                    (bufs[i].writable ? Virtio.DESC_F_WRITE : 0) | (last ? 0 : Virtio.DESC_F_NEXT), (idx + 1) % r.size);
+            writeDesc(
+                    r.desc,
+                    idx,
+                    bufs[i].addr,
+                    bufs[i].len,
+                    (bufs[i].writable ? Virtio.DESC_F_WRITE : 0) | (last ? 0 : Virtio.DESC_F_NEXT),
+                    (idx + 1) % r.size);
         }
         r.freeDesc = (r.freeDesc + bufs.length) % r.size;
         publish(q, head);
@@ -207,15 +251,25 @@ public final class GuestDriver {
         mem.writeShort(rings[q].avail + 2, (short) idx);
     }
 
-    public void setAvailFlags(int q, int flags) { mem.writeShort(rings[q].avail, (short) flags); }
+    public void setAvailFlags(int q, int flags) {
+        mem.writeShort(rings[q].avail, (short) flags);
+    }
 
-    public void setUsedEvent(int q, int idx) { mem.writeShort(rings[q].avail + 4 + 2L * rings[q].size, (short) idx); }
+    public void setUsedEvent(int q, int idx) {
+        mem.writeShort(rings[q].avail + 4 + 2L * rings[q].size, (short) idx);
+    }
 
-    public int availEvent(int q) { return mem.readShort(rings[q].used + 4 + 8L * rings[q].size) & 0xffff; }
+    public int availEvent(int q) {
+        return mem.readShort(rings[q].used + 4 + 8L * rings[q].size) & 0xffff;
+    }
 
-    public void kick(int q) { w32(VirtioMmioTransport.QUEUE_NOTIFY_OFFSET, q); }
+    public void kick(int q) {
+        w32(VirtioMmioTransport.QUEUE_NOTIFY_OFFSET, q);
+    }
 
-    public int usedIdx(int q) { return mem.readShort(rings[q].used + 2) & 0xffff; }
+    public int usedIdx(int q) {
+        return mem.readShort(rings[q].used + 2) & 0xffff;
+    }
 
     /** Used entries published since the last call. */
     public List<Used> used(int q) {
@@ -240,5 +294,7 @@ public final class GuestDriver {
         return u.get(0);
     }
 
-    public long heapStart() { return heapStart; }
+    public long heapStart() {
+        return heapStart;
+    }
 }

@@ -1,15 +1,17 @@
 package dev.jvmm.core.virtio;
 
-import dev.jvmm.core.virtio.GuestDriver.Buf;
-import dev.jvmm.core.virtio.GuestDriver.Used;
-import org.junit.jupiter.api.Test;
-
-import java.util.List;
-
 import static dev.jvmm.core.virtio.Virtio.*;
 import static org.junit.jupiter.api.Assertions.*;
 
-/** Indirect descriptor tables (Q8 of PEER-RELIABILITY.md §5): accepted only when negotiated and well-formed. */
+import dev.jvmm.core.virtio.GuestDriver.Buf;
+import dev.jvmm.core.virtio.GuestDriver.Used;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Indirect descriptor tables (Q8 of PEER-RELIABILITY.md §5): accepted only when negotiated and
+ * well-formed.
+ */
 class IndirectDescriptorTest {
     private static final int QS = 16;
     private final LoopbackDevice dev = new LoopbackDevice(1, 64);
@@ -77,7 +79,7 @@ class IndirectDescriptorTest {
     @Test
     void q8_tableOfMoreThan65535EntriesIsRejected() {
         g.start(bit(F_RING_INDIRECT_DESC), QS);
-        long table = g.alloc(65536L * 16, 16);   // fits RAM: only the entry count is wrong
+        long table = g.alloc(65536L * 16, 16); // fits RAM: only the entry count is wrong
         assertRejected(submitIndirect(table, 65536L * 16, 0), VirtioError.INDIRECT_LENGTH);
     }
 
@@ -86,7 +88,8 @@ class IndirectDescriptorTest {
         g.start(bit(F_RING_INDIRECT_DESC), QS);
         long table = g.alloc(65535L * 16, 16);
         Buf w = g.in(1);
-        for (int i = 0; i < 65535; i++) g.writeDesc(table, i, w.addr(), 1, DESC_F_WRITE | (i < 65534 ? DESC_F_NEXT : 0), i + 1);
+        for (int i = 0; i < 65535; i++)
+            g.writeDesc(table, i, w.addr(), 1, DESC_F_WRITE | (i < 65534 ? DESC_F_NEXT : 0), i + 1);
         assertEquals(List.of(new Used(0, 65535)), submitIndirect(table, 65535L * 16, 0));
         assertEquals(65535, dev.chains.get(0).bufferCount());
     }
@@ -111,7 +114,8 @@ class IndirectDescriptorTest {
         g.start(bit(F_RING_INDIRECT_DESC), QS);
         long table = g.alloc(48, 16);
         Buf w = g.in(4);
-        for (int i = 0; i < 3; i++) g.writeDesc(table, i, w.addr(), 4, DESC_F_WRITE | DESC_F_NEXT, (i + 1) % 3);
+        for (int i = 0; i < 3; i++)
+            g.writeDesc(table, i, w.addr(), 4, DESC_F_WRITE | DESC_F_NEXT, (i + 1) % 3);
         assertRejected(submitIndirect(table, 48, 0), VirtioError.CHAIN_LOOP);
     }
 
@@ -120,7 +124,8 @@ class IndirectDescriptorTest {
         g.start(bit(F_RING_INDIRECT_DESC), QS);
         long table = g.alloc(32, 16);
         Buf w = g.in(4);
-        g.writeDesc(table, 0, w.addr(), 4, DESC_F_WRITE | DESC_F_NEXT, 2);   // table has entries 0 and 1
+        g.writeDesc(
+                table, 0, w.addr(), 4, DESC_F_WRITE | DESC_F_NEXT, 2); // table has entries 0 and 1
         assertRejected(submitIndirect(table, 32, 0), VirtioError.NEXT_OUT_OF_RANGE);
     }
 }

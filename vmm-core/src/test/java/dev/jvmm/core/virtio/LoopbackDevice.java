@@ -5,8 +5,9 @@ import java.util.Collections;
 import java.util.List;
 
 /**
- * A test device with {@code queues} queues: every chain it pops is recorded and returned with its whole
- * writable part filled with the bitwise NOT of the readable bytes' sum (so a test sees the device touched it).
+ * A test device with {@code queues} queues: every chain it pops is recorded and returned with its
+ * whole writable part filled with the bitwise NOT of the readable bytes' sum (so a test sees the
+ * device touched it).
  */
 class LoopbackDevice implements VirtioDevice {
     final int queues;
@@ -21,26 +22,49 @@ class LoopbackDevice implements VirtioDevice {
         this.maxSize = maxSize;
     }
 
-    @Override public int deviceType() { return 0x2a; }
-    @Override public long deviceFeatures() { return Virtio.bit(0) | Virtio.bit(3); }
-    @Override public int queueCount() { return queues; }
-    @Override public int maxQueueSize() { return maxSize; }
-    @Override public int configSize() { return config.length; }
+    @Override
+    public int deviceType() {
+        return 0x2a;
+    }
 
-    @Override public synchronized void readConfig(int offset, byte[] data) {
+    @Override
+    public long deviceFeatures() {
+        return Virtio.bit(0) | Virtio.bit(3);
+    }
+
+    @Override
+    public int queueCount() {
+        return queues;
+    }
+
+    @Override
+    public int maxQueueSize() {
+        return maxSize;
+    }
+
+    @Override
+    public int configSize() {
+        return config.length;
+    }
+
+    @Override
+    public synchronized void readConfig(int offset, byte[] data) {
         System.arraycopy(config, offset, data, 0, data.length);
     }
 
-    @Override public synchronized void writeConfig(int offset, byte[] data) {
+    @Override
+    public synchronized void writeConfig(int offset, byte[] data) {
         System.arraycopy(data, 0, config, offset, data.length);
     }
 
-    @Override public void activate(VirtioActivation a) {
+    @Override
+    public void activate(VirtioActivation a) {
         activation = a;
         activations++;
     }
 
-    @Override public void queueNotify(int queue) {
+    @Override
+    public void queueNotify(int queue) {
         VirtioActivation a = activation;
         if (a == null) return;
         Virtqueue q = a.queue(queue);
@@ -59,10 +83,14 @@ class LoopbackDevice implements VirtioDevice {
         q.notifyGuest();
     }
 
-    @Override public void reset() {
+    @Override
+    public void reset() {
         activation = null;
         resets++;
     }
 
-    @Override public void close() { closes++; }
+    @Override
+    public void close() {
+        closes++;
+    }
 }

@@ -1,7 +1,6 @@
 package dev.jvmm.core.virtio;
 
 import dev.jvmm.core.memory.GuestMemory;
-
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
@@ -11,12 +10,22 @@ final class TracingMemory implements GuestMemory {
     final GuestMemory inner;
     final List<Long> touched = new ArrayList<>();
 
-    TracingMemory(GuestMemory inner) { this.inner = inner; }
+    TracingMemory(GuestMemory inner) {
+        this.inner = inner;
+    }
 
-    @Override public long base() { return inner.base(); }
-    @Override public long size() { return inner.size(); }
+    @Override
+    public long base() {
+        return inner.base();
+    }
 
-    @Override public synchronized MemorySegment slice(long gpa, long len) {
+    @Override
+    public long size() {
+        return inner.size();
+    }
+
+    @Override
+    public synchronized MemorySegment slice(long gpa, long len) {
         touched.add(gpa);
         return inner.slice(gpa, len);
     }

@@ -1,32 +1,42 @@
 package dev.jvmm.core.virtio;
 
-import dev.jvmm.core.virtio.GuestDriver.Buf;
-import dev.jvmm.core.virtio.GuestDriver.Used;
-import org.junit.jupiter.api.Test;
-
-import java.time.Duration;
-import java.util.List;
-
 import static dev.jvmm.core.virtio.Virtio.*;
 import static org.junit.jupiter.api.Assertions.*;
 
-/** Hostile rings and chains, Q1–Q11 of PEER-RELIABILITY.md §5, each through the real register interface. */
+import dev.jvmm.core.virtio.GuestDriver.Buf;
+import dev.jvmm.core.virtio.GuestDriver.Used;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Hostile rings and chains, Q1–Q11 of PEER-RELIABILITY.md §5, each through the real register
+ * interface.
+ */
 class VirtqueueTest {
     private static final int QS = 16;
     private final LoopbackDevice dev = new LoopbackDevice(1, 256);
     private final GuestDriver g = new GuestDriver(dev);
     private final VirtioMmioTransport t = g.transport;
 
-    private GuestDriver.Ring ring() { return g.ring(0); }
+    private GuestDriver.Ring ring() {
+        return g.ring(0);
+    }
 
-    /** Publishes head {@code head} (descriptors written by the test), kicks, and returns the used entries. */
+    /**
+     * Publishes head {@code head} (descriptors written by the test), kicks, and returns the used
+     * entries.
+     */
     private List<Used> kickHead(int head) {
         g.publish(0, head);
         g.kick(0);
         return g.used(0);
     }
 
-    /** The chain was handed back with length 0, counted once as {@code kind}, and the device works on. */
+    /**
+     * The chain was handed back with length 0, counted once as {@code kind}, and the device works
+     * on.
+     */
     private void assertRejected(List<Used> used, int head, VirtioError kind) {
         assertEquals(List.of(new Used(head, 0)), used);
         assertEquals(1, t.errors(kind), kind.toString());
@@ -59,10 +69,12 @@ class VirtqueueTest {
     void q1_cyclicChainIsRejected() {
         g.start(0, QS);
         long buf = g.in(8).addr();
-        assertTimeoutPreemptively(Duration.ofSeconds(5), () -> {
-            g.writeDesc(ring().desc, 0, buf, 8, DESC_F_NEXT, 0);              // desc[0].next = 0
-            assertRejected(kickHead(0), 0, VirtioError.CHAIN_LOOP);
-        });
+        assertTimeoutPreemptively(
+                Duration.ofSeconds(5),
+                () -> {
+                    g.writeDesc(ring().desc, 0, buf, 8, DESC_F_NEXT, 0); // desc[0].next = 0
+                    assertRejected(kickHead(0), 0, VirtioError.CHAIN_LOOP);
+                });
     }
 
     @Test
@@ -88,10 +100,12 @@ class VirtqueueTest {
         d.start(0, QS);
         long table = d.ring(0).desc;
         view[0].touched.clear();
-        d.publish(0, QS);                  // head 16 in a 16-entry queue
+        d.publish(0, QS); // head 16 in a 16-entry queue
         d.kick(0);
         assertFalse(view[0].touchedIn(table, table + 16L * QS), "descriptor table was read");
-        assertFalse(view[0].touched.contains(table + 16L * QS), "descriptor 16 (past the table) was read");
+        assertFalse(
+                view[0].touched.contains(table + 16L * QS),
+                "descriptor 16 (past the table) was read");
         assertEquals(0, d.usedIdx(0));
         assertEquals(1, d.transport.errors(VirtioError.HEAD_OUT_OF_RANGE));
         assertEquals(1, d.transport.errors());
@@ -106,14 +120,15 @@ class VirtqueueTest {
         g.start(0, QS);
         g.setAvailIdx(0, QS + 1);
         g.kick(0);
-        g.kick(0);                        // no reprocessing loop: the stopped queue stays stopped
+        g.kick(0); // no reprocessing loop: the stopped queue stays stopped
         assertEquals(0, g.usedIdx(0));
         assertTrue(dev.chains.isEmpty());
         assertEquals(1, t.errors(VirtioError.AVAIL_INDEX_OVERRUN));
         assertEquals(1, t.errors());
         assertTrue(t.needsReset());
-        assertEquals(1, g.interrupts.get());     // the config-change interrupt that announces NEEDS_RESET
-        g.start(0, QS);                           // a driver reset brings it back
+        assertEquals(
+                1, g.interrupts.get()); // the config-change interrupt that announces NEEDS_RESET
+        g.start(0, QS); // a driver reset brings it back
         assertFalse(t.needsReset());
         Buf in = g.in(1);
         assertEquals(1, g.request(0, in).len());
@@ -123,7 +138,9 @@ class VirtqueueTest {
     void q5_bufferOutsideRamIsRejected() {
         g.start(0, QS);
         long end = GuestDriver.RAM_BASE + g.mem.size();
-        long[][] bad = {{0x1000, 16}, {end - 8, 16}, {end, 1}, {-16L, 32}, {GuestDriver.RAM_BASE - 1, 2}};
+        long[][] bad = {
+            {0x1000, 16}, {end - 8, 16}, {end, 1}, {-16L, 32}, {GuestDriver.RAM_BASE - 1, 2}
+        };
         for (int i = 0; i < bad.length; i++) {
             g.writeDesc(ring().desc, i, bad[i][0], bad[i][1], DESC_F_WRITE, 0);
             assertEquals(List.of(new Used(i, 0)), kickHead(i), "buffer " + i);
@@ -136,19 +153,25 @@ class VirtqueueTest {
 
     @Test
     void q5_guestMemoryExceptionInADeviceIsCaughtAtTheBoundary() {
-        VirtioDevice throwing = new LoopbackDevice(1, 16) {
-            @Override public void queueNotify(int queue) {
-                activation.memory().readInt(0x10);   // below RAM: GuestMemoryException
-            }
-        };
+        VirtioDevice throwing =
+                new LoopbackDevice(1, 16) {
+                    @Override
+                    public void queueNotify(int queue) {
+                        activation.memory().readInt(0x10); // below RAM: GuestMemoryException
+                    }
+                };
         GuestDriver d = new GuestDriver(throwing);
         d.start(0, QS);
         assertDoesNotThrow(() -> d.kick(0));
         assertEquals(1, d.transport.errors(VirtioError.GUEST_MEMORY));
         assertTrue(d.transport.needsReset());
-        VirtioDevice oob = new LoopbackDevice(1, 16) {
-            @Override public void queueNotify(int queue) { throw new IndexOutOfBoundsException("segment"); }
-        };
+        VirtioDevice oob =
+                new LoopbackDevice(1, 16) {
+                    @Override
+                    public void queueNotify(int queue) {
+                        throw new IndexOutOfBoundsException("segment");
+                    }
+                };
         GuestDriver d2 = new GuestDriver(oob);
         d2.start(0, QS);
         assertDoesNotThrow(() -> d2.transport.notifyQueue(0));
@@ -158,7 +181,8 @@ class VirtqueueTest {
     @Test
     void q6_chainLongerThan4GiBIsRejected() {
         g.start(0, QS);
-        // Structure is judged before addresses, so even buffers that could never fit RAM are refused for length.
+        // Structure is judged before addresses, so even buffers that could never fit RAM are
+        // refused for length.
         g.writeDesc(ring().desc, 0, GuestDriver.RAM_BASE, 0x8000_0000L, DESC_F_NEXT, 1);
         g.writeDesc(ring().desc, 1, GuestDriver.RAM_BASE, 0x8000_0000L, DESC_F_WRITE, 0);
         assertRejected(kickHead(0), 0, VirtioError.LENGTH_OVERFLOW);
@@ -179,14 +203,14 @@ class VirtqueueTest {
         g.writeDesc(ring().desc, 0, w.addr(), 4, DESC_F_WRITE | DESC_F_NEXT, 1);
         g.writeDesc(ring().desc, 1, r.addr(), 4, 0, 0);
         assertRejected(kickHead(0), 0, VirtioError.READABLE_AFTER_WRITABLE);
-        assertArrayEquals(new byte[] {-18, -18, -18, -18}, g.bytes(w));   // 0xEE: untouched
+        assertArrayEquals(new byte[] {-18, -18, -18, -18}, g.bytes(w)); // 0xEE: untouched
     }
 
     @Test
     void q10_zeroLengthDescriptorIsRejected() {
         g.start(0, QS);
         Buf b = g.in(4);
-        g.writeDesc(ring().desc, 0, b.addr(), 0, DESC_F_WRITE, 0);        // a lone zero-length descriptor
+        g.writeDesc(ring().desc, 0, b.addr(), 0, DESC_F_WRITE, 0); // a lone zero-length descriptor
         assertRejected(kickHead(0), 0, VirtioError.ZERO_LENGTH);
     }
 
@@ -213,7 +237,8 @@ class VirtqueueTest {
             held[i] = q.pop();
             assertNotNull(held[i]);
         }
-        for (int i = 0; i < QS; i++) g.publish(0, i);     // the guest re-publishes the same heads at once
+        for (int i = 0; i < QS; i++)
+            g.publish(0, i); // the guest re-publishes the same heads at once
         assertNull(q.pop(), "more than queue-size chains in flight");
         assertEquals(QS, q.inFlight());
         q.addUsed(held[0], 0);
@@ -248,14 +273,16 @@ class VirtqueueTest {
             java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
             Thread[] ts = new Thread[3];
             for (int k = 0; k < ts.length; k++) {
-                ts[k] = new Thread(() -> {
-                    try {
-                        go.await();
-                    } catch (InterruptedException e) {
-                        return;
-                    }
-                    t.notifyQueue(0);
-                });
+                ts[k] =
+                        new Thread(
+                                () -> {
+                                    try {
+                                        go.await();
+                                    } catch (InterruptedException e) {
+                                        return;
+                                    }
+                                    t.notifyQueue(0);
+                                });
                 ts[k].start();
             }
             go.countDown();
@@ -282,15 +309,16 @@ class VirtqueueTest {
     @Test
     void eventIdxHonoursUsedEventAndPublishesAvailEvent() {
         g.start(bit(F_RING_EVENT_IDX), QS);
-        g.setAvailFlags(0, AVAIL_F_NO_INTERRUPT);   // ignored once EVENT_IDX is negotiated
-        g.setUsedEvent(0, 0);                        // interrupt when entry 0 is used
+        g.setAvailFlags(0, AVAIL_F_NO_INTERRUPT); // ignored once EVENT_IDX is negotiated
+        g.setUsedEvent(0, 0); // interrupt when entry 0 is used
         g.request(0, g.in(4));
         assertEquals(1, g.interrupts.get());
-        assertEquals(1, g.availEvent(0));            // device asks to be notified at avail index 1
-        g.setUsedEvent(0, 5);                        // driver wants to hear only after entry 5
-        for (int i = 0; i < 4; i++) g.request(0, g.in(4));   // used idx 2..5: entry index 5 not used yet
+        assertEquals(1, g.availEvent(0)); // device asks to be notified at avail index 1
+        g.setUsedEvent(0, 5); // driver wants to hear only after entry 5
+        for (int i = 0; i < 4; i++)
+            g.request(0, g.in(4)); // used idx 2..5: entry index 5 not used yet
         assertEquals(1, g.interrupts.get());
-        g.request(0, g.in(4));                       // used idx 6: entry 5 used
+        g.request(0, g.in(4)); // used idx 6: entry 5 used
         assertEquals(2, g.interrupts.get());
         assertEquals(6, g.availEvent(0));
         assertEquals(0, t.errors());

@@ -6,7 +6,6 @@ import dev.jvmm.core.boot.KernelLoader;
 import dev.jvmm.core.firmware.FirmwareConfig;
 import dev.jvmm.core.hypercall.HypercallConfig;
 import dev.jvmm.kvm.testing.Arm64KvmCondition;
-
 import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -15,8 +14,8 @@ import java.time.Duration;
 
 /**
  * A guest image run in this JVM through VmBuilder and Machine, as {@code jvmm run} would, with the
- * console captured so a test can wait for what the guest prints and act on the Machine meanwhile (the
- * calls the control API makes). Closing stops the guest and releases every fd.
+ * console captured so a test can wait for what the guest prints and act on the Machine meanwhile
+ * (the calls the control API makes). Closing stops the guest and releases every fd.
  */
 final class GuestRun implements AutoCloseable {
     private static final Duration GUEST_LIMIT = Duration.ofMinutes(2);
@@ -30,11 +29,21 @@ final class GuestRun implements AutoCloseable {
     static final class Console extends OutputStream {
         private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
 
-        @Override public synchronized void write(int b) { bytes.write(b); notifyAll(); }
+        @Override
+        public synchronized void write(int b) {
+            bytes.write(b);
+            notifyAll();
+        }
 
-        @Override public synchronized void write(byte[] b, int off, int len) { bytes.write(b, off, len); notifyAll(); }
+        @Override
+        public synchronized void write(byte[] b, int off, int len) {
+            bytes.write(b, off, len);
+            notifyAll();
+        }
 
-        synchronized String text() { return bytes.toString(StandardCharsets.ISO_8859_1); }
+        synchronized String text() {
+            return bytes.toString(StandardCharsets.ISO_8859_1);
+        }
 
         synchronized boolean await(String s, long deadlineNanos) throws InterruptedException {
             while (!text().contains(s)) {
@@ -48,26 +57,56 @@ final class GuestRun implements AutoCloseable {
 
     /** A bare-metal image from JVMM_IMAGES, no initrd, empty command line. */
     GuestRun(String image, int cpus, long memMiB, HypercallConfig hypercalls) throws Exception {
-        this(Arm64KvmCondition.images().resolve(image), null, "", cpus, memMiB, hypercalls, GUEST_LIMIT);
+        this(
+                Arm64KvmCondition.images().resolve(image),
+                null,
+                "",
+                cpus,
+                memMiB,
+                hypercalls,
+                GUEST_LIMIT);
     }
 
-    GuestRun(Path kernel, Path initrd, String cmdline, int cpus, long memMiB, HypercallConfig hypercalls,
-             Duration timeout) throws Exception {
+    GuestRun(
+            Path kernel,
+            Path initrd,
+            String cmdline,
+            int cpus,
+            long memMiB,
+            HypercallConfig hypercalls,
+            Duration timeout)
+            throws Exception {
         Layout layout = new Layout(memMiB * Layout.MIB, cpus);
-        BootImages images = KernelLoader.prepare(kernel, initrd, cmdline, layout.ramBase(), layout.ramBytes());
-        VmConfig cfg = new VmConfig(cmdline, cpus, memMiB * Layout.MIB, VmConfig.OnReset.EXIT, timeout, console,
-                FirmwareConfig.DEFAULT, false, hypercalls);
+        BootImages images =
+                KernelLoader.prepare(kernel, initrd, cmdline, layout.ramBase(), layout.ramBytes());
+        VmConfig cfg =
+                new VmConfig(
+                        cmdline,
+                        cpus,
+                        memMiB * Layout.MIB,
+                        VmConfig.OnReset.EXIT,
+                        timeout,
+                        console,
+                        FirmwareConfig.DEFAULT,
+                        false,
+                        hypercalls);
         machine = new VmBuilder(cfg, images).build();
-        runner = Thread.ofPlatform().name("guest-run").start(() -> {
-            try {
-                result = machine.run();
-            } catch (Throwable t) {
-                failure = t;
-            }
-        });
+        runner =
+                Thread.ofPlatform()
+                        .name("guest-run")
+                        .start(
+                                () -> {
+                                    try {
+                                        result = machine.run();
+                                    } catch (Throwable t) {
+                                        failure = t;
+                                    }
+                                });
     }
 
-    String console() { return console.text(); }
+    String console() {
+        return console.text();
+    }
 
     /** Waits until the console shows {@code s}; false after {@code limit}. */
     boolean await(String s, Duration limit) throws InterruptedException {
@@ -78,7 +117,8 @@ final class GuestRun implements AutoCloseable {
     VmResult finish(Duration limit) throws InterruptedException {
         runner.join(limit);
         if (failure != null) throw new AssertionError("Machine.run failed", failure);
-        if (runner.isAlive()) throw new AssertionError("guest still running after " + limit + "\n" + console());
+        if (runner.isAlive())
+            throw new AssertionError("guest still running after " + limit + "\n" + console());
         return result;
     }
 
@@ -92,7 +132,9 @@ final class GuestRun implements AutoCloseable {
         try {
             runner.join(Duration.ofSeconds(20));
         } catch (InterruptedException e) {
-            Thread.currentThread().interrupt(); // the caller sees the interrupt; the fds are released all the same
+            Thread.currentThread()
+                    .interrupt(); // the caller sees the interrupt; the fds are released all the
+            // same
         }
         machine.close();
     }

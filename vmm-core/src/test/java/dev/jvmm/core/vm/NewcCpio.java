@@ -26,8 +26,10 @@ final class NewcCpio {
 
     private void entry(String name, int mode, byte[] data) {
         byte[] n = (name + "\0").getBytes(StandardCharsets.US_ASCII);
-        String header = String.format("070701%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x",
-                ino++, mode, 0, 0, 1, 0, data.length, 0, 0, 0, 0, n.length, 0);
+        String header =
+                String.format(
+                        "070701%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x",
+                        ino++, mode, 0, 0, 1, 0, data.length, 0, 0, 0, 0, n.length, 0);
         out.writeBytes(header.getBytes(StandardCharsets.US_ASCII));
         out.writeBytes(n);
         pad();

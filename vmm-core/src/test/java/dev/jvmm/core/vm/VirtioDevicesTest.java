@@ -1,5 +1,13 @@
 package dev.jvmm.core.vm;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.jvmm.core.arch.DeviceTreeBuilder;
 import dev.jvmm.core.arch.DeviceTreeInput;
 import dev.jvmm.core.arch.Layout;
@@ -11,9 +19,6 @@ import dev.jvmm.core.virtio.Virtio;
 import dev.jvmm.core.virtio.VirtioActivation;
 import dev.jvmm.core.virtio.VirtioDevice;
 import dev.jvmm.kvm.sys.EventFd;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -23,19 +28,13 @@ import java.util.Random;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertSame;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 
 /**
- * The virtio wiring without KVM: slots, bus registrations, the ioeventfd/irqfd registrations KVM would
- * get (recorded), real eventfds and notifier threads, reset and close. The guest side is played by
- * register writes through the bus, as a vCPU's MMIO exits would arrive.
+ * The virtio wiring without KVM: slots, bus registrations, the ioeventfd/irqfd registrations KVM
+ * would get (recorded), real eventfds and notifier threads, reset and close. The guest side is
+ * played by register writes through the bus, as a vCPU's MMIO exits would arrive.
  */
 class VirtioDevicesTest {
     private static final Layout LAYOUT = new Layout(256L << 20, 1);
@@ -46,19 +45,25 @@ class VirtioDevicesTest {
 
     /** What KVM would have been told. */
     private static final class Recorder implements NotificationRouting {
-        record Ioevent(EventFd efd, long addr, int len, long datamatch) { }
-        record Irq(EventFd efd, int spi) { }
+        record Ioevent(EventFd efd, long addr, int len, long datamatch) {}
+
+        record Irq(EventFd efd, int spi) {}
+
         final List<Ioevent> ioevents = new ArrayList<>();
         final List<Irq> irqs = new ArrayList<>();
         RuntimeException failOnIoevent;
         int ioeventsBeforeFailure = Integer.MAX_VALUE;
 
-        @Override public void ioeventfd(EventFd efd, long addr, int len, long datamatch) {
+        @Override
+        public void ioeventfd(EventFd efd, long addr, int len, long datamatch) {
             if (ioevents.size() == ioeventsBeforeFailure) throw failOnIoevent;
             ioevents.add(new Ioevent(efd, addr, len, datamatch));
         }
 
-        @Override public void irqfd(EventFd efd, int spi) { irqs.add(new Irq(efd, spi)); }
+        @Override
+        public void irqfd(EventFd efd, int spi) {
+            irqs.add(new Irq(efd, spi));
+        }
     }
 
     /** Records which queue was notified on which thread, and the lifecycle calls. */
@@ -68,19 +73,63 @@ class VirtioDevicesTest {
         volatile VirtioActivation activation;
         final AtomicInteger resets = new AtomicInteger(), closes = new AtomicInteger();
 
-        FakeDevice(int queues) { this.queues = queues; }
+        FakeDevice(int queues) {
+            this.queues = queues;
+        }
 
-        @Override public int deviceType() { return Virtio.ID_RNG; }
-        @Override public long deviceFeatures() { return 0; }
-        @Override public int queueCount() { return queues; }
-        @Override public int maxQueueSize() { return 16; }
-        @Override public int configSize() { return 0; }
-        @Override public void readConfig(int offset, byte[] data) { }
-        @Override public void activate(VirtioActivation a) { activation = a; }
-        @Override public void queueNotify(int queue) { notified.add(queue + "@" + Thread.currentThread().getName()); }
-        @Override public void reset() { activation = null; resets.incrementAndGet(); }
-        @Override public void close() { closes.incrementAndGet(); }
-        @Override public String name() { return "fake" + queues; }
+        @Override
+        public int deviceType() {
+            return Virtio.ID_RNG;
+        }
+
+        @Override
+        public long deviceFeatures() {
+            return 0;
+        }
+
+        @Override
+        public int queueCount() {
+            return queues;
+        }
+
+        @Override
+        public int maxQueueSize() {
+            return 16;
+        }
+
+        @Override
+        public int configSize() {
+            return 0;
+        }
+
+        @Override
+        public void readConfig(int offset, byte[] data) {}
+
+        @Override
+        public void activate(VirtioActivation a) {
+            activation = a;
+        }
+
+        @Override
+        public void queueNotify(int queue) {
+            notified.add(queue + "@" + Thread.currentThread().getName());
+        }
+
+        @Override
+        public void reset() {
+            activation = null;
+            resets.incrementAndGet();
+        }
+
+        @Override
+        public void close() {
+            closes.incrementAndGet();
+        }
+
+        @Override
+        public String name() {
+            return "fake" + queues;
+        }
     }
 
     @AfterEach
@@ -90,28 +139,51 @@ class VirtioDevicesTest {
 
     @Test
     void devicesGetConsecutiveSlotsSpisAndOneDatamatchedIoeventfdPerQueue() {
-        devices = VirtioDevices.wire(List.of(new FakeDevice(1), new FakeDevice(2), new FakeDevice(1)), LAYOUT, bus, mem, kvm);
+        devices =
+                VirtioDevices.wire(
+                        List.of(new FakeDevice(1), new FakeDevice(2), new FakeDevice(1)),
+                        LAYOUT,
+                        bus,
+                        mem,
+                        kvm);
 
-        assertEquals(List.of("virtio-mmio.0:fake1 [0x3000000, 0x3000200)", "virtio-mmio.1:fake2 [0x3000200, 0x3000400)",
-                "virtio-mmio.2:fake1 [0x3000400, 0x3000600)"), bus.regions().stream().map(Object::toString).toList());
+        assertEquals(
+                List.of(
+                        "virtio-mmio.0:fake1 [0x3000000, 0x3000200)",
+                        "virtio-mmio.1:fake2 [0x3000200, 0x3000400)",
+                        "virtio-mmio.2:fake1 [0x3000400, 0x3000600)"),
+                bus.regions().stream().map(Object::toString).toList());
         assertEquals(List.of(4, 5, 6), kvm.irqs.stream().map(Recorder.Irq::spi).toList());
-        assertEquals(List.of("0x3000050=0", "0x3000250=0", "0x3000250=1", "0x3000450=0"),
-                kvm.ioevents.stream().map(e -> String.format("0x%x=%d", e.addr(), e.datamatch())).toList());
+        assertEquals(
+                List.of("0x3000050=0", "0x3000250=0", "0x3000250=1", "0x3000450=0"),
+                kvm.ioevents.stream()
+                        .map(e -> String.format("0x%x=%d", e.addr(), e.datamatch()))
+                        .toList());
         assertTrue(kvm.ioevents.stream().allMatch(e -> e.len() == 4));
-        assertEquals(4, kvm.ioevents.stream().map(e -> e.efd().fd()).distinct().count(), "one eventfd per queue");
+        assertEquals(
+                4,
+                kvm.ioevents.stream().map(e -> e.efd().fd()).distinct().count(),
+                "one eventfd per queue");
         assertSame(kvm.irqs.get(1).efd(), devices.slots().get(1).irq());
-        assertEquals(List.of(36, 37, 38), devices.slots().stream().map(VirtioDevices.Slot::intid).toList());
+        assertEquals(
+                List.of(36, 37, 38),
+                devices.slots().stream().map(VirtioDevices.Slot::intid).toList());
     }
 
     @Test
     void deviceTreeHasOneEdgeTriggeredNodePerSlot() {
-        devices = VirtioDevices.wire(List.of(new FakeDevice(1), new FakeDevice(1)), LAYOUT, bus, mem, kvm);
-        DeviceTreeInput in = DeviceTreeInput.of(LAYOUT, DeviceTreeInput.kvmDefaultMpidrs(1), PsciVersion.V1_1, "")
-                .withExtraNodes(devices.deviceTreeNodes());
+        devices =
+                VirtioDevices.wire(
+                        List.of(new FakeDevice(1), new FakeDevice(1)), LAYOUT, bus, mem, kvm);
+        DeviceTreeInput in =
+                DeviceTreeInput.of(
+                                LAYOUT, DeviceTreeInput.kvmDefaultMpidrs(1), PsciVersion.V1_1, "")
+                        .withExtraNodes(devices.deviceTreeNodes());
         FdtTestReader.Tree t = FdtTestReader.parse(new DeviceTreeBuilder(new Random(1)).build(in));
         FdtTestReader.Node n = t.node("/virtio_mmio@3000200");
         assertArrayEquals(new long[] {0x300_0200L, 0x200}, n.u64s("reg"));
-        assertArrayEquals(new int[] {0, 5, DeviceTreeBuilder.IRQ_TYPE_EDGE_RISING}, n.u32s("interrupts"));
+        assertArrayEquals(
+                new int[] {0, 5, DeviceTreeBuilder.IRQ_TYPE_EDGE_RISING}, n.u32s("interrupts"));
         assertNotNull(t.node("/virtio_mmio@3000000"));
     }
 
@@ -123,11 +195,12 @@ class VirtioDevicesTest {
         driverOk(base, 2);
         assertNotNull(dev.activation);
 
-        kvm.ioevents.get(2).efd().signal();   // what KVM does on the guest's "QueueNotify = 1"
+        kvm.ioevents.get(2).efd().signal(); // what KVM does on the guest's "QueueNotify = 1"
         assertEquals("1@jvmm-virtio-mmio.1-fake2", dev.notified.poll(5, TimeUnit.SECONDS));
         kvm.ioevents.get(1).efd().signal();
         assertEquals("0@jvmm-virtio-mmio.1-fake2", dev.notified.poll(5, TimeUnit.SECONDS));
-        // a QueueNotify that KVM did not match (a bad index) exits to the vCPU and is refused by the transport
+        // a QueueNotify that KVM did not match (a bad index) exits to the vCPU and is refused by
+        // the transport
         write(base + 0x50, 7);
         assertNull(dev.notified.poll(100, TimeUnit.MILLISECONDS));
         assertEquals(1, devices.slots().get(1).transport().errors());
@@ -153,7 +226,7 @@ class VirtioDevicesTest {
         assertEquals(0, b.resets.get(), "a device the driver never started has nothing to reset");
         assertNull(a.activation);
         assertEquals(0, read(LAYOUT.virtioSlot(0).base() + 0x70), "status");
-        driverOk(LAYOUT.virtioSlot(0).base(), 1);   // the next kernel can start it again
+        driverOk(LAYOUT.virtioSlot(0).base(), 1); // the next kernel can start it again
         assertNotNull(a.activation);
     }
 
@@ -165,7 +238,9 @@ class VirtioDevicesTest {
         devices.close();
         assertEquals(1, a.closes.get());
         assertEquals(1, b.closes.get());
-        assertTrue(Thread.getAllStackTraces().keySet().stream().noneMatch(t -> t.getName().startsWith("jvmm-virtio-mmio")),
+        assertTrue(
+                Thread.getAllStackTraces().keySet().stream()
+                        .noneMatch(t -> t.getName().startsWith("jvmm-virtio-mmio")),
                 "notifier threads ended");
         assertThrows(IllegalStateException.class, () -> kvm.ioevents.get(0).efd().fd());
         assertThrows(IllegalStateException.class, () -> kvm.irqs.get(1).efd().fd());
@@ -173,27 +248,39 @@ class VirtioDevicesTest {
 
     @Test
     void aFailedRegistrationUndoesEverythingAndClosesEveryDevice() {
-        kvm.ioeventsBeforeFailure = 2;   // the second device's second queue
+        kvm.ioeventsBeforeFailure = 2; // the second device's second queue
         kvm.failOnIoevent = new IllegalStateException("KVM_IOEVENTFD: ENOSPC");
         List<FakeDevice> all = List.of(new FakeDevice(1), new FakeDevice(2), new FakeDevice(1));
-        IllegalStateException e = assertThrows(IllegalStateException.class,
-                () -> VirtioDevices.wire(Collections.unmodifiableList(all), LAYOUT, bus, mem, kvm));
+        IllegalStateException e =
+                assertThrows(
+                        IllegalStateException.class,
+                        () ->
+                                VirtioDevices.wire(
+                                        Collections.unmodifiableList(all), LAYOUT, bus, mem, kvm));
         assertEquals("KVM_IOEVENTFD: ENOSPC", e.getMessage());
         assertEquals(List.of(1, 1, 1), all.stream().map(d -> d.closes.get()).toList());
-        assertThrows(IllegalStateException.class, () -> kvm.ioevents.get(1).efd().fd(), "eventfds closed");
+        assertThrows(
+                IllegalStateException.class,
+                () -> kvm.ioevents.get(1).efd().fd(),
+                "eventfds closed");
         assertThrows(IllegalStateException.class, () -> kvm.irqs.get(1).efd().fd());
-        assertTrue(Thread.getAllStackTraces().keySet().stream().noneMatch(t -> t.getName().startsWith("jvmm-virtio-mmio")));
+        assertTrue(
+                Thread.getAllStackTraces().keySet().stream()
+                        .noneMatch(t -> t.getName().startsWith("jvmm-virtio-mmio")));
     }
 
-    // ---- a minimal driver: the register sequence Linux's virtio_mmio performs --------------------
+    // ---- a minimal driver: the register sequence Linux's virtio_mmio performs
+    // --------------------
 
     private void driverOk(long base, int queues) {
         write(base + 0x70, 0);
         write(base + 0x70, Virtio.STATUS_ACKNOWLEDGE);
         write(base + 0x70, Virtio.STATUS_ACKNOWLEDGE | Virtio.STATUS_DRIVER);
         write(base + 0x24, 1);
-        write(base + 0x20, 1);   // VERSION_1 (bit 32)
-        write(base + 0x70, Virtio.STATUS_ACKNOWLEDGE | Virtio.STATUS_DRIVER | Virtio.STATUS_FEATURES_OK);
+        write(base + 0x20, 1); // VERSION_1 (bit 32)
+        write(
+                base + 0x70,
+                Virtio.STATUS_ACKNOWLEDGE | Virtio.STATUS_DRIVER | Virtio.STATUS_FEATURES_OK);
         for (int q = 0; q < queues; q++) {
             long ring = Layout.RAM_BASE + 0x1000L * (q + 1) + (base & 0xf000) * 4;
             write(base + 0x30, q);
@@ -207,12 +294,20 @@ class VirtioDevicesTest {
             write(base + 0x44, 1);
             assertEquals(1, read(base + 0x44), "queue " + q + " ready");
         }
-        write(base + 0x70, Virtio.STATUS_ACKNOWLEDGE | Virtio.STATUS_DRIVER | Virtio.STATUS_FEATURES_OK | Virtio.STATUS_DRIVER_OK);
+        write(
+                base + 0x70,
+                Virtio.STATUS_ACKNOWLEDGE
+                        | Virtio.STATUS_DRIVER
+                        | Virtio.STATUS_FEATURES_OK
+                        | Virtio.STATUS_DRIVER_OK);
         assertEquals(0xf, read(base + 0x70), "status after DRIVER_OK");
     }
 
     private void write(long addr, int v) {
-        bus.dispatch(addr, ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(0, v).array(), true);
+        bus.dispatch(
+                addr,
+                ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(0, v).array(),
+                true);
     }
 
     private int read(long addr) {

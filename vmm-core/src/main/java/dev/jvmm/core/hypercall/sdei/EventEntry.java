@@ -6,17 +6,22 @@ package dev.jvmm.core.hypercall.sdei;
  */
 final class EventEntry {
     final SdeiEventSpec spec;
+
     /** The PE owning a private instance; -1 for a shared event. */
     final int owner;
+
     int state;
     long entryPoint;
     long argument;
     long routingMode;
     long affinity;
+
     /** Triggered and waiting for a PE that can take it. */
     boolean pending;
+
     /** The PE running the handler, -1 when none. */
     int runningOn = -1;
+
     long dispatches;
 
     EventEntry(SdeiEventSpec spec, int owner) {

@@ -1,8 +1,12 @@
 package dev.jvmm.core.hypercall.sdei;
 
+import static dev.jvmm.core.hypercall.sdei.Sdei.DENIED;
+import static dev.jvmm.core.hypercall.sdei.Sdei.INVALID_PARAMETERS;
+import static dev.jvmm.core.hypercall.sdei.Sdei.PENDING;
+import static dev.jvmm.core.hypercall.sdei.Sdei.SUCCESS;
+
 import dev.jvmm.core.hypercall.GuestRegisters;
 import dev.jvmm.kvm.RegIds;
-
 import java.lang.System.Logger.Level;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -13,34 +17,29 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.IntConsumer;
 
-import static dev.jvmm.core.hypercall.sdei.Sdei.DENIED;
-import static dev.jvmm.core.hypercall.sdei.Sdei.INVALID_PARAMETERS;
-import static dev.jvmm.core.hypercall.sdei.Sdei.PENDING;
-import static dev.jvmm.core.hypercall.sdei.Sdei.SUCCESS;
-
 /**
  * The SDEI 1.1 dispatcher of one VM: event registrations, per-PE masks and dispatch stacks, pending
  * events, and delivery into a vCPU's registers, modelled on TF-A's dispatcher.
  *
- * <p>Calls named after SDEI functions take the calling PE ({@code cpu}, a vCPU index) and raw argument
- * registers and return the SDEI result for x0. {@link #deliverPending} and {@link #complete} edit the
- * registers of the PE they are given and must run on that vCPU's thread, after any pending KVM exit was
- * completed. When a change makes an event deliverable on another PE, the {@linkplain #setWaker waker}
- * is told that PE's index (outside the lock); the VMM then kicks that vCPU and calls
- * {@link #deliverPending} on its thread.
+ * <p>Calls named after SDEI functions take the calling PE ({@code cpu}, a vCPU index) and raw
+ * argument registers and return the SDEI result for x0. {@link #deliverPending} and {@link
+ * #complete} edit the registers of the PE they are given and must run on that vCPU's thread, after
+ * any pending KVM exit was completed. When a change makes an event deliverable on another PE, the
+ * {@linkplain #setWaker waker} is told that PE's index (outside the lock); the VMM then kicks that
+ * vCPU and calls {@link #deliverPending} on its thread.
  *
  * <p>Delivery rules: an event is taken by a PE when it is pending, registered and enabled and not
- * running, the PE is unmasked, and the PE's dispatch stack allows it (empty; or a normal event running
- * and this one critical). Critical events go first. Delivery ignores the guest's DAIF, like a firmware
- * event. All PEs start masked. State is guarded by this object's monitor.
+ * running, the PE is unmasked, and the PE's dispatch stack allows it (empty; or a normal event
+ * running and this one critical). Critical events go first. Delivery ignores the guest's DAIF, like
+ * a firmware event. All PEs start masked. State is guarded by this object's monitor.
  */
 public final class SdeiDispatcher {
     private static final System.Logger LOG = System.getLogger("jvmm.sdei");
 
-    private final List<SdeiEventSpec> specs;                    // event 0 first, then by number
+    private final List<SdeiEventSpec> specs; // event 0 first, then by number
     private final Map<Integer, Integer> indexOf = new HashMap<>();
-    private final EventEntry[][] entries;                        // [event][cpu], or [event][0] when shared
-    private final long[] mpidrs;                                 // affinity fields only
+    private final EventEntry[][] entries; // [event][cpu], or [event][0] when shared
+    private final long[] mpidrs; // affinity fields only
     private final boolean[] masked;
     private final List<ArrayDeque<Dispatch>> stacks = new ArrayList<>();
     private final HandlerPstate pstate;
@@ -51,14 +50,17 @@ public final class SdeiDispatcher {
 
     /**
      * @param platformEvents events besides event 0 (numbers unique and non-zero)
-     * @param mpidrs         MPIDR_EL1 of each vCPU, index order
-     * @param pstate         how the guest CPU's features shape the handler's PSTATE
+     * @param mpidrs MPIDR_EL1 of each vCPU, index order
+     * @param pstate how the guest CPU's features shape the handler's PSTATE
      */
-    public SdeiDispatcher(List<SdeiEventSpec> platformEvents, List<Long> mpidrs, HandlerPstate pstate) {
+    public SdeiDispatcher(
+            List<SdeiEventSpec> platformEvents, List<Long> mpidrs, HandlerPstate pstate) {
         if (mpidrs.isEmpty()) throw new IllegalArgumentException("no PEs");
         List<SdeiEventSpec> all = new ArrayList<>();
         all.add(SdeiEventSpec.EVENT_0);
-        platformEvents.stream().sorted(Comparator.comparingInt(SdeiEventSpec::number)).forEach(all::add);
+        platformEvents.stream()
+                .sorted(Comparator.comparingInt(SdeiEventSpec::number))
+                .forEach(all::add);
         this.specs = List.copyOf(all);
         this.mpidrs = mpidrs.stream().mapToLong(m -> m & Sdei.MPIDR_AFFINITY_MASK).toArray();
         this.masked = new boolean[mpidrs.size()];
@@ -67,22 +69,31 @@ public final class SdeiDispatcher {
         for (int i = 0; i < specs.size(); i++) {
             SdeiEventSpec s = specs.get(i);
             if (indexOf.put(s.number(), i) != null) {
-                throw new IllegalArgumentException(s.number() == Sdei.EVENT_0
-                        ? "SDEI event 0 is built in and cannot be declared" : "SDEI event " + s.number() + " declared twice");
+                throw new IllegalArgumentException(
+                        s.number() == Sdei.EVENT_0
+                                ? "SDEI event 0 is built in and cannot be declared"
+                                : "SDEI event " + s.number() + " declared twice");
             }
             entries[i] = new EventEntry[s.shared() ? 1 : mpidrs.size()];
-            for (int c = 0; c < entries[i].length; c++) entries[i][c] = new EventEntry(s, s.shared() ? -1 : c);
+            for (int c = 0; c < entries[i].length; c++)
+                entries[i][c] = new EventEntry(s, s.shared() ? -1 : c);
         }
         for (int c = 0; c < mpidrs.size(); c++) stacks.add(new ArrayDeque<>());
         reset();
     }
 
     /** Who to tell that a PE has something to take; called outside the lock. */
-    public void setWaker(IntConsumer waker) { this.waker = waker; }
+    public void setWaker(IntConsumer waker) {
+        this.waker = waker;
+    }
 
-    public int cpus() { return mpidrs.length; }
+    public int cpus() {
+        return mpidrs.length;
+    }
 
-    public List<SdeiEventSpec> events() { return specs; }
+    public List<SdeiEventSpec> events() {
+        return specs;
+    }
 
     /** Back to the boot state (guest reboot): nothing registered or pending, every PE masked. */
     public synchronized void reset() {
@@ -92,9 +103,11 @@ public final class SdeiDispatcher {
         wakes.clear();
     }
 
-    // ---- guest calls ---------------------------------------------------------------------------------
+    // ---- guest calls
+    // ---------------------------------------------------------------------------------
 
-    public long register(int cpu, long event, long entryPoint, long argument, long flags, long affinity) {
+    public long register(
+            int cpu, long event, long entryPoint, long argument, long flags, long affinity) {
         synchronized (this) {
             if (entryPoint == 0) return INVALID_PARAMETERS;
             long bad = validateRouting(flags, affinity);
@@ -107,8 +120,11 @@ public final class SdeiDispatcher {
             e.entryPoint = entryPoint;
             e.argument = argument;
             boolean priv = !e.spec.shared();
-            e.routingMode = priv ? Sdei.RM_PE : flags;     // private events always target their PE
-            e.affinity = priv ? mpidrs[cpu] : flags == Sdei.RM_PE ? affinity & Sdei.MPIDR_AFFINITY_MASK : 0;
+            e.routingMode = priv ? Sdei.RM_PE : flags; // private events always target their PE
+            e.affinity =
+                    priv
+                            ? mpidrs[cpu]
+                            : flags == Sdei.RM_PE ? affinity & Sdei.MPIDR_AFFINITY_MASK : 0;
             return SUCCESS;
         }
     }
@@ -139,9 +155,9 @@ public final class SdeiDispatcher {
     }
 
     /**
-     * EVENT_COMPLETE ({@code resume} false) or EVENT_COMPLETE_AND_RESUME to {@code resumeAddress}. On
-     * {@link Sdei#SUCCESS} the registers already hold the resumed context and nothing may be written
-     * back; on an error code the call returns to the caller as usual.
+     * EVENT_COMPLETE ({@code resume} false) or EVENT_COMPLETE_AND_RESUME to {@code resumeAddress}.
+     * On {@link Sdei#SUCCESS} the registers already hold the resumed context and nothing may be
+     * written back; on an error code the call returns to the caller as usual.
      */
     public long complete(int cpu, GuestRegisters regs, boolean resume, long resumeAddress) {
         synchronized (this) {
@@ -155,7 +171,8 @@ public final class SdeiDispatcher {
             d.entry.runningOn = -1;
             if (resume) {
                 long sctlr = pstate.needsSctlr() ? regs.get(RegIds.SCTLR_EL1) : 0;
-                SdeiContext.resume(regs, d.saved, resumeAddress, pstate.entry(d.saved.pstate(), sctlr));
+                SdeiContext.resume(
+                        regs, d.saved, resumeAddress, pstate.entry(d.saved.pstate(), sctlr));
             } else {
                 SdeiContext.restore(regs, d.saved);
             }
@@ -188,8 +205,8 @@ public final class SdeiDispatcher {
     }
 
     /**
-     * EVENT_GET_INFO. SIGNALED answers as TF-A does (and Arm's ACS expects of it): 0 for the signalable
-     * event 0, 1 for the others.
+     * EVENT_GET_INFO. SIGNALED answers as TF-A does (and Arm's ACS expects of it): 0 for the
+     * signalable event 0, 1 for the others.
      */
     public synchronized long info(int cpu, long event, long info) {
         EventEntry e = entry(event, cpu);
@@ -227,18 +244,23 @@ public final class SdeiDispatcher {
         return was ? 0 : 1;
     }
 
-    /** PE_UNMASK; what became deliverable is taken by {@link #deliverPending} right after the call. */
+    /**
+     * PE_UNMASK; what became deliverable is taken by {@link #deliverPending} right after the call.
+     */
     public synchronized long unmask(int cpu) {
         if (masked[cpu]) LOG.log(Level.INFO, "sdei: vcpu " + cpu + " unmasked");
         masked[cpu] = false;
         return SUCCESS;
     }
 
-    public synchronized boolean isMasked(int cpu) { return masked[cpu]; }
+    public synchronized boolean isMasked(int cpu) {
+        return masked[cpu];
+    }
 
     /**
-     * EVENT_SIGNAL: makes event 0 pending on the PE whose MPIDR affinity is {@code targetMpidr}. As in
-     * TF-A the call succeeds even when the target has not registered event 0; the signal is then lost.
+     * EVENT_SIGNAL: makes event 0 pending on the PE whose MPIDR affinity is {@code targetMpidr}. As
+     * in TF-A the call succeeds even when the target has not registered event 0; the signal is then
+     * lost.
      */
     public long signal(int cpu, long event, long targetMpidr) {
         synchronized (this) {
@@ -255,7 +277,9 @@ public final class SdeiDispatcher {
         return SUCCESS;
     }
 
-    /** PRIVATE_RESET: unregisters the caller's private events; DENIED if one of them was running. */
+    /**
+     * PRIVATE_RESET: unregisters the caller's private events; DENIED if one of them was running.
+     */
     public synchronized long privateReset(int cpu) {
         long r = SUCCESS;
         for (int i = 0; i < specs.size(); i++) {
@@ -273,11 +297,13 @@ public final class SdeiDispatcher {
         return r;
     }
 
-    // ---- delivery --------------------------------------------------------------------------------------
+    // ---- delivery
+    // --------------------------------------------------------------------------------------
 
     /**
-     * Enters the handler of every event PE {@code cpu} can take now (at most a normal one and a critical
-     * one pre-empting it), editing {@code regs}. Runs on that vCPU's thread. True when one was entered.
+     * Enters the handler of every event PE {@code cpu} can take now (at most a normal one and a
+     * critical one pre-empting it), editing {@code regs}. Runs on that vCPU's thread. True when one
+     * was entered.
      */
     public boolean deliverPending(int cpu, GuestRegisters regs) {
         synchronized (this) {
@@ -295,13 +321,16 @@ public final class SdeiDispatcher {
     private EventEntry nextFor(int cpu) {
         if (masked[cpu]) return null;
         Dispatch top = stacks.get(cpu).peek();
-        if (top != null && top.entry.spec.critical()) return null;    // nothing pre-empts a critical event
+        if (top != null && top.entry.spec.critical())
+            return null; // nothing pre-empts a critical event
         EventEntry best = null;
         for (int i = 0; i < specs.size(); i++) {
             SdeiEventSpec s = specs.get(i);
-            if (top != null && !s.critical()) continue;                 // only critical pre-empts normal
+            if (top != null && !s.critical()) continue; // only critical pre-empts normal
             EventEntry e = s.shared() ? entries[i][0] : entries[i][cpu];
-            if (!e.pending || EventState.DISPATCH.next(e.state) == EventState.DENY || !routedTo(e, cpu)) continue;
+            if (!e.pending
+                    || EventState.DISPATCH.next(e.state) == EventState.DENY
+                    || !routedTo(e, cpu)) continue;
             if (best == null || (s.critical() && !best.spec.critical())) best = e;
         }
         return best;
@@ -315,16 +344,27 @@ public final class SdeiDispatcher {
         e.dispatches++;
         stacks.get(cpu).push(new Dispatch(e, saved));
         long sctlr = pstate.needsSctlr() ? regs.get(RegIds.SCTLR_EL1) : 0;
-        SdeiContext.enter(regs, e.spec.number(), e.argument, saved, e.entryPoint, pstate.entry(saved.pstate(), sctlr));
-        LOG.log(Level.DEBUG, () -> String.format("sdei: event %d entered on vcpu %d at 0x%x (interrupted pc 0x%x)",
-                e.spec.number(), cpu, e.entryPoint, saved.pc()));
+        SdeiContext.enter(
+                regs,
+                e.spec.number(),
+                e.argument,
+                saved,
+                e.entryPoint,
+                pstate.entry(saved.pstate(), sctlr));
+        LOG.log(
+                Level.DEBUG,
+                () ->
+                        String.format(
+                                "sdei: event %d entered on vcpu %d at 0x%x (interrupted pc 0x%x)",
+                                e.spec.number(), cpu, e.entryPoint, saved.pc()));
     }
 
-    // ---- host side -------------------------------------------------------------------------------------
+    // ---- host side
+    // -------------------------------------------------------------------------------------
 
     /**
-     * Triggers {@code event} from the host (the control API's sdei-signal). A private event goes to PE
-     * {@code cpu}; a shared one follows its routing and ignores {@code cpu}.
+     * Triggers {@code event} from the host (the control API's sdei-signal). A private event goes to
+     * PE {@code cpu}; a shared one follows its routing and ignores {@code cpu}.
      *
      * @throws IllegalArgumentException naming the event or CPU when there is no such event or vCPU
      */
@@ -333,13 +373,22 @@ public final class SdeiDispatcher {
         synchronized (this) {
             Integer i = indexOf.get(event);
             if (i == null) {
-                throw new IllegalArgumentException("no SDEI event " + Integer.toUnsignedString(event) + "; this VM offers "
-                        + specs.stream().map(s -> String.valueOf(s.number())).toList());
+                throw new IllegalArgumentException(
+                        "no SDEI event "
+                                + Integer.toUnsignedString(event)
+                                + "; this VM offers "
+                                + specs.stream().map(s -> String.valueOf(s.number())).toList());
             }
             boolean shared = specs.get(i).shared();
             if (!shared && (cpu < 0 || cpu >= mpidrs.length)) {
-                throw new IllegalArgumentException("no vCPU " + cpu + " for private SDEI event " + event
-                        + " (the VM has " + mpidrs.length + ")");
+                throw new IllegalArgumentException(
+                        "no vCPU "
+                                + cpu
+                                + " for private SDEI event "
+                                + event
+                                + " (the VM has "
+                                + mpidrs.length
+                                + ")");
             }
             EventEntry e = entries[i][shared ? 0 : cpu];
             if (!EventState.registered(e.state)) {
@@ -358,7 +407,9 @@ public final class SdeiDispatcher {
         List<SdeiSnapshot.Pe> pes = new ArrayList<>();
         for (int c = 0; c < mpidrs.length; c++) {
             List<Integer> running = new ArrayList<>();
-            stacks.get(c).descendingIterator().forEachRemaining(d -> running.add(d.entry.spec.number()));
+            stacks.get(c)
+                    .descendingIterator()
+                    .forEachRemaining(d -> running.add(d.entry.spec.number()));
             pes.add(new SdeiSnapshot.Pe(c, mpidrs[c], masked[c], List.copyOf(running)));
         }
         List<SdeiSnapshot.Event> events = new ArrayList<>();
@@ -366,16 +417,29 @@ public final class SdeiDispatcher {
             SdeiEventSpec s = specs.get(i);
             List<SdeiSnapshot.Instance> inst = new ArrayList<>();
             for (EventEntry e : entries[i]) {
-                inst.add(new SdeiSnapshot.Instance(e.owner, EventState.registered(e.state), EventState.enabled(e.state),
-                        EventState.running(e.state), e.pending, e.runningOn, e.entryPoint, e.argument,
-                        e.routingMode, e.affinity, e.dispatches));
+                inst.add(
+                        new SdeiSnapshot.Instance(
+                                e.owner,
+                                EventState.registered(e.state),
+                                EventState.enabled(e.state),
+                                EventState.running(e.state),
+                                e.pending,
+                                e.runningOn,
+                                e.entryPoint,
+                                e.argument,
+                                e.routingMode,
+                                e.affinity,
+                                e.dispatches));
             }
-            events.add(new SdeiSnapshot.Event(s.number(), s.shared(), s.critical(), List.copyOf(inst)));
+            events.add(
+                    new SdeiSnapshot.Event(
+                            s.number(), s.shared(), s.critical(), List.copyOf(inst)));
         }
         return new SdeiSnapshot(List.copyOf(pes), List.copyOf(events));
     }
 
-    // ---- helpers ---------------------------------------------------------------------------------------
+    // ---- helpers
+    // ---------------------------------------------------------------------------------------
 
     /** The instance {@code event} (a raw x1: its low 32 bits) names for PE {@code cpu}, or null. */
     private EventEntry entry(long event, int cpu) {

@@ -2,7 +2,9 @@ package dev.jvmm.core.hypercall.shared;
 
 /** A guest-physical range the guest shared with the host: {@code [start, start + size)}. */
 public record SharedRegion(long start, long size) {
-    public long end() { return start + size; }
+    public long end() {
+        return start + size;
+    }
 
     @Override
     public String toString() {

@@ -11,7 +11,10 @@ public interface BlockBackend extends Closeable {
 
     boolean isReadOnly();
 
-    /** Fills {@code dst} from {@code offset}; an image that ends early is an {@link java.io.EOFException}. */
+    /**
+     * Fills {@code dst} from {@code offset}; an image that ends early is an {@link
+     * java.io.EOFException}.
+     */
     void read(long offset, ByteBuffer dst) throws IOException;
 
     /** Writes all of {@code src} at {@code offset}. */
@@ -21,5 +24,6 @@ public interface BlockBackend extends Closeable {
     void flush() throws IOException;
 
     /** Flushes (if writable) and releases the image. Idempotent. */
-    @Override void close() throws IOException;
+    @Override
+    void close() throws IOException;
 }

@@ -3,7 +3,6 @@ package dev.jvmm.core.virtio.blk;
 import dev.jvmm.core.files.HostFiles;
 import dev.jvmm.kvm.Errno;
 import dev.jvmm.kvm.sys.Libc;
-
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -13,19 +12,24 @@ import java.nio.file.StandardOpenOption;
 
 /**
  * A raw image file through a {@link FileChannel}: positional reads and writes, {@code force(false)}
- * (fdatasync) on flush. A read-only backend opens the file without write access, so not even a device
- * bug could change it.
+ * (fdatasync) on flush. A read-only backend opens the file without write access, so not even a
+ * device bug could change it.
  */
 public final class FileBlockBackend implements BlockBackend {
     private final Path path;
     private final FileChannel channel;
-    /** Holds the image's lock: an open file description of its own, closed only by {@link #close}. */
+
+    /**
+     * Holds the image's lock: an open file description of its own, closed only by {@link #close}.
+     */
     private final int lockFd;
+
     private final boolean readOnly;
     private final long size;
     private volatile boolean closed;
 
-    private FileBlockBackend(Path path, FileChannel channel, int lockFd, boolean readOnly, long size) {
+    private FileBlockBackend(
+            Path path, FileChannel channel, int lockFd, boolean readOnly, long size) {
         this.path = path;
         this.channel = channel;
         this.lockFd = lockFd;
@@ -34,16 +38,20 @@ public final class FileBlockBackend implements BlockBackend {
     }
 
     /**
-     * Opens an existing image; its size is fixed from now on. The file is locked (shared when read-only,
-     * exclusive otherwise, like QEMU's image locking) so two VMs, or two disks of one VM, cannot write the
-     * same image at once. The lock is an open-file-description lock (F_OFD_SETLK, as QEMU's): Java's
-     * FileLock is a POSIX record lock, which the kernel drops as soon as this process closes any
-     * descriptor of the file, e.g. one that merely read it.
+     * Opens an existing image; its size is fixed from now on. The file is locked (shared when
+     * read-only, exclusive otherwise, like QEMU's image locking) so two VMs, or two disks of one
+     * VM, cannot write the same image at once. The lock is an open-file-description lock
+     * (F_OFD_SETLK, as QEMU's): Java's FileLock is a POSIX record lock, which the kernel drops as
+     * soon as this process closes any descriptor of the file, e.g. one that merely read it.
      *
      * @throws IOException naming the path when it cannot be opened or is in use
      */
     public static FileBlockBackend open(Path path, boolean readOnly) throws IOException {
-        int fd = Libc.openRaw(path.toString(), (readOnly ? Libc.O_RDONLY : Libc.O_RDWR) | Libc.O_CLOEXEC, 0);
+        int fd =
+                Libc.openRaw(
+                        path.toString(),
+                        (readOnly ? Libc.O_RDONLY : Libc.O_RDWR) | Libc.O_CLOEXEC,
+                        0);
         if (fd < 0) throw new IOException(path + ": cannot open: " + Errno.name(-fd));
         try {
             int r = Libc.ofdLockRaw(fd, readOnly ? Libc.F_RDLCK : Libc.F_WRLCK);
@@ -53,9 +61,11 @@ public final class FileBlockBackend implements BlockBackend {
             if (r < 0) throw new IOException(path + ": cannot lock: " + Errno.name(-r));
             FileChannel ch;
             try {
-                ch = readOnly
-                        ? FileChannel.open(path, StandardOpenOption.READ)
-                        : FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+                ch =
+                        readOnly
+                                ? FileChannel.open(path, StandardOpenOption.READ)
+                                : FileChannel.open(
+                                        path, StandardOpenOption.READ, StandardOpenOption.WRITE);
             } catch (IOException e) {
                 throw new IOException(path + ": " + HostFiles.reason(e), e);
             }
@@ -71,11 +81,19 @@ public final class FileBlockBackend implements BlockBackend {
         }
     }
 
-    public Path path() { return path; }
+    public Path path() {
+        return path;
+    }
 
-    @Override public long size() { return size; }
+    @Override
+    public long size() {
+        return size;
+    }
 
-    @Override public boolean isReadOnly() { return readOnly; }
+    @Override
+    public boolean isReadOnly() {
+        return readOnly;
+    }
 
     @Override
     public void read(long offset, ByteBuffer dst) throws IOException {
@@ -109,10 +127,15 @@ public final class FileBlockBackend implements BlockBackend {
             try {
                 channel.close();
             } finally {
-                Libc.close(lockFd);   // the data is flushed and the channel closed: only now may another VM take it
+                Libc.close(
+                        lockFd); // the data is flushed and the channel closed: only now may another
+                // VM take it
             }
         }
     }
 
-    @Override public String toString() { return path + (readOnly ? " (ro)" : ""); }
+    @Override
+    public String toString() {
+        return path + (readOnly ? " (ro)" : "");
+    }
 }

@@ -6,7 +6,6 @@ import dev.jvmm.core.virtio.VirtioActivation;
 import dev.jvmm.core.virtio.VirtioDevice;
 import dev.jvmm.core.virtio.VirtioError;
 import dev.jvmm.core.virtio.Virtqueue;
-
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.lang.foreign.MemorySegment;
@@ -16,26 +15,32 @@ import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * virtio-blk (spec 5.2) over a {@link BlockBackend}: IN, OUT, FLUSH (fdatasync) and GET_ID. DISCARD and
- * WRITE_ZEROES are not offered, so they answer UNSUPP like any other unknown type. A read-only backend
- * offers VIRTIO_BLK_F_RO and answers OUT with IOERR without touching the image.
+ * virtio-blk (spec 5.2) over a {@link BlockBackend}: IN, OUT, FLUSH (fdatasync) and GET_ID. DISCARD
+ * and WRITE_ZEROES are not offered, so they answer UNSUPP like any other unknown type. A read-only
+ * backend offers VIRTIO_BLK_F_RO and answers OUT with IOERR without touching the image.
  *
- * <p>A request is the readable stream {16-byte header, data for OUT} and the writable stream {data for
- * IN/GET_ID, status byte}; how the driver split them over descriptors does not matter. A chain without a
- * whole header or without a writable status byte cannot be answered: it goes back with length 0 and is
- * counted as {@link VirtioError#BAD_REQUEST}. Everything else gets a status byte.
+ * <p>A request is the readable stream {16-byte header, data for OUT} and the writable stream {data
+ * for IN/GET_ID, status byte}; how the driver split them over descriptors does not matter. A chain
+ * without a whole header or without a writable status byte cannot be answered: it goes back with
+ * length 0 and is counted as {@link VirtioError#BAD_REQUEST}. Everything else gets a status byte.
  *
- * <p>Requests run on the notifying thread, one queue-worth at a time under the device lock; {@link #close}
- * and {@link #reset} wait for that batch, so no write is lost between acknowledgement and close.
+ * <p>Requests run on the notifying thread, one queue-worth at a time under the device lock; {@link
+ * #close} and {@link #reset} wait for that batch, so no write is lost between acknowledgement and
+ * close.
  */
 public final class VirtioBlkDevice implements VirtioDevice {
-    public static final int T_IN = 0, T_OUT = 1, T_FLUSH = 4, T_GET_ID = 8, T_DISCARD = 11, T_WRITE_ZEROES = 13;
+    public static final int T_IN = 0,
+            T_OUT = 1,
+            T_FLUSH = 4,
+            T_GET_ID = 8,
+            T_DISCARD = 11,
+            T_WRITE_ZEROES = 13;
     public static final int S_OK = 0, S_IOERR = 1, S_UNSUPP = 2;
     public static final int F_SEG_MAX = 2, F_RO = 5, F_BLK_SIZE = 6, F_FLUSH = 9;
     public static final int SECTOR = 512;
     public static final int ID_BYTES = 20;
     public static final int QUEUE_SIZE = 256;
-    static final int CONFIG_SIZE = 60;   // through write_zeroes_may_unmap and its padding
+    static final int CONFIG_SIZE = 60; // through write_zeroes_may_unmap and its padding
 
     private static final System.Logger LOG = System.getLogger(VirtioBlkDevice.class.getName());
 
@@ -44,9 +49,11 @@ public final class VirtioBlkDevice implements VirtioDevice {
     private final byte[] config = new byte[CONFIG_SIZE];
     private final long capacity;
     private final Object lock = new Object();
-    private final LongAdder reads = new LongAdder(), writes = new LongAdder(), flushes = new LongAdder();
-    private VirtioActivation activation;   // guarded by lock
-    private boolean closed;                // guarded by lock
+    private final LongAdder reads = new LongAdder(),
+            writes = new LongAdder(),
+            flushes = new LongAdder();
+    private VirtioActivation activation; // guarded by lock
+    private boolean closed; // guarded by lock
 
     /**
      * @param serial the GET_ID answer (ASCII, at most 20 bytes are used; shorter is NUL-padded)
@@ -55,41 +62,70 @@ public final class VirtioBlkDevice implements VirtioDevice {
         this.backend = backend;
         byte[] s = serial.getBytes(StandardCharsets.US_ASCII);
         System.arraycopy(s, 0, id, 0, Math.min(s.length, ID_BYTES));
-        this.capacity = backend.size() / SECTOR;   // a trailing partial sector is not addressable
+        this.capacity = backend.size() / SECTOR; // a trailing partial sector is not addressable
         ByteBuffer c = ByteBuffer.wrap(config).order(ByteOrder.LITTLE_ENDIAN);
         c.putLong(0, capacity);
-        c.putInt(12, QUEUE_SIZE - 2);           // seg_max: a chain also carries the header and the status byte
-        c.putInt(20, SECTOR);                   // blk_size
+        c.putInt(
+                12, QUEUE_SIZE - 2); // seg_max: a chain also carries the header and the status byte
+        c.putInt(20, SECTOR); // blk_size
     }
 
-    public long capacitySectors() { return capacity; }
+    public long capacitySectors() {
+        return capacity;
+    }
 
-    public long reads() { return reads.sum(); }
-    public long writes() { return writes.sum(); }
-    public long flushes() { return flushes.sum(); }
+    public long reads() {
+        return reads.sum();
+    }
 
-    @Override public int deviceType() { return Virtio.ID_BLOCK; }
+    public long writes() {
+        return writes.sum();
+    }
 
-    @Override public long deviceFeatures() {
+    public long flushes() {
+        return flushes.sum();
+    }
+
+    @Override
+    public int deviceType() {
+        return Virtio.ID_BLOCK;
+    }
+
+    @Override
+    public long deviceFeatures() {
         long f = Virtio.bit(F_SEG_MAX) | Virtio.bit(F_BLK_SIZE) | Virtio.bit(F_FLUSH);
         return backend.isReadOnly() ? f | Virtio.bit(F_RO) : f;
     }
 
-    @Override public int queueCount() { return 1; }
-    @Override public int maxQueueSize() { return QUEUE_SIZE; }
-    @Override public int configSize() { return CONFIG_SIZE; }
+    @Override
+    public int queueCount() {
+        return 1;
+    }
 
-    @Override public void readConfig(int offset, byte[] data) {
+    @Override
+    public int maxQueueSize() {
+        return QUEUE_SIZE;
+    }
+
+    @Override
+    public int configSize() {
+        return CONFIG_SIZE;
+    }
+
+    @Override
+    public void readConfig(int offset, byte[] data) {
         System.arraycopy(config, offset, data, 0, data.length);
     }
 
-    @Override public void activate(VirtioActivation a) {
+    @Override
+    public void activate(VirtioActivation a) {
         synchronized (lock) {
             if (!closed) activation = a;
         }
     }
 
-    @Override public void queueNotify(int queue) {
+    @Override
+    public void queueNotify(int queue) {
         synchronized (lock) {
             VirtioActivation a = activation;
             if (a == null || closed) return;
@@ -100,10 +136,14 @@ public final class VirtioBlkDevice implements VirtioDevice {
         }
     }
 
-    /** Serves one request; returns the used length (bytes written into the chain, status included). */
+    /**
+     * Serves one request; returns the used length (bytes written into the chain, status included).
+     */
     private long handle(VirtioActivation a, DescriptorChain c) {
         if (c.readableLength() < 16) {
-            a.error(VirtioError.BAD_REQUEST, "request header of " + c.readableLength() + " bytes (16 needed)");
+            a.error(
+                    VirtioError.BAD_REQUEST,
+                    "request header of " + c.readableLength() + " bytes (16 needed)");
             return 0;
         }
         if (c.writableLength() < 1) {
@@ -153,7 +193,9 @@ public final class VirtioBlkDevice implements VirtioDevice {
                 default -> status = S_UNSUPP;
             }
         } catch (IOException e) {
-            a.error(VirtioError.BACKEND_IO, "type " + type + " sector " + Long.toUnsignedString(sector) + ": " + e);
+            a.error(
+                    VirtioError.BACKEND_IO,
+                    "type " + type + " sector " + Long.toUnsignedString(sector) + ": " + e);
             status = S_IOERR;
             written = 0;
         }
@@ -161,22 +203,37 @@ public final class VirtioBlkDevice implements VirtioDevice {
         return written + 1;
     }
 
-    /** S_OK when {@code len} bytes from {@code sector} are whole sectors inside the disk; IOERR (counted) otherwise. */
+    /**
+     * S_OK when {@code len} bytes from {@code sector} are whole sectors inside the disk; IOERR
+     * (counted) otherwise.
+     */
     private int check(VirtioActivation a, String what, long sector, long len) {
         if (len % SECTOR != 0) {
-            a.error(VirtioError.REQUEST_REJECTED, what + " data length " + len + " is not a multiple of 512");
+            a.error(
+                    VirtioError.REQUEST_REJECTED,
+                    what + " data length " + len + " is not a multiple of 512");
             return S_IOERR;
         }
         long n = len / SECTOR;
-        if (sector < 0 || sector > capacity || n > capacity - sector) {   // unsigned sector; no sector*512 overflow
-            a.error(VirtioError.REQUEST_REJECTED, what + " of " + n + " sectors at " + Long.toUnsignedString(sector)
-                    + " beyond capacity " + capacity);
+        if (sector < 0
+                || sector > capacity
+                || n > capacity - sector) { // unsigned sector; no sector*512 overflow
+            a.error(
+                    VirtioError.REQUEST_REJECTED,
+                    what
+                            + " of "
+                            + n
+                            + " sectors at "
+                            + Long.toUnsignedString(sector)
+                            + " beyond capacity "
+                            + capacity);
             return S_IOERR;
         }
         return S_OK;
     }
 
-    private void transfer(Iterable<MemorySegment> slices, long sector, boolean write) throws IOException {
+    private void transfer(Iterable<MemorySegment> slices, long sector, boolean write)
+            throws IOException {
         long pos = sector * SECTOR;
         for (MemorySegment s : slices) {
             ByteBuffer bb = s.asByteBuffer();
@@ -186,14 +243,16 @@ public final class VirtioBlkDevice implements VirtioDevice {
         }
     }
 
-    @Override public void reset() {
+    @Override
+    public void reset() {
         synchronized (lock) {
             activation = null;
         }
     }
 
     /** Waits for the batch in progress, then flushes and closes the backend. Idempotent. */
-    @Override public void close() {
+    @Override
+    public void close() {
         synchronized (lock) {
             if (closed) return;
             closed = true;
@@ -206,5 +265,8 @@ public final class VirtioBlkDevice implements VirtioDevice {
         }
     }
 
-    @Override public String name() { return "virtio-blk"; }
+    @Override
+    public String name() {
+        return "virtio-blk";
+    }
 }

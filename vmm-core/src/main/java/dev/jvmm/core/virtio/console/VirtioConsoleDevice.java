@@ -7,56 +7,84 @@ import dev.jvmm.core.virtio.VirtioActivation;
 import dev.jvmm.core.virtio.VirtioDevice;
 import dev.jvmm.core.virtio.VirtioError;
 import dev.jvmm.core.virtio.Virtqueue;
-
 import java.io.IOException;
 import java.io.OutputStream;
 
 /**
- * virtio-console (spec 5.3) with one port and no multiport: the guest's hvc0. Queue 0 (receiveq) carries
- * host input to the guest, queue 1 (transmitq) the guest's output to an {@link OutputStream}.
+ * virtio-console (spec 5.3) with one port and no multiport: the guest's hvc0. Queue 0 (receiveq)
+ * carries host input to the guest, queue 1 (transmitq) the guest's output to an {@link
+ * OutputStream}.
  *
- * <p>Host input arrives through {@link #input} from any thread; while the guest has posted no receive
- * buffers (or before DRIVER_OK) it waits in a buffer of at most {@link #MAX_PENDING_INPUT} bytes, and input
- * beyond that is dropped and counted (an unbounded buffer would let a host-side flood exhaust the heap, as
- * CVE-2020-27173 did to Firecracker's serial). The output stream is flushed, not closed, by {@link #close}:
- * its owner (stdout, a log file) decides. It is written under the TX lock on the notifier thread, so it must
- * not block: the VM hands the device a {@link dev.jvmm.core.device.ConsoleOutput}, which drops (and counts)
- * what a stalled reader does not take, and the guest's transmit buffers are always returned at once.
+ * <p>Host input arrives through {@link #input} from any thread; while the guest has posted no
+ * receive buffers (or before DRIVER_OK) it waits in a buffer of at most {@link #MAX_PENDING_INPUT}
+ * bytes, and input beyond that is dropped and counted (an unbounded buffer would let a host-side
+ * flood exhaust the heap, as CVE-2020-27173 did to Firecracker's serial). The output stream is
+ * flushed, not closed, by {@link #close}: its owner (stdout, a log file) decides. It is written
+ * under the TX lock on the notifier thread, so it must not block: the VM hands the device a {@link
+ * dev.jvmm.core.device.ConsoleOutput}, which drops (and counts) what a stalled reader does not
+ * take, and the guest's transmit buffers are always returned at once.
  *
- * <p>{@link #close} takes both locks, so once it returns no input delivery (the host's stdin thread) or
- * transmit is still reading or writing guest memory, and none starts after.
+ * <p>{@link #close} takes both locks, so once it returns no input delivery (the host's stdin
+ * thread) or transmit is still reading or writing guest memory, and none starts after.
  */
 public final class VirtioConsoleDevice implements VirtioDevice {
     public static final int RX = 0, TX = 1;
     public static final int QUEUE_SIZE = 64;
     public static final int MAX_PENDING_INPUT = 64 * 1024;
-    static final int CONFIG_SIZE = 12;   // cols, rows, max_nr_ports, emerg_wr: all 0 without features
+    static final int CONFIG_SIZE = 12; // cols, rows, max_nr_ports, emerg_wr: all 0 without features
 
     private final OutputStream out;
     private final Object txLock = new Object();
     private final Object rxLock = new Object();
-    private final byte[] pending = new byte[MAX_PENDING_INPUT];   // ring buffer, guarded by rxLock
-    private int pendingStart, pendingLen;                          // guarded by rxLock
-    private long inputDropped;                                     // guarded by rxLock
+    private final byte[] pending = new byte[MAX_PENDING_INPUT]; // ring buffer, guarded by rxLock
+    private int pendingStart, pendingLen; // guarded by rxLock
+    private long inputDropped; // guarded by rxLock
     private volatile VirtioActivation activation;
     private volatile boolean closed;
 
-    public VirtioConsoleDevice(OutputStream out) { this.out = out; }
+    public VirtioConsoleDevice(OutputStream out) {
+        this.out = out;
+    }
 
-    @Override public int deviceType() { return Virtio.ID_CONSOLE; }
-    @Override public long deviceFeatures() { return 0; }
-    @Override public int queueCount() { return 2; }
-    @Override public int maxQueueSize() { return QUEUE_SIZE; }
-    @Override public int configSize() { return CONFIG_SIZE; }
-    @Override public void readConfig(int offset, byte[] data) { java.util.Arrays.fill(data, (byte) 0); }
+    @Override
+    public int deviceType() {
+        return Virtio.ID_CONSOLE;
+    }
 
-    @Override public void activate(VirtioActivation a) {
+    @Override
+    public long deviceFeatures() {
+        return 0;
+    }
+
+    @Override
+    public int queueCount() {
+        return 2;
+    }
+
+    @Override
+    public int maxQueueSize() {
+        return QUEUE_SIZE;
+    }
+
+    @Override
+    public int configSize() {
+        return CONFIG_SIZE;
+    }
+
+    @Override
+    public void readConfig(int offset, byte[] data) {
+        java.util.Arrays.fill(data, (byte) 0);
+    }
+
+    @Override
+    public void activate(VirtioActivation a) {
         if (closed) return;
         activation = a;
         drainInput();
     }
 
-    @Override public void queueNotify(int queue) {
+    @Override
+    public void queueNotify(int queue) {
         if (queue == TX) transmit();
         else drainInput();
     }
@@ -66,14 +94,17 @@ public final class VirtioConsoleDevice implements VirtioDevice {
         synchronized (rxLock) {
             int room = MAX_PENDING_INPUT - pendingLen;
             int n = Math.min(room, len);
-            for (int i = 0; i < n; i++) pending[(pendingStart + pendingLen + i) % MAX_PENDING_INPUT] = data[off + i];
+            for (int i = 0; i < n; i++)
+                pending[(pendingStart + pendingLen + i) % MAX_PENDING_INPUT] = data[off + i];
             pendingLen += n;
             inputDropped += len - n;
         }
         drainInput();
     }
 
-    public void input(byte[] data) { input(data, 0, data.length); }
+    public void input(byte[] data) {
+        input(data, 0, data.length);
+    }
 
     /** Host input bytes dropped because the guest did not take them and the buffer was full. */
     public long inputDropped() {
@@ -121,7 +152,12 @@ public final class VirtioConsoleDevice implements VirtioDevice {
             DescriptorChain c;
             boolean wrote = false;
             while ((c = q.pop()) != null) {
-                byte[] b = new byte[(int) Math.min(c.readableLength(), 1 << 20)];   // hvc writes are small; cap the copy
+                byte[] b =
+                        new byte
+                                [(int)
+                                        Math.min(
+                                                c.readableLength(),
+                                                1 << 20)]; // hvc writes are small; cap the copy
                 c.read(0, b, 0, b.length);
                 try {
                     out.write(b);
@@ -144,9 +180,13 @@ public final class VirtioConsoleDevice implements VirtioDevice {
         }
     }
 
-    @Override public void reset() { activation = null; }   // pending input stays for the next activation
+    @Override
+    public void reset() {
+        activation = null;
+    } // pending input stays for the next activation
 
-    @Override public void close() {
+    @Override
+    public void close() {
         synchronized (txLock) {
             synchronized (rxLock) {
                 if (closed) return;
@@ -157,5 +197,8 @@ public final class VirtioConsoleDevice implements VirtioDevice {
         }
     }
 
-    @Override public String name() { return "virtio-console"; }
+    @Override
+    public String name() {
+        return "virtio-console";
+    }
 }

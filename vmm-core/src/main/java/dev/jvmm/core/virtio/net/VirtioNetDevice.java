@@ -7,29 +7,34 @@ import dev.jvmm.core.virtio.VirtioActivation;
 import dev.jvmm.core.virtio.VirtioDevice;
 import dev.jvmm.core.virtio.VirtioError;
 import dev.jvmm.core.virtio.Virtqueue;
-
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * virtio-net (spec 5.1) without offloads: VIRTIO_NET_F_MAC and VIRTIO_NET_F_STATUS (link always up), one
- * receive and one transmit queue, no mergeable buffers. Every buffer starts with the 12-byte
- * {@code virtio_net_hdr_v1}: stripped on transmit, zeroed (num_buffers = 1) on receive.
+ * virtio-net (spec 5.1) without offloads: VIRTIO_NET_F_MAC and VIRTIO_NET_F_STATUS (link always
+ * up), one receive and one transmit queue, no mergeable buffers. Every buffer starts with the
+ * 12-byte {@code virtio_net_hdr_v1}: stripped on transmit, zeroed (num_buffers = 1) on receive.
  *
- * <p>Transmit runs on the notifying thread. Receive runs on a device-owned thread that reads one frame at a
- * time from the backend and waits for the guest to post a receive buffer; a frame that does not fit the
- * buffer is dropped (and the buffer kept for the next frame), and frames arriving while the device is not
- * active are dropped. {@link #close} closes the backend, which unblocks the reader, and joins it.
+ * <p>Transmit runs on the notifying thread. Receive runs on a device-owned thread that reads one
+ * frame at a time from the backend and waits for the guest to post a receive buffer; a frame that
+ * does not fit the buffer is dropped (and the buffer kept for the next frame), and frames arriving
+ * while the device is not active are dropped. {@link #close} closes the backend, which unblocks the
+ * reader, and joins it.
  */
 public final class VirtioNetDevice implements VirtioDevice {
     public static final int RX = 0, TX = 1;
     public static final int F_MAC = 5, F_STATUS = 16;
     public static final int HDR_LEN = 12;
-    /** Largest frame either way: a tap without offloads never exceeds MTU + headers; 64 KiB leaves room for jumbo MTUs. */
+
+    /**
+     * Largest frame either way: a tap without offloads never exceeds MTU + headers; 64 KiB leaves
+     * room for jumbo MTUs.
+     */
     public static final int MAX_FRAME = 65536;
+
     public static final int QUEUE_SIZE = 256;
-    static final int CONFIG_SIZE = 12;   // mac[6], status, max_virtqueue_pairs, mtu
+    static final int CONFIG_SIZE = 12; // mac[6], status, max_virtqueue_pairs, mtu
     private static final System.Logger LOG = System.getLogger(VirtioNetDevice.class.getName());
 
     private final NetBackend backend;
@@ -38,55 +43,93 @@ public final class VirtioNetDevice implements VirtioDevice {
     private final Object rxLock = new Object();
     private final AtomicLong rxFrames = new AtomicLong(), rxDropped = new AtomicLong();
     private final AtomicLong txFrames = new AtomicLong(), txDropped = new AtomicLong();
-    private VirtioActivation activation;     // guarded by rxLock (reads elsewhere through the volatile copy)
+    private VirtioActivation
+            activation; // guarded by rxLock (reads elsewhere through the volatile copy)
     private volatile VirtioActivation txActivation;
-    private DescriptorChain parked;          // a posted RX buffer not yet filled; guarded by rxLock
-    private Thread rxThread;                 // guarded by rxLock
+    private DescriptorChain parked; // a posted RX buffer not yet filled; guarded by rxLock
+    private Thread rxThread; // guarded by rxLock
     private volatile boolean closed;
 
-    /** @param mac the guest's MAC address (6 bytes) */
+    /**
+     * @param mac the guest's MAC address (6 bytes)
+     */
     public VirtioNetDevice(NetBackend backend, byte[] mac) {
-        if (mac.length != 6) throw new IllegalArgumentException("MAC address must be 6 bytes, got " + mac.length);
+        if (mac.length != 6)
+            throw new IllegalArgumentException("MAC address must be 6 bytes, got " + mac.length);
         this.backend = backend;
         System.arraycopy(mac, 0, config, 0, 6);
-        config[6] = 1;   // VIRTIO_NET_S_LINK_UP
-        config[8] = 1;   // max_virtqueue_pairs (read only with MQ, but say the truth)
+        config[6] = 1; // VIRTIO_NET_S_LINK_UP
+        config[8] = 1; // max_virtqueue_pairs (read only with MQ, but say the truth)
     }
 
-    public long rxFrames() { return rxFrames.get(); }
-    public long rxDropped() { return rxDropped.get(); }
-    public long txFrames() { return txFrames.get(); }
-    public long txDropped() { return txDropped.get(); }
+    public long rxFrames() {
+        return rxFrames.get();
+    }
 
-    @Override public int deviceType() { return Virtio.ID_NET; }
-    @Override public long deviceFeatures() { return Virtio.bit(F_MAC) | Virtio.bit(F_STATUS); }
-    @Override public int queueCount() { return 2; }
-    @Override public int maxQueueSize() { return QUEUE_SIZE; }
-    @Override public int configSize() { return CONFIG_SIZE; }
+    public long rxDropped() {
+        return rxDropped.get();
+    }
 
-    @Override public void readConfig(int offset, byte[] data) {
+    public long txFrames() {
+        return txFrames.get();
+    }
+
+    public long txDropped() {
+        return txDropped.get();
+    }
+
+    @Override
+    public int deviceType() {
+        return Virtio.ID_NET;
+    }
+
+    @Override
+    public long deviceFeatures() {
+        return Virtio.bit(F_MAC) | Virtio.bit(F_STATUS);
+    }
+
+    @Override
+    public int queueCount() {
+        return 2;
+    }
+
+    @Override
+    public int maxQueueSize() {
+        return QUEUE_SIZE;
+    }
+
+    @Override
+    public int configSize() {
+        return CONFIG_SIZE;
+    }
+
+    @Override
+    public void readConfig(int offset, byte[] data) {
         System.arraycopy(config, offset, data, 0, data.length);
     }
 
-    @Override public void activate(VirtioActivation a) {
+    @Override
+    public void activate(VirtioActivation a) {
         synchronized (rxLock) {
             if (closed) return;
             activation = a;
             txActivation = a;
             parked = null;
             if (rxThread == null) {
-                rxThread = Thread.ofPlatform().daemon().name("virtio-net-rx").start(this::receiveLoop);
+                rxThread =
+                        Thread.ofPlatform().daemon().name("virtio-net-rx").start(this::receiveLoop);
             }
             rxLock.notifyAll();
         }
     }
 
-    @Override public void queueNotify(int queue) {
+    @Override
+    public void queueNotify(int queue) {
         if (queue == TX) {
             transmit();
         } else {
             synchronized (rxLock) {
-                rxLock.notifyAll();   // new receive buffers for a waiting frame
+                rxLock.notifyAll(); // new receive buffers for a waiting frame
             }
         }
     }
@@ -100,7 +143,9 @@ public final class VirtioNetDevice implements VirtioDevice {
             while ((c = q.pop()) != null) {
                 long frame = c.readableLength() - HDR_LEN;
                 if (frame <= 0 || frame > MAX_FRAME) {
-                    a.error(VirtioError.BAD_REQUEST, "transmit chain of " + c.readableLength() + " readable bytes");
+                    a.error(
+                            VirtioError.BAD_REQUEST,
+                            "transmit chain of " + c.readableLength() + " readable bytes");
                     txDropped.incrementAndGet();
                 } else {
                     byte[] b = new byte[(int) frame];
@@ -139,7 +184,7 @@ public final class VirtioNetDevice implements VirtioDevice {
                 rxDropped.incrementAndGet();
                 VirtioActivation a = currentActivation();
                 if (a != null) a.fail(VirtioError.GUEST_MEMORY, "receive: " + e.getMessage());
-            } catch (RuntimeException e) {   // a VMM bug: log it, but do not end reception for good
+            } catch (RuntimeException e) { // a VMM bug: log it, but do not end reception for good
                 rxDropped.incrementAndGet();
                 LOG.log(Level.ERROR, "virtio-net: receive failed", e);
             }
@@ -152,7 +197,9 @@ public final class VirtioNetDevice implements VirtioDevice {
         }
     }
 
-    /** Places one frame (at buf[HDR_LEN..]) into the next receive buffer, waiting for one if needed. */
+    /**
+     * Places one frame (at buf[HDR_LEN..]) into the next receive buffer, waiting for one if needed.
+     */
     private void deliver(byte[] buf, int n) throws InterruptedException {
         synchronized (rxLock) {
             while (true) {
@@ -166,12 +213,17 @@ public final class VirtioNetDevice implements VirtioDevice {
             }
             if (parked.writableLength() < HDR_LEN + n) {
                 rxDropped.incrementAndGet();
-                activation.error(VirtioError.REQUEST_REJECTED, "receive buffer of " + parked.writableLength()
-                        + " bytes for a " + n + "-byte frame");
-                return;   // the buffer stays parked for a frame that fits
+                activation.error(
+                        VirtioError.REQUEST_REJECTED,
+                        "receive buffer of "
+                                + parked.writableLength()
+                                + " bytes for a "
+                                + n
+                                + "-byte frame");
+                return; // the buffer stays parked for a frame that fits
             }
             java.util.Arrays.fill(buf, 0, HDR_LEN, (byte) 0);
-            buf[10] = 1;   // num_buffers
+            buf[10] = 1; // num_buffers
             parked.write(0, buf, 0, HDR_LEN + n);
             Virtqueue q = activation.queue(RX);
             q.addUsed(parked, HDR_LEN + n);
@@ -181,7 +233,8 @@ public final class VirtioNetDevice implements VirtioDevice {
         }
     }
 
-    @Override public void reset() {
+    @Override
+    public void reset() {
         synchronized (rxLock) {
             activation = null;
             txActivation = null;
@@ -190,8 +243,12 @@ public final class VirtioNetDevice implements VirtioDevice {
         }
     }
 
-    /** Closes the backend (unblocking the receive thread) and waits up to 5 s for that thread. Idempotent. */
-    @Override public void close() {
+    /**
+     * Closes the backend (unblocking the receive thread) and waits up to 5 s for that thread.
+     * Idempotent.
+     */
+    @Override
+    public void close() {
         Thread t;
         synchronized (rxLock) {
             if (closed) return;
@@ -213,9 +270,15 @@ public final class VirtioNetDevice implements VirtioDevice {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-            if (t.isAlive()) LOG.log(Level.WARNING, "virtio-net: receive thread still blocked in the backend after close");
+            if (t.isAlive())
+                LOG.log(
+                        Level.WARNING,
+                        "virtio-net: receive thread still blocked in the backend after close");
         }
     }
 
-    @Override public String name() { return "virtio-net"; }
+    @Override
+    public String name() {
+        return "virtio-net";
+    }
 }

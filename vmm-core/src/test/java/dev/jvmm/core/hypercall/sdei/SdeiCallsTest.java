@@ -1,13 +1,12 @@
 package dev.jvmm.core.hypercall.sdei;
 
-import org.junit.jupiter.api.Test;
-
-import java.util.List;
-
 import static dev.jvmm.core.hypercall.sdei.Sdei.*;
 import static dev.jvmm.core.hypercall.sdei.SdeiHarness.ARG;
 import static dev.jvmm.core.hypercall.sdei.SdeiHarness.EP;
 import static org.junit.jupiter.api.Assertions.*;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
 
 /** Every SDEI call with its success value and each error code, without delivery. */
 class SdeiCallsTest {
@@ -23,15 +22,29 @@ class SdeiCallsTest {
 
     @Test
     void registerValidatesThenDeniesASecondRegistration() {
-        assertEquals(INVALID_PARAMETERS, h.call(0, EVENT_REGISTER, 100, 0, ARG, RM_ANY, 0), "entry point 0");
-        assertEquals(INVALID_PARAMETERS, h.call(0, EVENT_REGISTER, 101, EP, ARG, RM_ANY, 0), "unknown event");
-        assertEquals(INVALID_PARAMETERS, h.call(0, EVENT_REGISTER, 200, EP, ARG, 2, 0), "unknown flags");
-        assertEquals(INVALID_PARAMETERS, h.call(0, EVENT_REGISTER, 200, EP, ARG, RM_PE, 0x80000005L), "no such PE");
+        assertEquals(
+                INVALID_PARAMETERS,
+                h.call(0, EVENT_REGISTER, 100, 0, ARG, RM_ANY, 0),
+                "entry point 0");
+        assertEquals(
+                INVALID_PARAMETERS,
+                h.call(0, EVENT_REGISTER, 101, EP, ARG, RM_ANY, 0),
+                "unknown event");
+        assertEquals(
+                INVALID_PARAMETERS, h.call(0, EVENT_REGISTER, 200, EP, ARG, 2, 0), "unknown flags");
+        assertEquals(
+                INVALID_PARAMETERS,
+                h.call(0, EVENT_REGISTER, 200, EP, ARG, RM_PE, 0x80000005L),
+                "no such PE");
         assertEquals(SUCCESS, h.call(0, EVENT_REGISTER, 200, EP, ARG, RM_PE, SdeiHarness.mpidr(1)));
-        assertEquals(DENIED, h.call(1, EVENT_REGISTER, 200, EP, ARG, RM_ANY, 0), "shared: one registration");
+        assertEquals(
+                DENIED,
+                h.call(1, EVENT_REGISTER, 200, EP, ARG, RM_ANY, 0),
+                "shared: one registration");
         assertEquals(SUCCESS, h.register(0, 100, EP));
         assertEquals(DENIED, h.register(0, 100, EP));
-        assertEquals(SUCCESS, h.register(1, 100, EP), "private: each PE registers its own instance");
+        assertEquals(
+                SUCCESS, h.register(1, 100, EP), "private: each PE registers its own instance");
         assertEquals(SUCCESS, h.register(0, 0, EP), "event 0 is registrable");
         // only the low 32 bits of x1 name the event, as in TF-A
         assertEquals(STATUS_REGISTERED, h.call(0, EVENT_STATUS, 0x1_0000_0064L));
@@ -44,7 +57,8 @@ class SdeiCallsTest {
         assertEquals(DENIED, h.call(0, EVENT_DISABLE, 100));
         assertEquals(INVALID_PARAMETERS, h.call(0, EVENT_DISABLE, 7));
         h.register(0, 100, EP);
-        assertEquals(SUCCESS, h.call(0, EVENT_DISABLE, 100), "disabling a disabled event is a no-op");
+        assertEquals(
+                SUCCESS, h.call(0, EVENT_DISABLE, 100), "disabling a disabled event is a no-op");
         assertEquals(SUCCESS, h.enable(0, 100));
         assertEquals(SUCCESS, h.enable(0, 100));
         assertEquals(STATUS_REGISTERED | STATUS_ENABLED, h.status(0, 100));
@@ -63,20 +77,38 @@ class SdeiCallsTest {
     void getInfo() {
         assertEquals(0, h.call(0, EVENT_GET_INFO, 100, INFO_TYPE));
         assertEquals(1, h.call(0, EVENT_GET_INFO, 200, INFO_TYPE));
-        assertEquals(0, h.call(0, EVENT_GET_INFO, 0, INFO_SIGNALED), "event 0 is signalable (TF-A encoding)");
+        assertEquals(
+                0,
+                h.call(0, EVENT_GET_INFO, 0, INFO_SIGNALED),
+                "event 0 is signalable (TF-A encoding)");
         assertEquals(1, h.call(0, EVENT_GET_INFO, 100, INFO_SIGNALED));
         assertEquals(0, h.call(0, EVENT_GET_INFO, 200, INFO_PRIORITY));
         assertEquals(1, h.call(0, EVENT_GET_INFO, 300, INFO_PRIORITY));
-        assertEquals(INVALID_PARAMETERS, h.call(0, EVENT_GET_INFO, 100, INFO_ROUTING_MODE), "private");
-        assertEquals(INVALID_PARAMETERS, h.call(0, EVENT_GET_INFO, 100, INFO_ROUTING_AFFINITY), "private");
+        assertEquals(
+                INVALID_PARAMETERS, h.call(0, EVENT_GET_INFO, 100, INFO_ROUTING_MODE), "private");
+        assertEquals(
+                INVALID_PARAMETERS,
+                h.call(0, EVENT_GET_INFO, 100, INFO_ROUTING_AFFINITY),
+                "private");
         assertEquals(DENIED, h.call(0, EVENT_GET_INFO, 200, INFO_ROUTING_MODE), "not registered");
-        assertEquals(DENIED, h.call(0, EVENT_GET_INFO, 200, INFO_ROUTING_AFFINITY), "not registered");
+        assertEquals(
+                DENIED, h.call(0, EVENT_GET_INFO, 200, INFO_ROUTING_AFFINITY), "not registered");
         assertEquals(INVALID_PARAMETERS, h.call(0, EVENT_GET_INFO, 200, 5), "unknown query");
         assertEquals(INVALID_PARAMETERS, h.call(0, EVENT_GET_INFO, 9, INFO_TYPE), "unknown event");
         h.register(0, 200, EP);
         assertEquals(0, h.call(0, EVENT_GET_INFO, 200, INFO_ROUTING_MODE));
-        assertEquals(INVALID_PARAMETERS, h.call(0, EVENT_GET_INFO, 200, INFO_ROUTING_AFFINITY), "RM_ANY has none");
-        h.call(0, EVENT_REGISTER, 300, EP, ARG, RM_PE, SdeiHarness.mpidr(1) | 0x4000_0000L);   // U bit ignored
+        assertEquals(
+                INVALID_PARAMETERS,
+                h.call(0, EVENT_GET_INFO, 200, INFO_ROUTING_AFFINITY),
+                "RM_ANY has none");
+        h.call(
+                0,
+                EVENT_REGISTER,
+                300,
+                EP,
+                ARG,
+                RM_PE,
+                SdeiHarness.mpidr(1) | 0x4000_0000L); // U bit ignored
         assertEquals(1, h.call(0, EVENT_GET_INFO, 300, INFO_ROUTING_MODE));
         assertEquals(1, h.call(0, EVENT_GET_INFO, 300, INFO_ROUTING_AFFINITY));
     }
@@ -132,7 +164,10 @@ class SdeiCallsTest {
     void eventSignalOnlyForEvent0AndKnownPes() {
         assertEquals(INVALID_PARAMETERS, h.call(0, EVENT_SIGNAL, 100, SdeiHarness.mpidr(1)));
         assertEquals(INVALID_PARAMETERS, h.call(0, EVENT_SIGNAL, 0, 0x80000007L));
-        assertEquals(SUCCESS, h.call(0, EVENT_SIGNAL, 0, SdeiHarness.mpidr(1)), "unregistered target: lost, not an error");
+        assertEquals(
+                SUCCESS,
+                h.call(0, EVENT_SIGNAL, 0, SdeiHarness.mpidr(1)),
+                "unregistered target: lost, not an error");
         assertFalse(h.sdei.snapshot().events().get(0).instances().get(1).pending());
         assertEquals(List.of(), h.wakes);
         h.register(1, 0, EP);
@@ -165,16 +200,30 @@ class SdeiCallsTest {
     @Test
     void declaringEvent0OrAnEventTwiceIsRefused() {
         List<Long> m = List.of(0x80000000L);
-        assertThrows(IllegalArgumentException.class,
-                () -> new SdeiDispatcher(List.of(new SdeiEventSpec(0, false, false)), m, HandlerPstate.PLAIN));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new SdeiDispatcher(
-                List.of(new SdeiEventSpec(5, false, false), new SdeiEventSpec(5, true, false)), m, HandlerPstate.PLAIN));
+        assertThrows(
+                IllegalArgumentException.class,
+                () ->
+                        new SdeiDispatcher(
+                                List.of(new SdeiEventSpec(0, false, false)),
+                                m,
+                                HandlerPstate.PLAIN));
+        IllegalArgumentException e =
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () ->
+                                new SdeiDispatcher(
+                                        List.of(
+                                                new SdeiEventSpec(5, false, false),
+                                                new SdeiEventSpec(5, true, false)),
+                                        m,
+                                        HandlerPstate.PLAIN));
         assertEquals("SDEI event 5 declared twice", e.getMessage());
     }
 
     @Test
     void claimsTheWholeSdeiBlock() {
-        assertEquals(List.of(dev.jvmm.core.hypercall.FunctionRange.parse("0xC4000020-0xC400003F")),
+        assertEquals(
+                List.of(dev.jvmm.core.hypercall.FunctionRange.parse("0xC4000020-0xC400003F")),
                 new SdeiService(h.sdei).claims());
     }
 }

@@ -1,15 +1,14 @@
 package dev.jvmm.core.hypercall.sdei;
 
-import dev.jvmm.core.hypercall.FakeRegisters;
-import org.junit.jupiter.api.Test;
+import static dev.jvmm.core.hypercall.sdei.SdeiHarness.EP;
+import static org.junit.jupiter.api.Assertions.*;
 
+import dev.jvmm.core.hypercall.FakeRegisters;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-
-import static dev.jvmm.core.hypercall.sdei.SdeiHarness.EP;
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Test;
 
 /**
  * Several "vCPU" threads take and complete a shared event while the host injects it: every QUEUED
@@ -29,23 +28,36 @@ class SdeiConcurrencyTest {
         for (int c = 0; c < cpus; c++) {
             int cpu = c;
             FakeRegisters regs = h.cpu[c];
-            pes.add(Thread.ofPlatform().start(() -> {
-                while (true) {
-                    h.sdei.deliverPending(cpu, regs);
-                    // a COMPLETE may re-enter the handler at once (afterCall): count entries, not deliverPending
-                    SdeiSnapshot s = h.sdei.snapshot();
-                    if (s.pes().stream().filter(p -> !p.running().isEmpty()).count() > 1) overlap.incrementAndGet();
-                    if (!s.pes().get(cpu).running().isEmpty()) {
-                        handled.incrementAndGet();
-                        h.call(cpu, Sdei.EVENT_COMPLETE, 0);
-                    } else if (done.get() && !s.events().get(1).instances().get(0).pending()
-                            && s.pes().stream().allMatch(p -> p.running().isEmpty())) {
-                        break;
-                    } else {
-                        Thread.onSpinWait();
-                    }
-                }
-            }));
+            pes.add(
+                    Thread.ofPlatform()
+                            .start(
+                                    () -> {
+                                        while (true) {
+                                            h.sdei.deliverPending(cpu, regs);
+                                            // a COMPLETE may re-enter the handler at once
+                                            // (afterCall): count entries, not deliverPending
+                                            SdeiSnapshot s = h.sdei.snapshot();
+                                            if (s.pes().stream()
+                                                            .filter(p -> !p.running().isEmpty())
+                                                            .count()
+                                                    > 1) overlap.incrementAndGet();
+                                            if (!s.pes().get(cpu).running().isEmpty()) {
+                                                handled.incrementAndGet();
+                                                h.call(cpu, Sdei.EVENT_COMPLETE, 0);
+                                            } else if (done.get()
+                                                    && !s.events()
+                                                            .get(1)
+                                                            .instances()
+                                                            .get(0)
+                                                            .pending()
+                                                    && s.pes().stream()
+                                                            .allMatch(p -> p.running().isEmpty())) {
+                                                break;
+                                            } else {
+                                                Thread.onSpinWait();
+                                            }
+                                        }
+                                    }));
         }
         int queued = 0;
         for (int i = 0; i < triggers; i++) {

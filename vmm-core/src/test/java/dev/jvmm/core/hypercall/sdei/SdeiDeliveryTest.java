@@ -1,23 +1,26 @@
 package dev.jvmm.core.hypercall.sdei;
 
-import dev.jvmm.kvm.RegIds;
-import org.junit.jupiter.api.Test;
-
-import java.util.List;
-
 import static dev.jvmm.core.hypercall.sdei.Sdei.*;
 import static dev.jvmm.core.hypercall.sdei.SdeiHarness.ARG;
 import static dev.jvmm.core.hypercall.sdei.SdeiHarness.EP;
 import static dev.jvmm.core.hypercall.sdei.SdeiHarness.EP2;
 import static org.junit.jupiter.api.Assertions.*;
 
-/** Delivery into the registers, EVENT_CONTEXT, COMPLETE, COMPLETE_AND_RESUME, masking and priorities. */
+import dev.jvmm.kvm.RegIds;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Delivery into the registers, EVENT_CONTEXT, COMPLETE, COMPLETE_AND_RESUME, masking and
+ * priorities.
+ */
 class SdeiDeliveryTest {
     private static final SdeiEventSpec NORMAL = new SdeiEventSpec(100, false, false);
     private static final SdeiEventSpec NORMAL2 = new SdeiEventSpec(101, false, false);
     private static final SdeiEventSpec CRITICAL = new SdeiEventSpec(300, false, true);
     private static final SdeiEventSpec SHARED = new SdeiEventSpec(200, true, false);
-    private static final long INTERRUPTED_PC = 0xffff_8000_0081_2340L, INTERRUPTED_PSTATE = 0x6000_0345L;
+    private static final long INTERRUPTED_PC = 0xffff_8000_0081_2340L,
+            INTERRUPTED_PSTATE = 0x6000_0345L;
 
     private final SdeiHarness h = new SdeiHarness(2, NORMAL, NORMAL2, CRITICAL, SHARED);
 
@@ -42,10 +45,11 @@ class SdeiDeliveryTest {
         assertFalse(h.cpu[0].writes.contains(RegIds.spsr(0)));
         assertEquals(STATUS_REGISTERED | STATUS_ENABLED | STATUS_RUNNING, h.status(0, 100));
 
-        for (int i = 0; i < 18; i++) assertEquals(before[i], h.call(0, EVENT_CONTEXT, i), "EVENT_CONTEXT x" + i);
+        for (int i = 0; i < 18; i++)
+            assertEquals(before[i], h.call(0, EVENT_CONTEXT, i), "EVENT_CONTEXT x" + i);
         assertEquals(INVALID_PARAMETERS, h.call(0, EVENT_CONTEXT, 18));
 
-        h.cpu[0].with(RegIds.PC, EP + 0x40);                        // the handler ran a little
+        h.cpu[0].with(RegIds.PC, EP + 0x40); // the handler ran a little
         h.cpu[0].clearLog();
         h.call(0, EVENT_COMPLETE, 0);
         assertArrayEquals(before, h.gprs(0), "x0..x17 restored");
@@ -78,14 +82,25 @@ class SdeiDeliveryTest {
         SdeiHarness f = new SdeiHarness(1, all, NORMAL);
         f.ready(0, 100, EP);
         f.at(0, INTERRUPTED_PC, HandlerPstate.PSTATE_DIT | 0x5);
-        f.cpu[0].with(RegIds.SCTLR_EL1, HandlerPstate.SCTLR_DSSBS);            // SPAN = 0: PAN forced
+        f.cpu[0].with(RegIds.SCTLR_EL1, HandlerPstate.SCTLR_DSSBS); // SPAN = 0: PAN forced
         f.sdei.inject(100, 0);
         f.sdei.deliverPending(0, f.cpu[0]);
-        assertEquals(0x3C5 | HandlerPstate.PSTATE_PAN | HandlerPstate.PSTATE_SSBS | HandlerPstate.PSTATE_TCO
-                | HandlerPstate.PSTATE_DIT, f.cpu[0].pstate());
+        assertEquals(
+                0x3C5
+                        | HandlerPstate.PSTATE_PAN
+                        | HandlerPstate.PSTATE_SSBS
+                        | HandlerPstate.PSTATE_TCO
+                        | HandlerPstate.PSTATE_DIT,
+                f.cpu[0].pstate());
         f.call(0, EVENT_COMPLETE_AND_RESUME, 0x9000);
-        assertEquals(0x3C5 | HandlerPstate.PSTATE_PAN | HandlerPstate.PSTATE_SSBS | HandlerPstate.PSTATE_TCO
-                | HandlerPstate.PSTATE_DIT, f.cpu[0].pstate(), "the resume 'exception' follows the same rules");
+        assertEquals(
+                0x3C5
+                        | HandlerPstate.PSTATE_PAN
+                        | HandlerPstate.PSTATE_SSBS
+                        | HandlerPstate.PSTATE_TCO
+                        | HandlerPstate.PSTATE_DIT,
+                f.cpu[0].pstate(),
+                "the resume 'exception' follows the same rules");
     }
 
     @Test
@@ -96,12 +111,18 @@ class SdeiDeliveryTest {
         assertEquals(SignalOutcome.ALREADY_PENDING, h.sdei.inject(100, 0));
         assertFalse(h.sdei.deliverPending(0, h.cpu[0]), "PE masked");
         h.at(0, 0x4800, 0x5);
-        h.unmask(0);                                      // the call itself delivers once its result is written
+        h.unmask(0); // the call itself delivers once its result is written
         assertEquals(EP, h.cpu[0].pc());
         assertEquals(0x4800, h.cpu[0].x(2), "interrupted PC: the instruction after the HVC");
-        assertEquals(SUCCESS, h.call(0, EVENT_CONTEXT, 0), "the interrupted x0 holds PE_UNMASK's result");
+        assertEquals(
+                SUCCESS,
+                h.call(0, EVENT_CONTEXT, 0),
+                "the interrupted x0 holds PE_UNMASK's result");
         assertEquals(0, h.call(0, EVENT_CONTEXT, 1), "x1..x3 zeroed by the result write");
-        assertEquals(0x7006, h.call(0, EVENT_CONTEXT, 6), "x6 as the caller left it (x4, x5 were call arguments)");
+        assertEquals(
+                0x7006,
+                h.call(0, EVENT_CONTEXT, 6),
+                "x6 as the caller left it (x4, x5 were call arguments)");
     }
 
     @Test
@@ -132,7 +153,7 @@ class SdeiDeliveryTest {
         long[] outer = h.gprs(0);
         h.sdei.inject(100, 0);
         h.sdei.deliverPending(0, h.cpu[0]);
-        h.at(0, EP + 0x80, 0x3c5);                         // inside the normal handler
+        h.at(0, EP + 0x80, 0x3c5); // inside the normal handler
         long[] inNormal = h.gprs(0);
         h.sdei.inject(300, 0);
         assertTrue(h.sdei.deliverPending(0, h.cpu[0]));
@@ -140,7 +161,8 @@ class SdeiDeliveryTest {
         assertEquals(300, h.cpu[0].x(0));
         assertEquals(EP + 0x80, h.cpu[0].x(2), "the critical handler interrupted the normal one");
         assertEquals(List.of(100, 300), h.sdei.snapshot().pes().get(0).running());
-        assertEquals(0x7005, h.call(0, EVENT_CONTEXT, 5), "EVENT_CONTEXT reads the innermost dispatch");
+        assertEquals(
+                0x7005, h.call(0, EVENT_CONTEXT, 5), "EVENT_CONTEXT reads the innermost dispatch");
 
         h.call(0, EVENT_COMPLETE, 0);
         assertArrayEquals(inNormal, h.gprs(0));
@@ -159,9 +181,10 @@ class SdeiDeliveryTest {
         h.sdei.inject(300, 0);
         h.sdei.deliverPending(0, h.cpu[0]);
         h.sdei.inject(100, 0);
-        assertFalse(h.sdei.deliverPending(0, h.cpu[0]), "a normal event waits for the critical one");
+        assertFalse(
+                h.sdei.deliverPending(0, h.cpu[0]), "a normal event waits for the critical one");
         h.at(0, EP2 + 0x1040, 0x3c5);
-        h.call(0, EVENT_COMPLETE, 0);                      // back to the original context ...
+        h.call(0, EVENT_COMPLETE, 0); // back to the original context ...
         assertEquals(EP, h.cpu[0].pc(), "... and the pending normal event is taken at once");
         assertEquals(List.of(100), h.sdei.snapshot().pes().get(0).running());
         h.sdei.inject(101, 0);
@@ -193,7 +216,8 @@ class SdeiDeliveryTest {
         assertEquals(STATUS_RUNNING, h.status(0, 100), "running, no longer registered");
         assertEquals(PENDING, h.call(0, EVENT_UNREGISTER, 100), "again while it still runs");
         assertEquals(DENIED, h.enable(0, 100));
-        assertEquals(0x1011, h.call(0, EVENT_CONTEXT, 17), "the interrupted context is still readable");
+        assertEquals(
+                0x1011, h.call(0, EVENT_CONTEXT, 17), "the interrupted context is still readable");
         h.call(0, EVENT_COMPLETE, 0);
         assertEquals(0, h.status(0, 100));
         assertEquals(DENIED, h.call(0, EVENT_UNREGISTER, 100));
@@ -221,7 +245,7 @@ class SdeiDeliveryTest {
 
     @Test
     void sharedEventsFollowTheirRouting() {
-        h.register(0, 200, EP);                            // RM_ANY
+        h.register(0, 200, EP); // RM_ANY
         h.enable(0, 200);
         h.unmask(1);
         assertEquals(SignalOutcome.QUEUED, h.sdei.inject(200, 0));
@@ -272,11 +296,15 @@ class SdeiDeliveryTest {
 
     @Test
     void injectRejectsUnknownEventsAndCpus() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> h.sdei.inject(7, 0));
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> h.sdei.inject(7, 0));
         assertEquals("no SDEI event 7; this VM offers [0, 100, 101, 200, 300]", e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> h.sdei.inject(100, 2));
         assertEquals("no vCPU 2 for private SDEI event 100 (the VM has 2)", e.getMessage());
-        assertEquals(SignalOutcome.NOT_REGISTERED, h.sdei.inject(200, 99), "shared events ignore the CPU");
+        assertEquals(
+                SignalOutcome.NOT_REGISTERED,
+                h.sdei.inject(200, 99),
+                "shared events ignore the CPU");
     }
 
     @Test
@@ -288,19 +316,24 @@ class SdeiDeliveryTest {
         SdeiSnapshot s = h.sdei.snapshot();
         assertTrue(s.pes().stream().allMatch(SdeiSnapshot.Pe::masked));
         assertTrue(s.pes().stream().allMatch(p -> p.running().isEmpty()));
-        assertTrue(s.events().stream().flatMap(ev -> ev.instances().stream())
-                .noneMatch(i -> i.registered() || i.pending() || i.running()));
+        assertTrue(
+                s.events().stream()
+                        .flatMap(ev -> ev.instances().stream())
+                        .noneMatch(i -> i.registered() || i.pending() || i.running()));
     }
 
     @Test
     void snapshotDescribesEveryInstance() {
         h.register(1, 100, EP);
         SdeiSnapshot s = h.sdei.snapshot();
-        assertEquals(List.of(0, 100, 101, 200, 300), s.events().stream().map(SdeiSnapshot.Event::number).toList());
+        assertEquals(
+                List.of(0, 100, 101, 200, 300),
+                s.events().stream().map(SdeiSnapshot.Event::number).toList());
         SdeiSnapshot.Event ev = s.events().get(1);
         assertFalse(ev.shared());
         assertEquals(2, ev.instances().size());
-        assertEquals(new SdeiSnapshot.Instance(1, true, false, false, false, -1, EP, ARG, RM_PE, 1, 0),
+        assertEquals(
+                new SdeiSnapshot.Instance(1, true, false, false, false, -1, EP, ARG, RM_PE, 1, 0),
                 ev.instances().get(1));
         assertEquals(-1, s.events().get(3).instances().get(0).cpu());
         assertEquals(new SdeiSnapshot.Pe(1, 1, true, List.of()), s.pes().get(1));

@@ -4,15 +4,14 @@ import dev.jvmm.core.arch.DeviceTreeInput;
 import dev.jvmm.core.hypercall.FakeRegisters;
 import dev.jvmm.core.hypercall.SmcccRouter;
 import dev.jvmm.kvm.RegIds;
-
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 
 /**
  * A VM's SDEI side without KVM: the dispatcher behind the router, one fake register file per vCPU,
- * and a log of the PEs the dispatcher asked to wake. A guest "call" loads x0..x5 like an HVC would and
- * leaves the PC alone (KVM already advanced it).
+ * and a log of the PEs the dispatcher asked to wake. A guest "call" loads x0..x5 like an HVC would
+ * and leaves the PC alone (KVM already advanced it).
  */
 final class SdeiHarness {
     static final long EP = 0xffff_8000_1000_0000L, EP2 = 0xffff_8000_1000_1000L, ARG = 0xA5A5;
@@ -26,14 +25,17 @@ final class SdeiHarness {
         sdei.setWaker(wakes::add);
         router = SmcccRouter.builder().service(new SdeiService(sdei)).build();
         cpu = new FakeRegisters[cpus];
-        for (int c = 0; c < cpus; c++) cpu[c] = new FakeRegisters().context(0x4000 + 0x100L * c, 0x6000_0005L);
+        for (int c = 0; c < cpus; c++)
+            cpu[c] = new FakeRegisters().context(0x4000 + 0x100L * c, 0x6000_0005L);
     }
 
     SdeiHarness(int cpus, SdeiEventSpec... events) {
         this(cpus, HandlerPstate.PLAIN, events);
     }
 
-    static long mpidr(int c) { return DeviceTreeInput.kvmDefaultMpidr(c); }
+    static long mpidr(int c) {
+        return DeviceTreeInput.kvmDefaultMpidr(c);
+    }
 
     /** An SDEI call from vCPU {@code c}; returns x0. */
     long call(int c, int fn, long... args) {
@@ -44,17 +46,26 @@ final class SdeiHarness {
         return r.x(0);
     }
 
-    long register(int c, int event, long ep) { return call(c, Sdei.EVENT_REGISTER, event, ep, ARG, Sdei.RM_ANY, 0); }
+    long register(int c, int event, long ep) {
+        return call(c, Sdei.EVENT_REGISTER, event, ep, ARG, Sdei.RM_ANY, 0);
+    }
 
-    long enable(int c, int event) { return call(c, Sdei.EVENT_ENABLE, event); }
+    long enable(int c, int event) {
+        return call(c, Sdei.EVENT_ENABLE, event);
+    }
 
-    long status(int c, int event) { return call(c, Sdei.EVENT_STATUS, event); }
+    long status(int c, int event) {
+        return call(c, Sdei.EVENT_STATUS, event);
+    }
 
-    long unmask(int c) { return call(c, Sdei.PE_UNMASK); }
+    long unmask(int c) {
+        return call(c, Sdei.PE_UNMASK);
+    }
 
     /** Registers, enables and unmasks: the usual client set-up. */
     void ready(int c, int event, long ep) {
-        if (register(c, event, ep) != 0 || enable(c, event) != 0 || unmask(c) != 0) throw new AssertionError("set-up");
+        if (register(c, event, ep) != 0 || enable(c, event) != 0 || unmask(c) != 0)
+            throw new AssertionError("set-up");
     }
 
     /** Puts vCPU {@code c} at a recognisable point: x_i = 0x7000 + i, the given PC and PSTATE. */

@@ -1,13 +1,12 @@
 package dev.jvmm.core.hypercall.shared;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import dev.jvmm.core.hypercall.FakeRegisters;
 import dev.jvmm.core.hypercall.Smccc;
 import dev.jvmm.core.hypercall.SmcccRouter;
-import org.junit.jupiter.api.Test;
-
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Test;
 
 class SharedRegionServiceTest {
     private static final long BASE = 0x8000_0000L, G = 4096;
@@ -28,19 +27,27 @@ class SharedRegionServiceTest {
     @Test
     void meminfoAdvertisesTheGranuleAndTheRangeForm() {
         assertArrayEquals(new long[] {4096, 1}, call(SharedRegionService.HYP_MEMINFO));
-        assertArrayEquals(new long[] {Smccc.INVALID_PARAMETER, 0}, call(SharedRegionService.HYP_MEMINFO, 1),
+        assertArrayEquals(
+                new long[] {Smccc.INVALID_PARAMETER, 0},
+                call(SharedRegionService.HYP_MEMINFO, 1),
                 "reserved x1 must be zero");
-        assertArrayEquals(new long[] {Smccc.INVALID_PARAMETER, 0}, call(SharedRegionService.HYP_MEMINFO, 0, 0, 5));
+        assertArrayEquals(
+                new long[] {Smccc.INVALID_PARAMETER, 0},
+                call(SharedRegionService.HYP_MEMINFO, 0, 0, 5));
     }
 
     @Test
     void shareAndUnshareReturnTheGranuleCount() {
         assertArrayEquals(new long[] {0, 4}, call(SharedRegionService.MEM_SHARE, BASE + 16 * G, 4));
-        assertArrayEquals(new long[] {0, 1}, call(SharedRegionService.MEM_SHARE, BASE + 20 * G, 0),
+        assertArrayEquals(
+                new long[] {0, 1},
+                call(SharedRegionService.MEM_SHARE, BASE + 20 * G, 0),
                 "count 0 is the legacy single-granule form");
         assertEquals(List.of(new SharedRegion(BASE + 16 * G, 5 * G)), svc.regions().regions());
-        assertArrayEquals(new long[] {0, 2}, call(SharedRegionService.MEM_UNSHARE, BASE + 17 * G, 2));
-        assertEquals(List.of(new SharedRegion(BASE + 16 * G, G), new SharedRegion(BASE + 19 * G, 2 * G)),
+        assertArrayEquals(
+                new long[] {0, 2}, call(SharedRegionService.MEM_UNSHARE, BASE + 17 * G, 2));
+        assertEquals(
+                List.of(new SharedRegion(BASE + 16 * G, G), new SharedRegion(BASE + 19 * G, 2 * G)),
                 svc.regions().regions());
     }
 
@@ -49,12 +56,18 @@ class SharedRegionServiceTest {
         call(SharedRegionService.MEM_SHARE, BASE, 2);
         long[] bad = {Smccc.INVALID_PARAMETER, 0};
         assertArrayEquals(bad, call(SharedRegionService.MEM_SHARE, BASE + G, 1), "already shared");
-        assertArrayEquals(bad, call(SharedRegionService.MEM_UNSHARE, BASE + 8 * G, 1), "never shared");
-        assertArrayEquals(bad, call(SharedRegionService.MEM_SHARE, BASE + 8 * G + 16, 1), "misaligned");
-        assertArrayEquals(bad, call(SharedRegionService.MEM_SHARE, 0x1000_0000L, 1), "below RAM (MMIO)");
-        assertArrayEquals(bad, call(SharedRegionService.MEM_SHARE, BASE + (64L << 20), 1), "past RAM");
-        assertArrayEquals(bad, call(SharedRegionService.MEM_SHARE, BASE + 8 * G, -1L), "huge count");
-        assertArrayEquals(bad, call(SharedRegionService.MEM_SHARE, BASE + 8 * G, 1, 7), "reserved x3");
+        assertArrayEquals(
+                bad, call(SharedRegionService.MEM_UNSHARE, BASE + 8 * G, 1), "never shared");
+        assertArrayEquals(
+                bad, call(SharedRegionService.MEM_SHARE, BASE + 8 * G + 16, 1), "misaligned");
+        assertArrayEquals(
+                bad, call(SharedRegionService.MEM_SHARE, 0x1000_0000L, 1), "below RAM (MMIO)");
+        assertArrayEquals(
+                bad, call(SharedRegionService.MEM_SHARE, BASE + (64L << 20), 1), "past RAM");
+        assertArrayEquals(
+                bad, call(SharedRegionService.MEM_SHARE, BASE + 8 * G, -1L), "huge count");
+        assertArrayEquals(
+                bad, call(SharedRegionService.MEM_SHARE, BASE + 8 * G, 1, 7), "reserved x3");
         assertEquals(List.of(new SharedRegion(BASE, 2 * G)), svc.regions().regions());
     }
 

@@ -1,27 +1,30 @@
 package dev.jvmm.core.hypercall.shared;
 
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.*;
 
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Test;
 
 class SharedRegionSetTest {
     private static final long BASE = 0x8000_0000L, RAM = 16L << 20, G = 4096;
 
-    private static SharedRegionSet set() { return new SharedRegionSet(BASE, RAM, G); }
+    private static SharedRegionSet set() {
+        return new SharedRegionSet(BASE, RAM, G);
+    }
 
-    private static SharedRegion r(long start, long granules) { return new SharedRegion(start, granules * G); }
+    private static SharedRegion r(long start, long granules) {
+        return new SharedRegion(start, granules * G);
+    }
 
     @Test
     void adjacentSharesCoalesceAndGapsStaySeparate() {
         SharedRegionSet s = set();
         assertTrue(s.share(BASE + 4 * G, 2));
-        assertTrue(s.share(BASE + 6 * G, 1));          // touches on the right
-        assertTrue(s.share(BASE + 2 * G, 2));          // touches on the left
-        assertTrue(s.share(BASE + 10 * G, 1));         // gap
+        assertTrue(s.share(BASE + 6 * G, 1)); // touches on the right
+        assertTrue(s.share(BASE + 2 * G, 2)); // touches on the left
+        assertTrue(s.share(BASE + 10 * G, 1)); // gap
         assertEquals(List.of(r(BASE + 2 * G, 5), r(BASE + 10 * G, 1)), s.regions());
-        assertTrue(s.share(BASE + 7 * G, 3));          // fills the gap: one region
+        assertTrue(s.share(BASE + 7 * G, 3)); // fills the gap: one region
         assertEquals(List.of(r(BASE + 2 * G, 9)), s.regions());
         assertEquals(9 * G, s.sharedBytes());
     }
@@ -41,10 +44,10 @@ class SharedRegionSetTest {
     void unshareSplitsTrimsAndRemoves() {
         SharedRegionSet s = set();
         assertTrue(s.share(BASE, 10));
-        assertTrue(s.unshare(BASE + 4 * G, 2));        // middle: split
+        assertTrue(s.unshare(BASE + 4 * G, 2)); // middle: split
         assertEquals(List.of(r(BASE, 4), r(BASE + 6 * G, 4)), s.regions());
-        assertTrue(s.unshare(BASE, 1));                // left edge
-        assertTrue(s.unshare(BASE + 9 * G, 1));        // right edge
+        assertTrue(s.unshare(BASE, 1)); // left edge
+        assertTrue(s.unshare(BASE + 9 * G, 1)); // right edge
         assertEquals(List.of(r(BASE + G, 3), r(BASE + 6 * G, 3)), s.regions());
         assertTrue(s.unshare(BASE + G, 3));
         assertTrue(s.unshare(BASE + 6 * G, 3));
@@ -77,7 +80,8 @@ class SharedRegionSetTest {
         assertNotNull(s.invalidReason(BASE, 0), "zero granules");
         assertNotNull(s.invalidReason(BASE, -1L), "2^64-1 granules");
         assertNotNull(s.invalidReason(BASE, 1L << 52), "count whose byte size overflows");
-        assertNotNull(s.invalidReason(0xFFFF_FFFF_FFFF_F000L, 1), "IPA at the top of the address space");
+        assertNotNull(
+                s.invalidReason(0xFFFF_FFFF_FFFF_F000L, 1), "IPA at the top of the address space");
         assertNotNull(s.invalidReason(0x8000_0000_0000_0000L, 1), "IPA with the sign bit");
         assertFalse(s.unshare(BASE + RAM, 1));
         assertEquals(List.of(), s.regions());
@@ -94,23 +98,27 @@ class SharedRegionSetTest {
 
     /** Bytes this thread has allocated so far (HotSpot's per-thread counter). */
     private static long allocated() {
-        return ((com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean())
+        return ((com.sun.management.ThreadMXBean)
+                        java.lang.management.ManagementFactory.getThreadMXBean())
                 .getCurrentThreadAllocatedBytes();
     }
 
     /**
-     * Issue 11: a guest sharing every other granule of 1 GiB made one map entry per shared run (131072
-     * entries, ~10 MB). The state is now one bit per granule of RAM: sharing allocates nothing per run.
+     * Issue 11: a guest sharing every other granule of 1 GiB made one map entry per shared run
+     * (131072 entries, ~10 MB). The state is now one bit per granule of RAM: sharing allocates
+     * nothing per run.
      */
     @Test
     void sharingEveryOtherGranuleOfAGibAllocatesNoStatePerRegion() {
         long gib = 1L << 30, granules = gib / G;
         SharedRegionSet s = new SharedRegionSet(BASE, gib, G);
-        assertTrue(s.share(BASE + gib - G, 1));            // the bitmap's last word, so it is at full size
+        assertTrue(s.share(BASE + gib - G, 1)); // the bitmap's last word, so it is at full size
         long before = allocated();
         for (long i = 0; i < granules - 2; i += 2) assertTrue(s.share(BASE + i * G, 1));
         long used = allocated() - before;
-        assertTrue(used < 64 * 1024, "sharing " + granules / 2 + " separate granules allocated " + used + " bytes");
+        assertTrue(
+                used < 64 * 1024,
+                "sharing " + granules / 2 + " separate granules allocated " + used + " bytes");
         assertEquals(gib / 2, s.sharedBytes());
     }
 
@@ -153,8 +161,13 @@ class SharedRegionSetTest {
         SharedRegionSet s = set();
         s.share(BASE + 4 * G, 4);
         s.share(BASE + 10 * G, 1);
-        assertEquals(List.of(r(BASE + 4 * G, 4), r(BASE + 10 * G, 1)), s.regions(0, 10).regions(), "below RAM: from the start");
-        assertEquals(List.of(r(BASE + 6 * G, 2), r(BASE + 10 * G, 1)), s.regions(BASE + 6 * G + 5, 10).regions(),
+        assertEquals(
+                List.of(r(BASE + 4 * G, 4), r(BASE + 10 * G, 1)),
+                s.regions(0, 10).regions(),
+                "below RAM: from the start");
+        assertEquals(
+                List.of(r(BASE + 6 * G, 2), r(BASE + 10 * G, 1)),
+                s.regions(BASE + 6 * G + 5, 10).regions(),
                 "inside a region: clipped to the granule holding from");
         SharedRegionSet.Page one = s.regions(BASE, 1);
         assertEquals(List.of(r(BASE + 4 * G, 4)), one.regions());
@@ -192,13 +205,16 @@ class SharedRegionSetTest {
         s.share(BASE + 0x10_0000, 1);
         s.share(BASE + 0x10_2000, 4);
         s.share(BASE + 0x20_0000, 1);
-        assertEquals("3 regions, 24 KiB: [0x80100000-0x80100fff (4 KiB), 0x80102000-0x80105fff (16 KiB), "
-                + "0x80200000-0x80200fff (4 KiB)]", s.summary(8));
+        assertEquals(
+                "3 regions, 24 KiB: [0x80100000-0x80100fff (4 KiB), 0x80102000-0x80105fff (16 KiB), "
+                        + "0x80200000-0x80200fff (4 KiB)]",
+                s.summary(8));
         assertEquals("3 regions, 24 KiB: [0x80100000-0x80100fff (4 KiB), +2 more]", s.summary(1));
         s.clear();
         for (long i = 0; i < RAM / G; i += 2) s.share(BASE + i * G, 1);
         String line = s.summary(8);
-        assertTrue(line.startsWith("2048 regions, 8192 KiB: [0x80000000-0x80000fff (4 KiB), "), line);
+        assertTrue(
+                line.startsWith("2048 regions, 8192 KiB: [0x80000000-0x80000fff (4 KiB), "), line);
         assertTrue(line.endsWith(", +2040 more]"), line);
     }
 }

@@ -2,7 +2,6 @@ package dev.jvmm.core.virtio.blk;
 
 import dev.jvmm.core.virtio.GuestDriver;
 import dev.jvmm.core.virtio.GuestDriver.Buf;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -11,9 +10,12 @@ import java.nio.file.Path;
 
 /** Image files and request pieces for the virtio-blk tests. */
 final class BlkTestSupport {
-    private BlkTestSupport() { }
+    private BlkTestSupport() {}
 
-    /** An image of {@code sectors} sectors where byte i is (i * 7 + i / 512) & 0xff, so every sector differs. */
+    /**
+     * An image of {@code sectors} sectors where byte i is (i * 7 + i / 512) & 0xff, so every sector
+     * differs.
+     */
     static Path image(Path dir, int sectors) throws IOException {
         byte[] b = new byte[sectors * 512];
         for (int i = 0; i < b.length; i++) b[i] = (byte) (i * 7 + i / 512);
@@ -23,10 +25,17 @@ final class BlkTestSupport {
     }
 
     static byte[] header(int type, long sector) {
-        return ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putInt(type).putInt(0).putLong(sector).array();
+        return ByteBuffer.allocate(16)
+                .order(ByteOrder.LITTLE_ENDIAN)
+                .putInt(type)
+                .putInt(0)
+                .putLong(sector)
+                .array();
     }
 
-    static Buf header(GuestDriver g, int type, long sector) { return g.out(header(type, sector)); }
+    static Buf header(GuestDriver g, int type, long sector) {
+        return g.out(header(type, sector));
+    }
 
     static byte[] pattern(int len, int seed) {
         byte[] b = new byte[len];
@@ -34,5 +43,7 @@ final class BlkTestSupport {
         return b;
     }
 
-    static int status(GuestDriver g, Buf st) { return g.bytes(st)[st.len() - 1] & 0xff; }
+    static int status(GuestDriver g, Buf st) {
+        return g.bytes(st)[st.len() - 1] & 0xff;
+    }
 }

@@ -1,26 +1,28 @@
 package dev.jvmm.core.virtio.blk;
 
+import static dev.jvmm.core.virtio.blk.BlkTestSupport.*;
+import static dev.jvmm.core.virtio.blk.VirtioBlkDevice.*;
+import static org.junit.jupiter.api.Assertions.*;
+
 import dev.jvmm.core.virtio.GuestDriver;
 import dev.jvmm.core.virtio.GuestDriver.Buf;
 import dev.jvmm.core.virtio.GuestDriver.Used;
 import dev.jvmm.core.virtio.Virtio;
 import dev.jvmm.core.virtio.VirtioError;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
-import static dev.jvmm.core.virtio.blk.BlkTestSupport.*;
-import static dev.jvmm.core.virtio.blk.VirtioBlkDevice.*;
-import static org.junit.jupiter.api.Assertions.*;
-
-/** virtio-blk happy paths and B1–B8 of PEER-RELIABILITY.md §5 (B7's kill -9 half is a boot-tier test). */
+/**
+ * virtio-blk happy paths and B1–B8 of PEER-RELIABILITY.md §5 (B7's kill -9 half is a boot-tier
+ * test).
+ */
 class VirtioBlkDeviceTest {
     private static final int SECTORS = 64;
     @TempDir Path dir;
@@ -33,10 +35,15 @@ class VirtioBlkDeviceTest {
         img = image(dir, SECTORS);
         original = Files.readAllBytes(img);
         backend = new CountingBackend(FileBlockBackend.open(img, readOnly));
-        g = new GuestDriver(new VirtioBlkDevice(backend, "jvmm-disk-serial-0123456789")).start(0, 16);
+        g =
+                new GuestDriver(new VirtioBlkDevice(backend, "jvmm-disk-serial-0123456789"))
+                        .start(0, 16);
     }
 
-    @AfterEach void close() { if (g != null) g.transport.close(); }
+    @AfterEach
+    void close() {
+        if (g != null) g.transport.close();
+    }
 
     private byte[] sectors(byte[] image, long sector, int n) {
         return Arrays.copyOfRange(image, (int) sector * 512, (int) (sector + n) * 512);
@@ -45,11 +52,16 @@ class VirtioBlkDeviceTest {
     @Test
     void configAndFeatures() throws IOException {
         open(false);
-        assertEquals(SECTORS, ByteBuffer.wrap(g.readConfig(0, 8)).order(ByteOrder.LITTLE_ENDIAN).getLong());
-        assertEquals(254, ByteBuffer.wrap(g.readConfig(12, 4)).order(ByteOrder.LITTLE_ENDIAN).getInt());
-        assertEquals(512, ByteBuffer.wrap(g.readConfig(20, 4)).order(ByteOrder.LITTLE_ENDIAN).getInt());
+        assertEquals(
+                SECTORS,
+                ByteBuffer.wrap(g.readConfig(0, 8)).order(ByteOrder.LITTLE_ENDIAN).getLong());
+        assertEquals(
+                254, ByteBuffer.wrap(g.readConfig(12, 4)).order(ByteOrder.LITTLE_ENDIAN).getInt());
+        assertEquals(
+                512, ByteBuffer.wrap(g.readConfig(20, 4)).order(ByteOrder.LITTLE_ENDIAN).getInt());
         long f = g.deviceFeatures();
-        assertEquals(Virtio.bit(F_SEG_MAX) | Virtio.bit(F_BLK_SIZE) | Virtio.bit(F_FLUSH),
+        assertEquals(
+                Virtio.bit(F_SEG_MAX) | Virtio.bit(F_BLK_SIZE) | Virtio.bit(F_FLUSH),
                 f & 0xFFFF_FFL);
         assertEquals(Virtio.ID_BLOCK, g.r32(0x08));
     }
@@ -76,8 +88,15 @@ class VirtioBlkDeviceTest {
         open(false);
         byte[] data = pattern(1536, 3);
         Buf st = g.in(1);
-        assertEquals(1, g.request(0, header(g, T_OUT, 10), g.out(Arrays.copyOf(data, 512)),
-                g.out(Arrays.copyOfRange(data, 512, 1536)), st).len());
+        assertEquals(
+                1,
+                g.request(
+                                0,
+                                header(g, T_OUT, 10),
+                                g.out(Arrays.copyOf(data, 512)),
+                                g.out(Arrays.copyOfRange(data, 512, 1536)),
+                                st)
+                        .len());
         assertEquals(S_OK, status(g, st));
         byte[] now = Files.readAllBytes(img);
         assertArrayEquals(data, sectors(now, 10, 3));
@@ -106,11 +125,15 @@ class VirtioBlkDeviceTest {
         open(false);
         Buf id = g.in(20), st = g.in(1);
         assertEquals(21, g.request(0, header(g, T_GET_ID, 0), id, st).len());
-        assertEquals("jvmm-disk-serial-012", new String(g.bytes(id), java.nio.charset.StandardCharsets.US_ASCII));
+        assertEquals(
+                "jvmm-disk-serial-012",
+                new String(g.bytes(id), java.nio.charset.StandardCharsets.US_ASCII));
         assertEquals(S_OK, status(g, st));
         Buf shortId = g.in(8), st2 = g.in(1);
         assertEquals(9, g.request(0, header(g, T_GET_ID, 0), shortId, st2).len());
-        assertEquals("jvmm-dis", new String(g.bytes(shortId), java.nio.charset.StandardCharsets.US_ASCII));
+        assertEquals(
+                "jvmm-dis",
+                new String(g.bytes(shortId), java.nio.charset.StandardCharsets.US_ASCII));
     }
 
     @Test
@@ -118,7 +141,7 @@ class VirtioBlkDeviceTest {
         open(false);
         Buf st = g.in(1);
         assertEquals(0, g.request(0, g.out(Arrays.copyOf(header(T_OUT, 0), 15)), st).len());
-        assertEquals(0xEE, status(g, st));                       // no status written
+        assertEquals(0xEE, status(g, st)); // no status written
         assertEquals(1, g.transport.errors(VirtioError.BAD_REQUEST));
         assertEquals(1, g.transport.errors());
         assertArrayEquals(original, Files.readAllBytes(img));
@@ -135,10 +158,17 @@ class VirtioBlkDeviceTest {
     @Test
     void b2_sectorPastTheEndOrOverflowingIsIoerr() throws IOException {
         open(false);
-        long[][] cases = {{SECTORS, 1}, {SECTORS - 1, 2}, {0x0080_0000_0000_0000L, 1}, {-1L, 1}, {Long.MAX_VALUE / 256, 2}};
+        long[][] cases = {
+            {SECTORS, 1},
+            {SECTORS - 1, 2},
+            {0x0080_0000_0000_0000L, 1},
+            {-1L, 1},
+            {Long.MAX_VALUE / 256, 2}
+        };
         for (long[] c : cases) {
             for (int type : new int[] {T_IN, T_OUT}) {
-                Buf data = type == T_IN ? g.in((int) c[1] * 512) : g.out(pattern((int) c[1] * 512, 1));
+                Buf data =
+                        type == T_IN ? g.in((int) c[1] * 512) : g.out(pattern((int) c[1] * 512, 1));
                 Buf st = g.in(1);
                 assertEquals(1, g.request(0, header(g, type, c[0]), data, st).len());
                 assertEquals(S_IOERR, status(g, st), "sector " + Long.toUnsignedString(c[0]));
@@ -149,7 +179,7 @@ class VirtioBlkDeviceTest {
         assertEquals(2L * cases.length, g.transport.errors());
         assertArrayEquals(original, Files.readAllBytes(img));
         Buf last = g.in(512), st = g.in(1);
-        g.request(0, header(g, T_IN, SECTORS - 1), last, st);   // the last sector itself is fine
+        g.request(0, header(g, T_IN, SECTORS - 1), last, st); // the last sector itself is fine
         assertEquals(S_OK, status(g, st));
         assertArrayEquals(sectors(original, SECTORS - 1, 1), g.bytes(last));
     }
@@ -199,7 +229,7 @@ class VirtioBlkDeviceTest {
         g.request(0, header(g, T_FLUSH, 0), fst);
         assertEquals(S_OK, status(g, fst));
         Buf d = g.in(512), rst = g.in(1);
-        g.request(0, header(g, T_IN, 3), d, rst);                 // reads still work
+        g.request(0, header(g, T_IN, 3), d, rst); // reads still work
         assertEquals(S_OK, status(g, rst));
         assertArrayEquals(sectors(original, 3, 1), g.bytes(d));
         g.transport.close();
@@ -225,7 +255,9 @@ class VirtioBlkDeviceTest {
         g.transport.close();
         g.transport.close();
         assertEquals(1, backend.closes.get());
-        assertThrows(IOException.class, () -> backend.inner.read(0, ByteBuffer.allocate(1)));   // channel closed
+        assertThrows(
+                IOException.class,
+                () -> backend.inner.read(0, ByteBuffer.allocate(1))); // channel closed
         assertArrayEquals(pattern(512, 8), sectors(Files.readAllBytes(img), 1, 1));
     }
 
@@ -236,10 +268,11 @@ class VirtioBlkDeviceTest {
         assertTrue(e.getMessage().startsWith(img + ": disk image is in use"), e.getMessage());
         assertThrows(IOException.class, () -> FileBlockBackend.open(img, true));
         g.transport.close();
-        FileBlockBackend.open(img, false).close();            // free again once closed
+        FileBlockBackend.open(img, false).close(); // free again once closed
         try (FileBlockBackend a = FileBlockBackend.open(img, true)) {
             assertEquals(SECTORS * 512L, a.size());
-            // read-only opens share the lock (the same image twice in one VM is refused by FileRoles instead)
+            // read-only opens share the lock (the same image twice in one VM is refused by
+            // FileRoles instead)
             FileBlockBackend.open(img, true).close();
             assertThrows(IOException.class, () -> FileBlockBackend.open(img, false));
         }
@@ -262,15 +295,21 @@ class VirtioBlkDeviceTest {
     @Test
     void closeFromAnotherThreadWhileRequestsRunIsSafe() throws Exception {
         open(false);
-        Thread guest = new Thread(() -> {
-            for (int i = 0; i < 200; i++) {
-                long mark = g.mark();
-                g.submit(0, header(g, T_OUT, i % SECTORS), g.out(pattern(512, i)), g.in(1));
-                g.kick(0);
-                g.used(0);
-                g.freeBuffersAfter(mark);
-            }
-        });
+        Thread guest =
+                new Thread(
+                        () -> {
+                            for (int i = 0; i < 200; i++) {
+                                long mark = g.mark();
+                                g.submit(
+                                        0,
+                                        header(g, T_OUT, i % SECTORS),
+                                        g.out(pattern(512, i)),
+                                        g.in(1));
+                                g.kick(0);
+                                g.used(0);
+                                g.freeBuffersAfter(mark);
+                            }
+                        });
         guest.start();
         Thread.sleep(5);
         g.transport.close();

@@ -1,29 +1,29 @@
 package dev.jvmm.core.virtio.console;
 
+import static dev.jvmm.core.virtio.console.VirtioConsoleDevice.*;
+import static org.junit.jupiter.api.Assertions.*;
+
+import dev.jvmm.core.device.ConsoleOutput;
+import dev.jvmm.core.device.StalledSink;
 import dev.jvmm.core.virtio.GuestDriver;
 import dev.jvmm.core.virtio.GuestDriver.Buf;
 import dev.jvmm.core.virtio.GuestDriver.Used;
 import dev.jvmm.core.virtio.Virtio;
-import org.junit.jupiter.api.Test;
-
-import dev.jvmm.core.device.ConsoleOutput;
-import dev.jvmm.core.device.StalledSink;
-
 import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
-import java.time.Duration;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
-
-import static dev.jvmm.core.virtio.console.VirtioConsoleDevice.*;
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Test;
 
 class VirtioConsoleDeviceTest {
     private final ByteArrayOutputStream out = new ByteArrayOutputStream();
     private final VirtioConsoleDevice dev = new VirtioConsoleDevice(out);
     private final GuestDriver g = new GuestDriver(dev).start(0, 16);
 
-    private static byte[] ascii(String s) { return s.getBytes(StandardCharsets.US_ASCII); }
+    private static byte[] ascii(String s) {
+        return s.getBytes(StandardCharsets.US_ASCII);
+    }
 
     @Test
     void guestOutputGoesToTheStreamInOrder() {
@@ -47,12 +47,12 @@ class VirtioConsoleDeviceTest {
         Buf b3 = g.in(4);
         g.submit(RX, b3);
         g.kick(RX);
-        assertTrue(g.used(RX).isEmpty());             // posted, nothing to say yet
+        assertTrue(g.used(RX).isEmpty()); // posted, nothing to say yet
         dev.input(ascii("xy"));
         assertEquals(List.of(new Used(2, 2)), g.used(RX));
         assertEquals("xy", new String(g.bytes(b3), 0, 2, StandardCharsets.US_ASCII));
         assertEquals(0, dev.pendingInput());
-        assertEquals(2, g.interrupts.get());            // one per batch that used buffers
+        assertEquals(2, g.interrupts.get()); // one per batch that used buffers
     }
 
     @Test
@@ -73,15 +73,16 @@ class VirtioConsoleDeviceTest {
         g2.setupQueue(RX, 16);
         g2.setupQueue(TX, 16);
         Buf b = g2.in(8);
-        g2.submit(RX, b);                              // buffers posted before DRIVER_OK
+        g2.submit(RX, b); // buffers posted before DRIVER_OK
         g2.driverOk();
         assertEquals(List.of(new Used(0, 5)), g2.used(RX));
         assertEquals("early", new String(g2.bytes(b), 0, 5, StandardCharsets.US_ASCII));
     }
 
     /**
-     * Issue 11: the transmit path (a notifier thread, under the TX lock) and close must return while the
-     * console's reader stalls; the guest's buffers are all returned and what did not fit is dropped.
+     * Issue 11: the transmit path (a notifier thread, under the TX lock) and close must return
+     * while the console's reader stalls; the guest's buffers are all returned and what did not fit
+     * is dropped.
      */
     @Test
     void aStalledConsoleReaderNeverBlocksTransmitOrClose() {
@@ -91,22 +92,32 @@ class VirtioConsoleDeviceTest {
         GuestDriver g2 = new GuestDriver(d).start(0, 16);
         byte[] line = new byte[4096];
         java.util.Arrays.fill(line, (byte) 'x');
-        int requests = 600;                                   // 2.4 MiB: over twice the console buffer
+        int requests = 600; // 2.4 MiB: over twice the console buffer
         try {
-            assertTimeoutPreemptively(Duration.ofSeconds(20), () -> {
-                for (int i = 0; i < requests; i++) assertEquals(0, g2.request(TX, g2.out(line)).len());
-            });
+            assertTimeoutPreemptively(
+                    Duration.ofSeconds(20),
+                    () -> {
+                        for (int i = 0; i < requests; i++)
+                            assertEquals(0, g2.request(TX, g2.out(line)).len());
+                    });
             assertTimeoutPreemptively(Duration.ofSeconds(5), d::close);
             ConsoleOutput co = (ConsoleOutput) console;
             assertTimeoutPreemptively(Duration.ofSeconds(5), () -> co.close());
-            assertTrue(co.dropped() >= (long) requests * line.length - ConsoleOutput.DEFAULT_CAPACITY - 64 * 1024,
+            assertTrue(
+                    co.dropped()
+                            >= (long) requests * line.length
+                                    - ConsoleOutput.DEFAULT_CAPACITY
+                                    - 64 * 1024,
                     "dropped " + co.dropped());
         } finally {
             stalled.release();
         }
     }
 
-    /** The console as the VM builder hands it to the device: a {@link ConsoleOutput} in front of the sink. */
+    /**
+     * The console as the VM builder hands it to the device: a {@link ConsoleOutput} in front of the
+     * sink.
+     */
     static OutputStream console(OutputStream sink) {
         return ConsoleOutput.start(sink);
     }

@@ -5,7 +5,10 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
-/** An in-memory {@link NetBackend}: frames for the guest are queued by the test, frames from it collected. */
+/**
+ * An in-memory {@link NetBackend}: frames for the guest are queued by the test, frames from it
+ * collected.
+ */
 final class QueueNetBackend implements NetBackend {
     private static final byte[] CLOSED = new byte[0];
     final BlockingQueue<byte[]> toGuest = new LinkedBlockingQueue<>();
@@ -13,7 +16,9 @@ final class QueueNetBackend implements NetBackend {
     volatile boolean closed;
 
     @Override
-    @SuppressWarnings("ReferenceEquality") // CLOSED is a sentinel: only that array ends the stream, not any empty frame
+    @SuppressWarnings(
+            "ReferenceEquality") // CLOSED is a sentinel: only that array ends the stream, not any
+    // empty frame
     public int read(byte[] buf, int off, int len) throws IOException {
         try {
             byte[] f = toGuest.take();
@@ -29,15 +34,19 @@ final class QueueNetBackend implements NetBackend {
         }
     }
 
-    @Override public void write(byte[] buf, int off, int len) throws IOException {
+    @Override
+    public void write(byte[] buf, int off, int len) throws IOException {
         if (closed) throw new IOException("closed");
         fromGuest.add(java.util.Arrays.copyOfRange(buf, off, off + len));
     }
 
-    @Override public void close() {
+    @Override
+    public void close() {
         closed = true;
         toGuest.add(CLOSED);
     }
 
-    byte[] sent() throws InterruptedException { return fromGuest.poll(5, TimeUnit.SECONDS); }
+    byte[] sent() throws InterruptedException {
+        return fromGuest.poll(5, TimeUnit.SECONDS);
+    }
 }

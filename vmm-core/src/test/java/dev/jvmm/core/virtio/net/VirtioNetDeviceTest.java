@@ -1,19 +1,18 @@
 package dev.jvmm.core.virtio.net;
 
+import static dev.jvmm.core.virtio.net.VirtioNetDevice.*;
+import static org.junit.jupiter.api.Assertions.*;
+
 import dev.jvmm.core.virtio.GuestDriver;
 import dev.jvmm.core.virtio.GuestDriver.Buf;
 import dev.jvmm.core.virtio.GuestDriver.Used;
 import dev.jvmm.core.virtio.Virtio;
 import dev.jvmm.core.virtio.VirtioError;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.BooleanSupplier;
-
-import static dev.jvmm.core.virtio.net.VirtioNetDevice.*;
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 
 class VirtioNetDeviceTest {
     private static final byte[] MAC = {0x52, 0x54, 0, 0x12, 0x34, 0x56};
@@ -21,7 +20,10 @@ class VirtioNetDeviceTest {
     private final VirtioNetDevice dev = new VirtioNetDevice(backend, MAC);
     private final GuestDriver g = new GuestDriver(dev);
 
-    @AfterEach void close() { g.transport.close(); }
+    @AfterEach
+    void close() {
+        g.transport.close();
+    }
 
     private static byte[] frame(int len, int seed) {
         byte[] f = new byte[len];
@@ -43,7 +45,9 @@ class VirtioNetDeviceTest {
 
     @Test
     void configCarriesMacAndLinkUp() {
-        assertEquals(Virtio.bit(F_MAC) | Virtio.bit(F_STATUS), g.deviceFeatures() & 0xFFFF_FFFFL & ~(3L << 28));
+        assertEquals(
+                Virtio.bit(F_MAC) | Virtio.bit(F_STATUS),
+                g.deviceFeatures() & 0xFFFF_FFFFL & ~(3L << 28));
         assertArrayEquals(MAC, g.readConfig(0, 6));
         assertArrayEquals(new byte[] {1, 0}, g.readConfig(6, 2));
         assertEquals(Virtio.ID_NET, g.r32(0x08));
@@ -54,8 +58,15 @@ class VirtioNetDeviceTest {
         start();
         byte[] f = frame(60, 1);
         byte[] hdr = new byte[HDR_LEN];
-        hdr[0] = 1;                                  // whatever the guest puts there is not sent
-        assertEquals(0, g.request(TX, g.out(hdr), g.out(Arrays.copyOf(f, 20)), g.out(Arrays.copyOfRange(f, 20, 60))).len());
+        hdr[0] = 1; // whatever the guest puts there is not sent
+        assertEquals(
+                0,
+                g.request(
+                                TX,
+                                g.out(hdr),
+                                g.out(Arrays.copyOf(f, 20)),
+                                g.out(Arrays.copyOfRange(f, 20, 60)))
+                        .len());
         assertArrayEquals(f, backend.sent());
         assertEquals(1, dev.txFrames());
     }
@@ -76,7 +87,7 @@ class VirtioNetDeviceTest {
         backend.toGuest.add(f1);
         backend.toGuest.add(f2);
         Thread.sleep(50);
-        assertEquals(0, g.usedIdx(RX));              // no buffer posted yet: the frame waits
+        assertEquals(0, g.usedIdx(RX)); // no buffer posted yet: the frame waits
         Buf b1 = g.in(1526);
         g.submit(RX, b1);
         g.kick(RX);
@@ -87,7 +98,7 @@ class VirtioNetDeviceTest {
         await(() -> g.usedIdx(RX) == 2, "second frame");
         assertEquals(List.of(new Used(0, 76), new Used(1, 1526)), g.used(RX));
         byte[] hdr = new byte[HDR_LEN];
-        hdr[10] = 1;                                 // num_buffers = 1
+        hdr[10] = 1; // num_buffers = 1
         assertArrayEquals(hdr, Arrays.copyOf(g.bytes(b1), HDR_LEN));
         assertArrayEquals(f1, Arrays.copyOfRange(g.bytes(b1), HDR_LEN, HDR_LEN + 64));
         assertArrayEquals(f2, Arrays.copyOfRange(g.bytes(b2), HDR_LEN, HDR_LEN + 1514));
@@ -103,7 +114,7 @@ class VirtioNetDeviceTest {
         backend.toGuest.add(frame(200, 3));
         await(() -> dev.rxDropped() == 1, "drop");
         assertEquals(0, g.usedIdx(RX));
-        backend.toGuest.add(frame(88, 4));           // fits 100 with the header
+        backend.toGuest.add(frame(88, 4)); // fits 100 with the header
         await(() -> g.usedIdx(RX) == 1, "fitting frame");
         assertEquals(List.of(new Used(0, 100)), g.used(RX));
         assertEquals(1, g.transport.errors(VirtioError.REQUEST_REJECTED));
@@ -112,10 +123,10 @@ class VirtioNetDeviceTest {
     @Test
     void framesWhileInactiveAreDropped() throws InterruptedException {
         start();
-        g.w32(0x70, 0);                              // driver reset
+        g.w32(0x70, 0); // driver reset
         backend.toGuest.add(frame(60, 1));
         await(() -> dev.rxDropped() == 1, "drop while reset");
-        start();                                     // and it works again after re-activation
+        start(); // and it works again after re-activation
         Buf b = g.in(100);
         g.submit(RX, b);
         g.kick(RX);
@@ -126,15 +137,18 @@ class VirtioNetDeviceTest {
     @Test
     void closeUnblocksTheReceiveThreadAndClosesTheBackend() throws InterruptedException {
         start();
-        backend.toGuest.add(frame(60, 1));            // a frame waiting for a buffer that never comes
+        backend.toGuest.add(frame(60, 1)); // a frame waiting for a buffer that never comes
         Thread.sleep(20);
         g.transport.close();
         assertTrue(backend.closed);
-        Thread rx = Thread.getAllStackTraces().keySet().stream()
-                .filter(t -> t.getName().equals("virtio-net-rx") && t.isAlive()).findFirst().orElse(null);
-        if (rx != null) {                            // another test's device may still be closing its own
+        Thread rx =
+                Thread.getAllStackTraces().keySet().stream()
+                        .filter(t -> t.getName().equals("virtio-net-rx") && t.isAlive())
+                        .findFirst()
+                        .orElse(null);
+        if (rx != null) { // another test's device may still be closing its own
             rx.join(5000);
         }
-        g.transport.close();                          // idempotent
+        g.transport.close(); // idempotent
     }
 }

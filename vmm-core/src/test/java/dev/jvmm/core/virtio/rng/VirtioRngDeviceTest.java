@@ -1,18 +1,17 @@
 package dev.jvmm.core.virtio.rng;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import dev.jvmm.core.virtio.GuestDriver;
 import dev.jvmm.core.virtio.GuestDriver.Buf;
 import dev.jvmm.core.virtio.Virtio;
 import dev.jvmm.core.virtio.VirtioError;
-import org.junit.jupiter.api.Test;
-
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.Random;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Test;
 
 class VirtioRngDeviceTest {
     @Test
@@ -23,7 +22,7 @@ class VirtioRngDeviceTest {
         GuestDriver g = new GuestDriver(dev).start(0, 16);
         assertEquals(Virtio.ID_RNG, g.r32(0x08));
         ByteArrayOutputStream got = new ByteArrayOutputStream();
-        Buf b = g.in(48 * 1024);                     // Linux asks for small amounts; any size works
+        Buf b = g.in(48 * 1024); // Linux asks for small amounts; any size works
         while (got.size() < source.length) {
             int want = Math.min(b.len(), source.length - got.size());
             Buf req = new Buf(b.addr(), want, true);
@@ -42,7 +41,7 @@ class VirtioRngDeviceTest {
         Buf big = g.in(200_000);
         assertEquals(VirtioRngDevice.MAX_BYTES_PER_REQUEST, g.request(0, big).len());
         assertEquals(0, g.bytes(big)[65535]);
-        assertEquals((byte) 0xEE, g.bytes(big)[65536]);   // beyond the bound: untouched
+        assertEquals((byte) 0xEE, g.bytes(big)[65536]); // beyond the bound: untouched
     }
 
     @Test
@@ -51,11 +50,19 @@ class VirtioRngDeviceTest {
         GuestDriver g = new GuestDriver(dev).start(0, 16);
         assertEquals(0, g.request(0, g.in(16)).len());
         assertEquals(1, g.transport.errors(VirtioError.BACKEND_IO));
-        VirtioRngDevice failing = new VirtioRngDevice(new InputStream() {
-            @Override public int read() throws IOException { throw new IOException("EIO"); }
+        VirtioRngDevice failing =
+                new VirtioRngDevice(
+                        new InputStream() {
+                            @Override
+                            public int read() throws IOException {
+                                throw new IOException("EIO");
+                            }
 
-            @Override public int read(byte[] b, int off, int len) throws IOException { throw new IOException("EIO"); }
-        });
+                            @Override
+                            public int read(byte[] b, int off, int len) throws IOException {
+                                throw new IOException("EIO");
+                            }
+                        });
         GuestDriver g2 = new GuestDriver(failing).start(0, 16);
         assertEquals(0, g2.request(0, g2.in(16)).len());
         assertEquals(1, g2.transport.errors(VirtioError.BACKEND_IO));
@@ -65,9 +72,14 @@ class VirtioRngDeviceTest {
     @Test
     void closeClosesTheSourceAndLaterNotificationsAreIgnored() {
         boolean[] closed = {false};
-        VirtioRngDevice dev = new VirtioRngDevice(new ByteArrayInputStream(new byte[100]) {
-            @Override public void close() { closed[0] = true; }
-        });
+        VirtioRngDevice dev =
+                new VirtioRngDevice(
+                        new ByteArrayInputStream(new byte[100]) {
+                            @Override
+                            public void close() {
+                                closed[0] = true;
+                            }
+                        });
         GuestDriver g = new GuestDriver(dev).start(0, 16);
         g.transport.close();
         assertTrue(closed[0]);
