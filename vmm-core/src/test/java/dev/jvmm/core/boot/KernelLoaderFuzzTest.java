@@ -48,6 +48,20 @@ class KernelLoaderFuzzTest {
         return initrdFile;
     }
 
+    private static InitrdFile readInitrd;
+
+    /** The test initrd as jvmm reads it at start (once: its bytes live off-heap for the run). */
+    private static synchronized InitrdFile readInitrd() {
+        if (readInitrd == null) {
+            try {
+                readInitrd = InitrdFile.read(initrdFile(), Long.MAX_VALUE);
+            } catch (BootImageException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        return readInitrd;
+    }
+
     /**
      * Guest RAM of any size without backing it: records what is written where, refuses what is
      * outside.
@@ -111,7 +125,7 @@ class KernelLoaderFuzzTest {
         InitrdFile initrd =
                 switch (data.consumeInt(0, 3)) {
                     case 0 -> null;
-                    case 1 -> new InitrdFile(initrdFile(), data.consumeLong(0, INITRD_FILE + 8));
+                    case 1 -> readInitrd();
                     default ->
                             new InitrdFile(
                                     Path.of("/fuzz/initrd"), data.consumeLong(0, 2 * ramSize));
@@ -165,18 +179,19 @@ class KernelLoaderFuzzTest {
                     "initrd outside the 32 GiB window: " + p);
         }
 
-        // Load into RAM that only records: exactly the planned ranges are written.
+        // A plan-only initrd (sizes, no bytes) cannot be loaded, by contract: the fuzzed sizes end
+        // here.
+        if (initrd != null && initrd.bytes() == null) return;
+
+        // Load into RAM that only records: exactly the planned ranges are written. The initrd's
+        // bytes
+        // were read at start, so nothing the plan accepted can be refused now.
         RecordingMemory mem = new RecordingMemory(ramBase, ramSize);
         BootPlacement loaded;
         try {
             loaded = KernelLoader.load(mem, k, initrd, dtbSize);
         } catch (BootImageException e) {
-            assertNotNull(initrd);
-            assertTrue(
-                    initrd.size() > INITRD_FILE || !initrd.path().equals(initrdFile()),
-                    "load refused a fitting initrd: " + e);
-            assertClean(e, "initrd ");
-            return;
+            throw new AssertionError("load refused what plan accepted: " + e.getMessage(), e);
         }
         assertEquals(p, loaded, "load planned differently from plan");
         byte[] dtb = new byte[(int) Math.min(dtbSize, 3 * MIB)];
@@ -223,14 +238,14 @@ class KernelLoaderFuzzTest {
             int pe = data.pickValue(new int[] {0x40, length - 24, length - 4, data.consumeInt()});
             h.putShort(0, (short) 0x5a4d);
             h.putInt(0x3c, pe);
-            if (pe >= 0x40 && pe + 24 <= length) {
+            if (pe >= 0x40 && (long) pe + 24 <= length) { // pe is fuzzed: no int overflow
                 h.putInt(pe, 0x00004550);
                 h.putShort(pe + 6, (short) data.consumeInt(0, 0xffff));
                 h.putShort(pe + 20, (short) data.consumeInt(0, 0xffff));
                 int table = pe + 24 + Short.toUnsignedInt(h.getShort(pe + 20));
-                for (int s = table; s + 40 <= length && data.consumeBoolean(); s += 40) {
-                    h.putInt(s + 16, data.consumeInt());
-                    h.putInt(s + 20, data.consumeInt());
+                for (long s = table; s + 40 <= length && data.consumeBoolean(); s += 40) {
+                    h.putInt((int) s + 16, data.consumeInt());
+                    h.putInt((int) s + 20, data.consumeInt());
                 }
             }
         }
