@@ -55,6 +55,9 @@ public final class ApiServer implements AutoCloseable {
     private final Set<Connection> clients = ConcurrentHashMap.newKeySet();
     private volatile ControlProtocol protocol;
 
+    /** How long {@link #close} lets answers already being sent reach their clients. */
+    private static final long SEND_GRACE_MILLIS = 2000;
+
     /** Guards {@link #closed} and {@link #inFlight}. */
     private final Object gate = new Object();
 
@@ -239,9 +242,7 @@ public final class ApiServer implements AutoCloseable {
             for (String line; (line = in.next()) != null; ) {
                 if (line.isBlank()) continue; // not a request: the idle clock keeps running
                 if (!conn.busy()) return; // closed for idleness just as the line completed
-                String answer = answer(line);
-                if (!conn.waitFrom(System.nanoTime())) return;
-                send(c, answer);
+                if (!answer(conn, line)) return;
             }
         } catch (LineReader.TooLongException e) {
             try {
@@ -259,17 +260,26 @@ public final class ApiServer implements AutoCloseable {
     }
 
     /**
-     * Counts the request as in flight so that {@link #close} can wait for it: the VM's memory is
-     * unmapped right after close, and a target call must not read it then.
+     * Answers one request and sends the answer, counted as in flight so that {@link #close} waits
+     * for both: the VM's memory is unmapped right after close, and a target call must not read it
+     * then; and a {@code stop}, whose VM closes the server as soon as it has stopped, must still
+     * reach its client. False when the connection was closed meanwhile.
      */
-    private String answer(String line) {
+    private boolean answer(Connection conn, String line) throws IOException {
         synchronized (gate) {
-            if (closed)
-                return ControlProtocol.write(ControlProtocol.error("jvmm is shutting down"));
+            if (closed) {
+                send(
+                        conn.channel,
+                        ControlProtocol.write(ControlProtocol.error("jvmm is shutting down")));
+                return true;
+            }
             inFlight++;
         }
         try {
-            return protocol.answer(line);
+            String answer = protocol.answer(line);
+            if (!conn.waitFrom(System.nanoTime())) return false;
+            send(conn.channel, answer);
+            return true;
         } finally {
             synchronized (gate) {
                 if (--inFlight == 0) gate.notifyAll();
@@ -294,7 +304,8 @@ public final class ApiServer implements AutoCloseable {
             closed = true;
         }
         socket.close();
-        for (Connection c : clients) closeQuietly(c.channel);
+        awaitInFlight(SEND_GRACE_MILLIS); // answers being sent (a stop's) still reach their clients
+        for (Connection c : clients) closeQuietly(c.channel); // also ends a send a client blocks
         try {
             Runtime.getRuntime().removeShutdownHook(cleanupHook);
         } catch (IllegalStateException e) {
@@ -313,7 +324,7 @@ public final class ApiServer implements AutoCloseable {
             interrupted = true;
         }
         synchronized (gate) {
-            while (inFlight > 0) {
+            while (inFlight > 0) { // target calls are short: wait for them whatever it takes
                 try {
                     gate.wait();
                 } catch (InterruptedException e) {
@@ -324,6 +335,25 @@ public final class ApiServer implements AutoCloseable {
             }
         }
         if (interrupted) Thread.currentThread().interrupt();
+    }
+
+    /**
+     * Waits up to {@code millis} for the requests in flight; a client that does not read may hold
+     * one.
+     */
+    private void awaitInFlight(long millis) {
+        long deadline = System.nanoTime() + millis * 1_000_000;
+        synchronized (gate) {
+            for (long left = millis; inFlight > 0 && left > 0; ) {
+                try {
+                    gate.wait(left);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+                left = (deadline - System.nanoTime()) / 1_000_000;
+            }
+        }
     }
 
     private void sleep(long millis) {

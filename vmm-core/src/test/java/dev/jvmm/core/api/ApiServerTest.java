@@ -101,6 +101,22 @@ class ApiServerTest {
     }
 
     @Test
+    void aStopIsAnsweredEvenWhenTheServerIsClosedWhileItIsBeingAnswered() throws Exception {
+        Path sock = dir.resolve("api.sock");
+        ApiServer s = serve(sock);
+        target.onStop =
+                () -> { // as jvmm's main thread does once the VM has stopped
+                    new Thread(s::close).start();
+                    try {
+                        Thread.sleep(300);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                };
+        assertEquals("{\"ok\":true,\"state\":\"stopping\"}", ask(sock, "stop").raw());
+    }
+
+    @Test
     void errorResponsesKeepTheServerRunning() throws Exception {
         Path sock = dir.resolve("api.sock");
         serve(sock);

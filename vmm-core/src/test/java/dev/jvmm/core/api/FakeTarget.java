@@ -9,6 +9,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 /** A ControlTarget with fixed answers that records what it was asked, for the server tests. */
 final class FakeTarget implements ControlTarget {
     final AtomicInteger stops = new AtomicInteger();
+
+    /** What a stop does besides counting (jvmm's own closes the server once the VM stopped). */
+    volatile Runnable onStop = () -> {};
+
     final List<String> signals = new CopyOnWriteArrayList<>();
     volatile ControlException sdeiFailure;
     volatile RuntimeException statusBug;
@@ -44,6 +48,7 @@ final class FakeTarget implements ControlTarget {
     @Override
     public void stop() {
         stops.incrementAndGet();
+        onStop.run();
     }
 
     @Override
