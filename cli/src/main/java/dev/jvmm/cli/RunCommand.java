@@ -51,15 +51,16 @@ final class RunCommand implements Callable<Integer> {
             required = true,
             paramLabel = "FILE",
             description =
-                    "arm64 kernel Image, uncompressed or gzip-compressed; a regular file, read once at start"
-                            + " (an in-place reboot reuses those bytes).")
+                    "arm64 kernel Image, uncompressed or gzip-compressed; a regular file, opened once at"
+                            + " start and held open (an in-place reboot reads that file again, and"
+                            + " stops if it was rewritten in place).")
     Path kernel;
 
     @Option(
             names = {"-i", "--initrd"},
             paramLabel = "FILE",
             description =
-                    "Initial ramdisk (initramfs) to load; a regular file, read once at start like the kernel.")
+                    "Initial ramdisk (initramfs) to load; a regular file, held open like the kernel.")
     Path initrd;
 
     @Option(

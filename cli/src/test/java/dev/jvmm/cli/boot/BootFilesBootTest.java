@@ -14,42 +14,24 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Kernel and initrd are read once: an in-place reboot boots those bytes whatever happened to the
- * files.
+ * Kernel and initrd are opened once and held open: an in-place reboot reads the files that were
+ * opened, whatever their paths name by then, and refuses, in one line, a file rewritten in place.
  */
 @BootTest
 class BootFilesBootTest {
     @Test
-    void anInPlaceRebootBootsTheBytesReadAtStartAfterTheFilesChanged(@TempDir Path dir)
+    void anInPlaceRebootBootsTheFilesOpenedAtStartAfterTheirPathsChanged(@TempDir Path dir)
             throws Exception {
         Path kernel = Files.copy(Path.of(image("Image")), dir.resolve("Image"));
         Path initrd = Files.copy(Path.of(image("initramfs.gz")), dir.resolve("initramfs.gz"));
-        try (JvmmProcess p =
-                JvmmProcess.start(
-                        "run",
-                        "-k",
-                        kernel.toString(),
-                        "-i",
-                        initrd.toString(),
-                        "-m",
-                        "256",
-                        "-p",
-                        "quiet " + guestCommand("sleep 3; reboot -f"),
-                        "--serial",
-                        "stdio",
-                        "--on-reset",
-                        "reboot",
-                        "--timeout",
-                        "100s")) {
+        try (JvmmProcess p = rebootingRun(kernel, initrd)) {
             assertTrue(
                     p.awaitStdout("JVMM-BOOT-OK", Duration.ofSeconds(100)),
                     p.stdout() + p.stderr());
-            // while the first guest sleeps: the initrd is rewritten shorter in place, the kernel
-            // removed
-            Files.write(
-                    initrd,
-                    "not an initramfs any more"
-                            .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            // while the first guest sleeps: another file is renamed over the initrd's path, the
+            // kernel removed
+            Path junk = Files.writeString(dir.resolve("junk"), "not an initramfs");
+            Files.move(junk, initrd, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
             Files.delete(kernel);
             JvmmProcess.Result r = p.waitFor(Duration.ofMinutes(3));
             assertEquals(124, r.code(), r.describe());
@@ -61,5 +43,51 @@ class BootFilesBootTest {
                     r.err().contains("Exception") || r.err().contains("internal error"),
                     r.describe());
         }
+    }
+
+    @Test
+    void anInPlaceRebootRefusesAnInitrdRewrittenInPlaceInOneLine(@TempDir Path dir)
+            throws Exception {
+        Path kernel = Files.copy(Path.of(image("Image")), dir.resolve("Image"));
+        Path initrd = Files.copy(Path.of(image("initramfs.gz")), dir.resolve("initramfs.gz"));
+        try (JvmmProcess p = rebootingRun(kernel, initrd)) {
+            assertTrue(
+                    p.awaitStdout("JVMM-BOOT-OK", Duration.ofSeconds(100)),
+                    p.stdout() + p.stderr());
+            Files.writeString(initrd, "not an initramfs any more"); // the same file, rewritten
+            JvmmProcess.Result r = p.waitFor(Duration.ofMinutes(3));
+            assertEquals(1, r.code(), r.describe());
+            assertTrue(
+                    r.err()
+                            .contains(
+                                    "cannot reboot: initrd " + initrd + ": was rewritten in place"),
+                    r.describe());
+            assertEquals(
+                    1,
+                    r.out().lines().filter(l -> l.contains("JVMM-BOOT-OK")).count(),
+                    r.describe());
+            assertFalse(
+                    r.err().contains("Exception") || r.err().contains("internal error"),
+                    r.describe());
+        }
+    }
+
+    private static JvmmProcess rebootingRun(Path kernel, Path initrd) throws Exception {
+        return JvmmProcess.start(
+                "run",
+                "-k",
+                kernel.toString(),
+                "-i",
+                initrd.toString(),
+                "-m",
+                "256",
+                "-p",
+                "quiet " + guestCommand("sleep 3; reboot -f"),
+                "--serial",
+                "stdio",
+                "--on-reset",
+                "reboot",
+                "--timeout",
+                "100s");
     }
 }

@@ -3,7 +3,6 @@ package dev.jvmm.core.boot;
 import dev.jvmm.core.boot.BootImageException.Kind;
 import dev.jvmm.core.files.HostFiles;
 import java.io.IOException;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -14,9 +13,9 @@ import java.nio.file.StandardOpenOption;
 /**
  * File checks shared by the kernel and initrd: every failure becomes a one-line {@link
  * BootImageException}. Both must be regular files (a device such as /dev/zero would be read
- * forever, a FIFO would block before any timeout runs), and both are read exactly once, at start:
- * an in-place reboot reuses those bytes, so a file changed or removed meanwhile changes nothing (as
- * QEMU keeps its boot images).
+ * forever, a FIFO would block before any timeout runs). Both are opened once, at start, and held
+ * open ({@link HeldFile}): each load reads them again through that descriptor instead of keeping
+ * their bytes in jvmm's memory.
  */
 final class BootFiles {
     private static final long CHUNK = 1L << 30;
@@ -46,28 +45,9 @@ final class BootFiles {
         }
     }
 
-    /** Whole file, refusing anything larger than {@code maxSize} before allocating for it. */
-    static byte[] readAll(String role, Path file, long maxSize, Kind tooLarge)
+    /** Refuses a file larger than {@code maxSize}, or than one Java array can hold. */
+    static void checkSize(String who, long size, long maxSize, Kind tooLarge)
             throws BootImageException {
-        long size = checkedSize(role, file, maxSize, tooLarge);
-        byte[] b = new byte[(int) size];
-        read(subject(role, file), file, MemorySegment.ofArray(b));
-        return b;
-    }
-
-    /** Whole file into native memory that lives as long as it is referenced (initrds are large). */
-    static MemorySegment readOffHeap(String role, Path file, long maxSize, Kind tooLarge)
-            throws BootImageException {
-        long size = checkedSize(role, file, maxSize, tooLarge);
-        MemorySegment m = Arena.ofAuto().allocate(Math.max(size, 1)).asSlice(0, size);
-        read(subject(role, file), file, m);
-        return m;
-    }
-
-    private static long checkedSize(String role, Path file, long maxSize, Kind tooLarge)
-            throws BootImageException {
-        long size = size(role, file);
-        String who = subject(role, file);
         if (size > maxSize) {
             throw new BootImageException(
                     tooLarge,
@@ -80,14 +60,13 @@ final class BootFiles {
             throw new BootImageException(
                     tooLarge, who, "is " + BootMath.human(size) + ", over the 2 GiB limit");
         }
-        return size;
     }
 
     /**
      * Fills {@code dst} from the file's start: exactly its size as checked, so a growing file
      * cannot overrun.
      */
-    private static void read(String who, Path file, MemorySegment dst) throws BootImageException {
+    static void read(String who, Path file, MemorySegment dst) throws BootImageException {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             for (long done = 0; done < dst.byteSize(); ) {
                 ByteBuffer buf =

@@ -22,6 +22,8 @@ public final class BootImageException extends JvmmException {
         DTB_TOO_LARGE,
         NO_FIT,
         CMDLINE_TOO_LONG,
+        /** A held kernel or initrd was rewritten in place before a reload. */
+        CHANGED,
         CMDLINE_INVALID
     }
 

@@ -6,6 +6,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
@@ -30,8 +31,13 @@ public final class KernelImage {
     private static final System.Logger LOG = System.getLogger(KernelImage.class.getName());
     private static final int PE_OFFSET_FIELD = 0x3c;
 
+    /** What is read of a plain Image file to validate it: the header and the PE section table. */
+    static final int HEAD_SIZE = 64 * 1024;
+
     private final Path file;
-    private final byte[] bytes;
+    private final byte[] bytes; // the Image when it was inflated or parsed from memory, else null
+    private final HeldFile source; // the plain Image file, read again at each load, else null
+    private final long length;
     private final long textOffset;
     private final long imageSize;
     private final long flags;
@@ -40,12 +46,16 @@ public final class KernelImage {
     private KernelImage(
             Path file,
             byte[] bytes,
+            HeldFile source,
+            long length,
             long textOffset,
             long imageSize,
             long flags,
             boolean decompressed) {
         this.file = file;
         this.bytes = bytes;
+        this.source = source;
+        this.length = length;
         this.textOffset = textOffset;
         this.imageSize = imageSize;
         this.flags = flags;
@@ -53,27 +63,47 @@ public final class KernelImage {
     }
 
     /**
-     * Reads and validates {@code file}. {@code maxSize} (normally the RAM size) caps both the file
+     * Opens and validates {@code file}. {@code maxSize} (normally the RAM size) caps both the file
      * and the inflated size of a gzip'd kernel, so a hostile or mistaken file cannot exhaust the
-     * heap.
+     * heap. A plain Image is validated from its first {@link #HEAD_SIZE} bytes and its size, and
+     * kept only as an open file ({@link HeldFile}) that each load reads straight into guest memory;
+     * a gzip'd one is inflated once and its Image kept.
      */
     public static KernelImage read(Path file, long maxSize) throws BootImageException {
-        return parse(
-                file, BootFiles.readAll("kernel", file, maxSize, Kind.KERNEL_TOO_LARGE), maxSize);
+        HeldFile f = HeldFile.open("kernel", file, maxSize, Kind.KERNEL_TOO_LARGE);
+        byte[] head = new byte[(int) Math.min(f.size(), HEAD_SIZE)];
+        f.read(MemorySegment.ofArray(head));
+        if (isGzip(head)) return parse(file, f.readAll(), maxSize);
+        return validate(file, head, f.size(), false, null, f);
     }
 
     /** Validates kernel bytes already in memory; {@code file} is only used in messages. */
     public static KernelImage parse(Path file, byte[] raw, long maxSize) throws BootImageException {
         String who = BootFiles.subject("kernel", file);
-        boolean gz = raw.length >= 2 && (raw[0] & 0xff) == 0x1f && (raw[1] & 0xff) == 0x8b;
+        boolean gz = isGzip(raw);
         byte[] b = gz ? gunzip(who, raw, maxSize) : raw;
-        if (b.length < HEADER_SIZE) {
+        return validate(file, b, b.length, gz, b, null);
+    }
+
+    private static boolean isGzip(byte[] raw) {
+        return raw.length >= 2 && (raw[0] & 0xff) == 0x1f && (raw[1] & 0xff) == 0x8b;
+    }
+
+    /**
+     * Checks the header in {@code b} (the whole Image, or its first bytes when {@code source} holds
+     * the rest) of an Image {@code length} bytes long.
+     */
+    private static KernelImage validate(
+            Path file, byte[] b, long length, boolean gz, byte[] whole, HeldFile source)
+            throws BootImageException {
+        String who = BootFiles.subject("kernel", file);
+        if (length < HEADER_SIZE) {
             throw new BootImageException(
                     Kind.TRUNCATED,
                     who,
                     String.format(
                             "truncated: %d bytes%s, shorter than the %d-byte arm64 Image header",
-                            b.length, gz ? " after gunzip" : "", HEADER_SIZE));
+                            length, gz ? " after gunzip" : "", HEADER_SIZE));
         }
         ByteBuffer h = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
         // EFI zboot (CONFIG_EFI_ZBOOT) wraps a compressed Image in a PE file; it needs EFI to
@@ -114,8 +144,8 @@ public final class KernelImage {
                             "header asks for text_offset 0x%x and image_size 0x%x, beyond any address space",
                             textOffset, imageSize));
         }
-        checkPeSections(who, h, b.length);
-        return new KernelImage(file, b, textOffset, imageSize, flags, gz);
+        checkPeSections(who, h, length);
+        return new KernelImage(file, whole, source, length, textOffset, imageSize, flags, gz);
     }
 
     /**
@@ -123,7 +153,7 @@ public final class KernelImage {
      * PE section table whose raw data must all be in the file: the one reliable test for a cut-off
      * copy.
      */
-    private static void checkPeSections(String who, ByteBuffer h, int length)
+    private static void checkPeSections(String who, ByteBuffer h, long length)
             throws BootImageException {
         if (h.getShort(0) != 0x5a4d) return; // no "MZ": not an EFI-stub kernel
         long pe = Integer.toUnsignedLong(h.getInt(PE_OFFSET_FIELD));
@@ -136,12 +166,14 @@ public final class KernelImage {
                             "truncated: %d bytes, but the PE header is at offset 0x%x",
                             length, pe));
         }
+        // headers beyond the bytes read (only a hand-made file puts them there): not ours to judge
+        if (pe + 24 > h.limit()) return;
         if (h.getInt((int) pe) != 0x00004550) return; // "PE\0\0" absent: not ours to judge
         int sections = Short.toUnsignedInt(h.getShort((int) pe + 6));
         int optSize = Short.toUnsignedInt(h.getShort((int) pe + 20));
         long table = pe + 24 + optSize;
         long needed = table + 40L * sections;
-        for (int i = 0; i < sections && table + 40L * (i + 1) <= length; i++) {
+        for (int i = 0; i < sections && table + 40L * (i + 1) <= h.limit(); i++) {
             int s = (int) (table + 40L * i);
             long rawSize = Integer.toUnsignedLong(h.getInt(s + 16));
             long rawPtr = Integer.toUnsignedLong(h.getInt(s + 20));
@@ -192,13 +224,21 @@ public final class KernelImage {
         return file;
     }
 
-    /** The (decompressed) Image bytes to copy to the load address. Not a copy: do not modify. */
-    public byte[] bytes() {
-        return bytes;
+    /**
+     * Copies the (decompressed) Image into {@code dst}, exactly {@link #length()} bytes: from
+     * memory, or read again from the held file, refused if that was rewritten in place meanwhile.
+     */
+    public void copyTo(MemorySegment dst) throws BootImageException {
+        if (dst.byteSize() != length) throw new IllegalArgumentException("wrong destination size");
+        if (source != null) {
+            source.read(dst);
+        } else {
+            MemorySegment.copy(MemorySegment.ofArray(bytes), 0, dst, 0, length);
+        }
     }
 
-    public int length() {
-        return bytes.length;
+    public long length() {
+        return length;
     }
 
     /**
@@ -220,7 +260,7 @@ public final class KernelImage {
      * one).
      */
     public long reservedSize() {
-        return Math.max(imageSize, bytes.length);
+        return Math.max(imageSize, length);
     }
 
     public long flags() {
@@ -245,7 +285,7 @@ public final class KernelImage {
         return (flags & 8) != 0;
     }
 
-    /** True when the file was gzip'd and {@link #bytes()} is the inflated Image. */
+    /** True when the file was gzip'd and the inflated Image is kept in memory. */
     public boolean decompressed() {
         return decompressed;
     }

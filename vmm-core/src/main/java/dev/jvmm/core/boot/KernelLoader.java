@@ -7,7 +7,6 @@ import static dev.jvmm.core.boot.BootMath.human;
 
 import dev.jvmm.core.boot.BootImageException.Kind;
 import dev.jvmm.core.memory.GuestMemory;
-import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 
@@ -150,8 +149,8 @@ public final class KernelLoader {
             GuestMemory mem, KernelImage kernel, InitrdFile initrd, long dtbSize)
             throws BootImageException {
         BootPlacement p = plan(kernel, initrd, dtbSize, mem.base(), mem.size());
-        mem.write(p.kernelLoad(), kernel.bytes());
-        if (initrd != null) copyInto(mem, initrd, p.initrdStart());
+        kernel.copyTo(mem.slice(p.kernelLoad(), kernel.length()));
+        if (initrd != null) initrd.copyTo(mem.slice(p.initrdStart(), initrd.size()));
         return p;
     }
 
@@ -175,11 +174,5 @@ public final class KernelLoader {
                             "is %d bytes; arm64 kernels accept at most %d (2 MiB)",
                             dtbSize, DTB_MAX_SIZE));
         }
-    }
-
-    private static void copyInto(GuestMemory mem, InitrdFile initrd, long gpa) {
-        if (initrd.bytes() == null)
-            throw new IllegalStateException(initrd.subject() + " was sized for planning, not read");
-        MemorySegment.copy(initrd.bytes(), 0, mem.slice(gpa, initrd.size()), 0, initrd.size());
     }
 }

@@ -1,5 +1,6 @@
 package dev.jvmm.core.vm;
 
+import dev.jvmm.core.JvmmException;
 import dev.jvmm.core.device.ConsoleOutput;
 import dev.jvmm.core.device.Uart8250Device;
 import dev.jvmm.core.firmware.FirmwareSetup;
@@ -260,7 +261,12 @@ public final class Machine implements AutoCloseable {
                                         + " s to reboot in place");
                     }
                     LOG.log(Level.INFO, "guest reset: rebooting in place");
-                    rebooter.reboot();
+                    try {
+                        rebooter.reboot();
+                    } catch (JvmmException e) { // e.g. the kernel file was rewritten in place
+                        return VmResult.of(
+                                VmResult.Reason.ERROR, "cannot reboot: " + e.getMessage());
+                    }
                     hypercalls.reset();
                     current = new StopControl();
                     continue;

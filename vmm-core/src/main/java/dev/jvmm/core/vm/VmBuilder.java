@@ -402,6 +402,8 @@ public final class VmBuilder {
             boot.setOneReg(RegIds.x(0), p.dtbAddress());
             for (int r = 1; r <= 3; r++) boot.setOneReg(RegIds.x(r), 0);
         } catch (BootImageException e) {
+            // a held kernel or initrd rewritten in place is the user's doing, and says so
+            if (e.kind() == BootImageException.Kind.CHANGED) throw e;
             throw new IllegalStateException(e.getMessage(), e);
         }
     }

@@ -3,6 +3,7 @@ package dev.jvmm.core.boot;
 import static org.junit.jupiter.api.Assertions.*;
 
 import dev.jvmm.core.boot.BootImageException.Kind;
+import java.lang.foreign.MemorySegment;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -81,7 +82,47 @@ class KernelImageTest {
         Path f = write("Image.gz", TestImages.gzip(raw));
         KernelImage k = KernelImage.read(f, RAM);
         assertTrue(k.decompressed());
-        assertArrayEquals(raw, k.bytes());
+        assertArrayEquals(raw, copied(k));
+    }
+
+    private static byte[] copied(KernelImage k) throws BootImageException {
+        byte[] out = new byte[Math.toIntExact(k.length())];
+        k.copyTo(MemorySegment.ofArray(out));
+        return out;
+    }
+
+    @Test
+    void plainImageIsReadAgainFromTheFileItOpenedAfterThePathIsReplacedOrRemoved()
+            throws Exception {
+        byte[] raw = TestImages.image(200_000, 0x200000);
+        Path f = write("Image", raw);
+        KernelImage k = KernelImage.read(f, RAM);
+        assertFalse(k.decompressed());
+        Path other = write("Other", TestImages.image(300_000, 0x200000));
+        Files.move(other, f, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        assertArrayEquals(raw, copied(k), "the replaced path must not matter");
+        Files.delete(f);
+        assertArrayEquals(raw, copied(k), "the removed path must not matter");
+    }
+
+    @Test
+    void plainImageRewrittenInPlaceIsRefusedAtTheNextLoad() throws Exception {
+        byte[] raw = TestImages.image(200_000, 0x200000);
+        Path f = write("Image", raw);
+        KernelImage k = KernelImage.read(f, RAM);
+        byte[] changed = raw.clone();
+        changed[100_000] ^= 1;
+        java.nio.file.attribute.FileTime before = Files.getLastModifiedTime(f);
+        Files.write(f, changed); // truncates and rewrites the same inode, same size
+        // as if written a second later (file times tick in jiffies: a rewrite within the same
+        // tick with the same size is the one change this check cannot see)
+        Files.setLastModifiedTime(
+                f, java.nio.file.attribute.FileTime.fromMillis(before.toMillis() + 1000));
+        BootImageException e = assertThrows(BootImageException.class, () -> copied(k));
+        assertEquals(Kind.CHANGED, e.kind());
+        assertTrue(
+                e.getMessage().startsWith("kernel " + f + ": was rewritten in place"),
+                e.getMessage());
     }
 
     @Test

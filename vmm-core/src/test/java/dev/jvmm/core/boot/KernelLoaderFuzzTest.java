@@ -181,11 +181,10 @@ class KernelLoaderFuzzTest {
 
         // A plan-only initrd (sizes, no bytes) cannot be loaded, by contract: the fuzzed sizes end
         // here.
-        if (initrd != null && initrd.bytes() == null) return;
+        if (initrd != null && !initrd.loadable()) return;
 
-        // Load into RAM that only records: exactly the planned ranges are written. The initrd's
-        // bytes
-        // were read at start, so nothing the plan accepted can be refused now.
+        // Load into RAM that only records: exactly the planned ranges are written. The initrd file
+        // is held open and unchanged, so nothing the plan accepted can be refused now.
         RecordingMemory mem = new RecordingMemory(ramBase, ramSize);
         BootPlacement loaded;
         try {

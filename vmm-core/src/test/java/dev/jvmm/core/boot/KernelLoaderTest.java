@@ -302,7 +302,7 @@ class KernelLoaderTest {
     }
 
     @Test
-    void aReloadUsesTheBytesReadAtStartWhateverHappensToTheFiles() throws Exception {
+    void aReloadReadsTheFilesOpenedAtStartAfterTheirPathsAreReplacedOrRemoved() throws Exception {
         SegmentGuestMemory mem = SegmentGuestMemory.onHeap(0x4000_0000L, (int) (32 * MIB));
         byte[] kbytes = TestImages.image(4096, 4 * MIB);
         Path kf = Files.write(dir.resolve("Image"), kbytes);
@@ -311,11 +311,9 @@ class KernelLoaderTest {
         Path rf = Files.write(dir.resolve("initrd"), rdBytes);
         BootImages images = KernelLoader.prepare(kf, rf, "", mem.base(), mem.size());
         KernelLoader.load(mem, images);
-        // before an in-place reboot: the initrd shrinks, the kernel is replaced by junk, then both
-        // vanish
-        Files.write(rf, new byte[5_000]);
-        Files.write(kf, new byte[100]);
-        Files.delete(rf);
+        // before an in-place reboot: a new initrd is renamed over the old path, the kernel removed
+        Path fresh = Files.write(dir.resolve("initrd.new"), new byte[5_000]);
+        Files.move(fresh, rf, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         Files.delete(kf);
         SegmentGuestMemory again = SegmentGuestMemory.onHeap(0x4000_0000L, (int) (32 * MIB));
         BootPlacement p = KernelLoader.load(again, images);
@@ -325,6 +323,22 @@ class KernelLoaderTest {
         byte[] kback = new byte[kbytes.length];
         again.read(p.kernelLoad(), kback);
         assertArrayEquals(kbytes, kback);
+    }
+
+    @Test
+    void aReloadRefusesAnInitrdRewrittenInPlace() throws Exception {
+        SegmentGuestMemory mem = SegmentGuestMemory.onHeap(0x4000_0000L, (int) (32 * MIB));
+        Path kf = Files.write(dir.resolve("Image"), TestImages.image(4096, 4 * MIB));
+        Path rf = Files.write(dir.resolve("initrd"), new byte[10_000]);
+        BootImages images = KernelLoader.prepare(kf, rf, "", mem.base(), mem.size());
+        KernelLoader.load(mem, images);
+        Files.write(rf, new byte[5_000]); // the same file, shorter
+        BootImageException e =
+                assertThrows(BootImageException.class, () -> KernelLoader.load(mem, images));
+        assertEquals(Kind.CHANGED, e.kind());
+        assertTrue(
+                e.getMessage().startsWith("initrd " + rf + ": was rewritten in place"),
+                e.getMessage());
     }
 
     @Test
