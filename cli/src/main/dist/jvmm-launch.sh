@@ -32,8 +32,14 @@
 # Exit status: jvmm's; 1 with one line on stderr when the jar or java is missing.
 
 # C1 only (a VMM's hot loop is short and mostly in the kernel), Serial GC (one small heap, no GC
-# threads); see bench/README.md for what each flag does and what it was measured to save.
-JVMM_FLAGS="-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+# threads); see bench/README.md for what each flag does and what it was measured to save. The JVM's
+# own warnings go to stderr: its default for them is stdout, which carries the guest's console.
+# -Xmn8m: a small young generation (SerialGC sizes it from host RAM: ~20 MiB of eden touched in
+# L1); guest RAM, the initrd and the device buffers are off-heap, and the kernel's bytes, the one big
+# on-heap object, go straight to the old generation, which still grows to -Xmx (1/4 of host RAM) as
+# big guests need. One C1 compiler thread; no hsperfdata file (jstat cannot see jvmm, nothing uses it).
+JVMM_FLAGS="-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xmn8m -XX:CICompilerCount=1 -XX:-UsePerfData"
+JVMM_FLAGS="$JVMM_FLAGS -Xlog:disable -Xlog:all=warning:stderr"
 
 jar=${JVMM_JAR:-}
 if [ -z "$jar" ]; then
@@ -90,7 +96,7 @@ case ${key:-} in
     ;;
 esac
 cache=$aot_dir/jvmm-$key.aot
-quiet="-Xlog:aot=off -Xlog:cds=off"   # an unusable cache: the JVM runs without it, silently
+quiet="-Xlog:aot=off:stderr -Xlog:cds=off:stderr"   # an unusable cache: the JVM runs without it, silently
 
 if [ ! -f "$cache" ] && [ ! -f "$cache.failed" ]; then
   # shellcheck disable=SC2086
