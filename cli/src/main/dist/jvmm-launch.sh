@@ -24,9 +24,12 @@
 #   * No cache for the key yet: this call first creates it, synchronously, with one line on stderr
 #     (a training run `java -XX:AOTCacheOutput=... -jar JAR aot-train`: parsing and help, and where
 #     /dev/kvm runs arm64 guests a real `run` of a tiny bare-metal guest). It writes to a temporary
-#     name and renames, so concurrent starts never see a partial file; a lock makes them wait for
-#     one training instead of each doing their own. The training's output goes to DIR/jvmm-KEY.log;
+#     name and renames, so concurrent starts never see a partial file; where flock(1) exists a lock
+#     makes them wait for one training instead of each doing their own (L1's busybox has none). The training's output goes to DIR/jvmm-KEY.log;
 #     if it produces no cache, DIR/jvmm-KEY.failed stops later calls from retrying with this key.
+#   * Hashing the jar costs ~0.2 s under the lab's TCG: its result is kept in DIR/jvmm-K.key, K
+#     from `stat` of the jar, runtime and flags (size, mtime in ns, inode), and read back while they
+#     look the same.
 #   * Older caches in DIR (other jars, runtimes or flags) beyond the newest 4 are removed when a
 #     new one is made.
 # Exit status: jvmm's; 1 with one line on stderr when the jar or java is missing.
