@@ -54,6 +54,13 @@ one() { # $1: vmm name, $2: run number; the rest: the command
 
 echo "boot-bench: $n runs each; kernel $img/Image, initrd $img/initramfs.gz, -c 1 -m $ram_mib, quiet, guest sleeps $sleep_s s after JVMM-BOOT-OK" >&2
 echo "boot-bench: L1 $(uname -r), $(nproc) CPUs; java $(java -version 2>&1 | head -n 1); $(qemu-system-aarch64 --version | head -n 1)" >&2
+echo "boot-bench: jvmm JVM flags: the launcher's${JVMM_JAVA_OPTS:+ + JVMM_JAVA_OPTS=$JVMM_JAVA_OPTS}${MALLOC_ARENA_MAX:+, MALLOC_ARENA_MAX=$MALLOC_ARENA_MAX}" >&2
+# the first jvmm call of a jar/runtime/flag set creates its AOT cache (cli/src/main/dist/jvmm-launch.sh)
+# and is not counted: it is reported on its own
+read t0 _ < /proc/uptime; jvmm --version > /dev/null 2> "$out/first.err"; rc=$?; read t1 _ < /proc/uptime
+echo "$t0 $t1" | awk -v rc=$rc -v made="$(grep -c 'creating the AOT cache' "$out/first.err")" '{
+  printf "boot-bench: %-40s %6.2f s (exit %s; %s)\n", "first jvmm --version", $2 - $1, rc,
+    (made > 0 ? "created the AOT cache" : "AOT cache already there or not used") }' >&2
 # context: what the JVM's start and jvmm's setup cost before any kernel runs
 v= vbad=
 for k in 1 2 3; do

@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
             RunCommand.class,
             CapsCommand.class,
             CtlCommand.class,
+            AotTrainCommand.class,
             CommandLine.HelpCommand.class
         },
         exitCodeListHeading = "%nExit codes:%n",

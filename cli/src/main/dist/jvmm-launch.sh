@@ -1,0 +1,139 @@
+#!/bin/sh
+# jvmm-launch.sh: starts the jvmm CLI on a JVM with the flags and the AOT cache chosen for it. Every
+# way of starting jvmm execs this script: ./jvmm (the checkout), the lab's L1 `jvmm`
+# (guest-images/lab/l1-bin/jvmm) and the Debian package's /usr/bin/jvmm. POSIX sh (dash, busybox ash).
+#
+#   JVMM_JAR=FILE [JVMM_AOT_DIR=DIR] [JAVA=FILE | JAVA_HOME=DIR] [JVMM_JAVA_OPTS=FLAGS] \
+#     sh jvmm-launch.sh ARGS...          runs `java FLAGS -jar FILE ARGS...`
+#
+# Inputs (environment; this contract is stable, packaging relies on it):
+#   JVMM_JAR        the jvmm jar (required)
+#   JAVA            the java binary to run; else $JAVA_HOME/bin/java; else `java` on PATH
+#   JVMM_AOT_DIR    directory for AOT caches (created if missing). Unset or empty: no AOT cache.
+#                   A directory that cannot be written means "run without a cache", never an error.
+#   JVMM_AOT        "off": never use or create a cache (default: use it when JVMM_AOT_DIR is set)
+#   JVMM_JAVA_OPTS  extra JVM flags, placed after the launcher's own (a later flag wins), so they
+#                   can override any of them; they are part of the cache key
+# Behaviour:
+#   * JVM flags: JVMM_FLAGS below (chosen by measurement: bench/README.md, "JVM flags").
+#   * AOT cache (JDK 25+, JEP 483/514): DIR/jvmm-KEY.aot, where KEY hashes the jar's sha256, the
+#     runtime's identity (its `release` file and libjvm.so's path, size and mtime: a JDK update
+#     gives a new key) and every JVM flag. A file for the current key was created by this exact
+#     runtime from this exact jar with these flags; anything else is simply never looked up (and the
+#     JVM itself validates the file and runs without it if it does not fit: -Xlog keeps that quiet).
+#   * No cache for the key yet: this call first creates it, synchronously, with one line on stderr
+#     (a training run `java -XX:AOTCacheOutput=... -jar JAR aot-train`: parsing and help, and where
+#     /dev/kvm runs arm64 guests a real `run` of a tiny bare-metal guest). It writes to a temporary
+#     name and renames, so concurrent starts never see a partial file; where flock(1) exists a lock
+#     makes them wait for one training instead of each doing their own (L1's busybox has none). The training's output goes to DIR/jvmm-KEY.log;
+#     if it produces no cache, DIR/jvmm-KEY.failed stops later calls from retrying with this key.
+#   * Hashing the jar costs ~0.2 s under the lab's TCG: its result is kept in DIR/jvmm-K.key, K
+#     from `stat` of the jar, runtime and flags (size, mtime in ns, inode), and read back while they
+#     look the same.
+#   * Older caches in DIR (other jars, runtimes or flags) beyond the newest 4 are removed when a
+#     new one is made.
+# Exit status: jvmm's; 1 with one line on stderr when the jar or java is missing.
+
+# C1 only (a VMM's hot loop is short and mostly in the kernel), Serial GC (one small heap, no GC
+# threads); see bench/README.md for what each flag does and what it was measured to save. The JVM's
+# own warnings go to stderr: its default for them is stdout, which carries the guest's console.
+# -Xmn8m: a small young generation (SerialGC sizes it from host RAM: ~20 MiB of eden touched in
+# L1); guest RAM, the initrd and the device buffers are off-heap, and the kernel's bytes, the one big
+# on-heap object, go straight to the old generation, which still grows to -Xmx (1/4 of host RAM) as
+# big guests need. One C1 compiler thread; no hsperfdata file (jstat cannot see jvmm, nothing uses it).
+JVMM_FLAGS="-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xmn8m -XX:CICompilerCount=1 -XX:-UsePerfData"
+JVMM_FLAGS="$JVMM_FLAGS -Xlog:disable -Xlog:all=warning:stderr"
+
+jar=${JVMM_JAR:-}
+if [ -z "$jar" ]; then
+  echo "jvmm-launch.sh: JVMM_JAR is not set (the jvmm jar to run)" >&2
+  exit 1
+fi
+if [ ! -f "$jar" ]; then
+  echo "jvmm: $jar is missing" >&2
+  exit 1
+fi
+java=${JAVA:-}
+if [ -z "$java" ]; then
+  if [ -n "${JAVA_HOME:-}" ]; then java=$JAVA_HOME/bin/java; else java=$(command -v java) || java=; fi
+fi
+if [ -z "$java" ] || [ ! -x "$java" ]; then
+  echo "jvmm: no java runtime found (set JAVA or JAVA_HOME, or put java on PATH; jvmm needs Java 22 or later)" >&2
+  exit 1
+fi
+flags="$JVMM_FLAGS ${JVMM_JAVA_OPTS:-}"
+
+aot_dir=${JVMM_AOT_DIR:-}
+[ "${JVMM_AOT:-}" = off ] && aot_dir=
+# shellcheck disable=SC2086 # $flags are words
+[ -n "$aot_dir" ] || exec "$java" $flags -jar "$jar" "$@"
+
+# The runtime: its release file says its version (an AOT cache needs JDK 25 or later)
+jhome=$(readlink -f "$java" 2>/dev/null) || jhome=$java
+jhome=${jhome%/bin/java}
+release=$jhome/release
+major=$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$release" 2>/dev/null)
+case $major in ''|*[!0-9]*) major=0 ;; esac
+# shellcheck disable=SC2086
+[ "$major" -ge 25 ] || exec "$java" $flags -jar "$jar" "$@"
+libjvm=$jhome/lib/server/libjvm.so
+# The key hashes the jar's content, but hashing it costs ~0.2 s in the lab's L1: the hash is kept in
+# DIR/jvmm-K.key under a name K from what stat says of the jar, runtime and flags (path, size,
+# mtime to the ns, inode), so a start whose inputs look unchanged reads the key from that file.
+quick=$(stat -L -c '%n %s %y %i' "$jar" "$libjvm" "$release" 2>/dev/null) || quick=
+memo=
+if [ -n "$quick" ]; then
+  memo=$aot_dir/jvmm-$(printf '%s\n' "$quick" "$flags" "${JAVA_TOOL_OPTIONS:-}" | sha256sum | cut -c1-16).key
+  key=
+  [ -f "$memo" ] && read -r key < "$memo"
+fi
+case ${key:-} in
+  [0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]*) ;;
+  *)
+    jvm_id=$(stat -L -c '%n %s %Y' "$libjvm" 2>/dev/null || ls -lnL "$libjvm" 2>/dev/null)
+    # shellcheck disable=SC2086
+    jar_sum=$(sha256sum < "$jar") || exec "$java" $flags -jar "$jar" "$@"
+    key=$(printf '%s\n' "$jar_sum" "$jvm_id" "$flags" "${JAVA_TOOL_OPTIONS:-}" | cat - "$release" | sha256sum | cut -c1-16)
+    # written whole and renamed; a directory that cannot be written just keeps no memo
+    [ -n "$memo" ] && (echo "$key" > "$memo.$$" && mv -f "$memo.$$" "$memo") 2> /dev/null
+    ;;
+esac
+cache=$aot_dir/jvmm-$key.aot
+quiet="-Xlog:aot=off:stderr -Xlog:cds=off:stderr"   # an unusable cache: the JVM runs without it, silently
+
+if [ ! -f "$cache" ] && [ ! -f "$cache.failed" ]; then
+  # shellcheck disable=SC2086
+  { [ -d "$aot_dir" ] || mkdir -p "$aot_dir" 2>/dev/null; } && [ -w "$aot_dir" ] || exec "$java" $flags -jar "$jar" "$@"
+  # one training per key: concurrent starts wait for it (fd 9 is closed before java runs)
+  lock=$aot_dir/jvmm-$key.lock
+  if command -v flock > /dev/null 2>&1 && (: > "$lock") 2> /dev/null; then
+    exec 9> "$lock"
+    flock 9
+  fi
+  if [ ! -f "$cache" ] && [ ! -f "$cache.failed" ]; then
+    tmp=$aot_dir/.jvmm-$key.$$.tmp
+    echo "jvmm: creating the AOT cache $cache for this jar and runtime (once; later starts are faster)" >&2
+    "$java" $flags -XX:AOTCacheOutput="$tmp" -jar "$jar" aot-train \
+      > "$aot_dir/jvmm-$key.log" 2>&1 < /dev/null
+    rc=$?
+    if [ -s "$tmp" ] && mv -f "$tmp" "$cache" 2>/dev/null; then
+      [ "$rc" = 0 ] || echo "jvmm: the AOT cache's training run exited $rc (see $aot_dir/jvmm-$key.log); the cache may cover less" >&2
+      # keep the newest 4 caches (other jars, runtimes, flags)
+      # shellcheck disable=SC2012 # names are ours: jvmm-HEX.aot
+      ls -t "$aot_dir"/jvmm-*.aot 2>/dev/null | tail -n +5 | while read -r old; do
+        rm -f "$old" "${old%.aot}.log" "${old%.aot}.lock" "$old.failed"
+      done
+      # shellcheck disable=SC2012
+      ls -t "$aot_dir"/jvmm-*.key 2>/dev/null | tail -n +9 | while read -r old; do rm -f "$old"; done
+    else
+      rm -f "$tmp" "$tmp.config"
+      ( : > "$cache.failed" ) 2> /dev/null   # a subshell: a failed redirection must not end this shell
+      echo "jvmm: could not create the AOT cache (training exit status $rc, see $aot_dir/jvmm-$key.log); running without it" >&2
+    fi
+  fi
+  exec 9>&-
+fi
+# shellcheck disable=SC2086
+[ -f "$cache" ] && exec "$java" $flags $quiet -XX:AOTCache="$cache" -jar "$jar" "$@"
+# shellcheck disable=SC2086
+exec "$java" $flags -jar "$jar" "$@"

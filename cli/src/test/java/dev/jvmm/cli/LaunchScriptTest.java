@@ -1,0 +1,208 @@
+package dev.jvmm.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code cli/src/main/dist/jvmm-launch.sh}, the one launcher every way of starting jvmm execs, run
+ * by {@code sh} against a stand-in {@code java} that logs each call's arguments and, when asked for
+ * {@code -XX:AOTCacheOutput=F}, writes F as the JDK would: the AOT cache is created once per jar,
+ * runtime and flag set, used after that, and its absence is never an error.
+ */
+class LaunchScriptTest {
+    private static final Path SCRIPT = Path.of("src", "main", "dist", "jvmm-launch.sh");
+
+    @TempDir Path dir;
+    Path jdk, java, calls, jar, aot;
+
+    record Result(int code, String out, String err, List<String> calls) {}
+
+    @BeforeEach
+    void fakeRuntime() throws IOException {
+        jdk = dir.resolve("jdk");
+        Files.createDirectories(jdk.resolve("bin"));
+        Files.createDirectories(jdk.resolve("lib/server"));
+        Files.writeString(jdk.resolve("lib/server/libjvm.so"), "libjvm");
+        release("25.0.5");
+        calls = dir.resolve("calls");
+        java = jdk.resolve("bin/java");
+        Files.writeString(
+                java,
+                """
+                #!/bin/sh
+                echo "$*" >> "$FAKE_CALLS"
+                for a in "$@"; do
+                  case $a in
+                    -XX:AOTCacheOutput=*) [ -n "$FAKE_NO_CACHE" ] || echo cache > "${a#*=}"; exit 0 ;;
+                  esac
+                done
+                echo ran
+                """);
+        Files.setPosixFilePermissions(java, PosixFilePermissions.fromString("rwxr-xr-x"));
+        jar = Files.writeString(dir.resolve("jvmm.jar"), "jar v1");
+        aot = dir.resolve("aot");
+    }
+
+    private void release(String version) throws IOException {
+        Files.writeString(
+                jdk.resolve("release"),
+                "JAVA_VERSION=\"" + version + "\"\nJAVA_RUNTIME_VERSION=\"" + version + "+1\"\n");
+    }
+
+    private Result launch(Map<String, String> env, String... args)
+            throws IOException, InterruptedException {
+        String[] cmd = new String[args.length + 2];
+        cmd[0] = "sh";
+        cmd[1] = SCRIPT.toString();
+        System.arraycopy(args, 0, cmd, 2, args.length);
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.environment().remove("JAVA_TOOL_OPTIONS");
+        pb.environment().remove("JVMM_JAVA_OPTS");
+        pb.environment().remove("JVMM_AOT");
+        pb.environment().put("JVMM_JAR", jar.toString());
+        pb.environment().put("JAVA", java.toString());
+        pb.environment().put("JVMM_AOT_DIR", aot.toString());
+        pb.environment().put("FAKE_CALLS", calls.toString());
+        pb.environment().putAll(env);
+        Files.deleteIfExists(calls);
+        Process p = pb.start();
+        p.getOutputStream().close();
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS), "launcher did not finish");
+        return new Result(
+                p.exitValue(),
+                new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8),
+                new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8),
+                Files.exists(calls) ? Files.readAllLines(calls) : List.of());
+    }
+
+    private Result launch(String... args) throws IOException, InterruptedException {
+        return launch(Map.of(), args);
+    }
+
+    private List<Path> caches() throws IOException {
+        if (!Files.isDirectory(aot)) return List.of();
+        try (Stream<Path> s = Files.list(aot)) {
+            return s.filter(f -> f.getFileName().toString().matches("jvmm-[0-9a-f]{16}\\.aot"))
+                    .sorted()
+                    .toList();
+        }
+    }
+
+    @Test
+    void firstCallTrainsOnceThenEveryCallUsesTheCache() throws Exception {
+        Result first = launch("run", "-k", "a file");
+        assertEquals(0, first.code(), first.err());
+        assertEquals("ran\n", first.out());
+        List<Path> made = caches();
+        assertEquals(1, made.size(), "one cache: " + made);
+        String cache = made.get(0).toString();
+        assertEquals(2, first.calls().size(), "training, then the command: " + first.calls());
+        String training = first.calls().get(0);
+        assertTrue(training.contains("-XX:AOTCacheOutput="), training);
+        assertTrue(training.endsWith("-jar " + jar + " aot-train"), training);
+        assertFalse(training.contains(cache), "written under a temporary name: " + training);
+        assertTrue(
+                first.calls().get(1).contains("-XX:AOTCache=" + cache + " -jar " + jar + " run -k"),
+                first.calls().get(1));
+        assertEquals(1, first.err().lines().count(), "one line on stderr: " + first.err());
+        assertTrue(first.err().contains("creating the AOT cache " + cache), first.err());
+
+        Result second = launch("--version");
+        assertEquals(0, second.code());
+        assertEquals("", second.err());
+        assertEquals(1, second.calls().size(), second.calls().toString());
+        assertTrue(second.calls().get(0).contains("-XX:AOTCache=" + cache), second.calls().get(0));
+        assertEquals(made, caches());
+    }
+
+    @Test
+    void theLaunchersFlagsComeFirstAndTheUsersAfterThem() throws Exception {
+        Result r = launch(Map.of("JVMM_AOT", "off", "JVMM_JAVA_OPTS", "-Xmx1g -Dx=y"), "caps");
+        assertEquals(1, r.calls().size());
+        String call = r.calls().get(0);
+        assertTrue(call.startsWith("-XX:TieredStopAtLevel=1 "), call);
+        assertTrue(call.endsWith(" -Xmx1g -Dx=y -jar " + jar + " caps"), call);
+        assertFalse(call.contains("AOT"), call);
+    }
+
+    @Test
+    void aNewJarRuntimeOrFlagSetGetsItsOwnCache() throws Exception {
+        launch("--version");
+        Files.writeString(jar, "jar v2"); // same size, new content
+        Result newJar = launch("--version");
+        assertTrue(newJar.err().contains("creating the AOT cache"), newJar.err());
+        Result flags = launch(Map.of("JVMM_JAVA_OPTS", "-XX:+UseCompactObjectHeaders"), "x");
+        assertTrue(flags.err().contains("creating the AOT cache"), flags.err());
+        release("25.0.6");
+        Result runtime = launch("--version");
+        assertTrue(runtime.err().contains("creating the AOT cache"), runtime.err());
+        assertEquals(4, caches().size(), caches().toString());
+    }
+
+    @Test
+    void anUnwritableCacheDirectoryRunsWithoutCacheAndWithoutComplaint() throws Exception {
+        Path file = Files.writeString(dir.resolve("not-a-dir"), "");
+        Result r = launch(Map.of("JVMM_AOT_DIR", file.resolve("aot").toString()), "--version");
+        assertEquals(0, r.code(), r.err());
+        assertEquals("ran\n", r.out());
+        assertEquals("", r.err());
+        assertEquals(1, r.calls().size(), r.calls().toString());
+        assertFalse(r.calls().get(0).contains("AOT"), r.calls().get(0));
+    }
+
+    @Test
+    void aTrainingThatMakesNoCacheIsReportedOnceAndNotRetried() throws Exception {
+        Result first = launch(Map.of("FAKE_NO_CACHE", "1"), "--version");
+        assertEquals(0, first.code());
+        assertEquals("ran\n", first.out());
+        assertTrue(first.err().contains("could not create the AOT cache"), first.err());
+        assertEquals(List.of(), caches());
+        assertFalse(first.calls().get(1).contains("AOTCache"), first.calls().get(1));
+        Result second = launch(Map.of("FAKE_NO_CACHE", "1"), "--version");
+        assertEquals("", second.err());
+        assertEquals(1, second.calls().size(), "no second training: " + second.calls());
+    }
+
+    @Test
+    void aRuntimeOlderThan25GetsNoAotFlags() throws Exception {
+        release("22.0.2");
+        Result r = launch("--version");
+        assertEquals(0, r.code(), r.err());
+        assertEquals(1, r.calls().size(), r.calls().toString());
+        assertFalse(r.calls().get(0).contains("AOT"), r.calls().get(0));
+        assertEquals(List.of(), caches());
+    }
+
+    @Test
+    void aMissingJarIsOneLineNamingIt() throws Exception {
+        Files.delete(jar);
+        Result r = launch("--version");
+        assertEquals(1, r.code());
+        assertEquals(List.of(), r.calls());
+        assertEquals(1, r.err().lines().count(), r.err());
+        assertTrue(r.err().contains(jar.toString()), r.err());
+    }
+
+    @Test
+    void noCacheDirectoryMeansNoCache() throws Exception {
+        Result r = launch(Map.of("JVMM_AOT_DIR", ""), "--version");
+        assertEquals(0, r.code());
+        assertEquals(1, r.calls().size());
+        assertNotEquals(true, Files.exists(aot));
+    }
+}
