@@ -119,6 +119,7 @@ class MainTest {
                 {"ctl", "status", "--help"},
                 {"ctl", "sdei-signal", "x", "--socket", "/nonexistent/jvmm.sock"},
                 {"@" + argfile},
+                {"run", "@" + argfile},
             };
             for (String[] args : cases) {
                 StringWriter out = new StringWriter(), err = new StringWriter();
