@@ -30,6 +30,7 @@ final class CapsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        NativeAccess.require();
         HostCapabilities caps;
         try (Kvm kvm = KvmHost.openArm64()) {
             caps = CapabilityProbe.probe(kvm);

@@ -3,6 +3,8 @@ package dev.jvmm.cli;
 import dev.jvmm.core.JvmmException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.function.Supplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -15,16 +17,23 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = VersionProvider.class,
         description = "A kvmtool-style virtual machine monitor for arm64 KVM, in Java.",
-        subcommands = {
-            RunCommand.class,
-            CapsCommand.class,
-            CtlCommand.class,
-            AotTrainCommand.class,
-            CommandLine.HelpCommand.class
-        },
+        // subcommands: see SUBCOMMANDS below (registered on demand, not here)
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {})
 public final class Main implements Runnable {
+    /**
+     * Every subcommand, in the order --help lists them; registering one is one line here. Picocli
+     * builds a command's model (every option, converter and help text, by reflection) when it is
+     * registered, so a run registers only the command it names (see {@link #commandLine}).
+     */
+    private static final List<Class<?>> SUBCOMMANDS =
+            List.of(
+                    RunCommand.class,
+                    CapsCommand.class,
+                    CtlCommand.class,
+                    AotTrainCommand.class,
+                    CommandLine.HelpCommand.class);
+
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
     @Override
@@ -43,8 +52,14 @@ public final class Main implements Runnable {
 
     /** Runs the CLI with the given streams and returns the exit code (tests call this). */
     public static int execute(String[] args, PrintWriter out, PrintWriter err) {
+        return execute(() -> commandLine(args), args, out, err);
+    }
+
+    /** Runs {@code args} on the command tree {@code tree} makes. */
+    static int execute(
+            Supplier<CommandLine> tree, String[] args, PrintWriter out, PrintWriter err) {
         try {
-            CommandLine cl = commandLine();
+            CommandLine cl = tree.get(); // may initialise a command's class
             cl.setOut(out);
             cl.setErr(err);
             return cl.execute(args);
@@ -55,8 +70,39 @@ public final class Main implements Runnable {
         }
     }
 
-    static CommandLine commandLine() {
+    /**
+     * The whole command tree, every subcommand registered: what --help, {@code jvmm help CMD}, an
+     * unknown command, and generated documentation (man page, shell completion) need.
+     */
+    public static CommandLine fullCommandLine() {
+        return commandLine(SUBCOMMANDS);
+    }
+
+    /**
+     * The command tree {@code args} need: when they start with a subcommand's name ({@code jvmm run
+     * ...}, {@code jvmm ctl ...}), only that one; for exactly {@code --version}, none; for anything
+     * else (help, no command, an unknown one, an @argfile, top-level options) all of them, so that
+     * what picocli prints is the same as with the whole tree.
+     */
+    static CommandLine commandLine(String[] args) {
+        if (args.length == 1 && (args[0].equals("--version") || args[0].equals("-V")))
+            return commandLine(List.of());
+        if (args.length > 0 && !args[0].equals("help")) {
+            for (Class<?> sub : SUBCOMMANDS) {
+                if (args[0].equals(nameOf(sub))) return commandLine(List.of(sub));
+            }
+        }
+        return fullCommandLine();
+    }
+
+    private static String nameOf(Class<?> subcommand) {
+        return subcommand.getAnnotation(Command.class).name();
+    }
+
+    private static CommandLine commandLine(List<Class<?>> subcommands) {
         CommandLine cl = new CommandLine(new Main());
+        // subcommands first: the settings below apply to the subcommands already there
+        for (Class<?> sub : subcommands) cl.addSubcommand(sub);
         cl.setExecutionExceptionHandler(Main::handleExecutionException);
         cl.setParameterExceptionHandler(Main::handleParameterException);
         cl.setCaseInsensitiveEnumValuesAllowed(true); // the help documents --on-reset exit|reboot
@@ -69,12 +115,14 @@ public final class Main implements Runnable {
         }
         // ctl is a client, not a VM run: its codes are its own
         CommandLine ctl = cl.getSubcommands().get("ctl");
-        ctl.getCommandSpec().usageMessage().exitCodeList(ctlExitCodes());
-        for (CommandLine sub : ctl.getSubcommands().values()) {
-            sub.getCommandSpec()
-                    .usageMessage()
-                    .exitCodeListHeading("%nExit codes:%n")
-                    .exitCodeList(ctlExitCodes());
+        if (ctl != null) {
+            ctl.getCommandSpec().usageMessage().exitCodeList(ctlExitCodes());
+            for (CommandLine sub : ctl.getSubcommands().values()) {
+                sub.getCommandSpec()
+                        .usageMessage()
+                        .exitCodeListHeading("%nExit codes:%n")
+                        .exitCodeList(ctlExitCodes());
+            }
         }
         cl.getCommandSpec().usageMessage().exitCodeList(exitCodes());
         return cl;

@@ -1,5 +1,7 @@
 package dev.jvmm.cli;
 
+import java.lang.foreign.ValueLayout;
+
 /**
  * jvmm calls the kernel through the FFM API, a restricted one: a JVM started with {@code
  * --illegal-native-access=deny} and without {@code --enable-native-access} refuses the first call
@@ -13,6 +15,16 @@ final class NativeAccess {
                     + " java -jar jvmm.jar ... (its manifest enables it)";
 
     private NativeAccess() {}
+
+    /**
+     * Throws IllegalCallerException now if this JVM denies jvmm native access, so that a command
+     * says so before it does anything else with the host (on any host: the arm64 check would
+     * otherwise come first). One restricted call that does nothing else; a JVM that merely warns
+     * prints its warning here, once, instead of at jvmm's first real native call.
+     */
+    static void require() {
+        ValueLayout.ADDRESS.withTargetLayout(ValueLayout.JAVA_BYTE);
+    }
 
     static boolean isDenial(Throwable t) {
         for (int depth = 0; t != null && depth < 32; t = t.getCause(), depth++) {

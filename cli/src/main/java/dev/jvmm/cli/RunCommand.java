@@ -272,6 +272,7 @@ final class RunCommand implements Callable<Integer> {
         BootImages images =
                 KernelLoader.prepare(
                         kernel, initrd, commandLine(), layout.ramBase(), layout.ramBytes());
+        NativeAccess.require(); // every input is checked: from here on jvmm calls the kernel
         FirmwareConfig firmware = firmware();
         HypercallConfig hypercallConfig = hypercalls();
         VirtioConfig devices = devices();

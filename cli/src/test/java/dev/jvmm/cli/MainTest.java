@@ -8,6 +8,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.jvmm.kvm.testing.Arm64KvmCondition;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class MainTest {
@@ -62,5 +65,78 @@ class MainTest {
         assertFalse(line.contains("\n"), "one line: " + r.err());
         assertFalse(line.contains("Exception"), line);
         assertTrue(line.contains("./lab run -- jvmm"), "says what to do: " + line);
+    }
+
+    @Test
+    void aCommandRunsWithOnlyItsOwnModelBuilt() {
+        assertEquals(
+                List.of("run"),
+                List.copyOf(
+                        Main.commandLine(new String[] {"run", "-k", "x"})
+                                .getSubcommands()
+                                .keySet()));
+        assertEquals(
+                List.of("ctl"),
+                List.copyOf(
+                        Main.commandLine(new String[] {"ctl", "stop"}).getSubcommands().keySet()));
+        assertEquals(
+                List.of(),
+                List.copyOf(
+                        Main.commandLine(new String[] {"--version"}).getSubcommands().keySet()));
+        assertEquals(
+                List.of("run", "caps", "ctl", "help"),
+                List.copyOf(Main.fullCommandLine().getSubcommands().keySet()));
+    }
+
+    @Test
+    void theTreeArgumentsNeedAnswersAsTheWholeTreeDoes() throws Exception {
+        Path argfile = Files.createTempFile("jvmm-args", ".txt");
+        try {
+            Files.writeString(argfile, "run\n--help\n");
+            String[][] cases = {
+                {},
+                {"--version"},
+                {"-V"},
+                {"--help"},
+                {"--bogus"},
+                {"--version", "run"},
+                {"help"},
+                {"help", "run"},
+                {"help", "ctl"},
+                {"nosuchcommand"},
+                {"run"},
+                {"run", "--help"},
+                {"run", "--bogus"},
+                {"run", "-k"},
+                {"run", "-k", "/nonexistent/jvmm-kernel", "-m", "lots"},
+                {"run", "-k", "/nonexistent/jvmm-kernel", "--hypercalls", "-nosuch"},
+                {"run", "-k", "/nonexistent/jvmm-kernel"},
+                {"run", "caps"},
+                {"caps", "--help"},
+                {"caps", "--bogus"},
+                {"ctl"},
+                {"ctl", "--help"},
+                {"ctl", "status", "--help"},
+                {"ctl", "sdei-signal", "x", "--socket", "/nonexistent/jvmm.sock"},
+                {"@" + argfile},
+                {"run", "@" + argfile},
+            };
+            for (String[] args : cases) {
+                StringWriter out = new StringWriter(), err = new StringWriter();
+                int code =
+                        Main.execute(
+                                Main::fullCommandLine,
+                                args,
+                                new PrintWriter(out, true),
+                                new PrintWriter(err, true));
+                Result r = run(args);
+                String what = String.join(" ", args);
+                assertEquals(code, r.code(), what);
+                assertEquals(out.toString(), r.out(), what);
+                assertEquals(err.toString(), r.err(), what);
+            }
+        } finally {
+            Files.delete(argfile);
+        }
     }
 }

@@ -320,4 +320,41 @@ class RunFilesTest {
         r = ChildJvmm.run(List.of("--illegal-native-access=deny"), false, "--version");
         assertEquals(0, r.code(), r.err());
     }
+
+    @Test
+    void parsingEveryRunOptionNeedsNoNativeCode() throws Exception {
+        // with native access denied, only native code could turn this usage error into another
+        Path disk = randomFile("disk.img", 4096);
+        MainTest.Result r =
+                ChildJvmm.run(
+                        List.of("--illegal-native-access=deny"),
+                        false,
+                        "run",
+                        "-k",
+                        "/nonexistent/jvmm-kernel",
+                        "--hypercalls",
+                        "-ptp,+trng",
+                        "--psci",
+                        "1.0",
+                        "--smccc",
+                        "deny=0xC4000020+2",
+                        "--sdei",
+                        "--sdei-event",
+                        "100,private,normal",
+                        "--disk",
+                        "path=" + disk,
+                        "--net",
+                        "tap=jvmm0",
+                        "--timeout",
+                        "5s",
+                        "-m",
+                        "512M",
+                        "--serial",
+                        "none",
+                        "--console",
+                        "virtio",
+                        "--on-reset",
+                        "reboot");
+        assertOneLine(ExitCodes.USAGE, r, "/nonexistent/jvmm-kernel", "no such file");
+    }
 }

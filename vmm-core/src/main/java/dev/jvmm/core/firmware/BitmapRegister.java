@@ -9,19 +9,17 @@ import dev.jvmm.kvm.RegIds;
  * VENDOR_HYP_BMAP_2 to 0; a changed value is refused with EBUSY once any vCPU has run.
  */
 public enum BitmapRegister {
-    STD("STD_BMAP", "std", RegIds.STD_BMAP),
-    STD_HYP("STD_HYP_BMAP", "std_hyp", RegIds.STD_HYP_BMAP),
-    VENDOR_HYP("VENDOR_HYP_BMAP", "vendor_hyp", RegIds.VENDOR_HYP_BMAP),
-    VENDOR_HYP_2("VENDOR_HYP_BMAP_2", "vendor_hyp_2", RegIds.VENDOR_HYP_BMAP_2);
+    STD("STD_BMAP", "std"),
+    STD_HYP("STD_HYP_BMAP", "std_hyp"),
+    VENDOR_HYP("VENDOR_HYP_BMAP", "vendor_hyp"),
+    VENDOR_HYP_2("VENDOR_HYP_BMAP_2", "vendor_hyp_2");
 
     private final String uapiName;
     private final String key;
-    private final long regId;
 
-    BitmapRegister(String uapiName, String key, long regId) {
+    BitmapRegister(String uapiName, String key) {
         this.uapiName = uapiName;
         this.key = key;
-        this.regId = regId;
     }
 
     /** The name in the uapi header without its KVM_REG_ARM_ prefix, for messages. */
@@ -34,8 +32,18 @@ public enum BitmapRegister {
         return key;
     }
 
+    /**
+     * The ONE_REG ID. Looked up here, not in the constructor: the CLI parses {@code --hypercalls}
+     * into these constants, and RegIds' initialisation builds jextract layouts and reaches native
+     * code, work (and a native-access check) that has no place in argument parsing.
+     */
     public long regId() {
-        return regId;
+        return switch (this) {
+            case STD -> RegIds.STD_BMAP;
+            case STD_HYP -> RegIds.STD_HYP_BMAP;
+            case VENDOR_HYP -> RegIds.VENDOR_HYP_BMAP;
+            case VENDOR_HYP_2 -> RegIds.VENDOR_HYP_BMAP_2;
+        };
     }
 
     /**
