@@ -84,7 +84,7 @@ class MainTest {
                 List.copyOf(
                         Main.commandLine(new String[] {"--version"}).getSubcommands().keySet()));
         assertEquals(
-                List.of("run", "caps", "ctl", "help"),
+                List.of("run", "caps", "ctl", "aot-train", "help"),
                 List.copyOf(Main.fullCommandLine().getSubcommands().keySet()));
     }
 
