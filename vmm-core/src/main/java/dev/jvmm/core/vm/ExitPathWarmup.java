@@ -33,9 +33,11 @@ final class ExitPathWarmup implements Runnable {
 
     /**
      * Rounds of (MMIO read, MMIO write, hypercall, register read and write): each method on the
-     * path is called at least this often, well past C1's compile threshold (200 invocations).
+     * path is called at least this often, well past C1's compile threshold (200 invocations). The
+     * system property {@code jvmm.exitWarmupRounds} overrides it (0 turns the warm-up off), for
+     * measuring its share in {@code bench/exit-bench}.
      */
-    static final int ROUNDS = 600;
+    static final int ROUNDS = Integer.getInteger("jvmm.exitWarmupRounds", 600);
 
     private static final long UART_BASE = 0x1000;
     private static final int UART_LSR = 5, UART_SCR = 7;
@@ -100,7 +102,7 @@ final class ExitPathWarmup implements Runnable {
     @Override
     public void run() {
         try {
-            rounds(ROUNDS);
+            if (ROUNDS > 0) rounds(ROUNDS);
         } catch (RuntimeException e) {
             // a warm-up that fails costs speed, never the VM
             LOG.log(Level.DEBUG, "exit-path warm-up stopped", e);
