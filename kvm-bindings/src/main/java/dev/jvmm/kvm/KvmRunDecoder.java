@@ -1,24 +1,24 @@
 package dev.jvmm.kvm;
 
-import dev.jvmm.kvm.uapi.KvmUapi;
 import dev.jvmm.kvm.uapi.kvm_run;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
  * Pure decoding of a {@code struct kvm_run} buffer into a {@link VcpuExit}; tested with synthetic
- * buffers.
+ * buffers. Allocates a record (and slices) per call: the vCPU loop uses it only for the rare exits,
+ * MMIO and hypercalls are read in place through {@link KvmRunLayout}.
  */
 public final class KvmRunDecoder {
-    private static final int EXIT_MMIO = KvmUapi.KVM_EXIT_MMIO();
-    private static final int EXIT_HYPERCALL = KvmUapi.KVM_EXIT_HYPERCALL();
-    private static final int EXIT_SYSTEM_EVENT = KvmUapi.KVM_EXIT_SYSTEM_EVENT();
-    private static final int EXIT_FAIL_ENTRY = KvmUapi.KVM_EXIT_FAIL_ENTRY();
-    private static final int EXIT_INTERNAL_ERROR = KvmUapi.KVM_EXIT_INTERNAL_ERROR();
-    private static final int EXIT_INTR = KvmUapi.KVM_EXIT_INTR();
+    private static final int EXIT_MMIO = KvmRunLayout.EXIT_MMIO;
+    private static final int EXIT_HYPERCALL = KvmRunLayout.EXIT_HYPERCALL;
+    private static final int EXIT_SYSTEM_EVENT = KvmRunLayout.EXIT_SYSTEM_EVENT;
+    private static final int EXIT_FAIL_ENTRY = KvmRunLayout.EXIT_FAIL_ENTRY;
+    private static final int EXIT_INTERNAL_ERROR = KvmRunLayout.EXIT_INTERNAL_ERROR;
+    private static final int EXIT_INTR = KvmRunLayout.EXIT_INTR;
 
     /** Bit 0 of kvm_run.hypercall.flags: the call was an SMC, not an HVC. */
-    public static final long HYPERCALL_SMC = 1;
+    public static final long HYPERCALL_SMC = KvmRunLayout.HYPERCALL_SMC;
 
     private KvmRunDecoder() {}
 

@@ -51,10 +51,23 @@ public final class RegIds {
     /** General purpose register x{@code n} (0..30): {@code regs.regs[n]}. */
     public static long x(int n) {
         check("x", n, 31);
-        return core64(
-                PathElement.groupElement("regs"),
-                PathElement.groupElement("regs"),
-                PathElement.sequenceElement(n));
+        return X[n];
+    }
+
+    /**
+     * x0..x30, computed once: hypercall services ask for them on every call, and a layout path
+     * lookup allocates.
+     */
+    private static final long[] X = new long[31];
+
+    static {
+        for (int n = 0; n < X.length; n++) {
+            X[n] =
+                    core64(
+                            PathElement.groupElement("regs"),
+                            PathElement.groupElement("regs"),
+                            PathElement.sequenceElement(n));
+        }
     }
 
     /** SP_EL0 ({@code regs.sp}). */

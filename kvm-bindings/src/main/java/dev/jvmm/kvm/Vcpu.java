@@ -30,14 +30,28 @@ public final class Vcpu extends FdHandle {
      */
     public static final long KVM_PRE_FAULT_MEMORY = 0xC040AED5L;
 
+    private static final long KVM_GET_ONE_REG = KvmUapi.KVM_GET_ONE_REG();
+    private static final long KVM_SET_ONE_REG = KvmUapi.KVM_SET_ONE_REG();
+    private static final long KVM_RUN = KvmUapi.KVM_RUN();
+    private static final long ONE_REG_ID = kvm_one_reg.id$offset();
+
     private final int id;
     private final MemorySegment run;
     private volatile int tid = -1;
+
+    /** This vCPU's kvm_one_reg and the u64 its addr points at; see {@link #oneRegIoctl}. */
+    private final MemorySegment oneReg;
+
+    private final MemorySegment oneRegValue;
 
     Vcpu(int fd, int id, MemorySegment run) {
         super(fd);
         this.id = id;
         this.run = run;
+        Arena auto = Arena.ofAuto(); // freed with this Vcpu
+        this.oneReg = kvm_one_reg.allocate(auto);
+        this.oneRegValue = auto.allocate(ValueLayout.JAVA_LONG);
+        kvm_one_reg.addr(oneReg, oneRegValue.address());
     }
 
     public int id() {
@@ -61,27 +75,19 @@ public final class Vcpu extends FdHandle {
 
     /** Reads a 64-bit register (KVM_GET_ONE_REG). */
     public long getOneReg(long regId) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment v = a.allocate(ValueLayout.JAVA_LONG);
-            Libc.ioctl(
-                    fd(),
-                    KvmUapi.KVM_GET_ONE_REG(),
-                    oneReg(a, regId, v),
-                    "KVM_GET_ONE_REG(" + RegIds.nameOf(regId) + ")");
-            return v.get(ValueLayout.JAVA_LONG, 0);
+        synchronized (oneReg) {
+            int r = oneRegIoctl(KVM_GET_ONE_REG, regId);
+            if (r < 0) throw new KvmException("KVM_GET_ONE_REG(" + RegIds.nameOf(regId) + ")", -r);
+            return oneRegValue.get(ValueLayout.JAVA_LONG, 0);
         }
     }
 
     /** Writes a 64-bit register (KVM_SET_ONE_REG). */
     public void setOneReg(long regId, long value) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment v = a.allocate(ValueLayout.JAVA_LONG);
-            v.set(ValueLayout.JAVA_LONG, 0, value);
-            Libc.ioctl(
-                    fd(),
-                    KvmUapi.KVM_SET_ONE_REG(),
-                    oneReg(a, regId, v),
-                    "KVM_SET_ONE_REG(" + RegIds.nameOf(regId) + ")");
+        synchronized (oneReg) {
+            oneRegValue.set(ValueLayout.JAVA_LONG, 0, value);
+            int r = oneRegIoctl(KVM_SET_ONE_REG, regId);
+            if (r < 0) throw new KvmException("KVM_SET_ONE_REG(" + RegIds.nameOf(regId) + ")", -r);
         }
     }
 
@@ -90,19 +96,23 @@ public final class Vcpu extends FdHandle {
      * probes).
      */
     public int tryGetOneReg(long regId, long[] out) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment v = a.allocate(ValueLayout.JAVA_LONG);
-            int r = Libc.ioctlRaw(fd(), KvmUapi.KVM_GET_ONE_REG(), oneReg(a, regId, v));
-            if (r == 0) out[0] = v.get(ValueLayout.JAVA_LONG, 0);
+        synchronized (oneReg) {
+            int r = oneRegIoctl(KVM_GET_ONE_REG, regId);
+            if (r == 0) out[0] = oneRegValue.get(ValueLayout.JAVA_LONG, 0);
             return r;
         }
     }
 
-    private static MemorySegment oneReg(Arena a, long regId, MemorySegment value) {
-        MemorySegment r = kvm_one_reg.allocate(a);
-        kvm_one_reg.id(r, regId);
-        kvm_one_reg.addr(r, value.address());
-        return r;
+    /**
+     * One ONE_REG ioctl through this vCPU's preallocated {@code kvm_one_reg}, whose {@code addr}
+     * points at {@link #oneRegValue} for the vCPU's whole life: no arena, no native allocation and
+     * no string per register access (hypercalls do several per exit). Callers hold the lock on
+     * {@link #oneReg}; uncontended, since only the thread running the vCPU (or set-up and reset,
+     * while no vCPU thread runs) touches registers.
+     */
+    private int oneRegIoctl(long request, long regId) {
+        oneReg.set(ValueLayout.JAVA_LONG, ONE_REG_ID, regId);
+        return Libc.shortIoctlRaw(fd(), request, oneReg);
     }
 
     public boolean hasAttribute(int group, long attribute) {
@@ -185,17 +195,32 @@ public final class Vcpu extends FdHandle {
         Signals.drain(Signals.KICK_SIGNAL);
     }
 
-    /** Enters the guest until the next exit. EINTR (a kick) is {@link VcpuExit.Interrupted}. */
-    public VcpuExit run() {
-        int r = Libc.ioctlRaw(fd(), KvmUapi.KVM_RUN(), 0L);
+    /**
+     * Enters the guest until the next exit and returns the exit reason ({@link KvmRunLayout}
+     * EXIT_*); the exit's details are read in place from {@link #runStructure()}. EINTR or EAGAIN
+     * (a kick) is {@link KvmRunLayout#EXIT_INTR}. Allocates nothing.
+     */
+    public int runForReason() {
+        int r = Libc.ioctlRaw(fd(), KVM_RUN, 0L);
         if (r == -Errno.EINTR || r == -Errno.EAGAIN) {
             clearKick();
-            return new VcpuExit.Interrupted();
+            return KvmRunLayout.EXIT_INTR;
         }
         if (r < 0) throw new KvmException("KVM_RUN(vcpu " + id + ")", -r);
-        VcpuExit exit = KvmRunDecoder.decode(run);
-        if (exit instanceof VcpuExit.Interrupted) clearKick();
-        return exit;
+        int reason = KvmRunLayout.exitReason(run);
+        if (reason == KvmRunLayout.EXIT_INTR) clearKick();
+        return reason;
+    }
+
+    /**
+     * Enters the guest until the next exit, decoded (allocates a record: for tests and probes; the
+     * vCPU loop uses {@link #runForReason()}). EINTR (a kick) is {@link VcpuExit.Interrupted}.
+     */
+    public VcpuExit run() {
+        int reason = runForReason();
+        return reason == KvmRunLayout.EXIT_INTR
+                ? new VcpuExit.Interrupted()
+                : KvmRunDecoder.decode(run);
     }
 
     private void clearKick() {

@@ -110,15 +110,24 @@ public final class Vm extends FdHandle {
         }
     }
 
-    /** KVM_IRQ_LINE with an arm64 irq field (type | vcpu | number) built by the caller. */
+    /**
+     * KVM_IRQ_LINE with an arm64 irq field (type | vcpu | number) built by the caller. Called per
+     * device interrupt edge (a UART write can raise and lower one), from vCPU and device threads:
+     * each thread reuses its own preallocated {@code kvm_irq_level}, so a call allocates nothing
+     * after a thread's first, and the error text is built only on failure.
+     */
     public void irqLine(int irq, boolean level) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment l = kvm_irq_level.allocate(a);
-            kvm_irq_level.irq(l, irq);
-            kvm_irq_level.level(l, level ? 1 : 0);
-            ioctl(KvmUapi.KVM_IRQ_LINE(), l, "KVM_IRQ_LINE(" + Integer.toHexString(irq) + ")");
-        }
+        MemorySegment l = irqLevel.get();
+        kvm_irq_level.irq(l, irq);
+        kvm_irq_level.level(l, level ? 1 : 0);
+        int r = Libc.shortIoctlRaw(fd(), KVM_IRQ_LINE, l);
+        if (r < 0) throw new KvmException("KVM_IRQ_LINE(" + Integer.toHexString(irq) + ")", -r);
     }
+
+    private static final long KVM_IRQ_LINE = KvmUapi.KVM_IRQ_LINE();
+
+    private final ThreadLocal<MemorySegment> irqLevel =
+            ThreadLocal.withInitial(() -> kvm_irq_level.allocate(Arena.ofAuto()));
 
     /** Routes eventfd {@code efd} to interrupt {@code gsi} (an SPI number for the vGIC). */
     public void irqfd(int efd, int gsi) {

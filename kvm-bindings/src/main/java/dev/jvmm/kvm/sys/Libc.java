@@ -101,6 +101,35 @@ public final class Libc {
                         Linker.Option.firstVariadicArg(2));
     }
 
+    /**
+     * The same pointer ioctl linked {@code critical}: no thread-state transition around the call.
+     * Only for ioctls that never block and return in microseconds (KVM_GET/SET_ONE_REG,
+     * KVM_IRQ_LINE); never KVM_RUN or anything that can wait, since a critical call holds up
+     * safepoints (GC) until it returns. In its own holder: linked only when first used.
+     */
+    private static final class ShortIoctl {
+        static final MethodHandle PTR =
+                downcall(
+                        "ioctl",
+                        FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS),
+                        Linker.Option.firstVariadicArg(2),
+                        Linker.Option.critical(false));
+    }
+
+    /**
+     * A short, non-blocking pointer ioctl (see {@link ShortIoctl}); the result, or {@code -errno}.
+     * {@code arg} must be native memory.
+     */
+    public static int shortIoctlRaw(int fd, long request, MemorySegment arg) {
+        MemorySegment st = STATE.get();
+        try {
+            int r = (int) ShortIoctl.PTR.invokeExact(st, fd, request, arg);
+            return r == -1 ? -errno(st) : r;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
     /** ioctl with an integer argument; the result, or {@code -errno}. */
     public static int ioctlRaw(int fd, long request, long arg) {
         MemorySegment st = STATE.get();

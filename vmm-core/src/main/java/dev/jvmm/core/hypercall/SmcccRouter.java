@@ -2,6 +2,7 @@ package dev.jvmm.core.hypercall;
 
 import dev.jvmm.kvm.RegIds;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -35,14 +36,26 @@ public final class SmcccRouter {
      */
     public static final int MAX_UNSERVED_IDS = 64;
 
-    private final NavigableMap<Long, Route> routes; // first ID -> route; ranges are disjoint
+    /**
+     * Served ranges of at most this many IDs get their counters up front (one per ID), so a call to
+     * them counts without a map lookup (which would box the ID on every call).
+     */
+    static final int PREALLOCATED_COUNTERS_PER_RANGE = 64;
+
+    // the routes, disjoint and sorted by first ID, in arrays: a call's lookup boxes nothing
+    private final long[] routeFirsts;
+    private final Route[] routeList;
+
+    /** Per route: one counter per ID when served and small enough, else null (the map counts). */
+    private final LongAdder[][] routeCounters;
+
     private final List<FunctionRange> denied;
     private final List<FilterRange> filters;
     private final List<SmcccService> services;
 
     /**
-     * Per-ID counters: every ID a service claims (a fixed set), and the first {@link
-     * #MAX_UNSERVED_IDS} others.
+     * Per-ID counters: every ID a service claims that has no preallocated counter (a fixed set),
+     * and the first {@link #MAX_UNSERVED_IDS} others.
      */
     private final Map<Integer, LongAdder> counts = new ConcurrentHashMap<>();
 
@@ -57,7 +70,18 @@ public final class SmcccRouter {
             List<FunctionRange> denied,
             List<FilterRange> filters,
             List<SmcccService> services) {
-        this.routes = routes;
+        this.routeList = routes.values().toArray(new Route[0]);
+        this.routeFirsts = new long[routeList.length];
+        this.routeCounters = new LongAdder[routeList.length][];
+        for (int i = 0; i < routeList.length; i++) {
+            Route r = routeList[i];
+            routeFirsts[i] = r.range.first();
+            if (r.service != null && r.range.count() <= PREALLOCATED_COUNTERS_PER_RANGE) {
+                LongAdder[] c = new LongAdder[(int) r.range.count()];
+                for (int k = 0; k < c.length; k++) c[k] = new LongAdder();
+                routeCounters[i] = c;
+            }
+        }
         this.denied = denied;
         this.filters = filters;
         this.services = services;
@@ -69,8 +93,14 @@ public final class SmcccRouter {
 
     /** Handles one forwarded call from vCPU {@code cpu}; {@code regs} are that vCPU's registers. */
     public void handle(int cpu, int functionId, boolean smc, GuestRegisters regs) {
-        SmcccService s = serviceFor(functionId);
-        counter(functionId, s != null).increment();
+        int route = routeIndex(functionId);
+        SmcccService s = route < 0 ? null : routeList[route].service;
+        LongAdder[] preallocated = route < 0 ? null : routeCounters[route];
+        if (preallocated != null) {
+            preallocated[(int) (Smccc.unsigned(functionId) - routeFirsts[route])].increment();
+        } else {
+            counter(functionId, s != null).increment();
+        }
         SmcccCall call = new SmcccCall(cpu, functionId, smc, regs);
         SmcccResult r = s == null ? SmcccResult.notSupported() : s.call(call);
         write(regs, r);
@@ -98,9 +128,16 @@ public final class SmcccRouter {
 
     /** The service a call goes to, or null when it is denied or unclaimed. */
     public SmcccService serviceFor(int functionId) {
+        int route = routeIndex(functionId);
+        return route < 0 ? null : routeList[route].service;
+    }
+
+    /** The index of the route containing {@code functionId}, or -1. */
+    private int routeIndex(int functionId) {
         long id = Smccc.unsigned(functionId);
-        Map.Entry<Long, Route> e = routes.floorEntry(id);
-        return e != null && e.getValue().range.contains(id) ? e.getValue().service : null;
+        int i = Arrays.binarySearch(routeFirsts, id);
+        if (i < 0) i = -i - 2; // the last route starting below id
+        return i >= 0 && routeList[i].range.contains(id) ? i : -1;
     }
 
     private static void write(GuestRegisters regs, SmcccResult r) {
@@ -155,6 +192,14 @@ public final class SmcccRouter {
     public SortedMap<Long, Long> callCounts() {
         TreeMap<Long, Long> m = new TreeMap<>();
         counts.forEach((id, n) -> m.put(Smccc.unsigned(id), n.sum()));
+        for (int i = 0; i < routeCounters.length; i++) {
+            LongAdder[] c = routeCounters[i];
+            if (c == null) continue;
+            for (int k = 0; k < c.length; k++) {
+                long n = c[k].sum();
+                if (n > 0) m.put(routeFirsts[i] + k, n); // as before: IDs that were called
+            }
+        }
         return m;
     }
 

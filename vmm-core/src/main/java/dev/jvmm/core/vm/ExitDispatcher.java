@@ -3,15 +3,22 @@ package dev.jvmm.core.vm;
 import dev.jvmm.core.device.MmioBus;
 import dev.jvmm.core.hypercall.GuestRegisters;
 import dev.jvmm.core.hypercall.SmcccRouter;
+import dev.jvmm.kvm.KvmRunDecoder;
+import dev.jvmm.kvm.KvmRunLayout;
 import dev.jvmm.kvm.VcpuExit;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 
 /**
- * Maps one {@link VcpuExit} to what the vCPU loop does next. Side effects go only to the MMIO bus
- * and to the hypercall handler, so every exit path is unit-tested with synthetic exits and no
- * /dev/kvm.
+ * Maps one exit to what the vCPU loop does next. Side effects go only to the MMIO bus and to the
+ * hypercall handler, so every exit path is unit-tested with synthetic exits and no /dev/kvm.
+ *
+ * <p>The vCPU loop calls {@link #handle(int, MemorySegment, MmioBuffers, VcpuRegisters)} with the
+ * exit reason and the vCPU's {@code kvm_run}: MMIO and hypercall exits, nearly all of a guest's
+ * userspace exits, are read in place ({@link KvmRunLayout}) with a plain {@code switch} on the
+ * reason and allocate nothing (the vCPU's {@link MmioBuffers} carry the data). The rare exits are
+ * decoded into a {@link VcpuExit} and handled by {@link #handle(VcpuExit, VcpuRegisters)}.
  */
 public final class ExitDispatcher {
     /** What the vCPU loop does after an exit. */
@@ -27,7 +34,11 @@ public final class ExitDispatcher {
      */
     @FunctionalInterface
     public interface HypercallHandler {
-        void handle(VcpuExit.Hypercall call, VcpuRegisters regs);
+        /**
+         * One call: {@code functionId} as KVM reports it (kvm_run.hypercall.nr), {@code smc} when
+         * the guest used SMC rather than HVC.
+         */
+        void handle(long functionId, boolean smc, VcpuRegisters regs);
     }
 
     /**
@@ -56,14 +67,46 @@ public final class ExitDispatcher {
 
     /** A handler for VMs with no forwarded services: every call gets NOT_SUPPORTED in x0. */
     public static HypercallHandler notSupported(long x0RegId) {
-        return (call, regs) -> regs.set(x0RegId, SMCCC_NOT_SUPPORTED);
+        return (functionId, smc, regs) -> regs.set(x0RegId, SMCCC_NOT_SUPPORTED);
     }
 
     /** Hands every forwarded call to {@code router} with the calling vCPU's index and registers. */
     public static HypercallHandler routeTo(SmcccRouter router) {
-        return (call, regs) -> router.handle(regs.cpu(), (int) call.functionId(), call.smc(), regs);
+        return (functionId, smc, regs) -> router.handle(regs.cpu(), (int) functionId, smc, regs);
     }
 
+    /**
+     * Handles the exit {@code reason} ({@link KvmRunLayout} EXIT_*) that KVM described in {@code
+     * run}. Allocates nothing for MMIO, hypercall and interrupted exits; anything else (or an MMIO
+     * exit with a length KVM never reports) goes through {@link KvmRunDecoder}.
+     */
+    public Action handle(int reason, MemorySegment run, MmioBuffers buffers, VcpuRegisters regs) {
+        // an int switch over constants: a tableswitch, no bootstrap method to link on the first
+        // exit
+        switch (reason) {
+            case KvmRunLayout.EXIT_MMIO -> {
+                int len = KvmRunLayout.mmioLength(run);
+                if (len >= 0 && len <= KvmRunLayout.MMIO_MAX_LEN) { // else decoded as Unknown
+                    mmio(run, buffers.ofLength(len));
+                    return CONTINUE;
+                }
+            }
+            case KvmRunLayout.EXIT_HYPERCALL -> {
+                hypercalls.handle(
+                        KvmRunLayout.hypercallNr(run),
+                        (KvmRunLayout.hypercallFlags(run) & KvmRunLayout.HYPERCALL_SMC) != 0,
+                        regs);
+                return CONTINUE;
+            }
+            case KvmRunLayout.EXIT_INTR -> {
+                return CONTINUE; // the loop checks for a stop itself
+            }
+            default -> {}
+        }
+        return handle(KvmRunDecoder.decode(run), regs);
+    }
+
+    /** Handles a decoded exit: the rare kinds in the vCPU loop, and synthetic exits in tests. */
     public Action handle(VcpuExit exit, VcpuRegisters regs) {
         return switch (exit) {
             case VcpuExit.Mmio m -> {
@@ -71,7 +114,7 @@ public final class ExitDispatcher {
                 yield CONTINUE;
             }
             case VcpuExit.Hypercall h -> {
-                hypercalls.handle(h, regs);
+                hypercalls.handle(h.functionId(), h.smc(), regs);
                 yield CONTINUE;
             }
             case VcpuExit.SystemEvent e -> systemEvent(e);
@@ -92,6 +135,17 @@ public final class ExitDispatcher {
             case VcpuExit.Unknown u ->
                     stop(VmResult.Reason.CRASH, "unhandled KVM exit reason " + u.reason());
         };
+    }
+
+    private void mmio(MemorySegment run, byte[] data) {
+        long address = KvmRunLayout.mmioAddress(run);
+        if (KvmRunLayout.mmioIsWrite(run)) {
+            KvmRunLayout.mmioDataTo(run, data);
+            bus.dispatch(address, data, true);
+        } else {
+            bus.dispatch(address, data, false); // the bus zero-fills holes
+            KvmRunLayout.mmioDataFrom(data, run);
+        }
     }
 
     private void mmio(VcpuExit.Mmio m) {

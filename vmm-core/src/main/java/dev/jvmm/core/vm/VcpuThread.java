@@ -1,15 +1,20 @@
 package dev.jvmm.core.vm;
 
+import dev.jvmm.kvm.KvmRunLayout;
 import dev.jvmm.kvm.RegIds;
 import dev.jvmm.kvm.Vcpu;
-import dev.jvmm.kvm.VcpuExit;
 import java.lang.System.Logger.Level;
+import java.lang.foreign.MemorySegment;
 
 /**
  * One vCPU's run loop on its own platform thread (a native call would pin a virtual thread's
  * carrier). Between two KVM_RUN calls it runs the work other threads posted to its {@link
  * VcpuMailbox}, after completing a pending MMIO or hypercall exit. Any exception ends the VM with a
  * VMM error rather than leaving a silent dead vCPU.
+ *
+ * <p>An MMIO or hypercall exit allocates nothing on this thread: the exit reason is an int, its
+ * details are read in place from the vCPU's {@code kvm_run}, MMIO data goes through this vCPU's
+ * {@link MmioBuffers}, and register accesses reuse the vCPU's preallocated ONE_REG struct.
  */
 final class VcpuThread implements Runnable {
     private static final System.Logger LOG = System.getLogger("jvmm.vcpu");
@@ -19,6 +24,8 @@ final class VcpuThread implements Runnable {
     private final StopControl control;
     private final VcpuMailbox mailbox;
     private final ExitDispatcher.VcpuRegisters regs;
+    private final MemorySegment run;
+    private final MmioBuffers buffers = new MmioBuffers();
 
     /** The last exit is one KVM finishes only on the next KVM_RUN (api.rst, KVM_RUN). */
     private boolean exitPending;
@@ -28,6 +35,7 @@ final class VcpuThread implements Runnable {
         this.dispatcher = dispatcher;
         this.control = control;
         this.mailbox = mailbox;
+        this.run = vcpu.runStructure();
         this.regs =
                 new ExitDispatcher.VcpuRegisters() {
                     @Override
@@ -65,7 +73,7 @@ final class VcpuThread implements Runnable {
                     else mailbox.drain(regs);
                     continue;
                 }
-                handle(vcpu.run());
+                handle(vcpu.runForReason());
             }
         } catch (Throwable t) {
             LOG.log(Level.DEBUG, "vcpu " + vcpu.id() + " failed", t);
@@ -78,9 +86,9 @@ final class VcpuThread implements Runnable {
         }
     }
 
-    private void handle(VcpuExit exit) {
-        exitPending = exit instanceof VcpuExit.Mmio || exit instanceof VcpuExit.Hypercall;
-        ExitDispatcher.Action action = dispatcher.handle(exit, regs);
+    private void handle(int reason) {
+        exitPending = reason == KvmRunLayout.EXIT_MMIO || reason == KvmRunLayout.EXIT_HYPERCALL;
+        ExitDispatcher.Action action = dispatcher.handle(reason, run, buffers, regs);
         if (action instanceof ExitDispatcher.Action.Stop s) control.stop(s.result());
     }
 
@@ -91,9 +99,9 @@ final class VcpuThread implements Runnable {
      */
     private void completePendingExit() {
         vcpu.kick(); // from the bound thread: only sets immediate_exit
-        VcpuExit e = vcpu.run();
-        if (e instanceof VcpuExit.Interrupted) exitPending = false;
-        else handle(e);
+        int reason = vcpu.runForReason();
+        if (reason == KvmRunLayout.EXIT_INTR) exitPending = false;
+        else handle(reason);
     }
 
     private String describePc() {

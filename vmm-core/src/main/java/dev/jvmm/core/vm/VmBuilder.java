@@ -116,6 +116,7 @@ public final class VmBuilder {
             consoleOut.close();
             throw e;
         }
+        ExitPathWarmup.Running warmup = null;
         try {
             undo.add(consoleOut);
             undo.add(() -> devices.forEach(VirtioDevice::close));
@@ -152,6 +153,8 @@ public final class VmBuilder {
                 vcpus.add(v);
                 initVcpu(v, target, psci02);
             }
+            // C1 compiles the exit path while the rest of set-up runs; joined before any vCPU runs
+            warmup = ExitPathWarmup.start(vm, vcpus.get(0));
             gic.setAttributeU64(
                     KvmUapi.KVM_DEV_ARM_VGIC_GRP_NR_IRQS(), 0, Layout.GIC_NR_IRQS, "NR_IRQS");
             gic.setAttribute(
@@ -206,6 +209,7 @@ public final class VmBuilder {
                     new ExitDispatcher(
                             bus, ExitDispatcher.routeTo(hypercalls.router()), config.onReset());
             PvTimeRegion pv = fwParts.pvTime();
+            warmup.finish();
             Machine m =
                     new Machine(
                             kvm,
@@ -235,6 +239,7 @@ public final class VmBuilder {
             holder.machine = m;
             return m;
         } catch (RuntimeException e) {
+            if (warmup != null) warmup.cancel(); // it must not use vCPU 0 while that closes
             Undo.unwind(undo, e);
             throw e;
         }
