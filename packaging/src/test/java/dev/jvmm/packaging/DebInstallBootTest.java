@@ -56,16 +56,21 @@ class DebInstallBootTest {
                                 "--force-depends",
                                 deb.toString());
         assertEquals(0, install.code(), install.describe());
+        Result purge;
         try {
             for (String f :
                     List.of(
                             "/usr/share/jvmm/jvmm.jar",
                             "/usr/share/jvmm/jvmm-launch.sh",
                             "/usr/share/bash-completion/completions/jvmm")) {
-                assertTrue(Files.isRegularFile(Path.of(f)), f + " not installed");
+                assertTrue(
+                        Files.isRegularFile(Path.of(f)),
+                        f + " not installed\n" + install.describe());
             }
-            assertTrue(Files.isExecutable(Path.of("/usr/bin/jvmm")), "/usr/bin/jvmm");
-            assertTrue(Files.isDirectory(Path.of("/var/cache/jvmm")), "postinst made no cache dir");
+            assertTrue(Files.isExecutable(Path.of("/usr/bin/jvmm")), install.describe());
+            assertTrue(
+                    Files.isDirectory(Path.of("/var/cache/jvmm")),
+                    "postinst made no cache dir\n" + install.describe());
             String completion =
                     Files.readString(Path.of("/usr/share/bash-completion/completions/jvmm"));
             assertTrue(completion.contains("complete -F _complete_jvmm"), completion);
@@ -95,11 +100,15 @@ class DebInstallBootTest {
             assertTrue(boot.out().contains("JVMM-BOOT-OK"), boot.describe());
             assertFalse(boot.err().contains("Exception"), boot.describe());
         } finally {
-            Result purge = run(Duration.ofMinutes(2), "dpkg", "-P", "jvmm");
+            purge = run(Duration.ofMinutes(2), "dpkg", "-P", "jvmm");
             assertEquals(0, purge.code(), purge.describe());
         }
-        assertFalse(Files.exists(Path.of("/usr/bin/jvmm")), "purge left /usr/bin/jvmm");
-        assertFalse(Files.exists(Path.of("/var/cache/jvmm")), "purge left /var/cache/jvmm");
+        assertFalse(
+                Files.exists(Path.of("/usr/bin/jvmm")),
+                "purge left /usr/bin/jvmm\n" + purge.describe());
+        assertFalse(
+                Files.exists(Path.of("/var/cache/jvmm")),
+                "purge left /var/cache/jvmm\n" + purge.describe());
     }
 
     /**
