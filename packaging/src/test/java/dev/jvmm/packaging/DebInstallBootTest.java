@@ -45,7 +45,8 @@ class DebInstallBootTest {
                         + " JVMM_DEB_INSTALL=1");
         Path deb = builtDeb();
         Files.createDirectories(Path.of("/var/lib/dpkg/info")); // an extracted root has none
-        boolean busybox = run(Duration.ofSeconds(30), "dpkg", "--help").out().contains("BusyBox");
+        Result help = run(Duration.ofSeconds(30), "dpkg", "--help");
+        boolean busybox = (help.out() + help.err()).contains("BusyBox");
         Result install =
                 busybox
                         ? run(Duration.ofMinutes(5), "dpkg", "-i", "-F", "depends", deb.toString())
