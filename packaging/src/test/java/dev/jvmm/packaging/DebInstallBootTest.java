@@ -134,10 +134,11 @@ class DebInstallBootTest {
         return found.get(0);
     }
 
+    /** A gzipped roff page as text, with roff's escaped dashes read as plain ones. */
     private static String gunzip(Path p) throws IOException {
         assertTrue(Files.isRegularFile(p), p + " not installed");
         try (InputStream in = new GZIPInputStream(Files.newInputStream(p))) {
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8).replace("\\-", "-");
         }
     }
 
