@@ -7,6 +7,8 @@
 # Prints MiB/s per run and the median per VMM. Run by bench/blk-bench on the host; by hand:
 #   ./lab run -- sh bench/blk-bench-l1.sh [MIB] [RUNS]
 # Clock: the guest's /proc/uptime (10 ms) around each dd, so VMM start-up and boot are not counted.
+# JVMM_BENCH_BASE_JAR=PATH (a jar L1 can read, e.g. under /mnt/host) adds a third VMM, "base": that
+# jar under the same jvmm wrapper, run before jvmm in each round (before/after in one boot).
 mib=${1:-128} runs=${2:-2}
 img=${JVMM_IMAGES:?JVMM_IMAGES is not set (run this inside ./lab)}
 out=/tmp/blk-bench disk=/tmp/blk-bench/disk.img
@@ -32,9 +34,13 @@ one() { # $1: vmm, $2: run; the rest: the command
 }
 
 echo "blk-bench: $runs runs each; $mib MiB per pass, bs=1M, O_DIRECT in the guest; image $disk (L1 tmpfs)" >&2
+[ -z "${JVMM_BENCH_BASE_JAR:-}" ] || echo "blk-bench: base = $JVMM_BENCH_BASE_JAR" >&2
 echo "blk-bench: kernel $img/Image, initrd $img/initramfs.gz, -c 1 -m 256; L1 $(uname -r), $(nproc) CPUs" >&2
 i=1
 while [ "$i" -le "$runs" ]; do
+  if [ -n "${JVMM_BENCH_BASE_JAR:-}" ]; then
+    one base "$i" env JVMM_JAR="$JVMM_BENCH_BASE_JAR" jvmm run -k "$img/Image" -i "$img/initramfs.gz" -c 1 -m 256 -p "$args" --disk "path=$disk"
+  fi
   one jvmm "$i" jvmm run -k "$img/Image" -i "$img/initramfs.gz" -c 1 -m 256 -p "$args" --disk "path=$disk"
   one qemu "$i" peer-qemu -k "$img/Image" -i "$img/initramfs.gz" -a "$args" -- \
     -drive "file=$disk,if=none,format=raw,id=d0" -device virtio-blk-device,drive=d0
@@ -50,10 +56,13 @@ awk '
   END {
     printf "%-6s | %-30s | %-30s\n", "VMM", "seq write MiB/s", "seq read MiB/s"
     printf "%-6s | %-30s | %-30s\n", "", "median  [runs]", "median  [runs]"
-    for (v = 1; v <= 2; v++) {
-      m = v == 1 ? "jvmm" : "qemu"
+    split("base jvmm qemu", vmms, " ")
+    for (v = 1; v <= 3; v++) {
+      m = vmms[v]
       if (!(m in w) && !(m in bad)) continue
       printf "%-6s | %6.1f  %-22s | %6.1f  %-22s%s\n", m, median(w[m]), "[" w[m] "]", median(r[m]), "[" r[m] "]", (m in bad ? "  FAILED:" bad[m] : "")
     }
+    if (("jvmm" in w) && ("qemu" in w)) printf "blk-bench: jvmm/qemu write %.2f, read %.2f\n", median(w["jvmm"]) / median(w["qemu"]), median(r["jvmm"]) / median(r["qemu"])
+    if (("base" in w) && ("qemu" in w)) printf "blk-bench: base/qemu write %.2f, read %.2f\n", median(w["base"]) / median(w["qemu"]), median(r["base"]) / median(r["qemu"])
   }' "$out/results"
 ! grep -qv ' 0$' "$out/results"   # status 1 if any run failed
