@@ -75,7 +75,7 @@ class BindingsMatchCompilerTest {
             }
         }
         assertTrue(
-                asserts.size() > 600,
+                asserts.size() > 500,
                 "expected the full KVM constant set, found " + asserts.size());
         compile("constants", asserts);
     }
@@ -229,7 +229,7 @@ class BindingsMatchCompilerTest {
                                         + " (this test knows constants and structs only)");
             }
         }
-        assertTrue(checked > 600, "kvm-includes.txt looks truncated: " + checked + " entries");
+        assertTrue(checked > 500, "kvm-includes.txt looks truncated: " + checked + " entries");
         assertTrue(
                 missing.isEmpty(),
                 "kvm-includes.txt names not generated (typo, or absent from the pinned headers): "
