@@ -2435,51 +2435,6 @@ public class KvmUapi extends KvmUapi$shared {
     public static int KVM_CAP_VCPU_EVENTS() {
         return KVM_CAP_VCPU_EVENTS;
     }
-    private static final int KVM_CAP_S390_PSW = (int)42L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_S390_PSW 42
-     * }
-     */
-    public static int KVM_CAP_S390_PSW() {
-        return KVM_CAP_S390_PSW;
-    }
-    private static final int KVM_CAP_PPC_SEGSTATE = (int)43L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_PPC_SEGSTATE 43
-     * }
-     */
-    public static int KVM_CAP_PPC_SEGSTATE() {
-        return KVM_CAP_PPC_SEGSTATE;
-    }
-    private static final int KVM_CAP_HYPERV = (int)44L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_HYPERV 44
-     * }
-     */
-    public static int KVM_CAP_HYPERV() {
-        return KVM_CAP_HYPERV;
-    }
-    private static final int KVM_CAP_HYPERV_VAPIC = (int)45L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_HYPERV_VAPIC 45
-     * }
-     */
-    public static int KVM_CAP_HYPERV_VAPIC() {
-        return KVM_CAP_HYPERV_VAPIC;
-    }
-    private static final int KVM_CAP_HYPERV_SPIN = (int)46L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_HYPERV_SPIN 46
-     * }
-     */
-    public static int KVM_CAP_HYPERV_SPIN() {
-        return KVM_CAP_HYPERV_SPIN;
-    }
     private static final int KVM_CAP_PCI_SEGMENT = (int)47L;
     /**
      * {@snippet lang=c :
@@ -2488,15 +2443,6 @@ public class KvmUapi extends KvmUapi$shared {
      */
     public static int KVM_CAP_PCI_SEGMENT() {
         return KVM_CAP_PCI_SEGMENT;
-    }
-    private static final int KVM_CAP_PPC_PAIRED_SINGLES = (int)48L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_PPC_PAIRED_SINGLES 48
-     * }
-     */
-    public static int KVM_CAP_PPC_PAIRED_SINGLES() {
-        return KVM_CAP_PPC_PAIRED_SINGLES;
     }
     private static final int KVM_CAP_INTR_SHADOW = (int)49L;
     /**
@@ -2507,33 +2453,6 @@ public class KvmUapi extends KvmUapi$shared {
     public static int KVM_CAP_INTR_SHADOW() {
         return KVM_CAP_INTR_SHADOW;
     }
-    private static final int KVM_CAP_X86_ROBUST_SINGLESTEP = (int)51L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_X86_ROBUST_SINGLESTEP 51
-     * }
-     */
-    public static int KVM_CAP_X86_ROBUST_SINGLESTEP() {
-        return KVM_CAP_X86_ROBUST_SINGLESTEP;
-    }
-    private static final int KVM_CAP_PPC_OSI = (int)52L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_PPC_OSI 52
-     * }
-     */
-    public static int KVM_CAP_PPC_OSI() {
-        return KVM_CAP_PPC_OSI;
-    }
-    private static final int KVM_CAP_PPC_UNSET_IRQ = (int)53L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_PPC_UNSET_IRQ 53
-     * }
-     */
-    public static int KVM_CAP_PPC_UNSET_IRQ() {
-        return KVM_CAP_PPC_UNSET_IRQ;
-    }
     private static final int KVM_CAP_ENABLE_CAP = (int)54L;
     /**
      * {@snippet lang=c :
@@ -2542,24 +2461,6 @@ public class KvmUapi extends KvmUapi$shared {
      */
     public static int KVM_CAP_ENABLE_CAP() {
         return KVM_CAP_ENABLE_CAP;
-    }
-    private static final int KVM_CAP_PPC_GET_PVINFO = (int)57L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_PPC_GET_PVINFO 57
-     * }
-     */
-    public static int KVM_CAP_PPC_GET_PVINFO() {
-        return KVM_CAP_PPC_GET_PVINFO;
-    }
-    private static final int KVM_CAP_PPC_IRQ_LEVEL = (int)58L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_PPC_IRQ_LEVEL 58
-     * }
-     */
-    public static int KVM_CAP_PPC_IRQ_LEVEL() {
-        return KVM_CAP_PPC_IRQ_LEVEL;
     }
     private static final int KVM_CAP_ASYNC_PF = (int)59L;
     /**
@@ -2588,42 +2489,6 @@ public class KvmUapi extends KvmUapi$shared {
     public static int KVM_CAP_GET_TSC_KHZ() {
         return KVM_CAP_GET_TSC_KHZ;
     }
-    private static final int KVM_CAP_PPC_BOOKE_SREGS = (int)62L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_PPC_BOOKE_SREGS 62
-     * }
-     */
-    public static int KVM_CAP_PPC_BOOKE_SREGS() {
-        return KVM_CAP_PPC_BOOKE_SREGS;
-    }
-    private static final int KVM_CAP_SPAPR_TCE = (int)63L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_SPAPR_TCE 63
-     * }
-     */
-    public static int KVM_CAP_SPAPR_TCE() {
-        return KVM_CAP_SPAPR_TCE;
-    }
-    private static final int KVM_CAP_PPC_SMT = (int)64L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_PPC_SMT 64
-     * }
-     */
-    public static int KVM_CAP_PPC_SMT() {
-        return KVM_CAP_PPC_SMT;
-    }
-    private static final int KVM_CAP_PPC_RMA = (int)65L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_PPC_RMA 65
-     * }
-     */
-    public static int KVM_CAP_PPC_RMA() {
-        return KVM_CAP_PPC_RMA;
-    }
     private static final int KVM_CAP_MAX_VCPUS = (int)66L;
     /**
      * {@snippet lang=c :
@@ -2632,24 +2497,6 @@ public class KvmUapi extends KvmUapi$shared {
      */
     public static int KVM_CAP_MAX_VCPUS() {
         return KVM_CAP_MAX_VCPUS;
-    }
-    private static final int KVM_CAP_PPC_HIOR = (int)67L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_PPC_HIOR 67
-     * }
-     */
-    public static int KVM_CAP_PPC_HIOR() {
-        return KVM_CAP_PPC_HIOR;
-    }
-    private static final int KVM_CAP_PPC_PAPR = (int)68L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_PPC_PAPR 68
-     * }
-     */
-    public static int KVM_CAP_PPC_PAPR() {
-        return KVM_CAP_PPC_PAPR;
     }
     private static final int KVM_CAP_SW_TLB = (int)69L;
     /**
@@ -2669,15 +2516,6 @@ public class KvmUapi extends KvmUapi$shared {
     public static int KVM_CAP_ONE_REG() {
         return KVM_CAP_ONE_REG;
     }
-    private static final int KVM_CAP_S390_GMAP = (int)71L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_S390_GMAP 71
-     * }
-     */
-    public static int KVM_CAP_S390_GMAP() {
-        return KVM_CAP_S390_GMAP;
-    }
     private static final int KVM_CAP_TSC_DEADLINE_TIMER = (int)72L;
     /**
      * {@snippet lang=c :
@@ -2686,15 +2524,6 @@ public class KvmUapi extends KvmUapi$shared {
      */
     public static int KVM_CAP_TSC_DEADLINE_TIMER() {
         return KVM_CAP_TSC_DEADLINE_TIMER;
-    }
-    private static final int KVM_CAP_S390_UCONTROL = (int)73L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_S390_UCONTROL 73
-     * }
-     */
-    public static int KVM_CAP_S390_UCONTROL() {
-        return KVM_CAP_S390_UCONTROL;
     }
     private static final int KVM_CAP_SYNC_REGS = (int)74L;
     /**
@@ -2732,33 +2561,6 @@ public class KvmUapi extends KvmUapi$shared {
     public static int KVM_CAP_SIGNAL_MSI() {
         return KVM_CAP_SIGNAL_MSI;
     }
-    private static final int KVM_CAP_PPC_GET_SMMU_INFO = (int)78L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_PPC_GET_SMMU_INFO 78
-     * }
-     */
-    public static int KVM_CAP_PPC_GET_SMMU_INFO() {
-        return KVM_CAP_PPC_GET_SMMU_INFO;
-    }
-    private static final int KVM_CAP_S390_COW = (int)79L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_S390_COW 79
-     * }
-     */
-    public static int KVM_CAP_S390_COW() {
-        return KVM_CAP_S390_COW;
-    }
-    private static final int KVM_CAP_PPC_ALLOC_HTAB = (int)80L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_PPC_ALLOC_HTAB 80
-     * }
-     */
-    public static int KVM_CAP_PPC_ALLOC_HTAB() {
-        return KVM_CAP_PPC_ALLOC_HTAB;
-    }
     private static final int KVM_CAP_READONLY_MEM = (int)81L;
     /**
      * {@snippet lang=c :
@@ -2776,42 +2578,6 @@ public class KvmUapi extends KvmUapi$shared {
      */
     public static int KVM_CAP_IRQFD_RESAMPLE() {
         return KVM_CAP_IRQFD_RESAMPLE;
-    }
-    private static final int KVM_CAP_PPC_BOOKE_WATCHDOG = (int)83L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_PPC_BOOKE_WATCHDOG 83
-     * }
-     */
-    public static int KVM_CAP_PPC_BOOKE_WATCHDOG() {
-        return KVM_CAP_PPC_BOOKE_WATCHDOG;
-    }
-    private static final int KVM_CAP_PPC_HTAB_FD = (int)84L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_PPC_HTAB_FD 84
-     * }
-     */
-    public static int KVM_CAP_PPC_HTAB_FD() {
-        return KVM_CAP_PPC_HTAB_FD;
-    }
-    private static final int KVM_CAP_S390_CSS_SUPPORT = (int)85L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_S390_CSS_SUPPORT 85
-     * }
-     */
-    public static int KVM_CAP_S390_CSS_SUPPORT() {
-        return KVM_CAP_S390_CSS_SUPPORT;
-    }
-    private static final int KVM_CAP_PPC_EPR = (int)86L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_PPC_EPR 86
-     * }
-     */
-    public static int KVM_CAP_PPC_EPR() {
-        return KVM_CAP_PPC_EPR;
     }
     private static final int KVM_CAP_ARM_PSCI = (int)87L;
     /**
@@ -2849,15 +2615,6 @@ public class KvmUapi extends KvmUapi$shared {
     public static int KVM_CAP_IRQ_MPIC() {
         return KVM_CAP_IRQ_MPIC;
     }
-    private static final int KVM_CAP_PPC_RTAS = (int)91L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_PPC_RTAS 91
-     * }
-     */
-    public static int KVM_CAP_PPC_RTAS() {
-        return KVM_CAP_PPC_RTAS;
-    }
     private static final int KVM_CAP_IRQ_XICS = (int)92L;
     /**
      * {@snippet lang=c :
@@ -2876,15 +2633,6 @@ public class KvmUapi extends KvmUapi$shared {
     public static int KVM_CAP_ARM_EL1_32BIT() {
         return KVM_CAP_ARM_EL1_32BIT;
     }
-    private static final int KVM_CAP_SPAPR_MULTITCE = (int)94L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_SPAPR_MULTITCE 94
-     * }
-     */
-    public static int KVM_CAP_SPAPR_MULTITCE() {
-        return KVM_CAP_SPAPR_MULTITCE;
-    }
     private static final int KVM_CAP_EXT_EMUL_CPUID = (int)95L;
     /**
      * {@snippet lang=c :
@@ -2893,15 +2641,6 @@ public class KvmUapi extends KvmUapi$shared {
      */
     public static int KVM_CAP_EXT_EMUL_CPUID() {
         return KVM_CAP_EXT_EMUL_CPUID;
-    }
-    private static final int KVM_CAP_HYPERV_TIME = (int)96L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_HYPERV_TIME 96
-     * }
-     */
-    public static int KVM_CAP_HYPERV_TIME() {
-        return KVM_CAP_HYPERV_TIME;
     }
     private static final int KVM_CAP_IOAPIC_POLARITY_IGNORED = (int)97L;
     /**
@@ -2920,15 +2659,6 @@ public class KvmUapi extends KvmUapi$shared {
      */
     public static int KVM_CAP_ENABLE_CAP_VM() {
         return KVM_CAP_ENABLE_CAP_VM;
-    }
-    private static final int KVM_CAP_S390_IRQCHIP = (int)99L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_S390_IRQCHIP 99
-     * }
-     */
-    public static int KVM_CAP_S390_IRQCHIP() {
-        return KVM_CAP_S390_IRQCHIP;
     }
     private static final int KVM_CAP_IOEVENTFD_NO_LENGTH = (int)100L;
     /**
@@ -2957,24 +2687,6 @@ public class KvmUapi extends KvmUapi$shared {
     public static int KVM_CAP_ARM_PSCI_0_2() {
         return KVM_CAP_ARM_PSCI_0_2;
     }
-    private static final int KVM_CAP_PPC_FIXUP_HCALL = (int)103L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_PPC_FIXUP_HCALL 103
-     * }
-     */
-    public static int KVM_CAP_PPC_FIXUP_HCALL() {
-        return KVM_CAP_PPC_FIXUP_HCALL;
-    }
-    private static final int KVM_CAP_PPC_ENABLE_HCALL = (int)104L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_PPC_ENABLE_HCALL 104
-     * }
-     */
-    public static int KVM_CAP_PPC_ENABLE_HCALL() {
-        return KVM_CAP_PPC_ENABLE_HCALL;
-    }
     private static final int KVM_CAP_CHECK_EXTENSION_VM = (int)105L;
     /**
      * {@snippet lang=c :
@@ -2984,96 +2696,6 @@ public class KvmUapi extends KvmUapi$shared {
     public static int KVM_CAP_CHECK_EXTENSION_VM() {
         return KVM_CAP_CHECK_EXTENSION_VM;
     }
-    private static final int KVM_CAP_S390_USER_SIGP = (int)106L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_S390_USER_SIGP 106
-     * }
-     */
-    public static int KVM_CAP_S390_USER_SIGP() {
-        return KVM_CAP_S390_USER_SIGP;
-    }
-    private static final int KVM_CAP_S390_VECTOR_REGISTERS = (int)107L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_S390_VECTOR_REGISTERS 107
-     * }
-     */
-    public static int KVM_CAP_S390_VECTOR_REGISTERS() {
-        return KVM_CAP_S390_VECTOR_REGISTERS;
-    }
-    private static final int KVM_CAP_S390_MEM_OP = (int)108L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_S390_MEM_OP 108
-     * }
-     */
-    public static int KVM_CAP_S390_MEM_OP() {
-        return KVM_CAP_S390_MEM_OP;
-    }
-    private static final int KVM_CAP_S390_USER_STSI = (int)109L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_S390_USER_STSI 109
-     * }
-     */
-    public static int KVM_CAP_S390_USER_STSI() {
-        return KVM_CAP_S390_USER_STSI;
-    }
-    private static final int KVM_CAP_S390_SKEYS = (int)110L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_S390_SKEYS 110
-     * }
-     */
-    public static int KVM_CAP_S390_SKEYS() {
-        return KVM_CAP_S390_SKEYS;
-    }
-    private static final int KVM_CAP_MIPS_FPU = (int)111L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_MIPS_FPU 111
-     * }
-     */
-    public static int KVM_CAP_MIPS_FPU() {
-        return KVM_CAP_MIPS_FPU;
-    }
-    private static final int KVM_CAP_MIPS_MSA = (int)112L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_MIPS_MSA 112
-     * }
-     */
-    public static int KVM_CAP_MIPS_MSA() {
-        return KVM_CAP_MIPS_MSA;
-    }
-    private static final int KVM_CAP_S390_INJECT_IRQ = (int)113L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_S390_INJECT_IRQ 113
-     * }
-     */
-    public static int KVM_CAP_S390_INJECT_IRQ() {
-        return KVM_CAP_S390_INJECT_IRQ;
-    }
-    private static final int KVM_CAP_S390_IRQ_STATE = (int)114L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_S390_IRQ_STATE 114
-     * }
-     */
-    public static int KVM_CAP_S390_IRQ_STATE() {
-        return KVM_CAP_S390_IRQ_STATE;
-    }
-    private static final int KVM_CAP_PPC_HWRNG = (int)115L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_PPC_HWRNG 115
-     * }
-     */
-    public static int KVM_CAP_PPC_HWRNG() {
-        return KVM_CAP_PPC_HWRNG;
-    }
     private static final int KVM_CAP_DISABLE_QUIRKS = (int)116L;
     /**
      * {@snippet lang=c :
@@ -3082,15 +2704,6 @@ public class KvmUapi extends KvmUapi$shared {
      */
     public static int KVM_CAP_DISABLE_QUIRKS() {
         return KVM_CAP_DISABLE_QUIRKS;
-    }
-    private static final int KVM_CAP_X86_SMM = (int)117L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_X86_SMM 117
-     * }
-     */
-    public static int KVM_CAP_X86_SMM() {
-        return KVM_CAP_X86_SMM;
     }
     private static final int KVM_CAP_MULTI_ADDRESS_SPACE = (int)118L;
     /**
@@ -3137,33 +2750,6 @@ public class KvmUapi extends KvmUapi$shared {
     public static int KVM_CAP_IOEVENTFD_ANY_LENGTH() {
         return KVM_CAP_IOEVENTFD_ANY_LENGTH;
     }
-    private static final int KVM_CAP_HYPERV_SYNIC = (int)123L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_HYPERV_SYNIC 123
-     * }
-     */
-    public static int KVM_CAP_HYPERV_SYNIC() {
-        return KVM_CAP_HYPERV_SYNIC;
-    }
-    private static final int KVM_CAP_S390_RI = (int)124L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_S390_RI 124
-     * }
-     */
-    public static int KVM_CAP_S390_RI() {
-        return KVM_CAP_S390_RI;
-    }
-    private static final int KVM_CAP_SPAPR_TCE_64 = (int)125L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_SPAPR_TCE_64 125
-     * }
-     */
-    public static int KVM_CAP_SPAPR_TCE_64() {
-        return KVM_CAP_SPAPR_TCE_64;
-    }
     private static final int KVM_CAP_ARM_PMU_V3 = (int)126L;
     /**
      * {@snippet lang=c :
@@ -3200,15 +2786,6 @@ public class KvmUapi extends KvmUapi$shared {
     public static int KVM_CAP_X2APIC_API() {
         return KVM_CAP_X2APIC_API;
     }
-    private static final int KVM_CAP_S390_USER_INSTR0 = (int)130L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_S390_USER_INSTR0 130
-     * }
-     */
-    public static int KVM_CAP_S390_USER_INSTR0() {
-        return KVM_CAP_S390_USER_INSTR0;
-    }
     private static final int KVM_CAP_MSI_DEVID = (int)131L;
     /**
      * {@snippet lang=c :
@@ -3217,42 +2794,6 @@ public class KvmUapi extends KvmUapi$shared {
      */
     public static int KVM_CAP_MSI_DEVID() {
         return KVM_CAP_MSI_DEVID;
-    }
-    private static final int KVM_CAP_PPC_HTM = (int)132L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_PPC_HTM 132
-     * }
-     */
-    public static int KVM_CAP_PPC_HTM() {
-        return KVM_CAP_PPC_HTM;
-    }
-    private static final int KVM_CAP_SPAPR_RESIZE_HPT = (int)133L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_SPAPR_RESIZE_HPT 133
-     * }
-     */
-    public static int KVM_CAP_SPAPR_RESIZE_HPT() {
-        return KVM_CAP_SPAPR_RESIZE_HPT;
-    }
-    private static final int KVM_CAP_PPC_MMU_RADIX = (int)134L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_PPC_MMU_RADIX 134
-     * }
-     */
-    public static int KVM_CAP_PPC_MMU_RADIX() {
-        return KVM_CAP_PPC_MMU_RADIX;
-    }
-    private static final int KVM_CAP_PPC_MMU_HASH_V3 = (int)135L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_PPC_MMU_HASH_V3 135
-     * }
-     */
-    public static int KVM_CAP_PPC_MMU_HASH_V3() {
-        return KVM_CAP_PPC_MMU_HASH_V3;
     }
     private static final int KVM_CAP_IMMEDIATE_EXIT = (int)136L;
     /**
@@ -3263,69 +2804,6 @@ public class KvmUapi extends KvmUapi$shared {
     public static int KVM_CAP_IMMEDIATE_EXIT() {
         return KVM_CAP_IMMEDIATE_EXIT;
     }
-    private static final int KVM_CAP_MIPS_VZ = (int)137L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_MIPS_VZ 137
-     * }
-     */
-    public static int KVM_CAP_MIPS_VZ() {
-        return KVM_CAP_MIPS_VZ;
-    }
-    private static final int KVM_CAP_MIPS_TE = (int)138L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_MIPS_TE 138
-     * }
-     */
-    public static int KVM_CAP_MIPS_TE() {
-        return KVM_CAP_MIPS_TE;
-    }
-    private static final int KVM_CAP_MIPS_64BIT = (int)139L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_MIPS_64BIT 139
-     * }
-     */
-    public static int KVM_CAP_MIPS_64BIT() {
-        return KVM_CAP_MIPS_64BIT;
-    }
-    private static final int KVM_CAP_S390_GS = (int)140L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_S390_GS 140
-     * }
-     */
-    public static int KVM_CAP_S390_GS() {
-        return KVM_CAP_S390_GS;
-    }
-    private static final int KVM_CAP_S390_AIS = (int)141L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_S390_AIS 141
-     * }
-     */
-    public static int KVM_CAP_S390_AIS() {
-        return KVM_CAP_S390_AIS;
-    }
-    private static final int KVM_CAP_SPAPR_TCE_VFIO = (int)142L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_SPAPR_TCE_VFIO 142
-     * }
-     */
-    public static int KVM_CAP_SPAPR_TCE_VFIO() {
-        return KVM_CAP_SPAPR_TCE_VFIO;
-    }
-    private static final int KVM_CAP_X86_DISABLE_EXITS = (int)143L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_X86_DISABLE_EXITS 143
-     * }
-     */
-    public static int KVM_CAP_X86_DISABLE_EXITS() {
-        return KVM_CAP_X86_DISABLE_EXITS;
-    }
     private static final int KVM_CAP_ARM_USER_IRQ = (int)144L;
     /**
      * {@snippet lang=c :
@@ -3335,78 +2813,6 @@ public class KvmUapi extends KvmUapi$shared {
     public static int KVM_CAP_ARM_USER_IRQ() {
         return KVM_CAP_ARM_USER_IRQ;
     }
-    private static final int KVM_CAP_S390_CMMA_MIGRATION = (int)145L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_S390_CMMA_MIGRATION 145
-     * }
-     */
-    public static int KVM_CAP_S390_CMMA_MIGRATION() {
-        return KVM_CAP_S390_CMMA_MIGRATION;
-    }
-    private static final int KVM_CAP_PPC_FWNMI = (int)146L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_PPC_FWNMI 146
-     * }
-     */
-    public static int KVM_CAP_PPC_FWNMI() {
-        return KVM_CAP_PPC_FWNMI;
-    }
-    private static final int KVM_CAP_PPC_SMT_POSSIBLE = (int)147L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_PPC_SMT_POSSIBLE 147
-     * }
-     */
-    public static int KVM_CAP_PPC_SMT_POSSIBLE() {
-        return KVM_CAP_PPC_SMT_POSSIBLE;
-    }
-    private static final int KVM_CAP_HYPERV_SYNIC2 = (int)148L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_HYPERV_SYNIC2 148
-     * }
-     */
-    public static int KVM_CAP_HYPERV_SYNIC2() {
-        return KVM_CAP_HYPERV_SYNIC2;
-    }
-    private static final int KVM_CAP_HYPERV_VP_INDEX = (int)149L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_HYPERV_VP_INDEX 149
-     * }
-     */
-    public static int KVM_CAP_HYPERV_VP_INDEX() {
-        return KVM_CAP_HYPERV_VP_INDEX;
-    }
-    private static final int KVM_CAP_S390_AIS_MIGRATION = (int)150L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_S390_AIS_MIGRATION 150
-     * }
-     */
-    public static int KVM_CAP_S390_AIS_MIGRATION() {
-        return KVM_CAP_S390_AIS_MIGRATION;
-    }
-    private static final int KVM_CAP_PPC_GET_CPU_CHAR = (int)151L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_PPC_GET_CPU_CHAR 151
-     * }
-     */
-    public static int KVM_CAP_PPC_GET_CPU_CHAR() {
-        return KVM_CAP_PPC_GET_CPU_CHAR;
-    }
-    private static final int KVM_CAP_S390_BPB = (int)152L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_S390_BPB 152
-     * }
-     */
-    public static int KVM_CAP_S390_BPB() {
-        return KVM_CAP_S390_BPB;
-    }
     private static final int KVM_CAP_GET_MSR_FEATURES = (int)153L;
     /**
      * {@snippet lang=c :
@@ -3415,33 +2821,6 @@ public class KvmUapi extends KvmUapi$shared {
      */
     public static int KVM_CAP_GET_MSR_FEATURES() {
         return KVM_CAP_GET_MSR_FEATURES;
-    }
-    private static final int KVM_CAP_HYPERV_EVENTFD = (int)154L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_HYPERV_EVENTFD 154
-     * }
-     */
-    public static int KVM_CAP_HYPERV_EVENTFD() {
-        return KVM_CAP_HYPERV_EVENTFD;
-    }
-    private static final int KVM_CAP_HYPERV_TLBFLUSH = (int)155L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_HYPERV_TLBFLUSH 155
-     * }
-     */
-    public static int KVM_CAP_HYPERV_TLBFLUSH() {
-        return KVM_CAP_HYPERV_TLBFLUSH;
-    }
-    private static final int KVM_CAP_S390_HPAGE_1M = (int)156L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_S390_HPAGE_1M 156
-     * }
-     */
-    public static int KVM_CAP_S390_HPAGE_1M() {
-        return KVM_CAP_S390_HPAGE_1M;
     }
     private static final int KVM_CAP_NESTED_STATE = (int)157L;
     /**
@@ -3470,24 +2849,6 @@ public class KvmUapi extends KvmUapi$shared {
     public static int KVM_CAP_MSR_PLATFORM_INFO() {
         return KVM_CAP_MSR_PLATFORM_INFO;
     }
-    private static final int KVM_CAP_PPC_NESTED_HV = (int)160L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_PPC_NESTED_HV 160
-     * }
-     */
-    public static int KVM_CAP_PPC_NESTED_HV() {
-        return KVM_CAP_PPC_NESTED_HV;
-    }
-    private static final int KVM_CAP_HYPERV_SEND_IPI = (int)161L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_HYPERV_SEND_IPI 161
-     * }
-     */
-    public static int KVM_CAP_HYPERV_SEND_IPI() {
-        return KVM_CAP_HYPERV_SEND_IPI;
-    }
     private static final int KVM_CAP_COALESCED_PIO = (int)162L;
     /**
      * {@snippet lang=c :
@@ -3496,15 +2857,6 @@ public class KvmUapi extends KvmUapi$shared {
      */
     public static int KVM_CAP_COALESCED_PIO() {
         return KVM_CAP_COALESCED_PIO;
-    }
-    private static final int KVM_CAP_HYPERV_ENLIGHTENED_VMCS = (int)163L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_HYPERV_ENLIGHTENED_VMCS 163
-     * }
-     */
-    public static int KVM_CAP_HYPERV_ENLIGHTENED_VMCS() {
-        return KVM_CAP_HYPERV_ENLIGHTENED_VMCS;
     }
     private static final int KVM_CAP_EXCEPTION_PAYLOAD = (int)164L;
     /**
@@ -3533,15 +2885,6 @@ public class KvmUapi extends KvmUapi$shared {
     public static int KVM_CAP_MANUAL_DIRTY_LOG_PROTECT() {
         return KVM_CAP_MANUAL_DIRTY_LOG_PROTECT;
     }
-    private static final int KVM_CAP_HYPERV_CPUID = (int)167L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_HYPERV_CPUID 167
-     * }
-     */
-    public static int KVM_CAP_HYPERV_CPUID() {
-        return KVM_CAP_HYPERV_CPUID;
-    }
     private static final int KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 = (int)168L;
     /**
      * {@snippet lang=c :
@@ -3550,15 +2893,6 @@ public class KvmUapi extends KvmUapi$shared {
      */
     public static int KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2() {
         return KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2;
-    }
-    private static final int KVM_CAP_PPC_IRQ_XIVE = (int)169L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_PPC_IRQ_XIVE 169
-     * }
-     */
-    public static int KVM_CAP_PPC_IRQ_XIVE() {
-        return KVM_CAP_PPC_IRQ_XIVE;
     }
     private static final int KVM_CAP_ARM_SVE = (int)170L;
     /**
@@ -3605,24 +2939,6 @@ public class KvmUapi extends KvmUapi$shared {
     public static int KVM_CAP_ARM_IRQ_LINE_LAYOUT_2() {
         return KVM_CAP_ARM_IRQ_LINE_LAYOUT_2;
     }
-    private static final int KVM_CAP_HYPERV_DIRECT_TLBFLUSH = (int)175L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_HYPERV_DIRECT_TLBFLUSH 175
-     * }
-     */
-    public static int KVM_CAP_HYPERV_DIRECT_TLBFLUSH() {
-        return KVM_CAP_HYPERV_DIRECT_TLBFLUSH;
-    }
-    private static final int KVM_CAP_PPC_GUEST_DEBUG_SSTEP = (int)176L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_PPC_GUEST_DEBUG_SSTEP 176
-     * }
-     */
-    public static int KVM_CAP_PPC_GUEST_DEBUG_SSTEP() {
-        return KVM_CAP_PPC_GUEST_DEBUG_SSTEP;
-    }
     private static final int KVM_CAP_ARM_NISV_TO_USER = (int)177L;
     /**
      * {@snippet lang=c :
@@ -3640,33 +2956,6 @@ public class KvmUapi extends KvmUapi$shared {
      */
     public static int KVM_CAP_ARM_INJECT_EXT_DABT() {
         return KVM_CAP_ARM_INJECT_EXT_DABT;
-    }
-    private static final int KVM_CAP_S390_VCPU_RESETS = (int)179L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_S390_VCPU_RESETS 179
-     * }
-     */
-    public static int KVM_CAP_S390_VCPU_RESETS() {
-        return KVM_CAP_S390_VCPU_RESETS;
-    }
-    private static final int KVM_CAP_S390_PROTECTED = (int)180L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_S390_PROTECTED 180
-     * }
-     */
-    public static int KVM_CAP_S390_PROTECTED() {
-        return KVM_CAP_S390_PROTECTED;
-    }
-    private static final int KVM_CAP_PPC_SECURE_GUEST = (int)181L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_PPC_SECURE_GUEST 181
-     * }
-     */
-    public static int KVM_CAP_PPC_SECURE_GUEST() {
-        return KVM_CAP_PPC_SECURE_GUEST;
     }
     private static final int KVM_CAP_HALT_POLL = (int)182L;
     /**
@@ -3704,15 +2993,6 @@ public class KvmUapi extends KvmUapi$shared {
     public static int KVM_CAP_SMALLER_MAXPHYADDR() {
         return KVM_CAP_SMALLER_MAXPHYADDR;
     }
-    private static final int KVM_CAP_S390_DIAG318 = (int)186L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_S390_DIAG318 186
-     * }
-     */
-    public static int KVM_CAP_S390_DIAG318() {
-        return KVM_CAP_S390_DIAG318;
-    }
     private static final int KVM_CAP_STEAL_TIME = (int)187L;
     /**
      * {@snippet lang=c :
@@ -3721,24 +3001,6 @@ public class KvmUapi extends KvmUapi$shared {
      */
     public static int KVM_CAP_STEAL_TIME() {
         return KVM_CAP_STEAL_TIME;
-    }
-    private static final int KVM_CAP_X86_USER_SPACE_MSR = (int)188L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_X86_USER_SPACE_MSR 188
-     * }
-     */
-    public static int KVM_CAP_X86_USER_SPACE_MSR() {
-        return KVM_CAP_X86_USER_SPACE_MSR;
-    }
-    private static final int KVM_CAP_X86_MSR_FILTER = (int)189L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_X86_MSR_FILTER 189
-     * }
-     */
-    public static int KVM_CAP_X86_MSR_FILTER() {
-        return KVM_CAP_X86_MSR_FILTER;
     }
     private static final int KVM_CAP_ENFORCE_PV_FEATURE_CPUID = (int)190L;
     /**
@@ -3766,24 +3028,6 @@ public class KvmUapi extends KvmUapi$shared {
      */
     public static int KVM_CAP_DIRTY_LOG_RING() {
         return KVM_CAP_DIRTY_LOG_RING;
-    }
-    private static final int KVM_CAP_X86_BUS_LOCK_EXIT = (int)193L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_X86_BUS_LOCK_EXIT 193
-     * }
-     */
-    public static int KVM_CAP_X86_BUS_LOCK_EXIT() {
-        return KVM_CAP_X86_BUS_LOCK_EXIT;
-    }
-    private static final int KVM_CAP_PPC_DAWR1 = (int)194L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_PPC_DAWR1 194
-     * }
-     */
-    public static int KVM_CAP_PPC_DAWR1() {
-        return KVM_CAP_PPC_DAWR1;
     }
     private static final int KVM_CAP_SET_GUEST_DEBUG2 = (int)195L;
     /**
@@ -3821,15 +3065,6 @@ public class KvmUapi extends KvmUapi$shared {
     public static int KVM_CAP_PTP_KVM() {
         return KVM_CAP_PTP_KVM;
     }
-    private static final int KVM_CAP_HYPERV_ENFORCE_CPUID = (int)199L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_HYPERV_ENFORCE_CPUID 199
-     * }
-     */
-    public static int KVM_CAP_HYPERV_ENFORCE_CPUID() {
-        return KVM_CAP_HYPERV_ENFORCE_CPUID;
-    }
     private static final int KVM_CAP_SREGS2 = (int)200L;
     /**
      * {@snippet lang=c :
@@ -3847,15 +3082,6 @@ public class KvmUapi extends KvmUapi$shared {
      */
     public static int KVM_CAP_EXIT_HYPERCALL() {
         return KVM_CAP_EXIT_HYPERCALL;
-    }
-    private static final int KVM_CAP_PPC_RPT_INVALIDATE = (int)202L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_PPC_RPT_INVALIDATE 202
-     * }
-     */
-    public static int KVM_CAP_PPC_RPT_INVALIDATE() {
-        return KVM_CAP_PPC_RPT_INVALIDATE;
     }
     private static final int KVM_CAP_BINARY_STATS_FD = (int)203L;
     /**
@@ -3920,24 +3146,6 @@ public class KvmUapi extends KvmUapi$shared {
     public static int KVM_CAP_SYS_ATTRIBUTES() {
         return KVM_CAP_SYS_ATTRIBUTES;
     }
-    private static final int KVM_CAP_PPC_AIL_MODE_3 = (int)210L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_PPC_AIL_MODE_3 210
-     * }
-     */
-    public static int KVM_CAP_PPC_AIL_MODE_3() {
-        return KVM_CAP_PPC_AIL_MODE_3;
-    }
-    private static final int KVM_CAP_S390_MEM_OP_EXTENSION = (int)211L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_S390_MEM_OP_EXTENSION 211
-     * }
-     */
-    public static int KVM_CAP_S390_MEM_OP_EXTENSION() {
-        return KVM_CAP_S390_MEM_OP_EXTENSION;
-    }
     private static final int KVM_CAP_PMU_CAPABILITY = (int)212L;
     /**
      * {@snippet lang=c :
@@ -3983,33 +3191,6 @@ public class KvmUapi extends KvmUapi$shared {
     public static int KVM_CAP_ARM_SYSTEM_SUSPEND() {
         return KVM_CAP_ARM_SYSTEM_SUSPEND;
     }
-    private static final int KVM_CAP_S390_PROTECTED_DUMP = (int)217L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_S390_PROTECTED_DUMP 217
-     * }
-     */
-    public static int KVM_CAP_S390_PROTECTED_DUMP() {
-        return KVM_CAP_S390_PROTECTED_DUMP;
-    }
-    private static final int KVM_CAP_X86_TRIPLE_FAULT_EVENT = (int)218L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_X86_TRIPLE_FAULT_EVENT 218
-     * }
-     */
-    public static int KVM_CAP_X86_TRIPLE_FAULT_EVENT() {
-        return KVM_CAP_X86_TRIPLE_FAULT_EVENT;
-    }
-    private static final int KVM_CAP_X86_NOTIFY_VMEXIT = (int)219L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_X86_NOTIFY_VMEXIT 219
-     * }
-     */
-    public static int KVM_CAP_X86_NOTIFY_VMEXIT() {
-        return KVM_CAP_X86_NOTIFY_VMEXIT;
-    }
     private static final int KVM_CAP_VM_DISABLE_NX_HUGE_PAGES = (int)220L;
     /**
      * {@snippet lang=c :
@@ -4019,24 +3200,6 @@ public class KvmUapi extends KvmUapi$shared {
     public static int KVM_CAP_VM_DISABLE_NX_HUGE_PAGES() {
         return KVM_CAP_VM_DISABLE_NX_HUGE_PAGES;
     }
-    private static final int KVM_CAP_S390_ZPCI_OP = (int)221L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_S390_ZPCI_OP 221
-     * }
-     */
-    public static int KVM_CAP_S390_ZPCI_OP() {
-        return KVM_CAP_S390_ZPCI_OP;
-    }
-    private static final int KVM_CAP_S390_CPU_TOPOLOGY = (int)222L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_S390_CPU_TOPOLOGY 222
-     * }
-     */
-    public static int KVM_CAP_S390_CPU_TOPOLOGY() {
-        return KVM_CAP_S390_CPU_TOPOLOGY;
-    }
     private static final int KVM_CAP_DIRTY_LOG_RING_ACQ_REL = (int)223L;
     /**
      * {@snippet lang=c :
@@ -4045,15 +3208,6 @@ public class KvmUapi extends KvmUapi$shared {
      */
     public static int KVM_CAP_DIRTY_LOG_RING_ACQ_REL() {
         return KVM_CAP_DIRTY_LOG_RING_ACQ_REL;
-    }
-    private static final int KVM_CAP_S390_PROTECTED_ASYNC_DISABLE = (int)224L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_S390_PROTECTED_ASYNC_DISABLE 224
-     * }
-     */
-    public static int KVM_CAP_S390_PROTECTED_ASYNC_DISABLE() {
-        return KVM_CAP_S390_PROTECTED_ASYNC_DISABLE;
     }
     private static final int KVM_CAP_DIRTY_LOG_RING_WITH_BITMAP = (int)225L;
     /**
@@ -4162,24 +3316,6 @@ public class KvmUapi extends KvmUapi$shared {
      */
     public static int KVM_CAP_PRE_FAULT_MEMORY() {
         return KVM_CAP_PRE_FAULT_MEMORY;
-    }
-    private static final int KVM_CAP_X86_APIC_BUS_CYCLES_NS = (int)237L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_X86_APIC_BUS_CYCLES_NS 237
-     * }
-     */
-    public static int KVM_CAP_X86_APIC_BUS_CYCLES_NS() {
-        return KVM_CAP_X86_APIC_BUS_CYCLES_NS;
-    }
-    private static final int KVM_CAP_X86_GUEST_MODE = (int)238L;
-    /**
-     * {@snippet lang=c :
-     * #define KVM_CAP_X86_GUEST_MODE 238
-     * }
-     */
-    public static int KVM_CAP_X86_GUEST_MODE() {
-        return KVM_CAP_X86_GUEST_MODE;
     }
     private static final int KVM_IRQ_ROUTING_IRQCHIP = (int)1L;
     /**

@@ -53,10 +53,12 @@ final class ChainWalker {
                                 + " descriptors (loop)");
             }
             long d = table + (long) idx * Virtio.DESC_SIZE;
+            // two 8-byte reads per descriptor, not four: {addr}, {len, flags, next} (little-endian)
             long addr = mem.readLong(d);
-            int len = mem.readInt(d + 8);
-            int flags = mem.readShort(d + 12) & 0xffff;
-            int next = mem.readShort(d + 14) & 0xffff;
+            long lenFlagsNext = mem.readLong(d + 8);
+            int len = (int) lenFlagsNext;
+            int flags = (int) (lenFlagsNext >>> 32) & 0xffff;
+            int next = (int) (lenFlagsNext >>> 48);
             if ((flags & Virtio.DESC_F_INDIRECT) != 0) {
                 if (!indirectAllowed) {
                     throw new ChainException(

@@ -12,13 +12,17 @@ public interface BlockBackend extends Closeable {
     boolean isReadOnly();
 
     /**
-     * Fills {@code dst} from {@code offset}; an image that ends early is an {@link
+     * Fills {@code dsts} in order from {@code offset} (a scattering read: one request's guest
+     * buffers in one system call where the backend can); an image that ends early is an {@link
      * java.io.EOFException}.
      */
-    void read(long offset, ByteBuffer dst) throws IOException;
+    void read(long offset, ByteBuffer... dsts) throws IOException;
 
-    /** Writes all of {@code src} at {@code offset}. */
-    void write(long offset, ByteBuffer src) throws IOException;
+    /**
+     * Writes all of {@code srcs}, in order, from {@code offset} (a gathering write: one request's
+     * guest buffers in one system call where the backend can).
+     */
+    void write(long offset, ByteBuffer... srcs) throws IOException;
 
     /** Makes every completed write durable (fdatasync). */
     void flush() throws IOException;

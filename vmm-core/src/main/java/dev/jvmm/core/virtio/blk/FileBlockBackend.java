@@ -11,9 +11,10 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
 /**
- * A raw image file through a {@link FileChannel}: positional reads and writes, {@code force(false)}
- * (fdatasync) on flush. A read-only backend opens the file without write access, so not even a
- * device bug could change it.
+ * A raw image file through a {@link FileChannel}: a request's guest buffers go in one {@code
+ * readv}/{@code writev} after a seek (a single buffer in one {@code pread}/{@code pwrite}), {@code
+ * force(false)} (fdatasync) on flush. A read-only backend opens the file without write access, so
+ * not even a device bug could change it.
  */
 public final class FileBlockBackend implements BlockBackend {
     private final Path path;
@@ -26,6 +27,10 @@ public final class FileBlockBackend implements BlockBackend {
 
     private final boolean readOnly;
     private final long size;
+
+    /** Held from a seek to the end of the scattering/gathering transfer that follows it. */
+    private final Object seekLock = new Object();
+
     private volatile boolean closed;
 
     private FileBlockBackend(
@@ -96,7 +101,45 @@ public final class FileBlockBackend implements BlockBackend {
     }
 
     @Override
-    public void read(long offset, ByteBuffer dst) throws IOException {
+    public void read(long offset, ByteBuffer... dsts) throws IOException {
+        if (dsts.length == 1) {
+            readAt(offset, dsts[0]);
+            return;
+        }
+        // FileChannel has no positional readv: seek, then one readv (IOV_MAX buffers at a time)
+        synchronized (seekLock) {
+            channel.position(offset);
+            for (int i = next(dsts, 0); i < dsts.length; i = next(dsts, i)) {
+                if (channel.read(dsts, i, dsts.length - i) < 0) {
+                    throw new EOFException(path + ": read past the end at " + channel.position());
+                }
+            }
+        }
+    }
+
+    @Override
+    public void write(long offset, ByteBuffer... srcs) throws IOException {
+        if (readOnly) throw new IOException(path + " is read-only");
+        if (srcs.length == 1) {
+            writeAt(offset, srcs[0]);
+            return;
+        }
+        // FileChannel has no positional writev: seek, then one writev (IOV_MAX buffers at a time)
+        synchronized (seekLock) {
+            channel.position(offset);
+            for (int i = next(srcs, 0); i < srcs.length; i = next(srcs, i)) {
+                channel.write(srcs, i, srcs.length - i);
+            }
+        }
+    }
+
+    /** The first buffer from {@code i} on with bytes remaining, or {@code bufs.length}. */
+    private static int next(ByteBuffer[] bufs, int i) {
+        while (i < bufs.length && !bufs[i].hasRemaining()) i++;
+        return i;
+    }
+
+    private void readAt(long offset, ByteBuffer dst) throws IOException {
         long pos = offset;
         while (dst.hasRemaining()) {
             int n = channel.read(dst, pos);
@@ -105,9 +148,7 @@ public final class FileBlockBackend implements BlockBackend {
         }
     }
 
-    @Override
-    public void write(long offset, ByteBuffer src) throws IOException {
-        if (readOnly) throw new IOException(path + " is read-only");
+    private void writeAt(long offset, ByteBuffer src) throws IOException {
         long pos = offset;
         while (src.hasRemaining()) pos += channel.write(src, pos);
     }

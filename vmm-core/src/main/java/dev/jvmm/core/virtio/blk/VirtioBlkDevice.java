@@ -12,6 +12,7 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -52,6 +53,9 @@ public final class VirtioBlkDevice implements VirtioDevice {
     private final LongAdder reads = new LongAdder(),
             writes = new LongAdder(),
             flushes = new LongAdder();
+    private final byte[] header = new byte[16]; // guarded by lock, as the next two
+    private final ByteBuffer headerView = ByteBuffer.wrap(header).order(ByteOrder.LITTLE_ENDIAN);
+    private final byte[] statusByte = new byte[1];
     private VirtioActivation activation; // guarded by lock
     private boolean closed; // guarded by lock
 
@@ -150,11 +154,9 @@ public final class VirtioBlkDevice implements VirtioDevice {
             a.error(VirtioError.BAD_REQUEST, "request without a writable status byte");
             return 0;
         }
-        byte[] h = new byte[16];
-        c.read(0, h, 0, 16);
-        ByteBuffer hb = ByteBuffer.wrap(h).order(ByteOrder.LITTLE_ENDIAN);
-        int type = hb.getInt(0);
-        long sector = hb.getLong(8);
+        c.read(0, header, 0, 16);
+        int type = headerView.getInt(0);
+        long sector = headerView.getLong(8);
         long inData = c.writableLength() - 1;
         long outData = c.readableLength() - 16;
         long written = 0;
@@ -199,7 +201,8 @@ public final class VirtioBlkDevice implements VirtioDevice {
             status = S_IOERR;
             written = 0;
         }
-        c.write(c.writableLength() - 1, new byte[] {(byte) status}, 0, 1);
+        statusByte[0] = (byte) status;
+        c.write(c.writableLength() - 1, statusByte, 0, 1);
         return written + 1;
     }
 
@@ -232,15 +235,16 @@ public final class VirtioBlkDevice implements VirtioDevice {
         return S_OK;
     }
 
-    private void transfer(Iterable<MemorySegment> slices, long sector, boolean write)
+    /**
+     * Moves a request's data between the image and its guest buffers in one backend call (one readv
+     * or writev for a file), straight from and into guest memory.
+     */
+    private void transfer(List<MemorySegment> slices, long sector, boolean write)
             throws IOException {
-        long pos = sector * SECTOR;
-        for (MemorySegment s : slices) {
-            ByteBuffer bb = s.asByteBuffer();
-            if (write) backend.write(pos, bb);
-            else backend.read(pos, bb);
-            pos += s.byteSize();
-        }
+        ByteBuffer[] bufs = new ByteBuffer[slices.size()];
+        for (int i = 0; i < bufs.length; i++) bufs[i] = slices.get(i).asByteBuffer();
+        if (write) backend.write(sector * SECTOR, bufs);
+        else backend.read(sector * SECTOR, bufs);
     }
 
     @Override

@@ -27,13 +27,13 @@ class CountingBackend implements BlockBackend {
     }
 
     @Override
-    public void read(long offset, ByteBuffer dst) throws IOException {
+    public void read(long offset, ByteBuffer... dst) throws IOException {
         if (fail) throw new IOException("injected read failure");
         inner.read(offset, dst);
     }
 
     @Override
-    public void write(long offset, ByteBuffer src) throws IOException {
+    public void write(long offset, ByteBuffer... src) throws IOException {
         if (fail) throw new IOException("injected write failure");
         inner.write(offset, src);
     }
