@@ -32,6 +32,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code jvmm run}: boot an arm64 Linux kernel (and initrd) with a serial console. */
@@ -183,6 +184,8 @@ final class RunCommand implements Callable<Integer> {
         return hypercalls != null ? hypercalls : HypercallSelection.ALL;
     }
 
+    @Mixin CpuOptions cpu = new CpuOptions();
+
     @Option(
             names = "--psci",
             paramLabel = "VERSION",
@@ -290,7 +293,8 @@ final class RunCommand implements Callable<Integer> {
                             console,
                             firmware,
                             memLock,
-                            hypercallConfig);
+                            hypercallConfig,
+                            cpu.features());
             VmBuilder builder = new VmBuilder(config, images, devices);
             try (Machine machine = builder.build()) {
                 // every input is validated and every disk locked: only now are output files created

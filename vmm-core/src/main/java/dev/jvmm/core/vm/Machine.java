@@ -1,6 +1,7 @@
 package dev.jvmm.core.vm;
 
 import dev.jvmm.core.JvmmException;
+import dev.jvmm.core.arch.aarch64.VgicV3;
 import dev.jvmm.core.device.ConsoleOutput;
 import dev.jvmm.core.device.Uart8250Device;
 import dev.jvmm.core.firmware.FirmwareSetup;
@@ -13,7 +14,6 @@ import dev.jvmm.core.hypercall.sdei.SdeiSnapshot;
 import dev.jvmm.core.hypercall.sdei.SignalOutcome;
 import dev.jvmm.core.hypercall.shared.SharedRegionSet;
 import dev.jvmm.core.memory.GuestRam;
-import dev.jvmm.kvm.Device;
 import dev.jvmm.kvm.Kvm;
 import dev.jvmm.kvm.Vcpu;
 import dev.jvmm.kvm.Vm;
@@ -43,7 +43,7 @@ public final class Machine implements AutoCloseable {
     private final Kvm kvm;
     private final Vm vm;
     private final GuestRam ram;
-    private final Device gic;
+    private final VgicV3 gic;
     private final List<Vcpu> vcpus;
     private final Uart8250Device uart;
     private final ConsoleOutput consoleOut;
@@ -72,7 +72,7 @@ public final class Machine implements AutoCloseable {
             Kvm kvm,
             Vm vm,
             GuestRam ram,
-            Device gic,
+            VgicV3 gic,
             List<Vcpu> vcpus,
             Uart8250Device uart,
             ConsoleOutput consoleOut,

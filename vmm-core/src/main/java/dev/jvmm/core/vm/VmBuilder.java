@@ -7,6 +7,9 @@ import dev.jvmm.core.arch.DeviceTreeInput;
 import dev.jvmm.core.arch.FdtContributor;
 import dev.jvmm.core.arch.Layout;
 import dev.jvmm.core.arch.PsciVersion;
+import dev.jvmm.core.arch.aarch64.Aarch64Vcpus;
+import dev.jvmm.core.arch.aarch64.CpuFeatures;
+import dev.jvmm.core.arch.aarch64.VgicV3;
 import dev.jvmm.core.boot.BootImageException;
 import dev.jvmm.core.boot.BootImages;
 import dev.jvmm.core.boot.BootPlacement;
@@ -30,7 +33,6 @@ import dev.jvmm.core.memory.GuestRam;
 import dev.jvmm.core.memory.MemoryLock;
 import dev.jvmm.core.memory.SegmentGuestMemory;
 import dev.jvmm.core.virtio.VirtioDevice;
-import dev.jvmm.kvm.Device;
 import dev.jvmm.kvm.Kvm;
 import dev.jvmm.kvm.RegIds;
 import dev.jvmm.kvm.Vcpu;
@@ -94,6 +96,7 @@ public final class VmBuilder {
      */
     public Machine build() {
         if (config.memLock()) checkMemLockLimit();
+        refuseUnbuilt(config.cpu());
         List<AutoCloseable> undo = new ArrayList<>();
         MachineHolder holder = new MachineHolder();
         // devices write into a bounded buffer and never wait for the console's reader; the panic
@@ -130,37 +133,15 @@ public final class VmBuilder {
             MemorySegment ram = guestRam.segment();
             vm.setUserMemoryRegion(RAM_SLOT, 0, layout.ramBase(), ram);
 
-            Device gic = vm.createDevice(KvmUapi.KVM_DEV_TYPE_ARM_VGIC_V3(), "vgic-v3");
+            VgicV3 gic = VgicV3.create(vm, layout);
             undo.add(gic);
-            int addrGroup = KvmUapi.KVM_DEV_ARM_VGIC_GRP_ADDR();
-            gic.setAttributeU64(
-                    addrGroup,
-                    KvmUapi.KVM_VGIC_V3_ADDR_TYPE_DIST(),
-                    layout.gicDist().base(),
-                    "DIST");
-            gic.setAttributeU64(
-                    addrGroup,
-                    KvmUapi.KVM_VGIC_V3_ADDR_TYPE_REDIST(),
-                    layout.gicRedist().base(),
-                    "REDIST");
-
             List<Vcpu> vcpus = new ArrayList<>();
-            int target = vm.preferredTarget();
-            boolean psci02 = config.firmware().psci02();
-            for (int i = 0; i < config.cpus(); i++) {
-                Vcpu v = vm.createVcpu(i);
-                undo.add(v);
-                vcpus.add(v);
-                initVcpu(v, target, psci02);
-            }
+            undo.add(() -> vcpus.forEach(Vcpu::close));
+            Aarch64Vcpus cpus =
+                    Aarch64Vcpus.create(vm, config.cpus(), config.firmware().psci02(), vcpus);
             // C1 compiles the exit path while the rest of set-up runs; joined before any vCPU runs
             warmup = ExitPathWarmup.start(vm, vcpus.get(0));
-            gic.setAttributeU64(
-                    KvmUapi.KVM_DEV_ARM_VGIC_GRP_NR_IRQS(), 0, Layout.GIC_NR_IRQS, "NR_IRQS");
-            gic.setAttribute(
-                    KvmUapi.KVM_DEV_ARM_VGIC_GRP_CTRL(),
-                    KvmUapi.KVM_DEV_ARM_VGIC_CTRL_INIT(),
-                    "CTRL_INIT");
+            gic.initialise();
 
             Firmware fwParts = setUpFirmware(vm, vcpus, undo);
             GuestFirmware fw = fwParts.guest();
@@ -227,7 +208,7 @@ public final class VmBuilder {
                                 // write into the old rings
                                 // bitmaps, PSCI version and PV-time IPAs are VM state that
                                 // KVM_ARM_VCPU_INIT keeps
-                                for (Vcpu v : vcpus) initVcpu(v, target, psci02);
+                                for (Vcpu v : vcpus) cpus.init(v);
                                 if (pv != null) pv.clear();
                                 loadImages.run();
                             },
@@ -274,15 +255,18 @@ public final class VmBuilder {
         return new Firmware(setup, fw, pv);
     }
 
-    /**
-     * PSCI 0.2+ for every vCPU (unless --psci 0.1); secondaries start powered off and are started
-     * by the guest with CPU_ON.
-     */
-    private static void initVcpu(Vcpu v, int target, boolean psci02) {
-        List<Integer> f = new ArrayList<>();
-        if (psci02) f.add(Vcpu.FEATURE_PSCI_0_2);
-        if (v.id() != 0) f.add(Vcpu.FEATURE_POWER_OFF);
-        v.init(target, f.stream().mapToInt(Integer::intValue).toArray());
+    /** Options parsed but not built yet: refused in one line rather than ignored. */
+    private static void refuseUnbuilt(CpuFeatures cpu) {
+        String missing =
+                cpu.pmu()
+                        ? "--pmu"
+                        : cpu.mte()
+                                ? "--mte"
+                                : cpu.irqchip() != CpuFeatures.Irqchip.GICV3
+                                        ? "--irqchip " + cpu.irqchip()
+                                        : null;
+        if (missing != null)
+            throw new UnsupportedRequestException(missing + " is not supported by this jvmm yet");
     }
 
     /** What --mem-lock pins: RAM, plus the PV-time page when the guest may get one. */

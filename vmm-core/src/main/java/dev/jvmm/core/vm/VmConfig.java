@@ -1,5 +1,6 @@
 package dev.jvmm.core.vm;
 
+import dev.jvmm.core.arch.aarch64.CpuFeatures;
 import dev.jvmm.core.firmware.FirmwareConfig;
 import dev.jvmm.core.hypercall.HypercallConfig;
 import java.io.OutputStream;
@@ -15,6 +16,7 @@ import java.util.Objects;
  * @param firmware hypercall services, PV stolen time, PSCI version
  * @param memLock pre-fault and pin guest memory before the first run (--mem-lock)
  * @param hypercalls SMCCC calls served by jvmm: SDEI, shared regions, deny ranges
+ * @param cpu vCPU features and interrupt controller
  */
 public record VmConfig(
         String cmdline,
@@ -25,7 +27,8 @@ public record VmConfig(
         OutputStream consoleOut,
         FirmwareConfig firmware,
         boolean memLock,
-        HypercallConfig hypercalls) {
+        HypercallConfig hypercalls,
+        CpuFeatures cpu) {
     public enum OnReset {
         EXIT,
         REBOOT
@@ -37,7 +40,32 @@ public record VmConfig(
         Objects.requireNonNull(consoleOut, "consoleOut");
         Objects.requireNonNull(firmware, "firmware");
         Objects.requireNonNull(hypercalls, "hypercalls");
+        Objects.requireNonNull(cpu, "cpu");
         if (cpus < 1) throw new IllegalArgumentException("cpus must be at least 1");
+    }
+
+    /** kvmtool's default vCPU features and interrupt controller. */
+    public VmConfig(
+            String cmdline,
+            int cpus,
+            long memoryBytes,
+            OnReset onReset,
+            Duration timeout,
+            OutputStream consoleOut,
+            FirmwareConfig firmware,
+            boolean memLock,
+            HypercallConfig hypercalls) {
+        this(
+                cmdline,
+                cpus,
+                memoryBytes,
+                onReset,
+                timeout,
+                consoleOut,
+                firmware,
+                memLock,
+                hypercalls,
+                CpuFeatures.DEFAULT);
     }
 
     /** No userspace hypercall services. */

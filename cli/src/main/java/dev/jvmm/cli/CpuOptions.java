@@ -1,0 +1,64 @@
+package dev.jvmm.cli;
+
+import dev.jvmm.core.arch.aarch64.CpuFeatures;
+import dev.jvmm.core.arch.aarch64.CpuFeatures.Irqchip;
+import java.util.Locale;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.TypeConversionException;
+
+/** {@code run}'s vCPU feature and interrupt-controller options, spelled as kvmtool spells them. */
+final class CpuOptions {
+    @Option(
+            names = "--irqchip",
+            paramLabel = "gicv3|gicv3-its|gicv2",
+            converter = IrqchipConverter.class,
+            description =
+                    "In-kernel interrupt controller: gicv3 (default), gicv3-its (GICv3 with an ITS,"
+                            + " for MSIs) or gicv2.")
+    Irqchip irqchip = Irqchip.GICV3;
+
+    @Option(
+            names = "--pmu",
+            description = "PMUv3 on every vCPU. Refused where the host has no PMU.")
+    boolean pmu;
+
+    @Option(
+            names = "--disable-sve",
+            description = "No SVE, even where KVM offers it (on by default where it does).")
+    boolean disableSve;
+
+    @Option(
+            names = "--disable-ptrauth",
+            description =
+                    "No pointer authentication, even where KVM offers it (on by default where it"
+                            + " does).")
+    boolean disablePtrauth;
+
+    @Option(
+            names = "--mte",
+            description = "Memory tagging (MTE) for the guest. Refused where the host has none.")
+    boolean mte;
+
+    CpuFeatures features() {
+        return new CpuFeatures(irqchip, pmu, !disableSve, !disablePtrauth, mte);
+    }
+
+    /** kvmtool's names, case-insensitive; anything else is one usage line. */
+    static final class IrqchipConverter implements ITypeConverter<Irqchip> {
+        @Override
+        public Irqchip convert(String value) {
+            return switch (value.toLowerCase(Locale.ROOT)) {
+                case "gicv3" -> Irqchip.GICV3;
+                case "gicv3-its" -> Irqchip.GICV3_ITS;
+                case "gicv2" -> Irqchip.GICV2;
+                default ->
+                        throw new TypeConversionException(
+                                "'"
+                                        + value
+                                        + "' is not an interrupt controller jvmm knows (gicv3,"
+                                        + " gicv3-its, gicv2)");
+            };
+        }
+    }
+}
