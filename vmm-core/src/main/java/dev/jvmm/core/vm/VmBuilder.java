@@ -144,6 +144,7 @@ public final class VmBuilder {
                     layout.gicRedist().base(),
                     "REDIST");
 
+            VcpuCount.check(vm, config.cpus(), LOG); // with the vGIC: its type sets the VM's max
             List<Vcpu> vcpus = new ArrayList<>();
             int target = vm.preferredTarget();
             boolean psci02 = config.firmware().psci02();
