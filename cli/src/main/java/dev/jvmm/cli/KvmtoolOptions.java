@@ -1,6 +1,5 @@
 package dev.jvmm.cli;
 
-import dev.jvmm.core.vm.NetConfig;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -28,19 +27,10 @@ final class KvmtoolOptions {
             paramLabel = "mode=none",
             converter = NetworkModeConverter.class,
             description =
-                    "kvmtool's spelling of 'no network device', which is jvmm's default; NICs are --net"
-                            + " tap=NAME (kvmtool's other modes are not offered).")
+                    "kvmtool's 'no default NIC': accepted, and nothing to do, since jvmm adds no NIC"
+                            + " of its own; NICs are --net tap=NAME, created as asked also with this"
+                            + " (as kvmtool creates its -n NICs). kvmtool's other modes are not offered.")
     List<String> network = new ArrayList<>();
-
-    /** One line when {@code --network mode=none} and {@code --net} ask for opposite things. */
-    void check(List<NetConfig> nets) {
-        if (!network.isEmpty() && !nets.isEmpty()) {
-            throw new UsageException(
-                    "--network mode=none asks for no network device, but --net tap="
-                            + nets.get(0).tap()
-                            + " asks for one: give one of them");
-        }
-    }
 
     /**
      * Only {@code mode=none} has a meaning here; for kvmtool's NIC modes the message says what jvmm

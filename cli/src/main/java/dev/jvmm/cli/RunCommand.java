@@ -274,7 +274,6 @@ final class RunCommand implements Callable<Integer> {
     // other path
     public Integer call() throws Exception {
         Logging.configure(logLevel);
-        kvmtool.check(nets);
         Layout layout = layout();
         fileRoles();
         outputProblem(
