@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the arm64 lab and the guest images into $LAB (the repo's .lab/) from Debian packages only.
-#   $LAB/images/      Image (trixie's arm64 kernel), initramfs.gz, hello.img, spin.img, reset.img
+#   $LAB/images/      Image (trixie's arm64 kernel), initramfs.gz, hello.img, spin.img, reset.img, ...,
+#                     cmdline-raw.bin (a raw binary: guest-images/baremetal/*-raw.S)
 #   $LAB/l1.cpio      the L1 root: busybox init, OpenJDK 25, qemu-system-arm (the peer VMM)
 #   $LAB/build/       extracted package roots (cached by package list) and logs; build/modroot is an
 #                     arm64 root with gcc-14 and the kernel's headers, where L1 builds test modules
@@ -114,16 +115,22 @@ python3 "$here/mkcpio.py" "$LAB/images/initramfs.gz" --gzip --dev dev/console:c:
 step "initramfs.gz ($(du -k "$LAB/images/initramfs.gz" | cut -f1) KiB)"
 
 # ---- 4. bare-metal test guests ------------------------------------------------------------------
+# NAME.S -> NAME.img, an arm64 Image (image.ld, with the header); NAME-raw.S -> NAME-raw.bin, a flat
+# binary without it (raw.ld), as bare-metal programs for kvmtool are: loaded at RAM + 0x80000.
 bm=$repo/guest-images/baremetal
 for src in "$bm"/*.S; do
   name=$(basename "$src" .S)
   [ "$name" = common ] && continue
+  case $name in *-raw) ld_script=raw.ld out=$name.bin ;; *) ld_script=image.ld out=$name.img ;; esac
   "${CROSS}gcc" -c -o "$B/$name.o" "$src" || fail "assembling $src"
   # one RWX segment on purpose: the guests run with the MMU off and keep their variables in .data
-  "${CROSS}ld" --no-warn-rwx-segments -T "$bm/image.ld" -o "$B/$name.elf" "$B/$name.o" || fail "linking $name"
-  "${CROSS}objcopy" -O binary "$B/$name.elf" "$LAB/images/$name.img"
-  [ "$(dd if="$LAB/images/$name.img" bs=1 skip=56 count=4 2>/dev/null)" = $'ARM\x64' ] \
-    || fail "$name.img has no arm64 Image magic"
+  "${CROSS}ld" --no-warn-rwx-segments -T "$bm/$ld_script" -o "$B/$name.elf" "$B/$name.o" || fail "linking $name"
+  "${CROSS}objcopy" -O binary "$B/$name.elf" "$LAB/images/$out"
+  magic=$(dd if="$LAB/images/$out" bs=1 skip=56 count=4 2>/dev/null | tr -d '\0')
+  case $out in
+    *.img) [ "$magic" = $'ARM\x64' ] || fail "$out has no arm64 Image magic" ;;
+    *.bin) [ "$magic" != $'ARM\x64' ] || fail "$out is raw but carries the arm64 Image magic" ;;
+  esac
 done
 step "bare-metal guests"
 

@@ -41,7 +41,7 @@ import picocli.CommandLine.Option;
         mixinStandardHelpOptions = true,
         sortOptions = false,
         description = {
-            "Boot an arm64 Linux Image (or Image.gz) under KVM with a 16550A serial console (ttyS0) and, "
+            "Boot an arm64 Linux Image (or Image.gz, or a raw binary) under KVM with a 16550A serial console (ttyS0) and, "
                     + "when asked, virtio-mmio disks, NICs, an entropy source and a virtio console (hvc0).",
             "stdout carries only the guest console; jvmm's own messages go to stderr.",
             "On a terminal, stdin is raw while the guest runs: Ctrl-A x quits (exit 130), Ctrl-A Ctrl-A sends Ctrl-A."
@@ -52,9 +52,10 @@ final class RunCommand implements Callable<Integer> {
             required = true,
             paramLabel = "FILE",
             description =
-                    "arm64 kernel Image, uncompressed or gzip-compressed; a regular file, opened once at"
-                            + " start and held open (an in-place reboot reads that file again, and"
-                            + " stops if it was rewritten in place).")
+                    "arm64 kernel Image, uncompressed or gzip-compressed, or a raw binary (a file without"
+                            + " the Image magic: loaded at RAM + 0x80000 and entered at its first byte, as"
+                            + " kvmtool does); a regular file, opened once at start and held open (an"
+                            + " in-place reboot reads that file again, and stops if it was rewritten in place).")
     Path kernel;
 
     @Option(
@@ -68,20 +69,25 @@ final class RunCommand implements Callable<Integer> {
             names = {"-p", "--params", "--cmdline"},
             paramLabel = "ARGS",
             description =
-                    "Kernel command line. 'console=ttyS0' (hvc0 with --console virtio) is added when it names no console. At most 2047 bytes.")
+                    "Kernel command line. 'console=ttyS0' (hvc0 with --console virtio) is added when it names no console,"
+                            + " unless --nodefaults. At most 2047 bytes.")
     String params = "";
 
     @Option(
             names = {"-c", "--cpus"},
             paramLabel = "N",
-            description = "Number of vCPUs (default: ${DEFAULT-VALUE}).")
+            description =
+                    "Number of vCPUs (default: ${DEFAULT-VALUE}); more than the host's online CPUs is a"
+                            + " warning, more than KVM allows an error.")
     int cpus = 1;
 
     @Option(
-            names = {"-m", "--memory"},
+            names = {"-m", "--memory", "--mem"},
             paramLabel = "SIZE",
             converter = MemoryConverter.class,
-            description = "Guest RAM: MiB, or with a K/M/G suffix (default: 256M).")
+            description =
+                    "Guest RAM: MiB (as kvmtool's -m/--mem), or with a K/M/G/T suffix; 16M at least"
+                            + " (default: 256M).")
     long memoryBytes = 256L << 20;
 
     @Option(
@@ -256,10 +262,13 @@ final class RunCommand implements Callable<Integer> {
     Path apiSocket;
 
     @Option(
-            names = "--log-level",
+            names = {"--log-level", "--loglevel"},
             paramLabel = "LEVEL",
-            description = "jvmm's stderr logging: error, warn (default), info, debug.")
+            description =
+                    "jvmm's stderr logging: error, warn or warning (default: warn), info, debug.")
     String logLevel = "warn";
+
+    @Mixin KvmtoolOptions kvmtool = new KvmtoolOptions();
 
     @Override
     @SuppressWarnings(
@@ -376,7 +385,7 @@ final class RunCommand implements Callable<Integer> {
     }
 
     String commandLine() {
-        if (params.contains("console=")) return params;
+        if (kvmtool.nodefaults || params.contains("console=")) return params;
         String named = console == ConsoleDevice.VIRTIO ? "console=hvc0" : "console=ttyS0";
         return params.isBlank() ? named : named + " " + params;
     }
@@ -436,6 +445,13 @@ final class RunCommand implements Callable<Integer> {
     static final class MemoryConverter implements picocli.CommandLine.ITypeConverter<Long> {
         @Override
         public Long convert(String value) {
+            if (value.contains("@")) { // kvmtool's SIZE@ADDRESS
+                throw new picocli.CommandLine.TypeConversionException(
+                        "'"
+                                + value
+                                + "': jvmm's RAM is always at 0x80000000 (kvmtool's default); give the"
+                                + " size only");
+            }
             return Converters.convert(value, Sizes::memory);
         }
     }

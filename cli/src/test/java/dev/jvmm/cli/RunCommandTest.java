@@ -48,10 +48,15 @@ class RunCommandTest {
         assertUsageError(MainTest.run("run", "-k", dir.resolve("nope").toString()), "nope");
     }
 
+    /** A file without the magic is a raw binary now; an Image (magic present) cut short is not. */
     @Test
-    void badMagicIsNamed() throws IOException {
-        Path bad = Files.write(dir.resolve("bad.img"), new byte[4096]);
-        assertUsageError(MainTest.run("run", "-k", bad.toString()), "bad.img");
+    void truncatedImageIsNamed() throws IOException {
+        Path full = image("Image", 4096);
+        Path cut =
+                Files.write(
+                        dir.resolve("cut.img"),
+                        java.util.Arrays.copyOf(Files.readAllBytes(full), 62));
+        assertUsageError(MainTest.run("run", "-k", cut.toString()), "cut.img");
     }
 
     @Test

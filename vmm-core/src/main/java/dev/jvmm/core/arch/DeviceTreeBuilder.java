@@ -111,7 +111,12 @@ public final class DeviceTreeBuilder {
 
     private void chosen(FdtWriter fdt, DeviceTreeInput in) {
         FdtNode chosen = fdt.beginNode("chosen");
-        if (!in.bootargs().isEmpty()) fdt.propertyString("bootargs", in.bootargs());
+        // always, an empty line too: the guest gets exactly the command line it was given
+        // (--nodefaults -p ''), and a program reading /chosen/bootargs finds it. Linux treats an
+        // empty bootargs as none.
+        fdt.propertyString("bootargs", in.bootargs());
+        // always, whatever the command line says: how a guest without console= (or a bare-metal
+        // program) finds its console; with --console virtio the UART is still there
         fdt.propertyString("stdout-path", uartPath());
         if (in.hasInitrd()) {
             // u64 cells: the arm64 kernel reads them with the root's address size

@@ -12,7 +12,7 @@ import java.util.Set;
  * @param layout the address map (RAM, GIC, UART)
  * @param mpidrs MPIDR_EL1 of each vCPU, index order, as read back from KVM
  * @param psci PSCI version KVM reports (KVM_REG_ARM_PSCI_VERSION)
- * @param bootargs kernel command line, without NUL; empty for none
+ * @param bootargs kernel command line, without NUL; {@code /chosen/bootargs} even when empty
  * @param initrdStart first byte of the initrd; equal to {@code initrdEnd} when there is none
  * @param initrdEnd one past its last byte
  * @param extraNodes device nodes added after the built-in ones, in order

@@ -4,7 +4,7 @@ package dev.jvmm.core.boot;
  * Where the boot images go in guest physical memory. All ranges are half-open and disjoint.
  *
  * @param kernelLoad address the Image is copied to and the primary vCPU's PC (2 MiB aligned base +
- *     text_offset)
+ *     text_offset; + 0x80000 for a raw binary)
  * @param kernelEnd end of the kernel's reservation (load + image_size)
  * @param dtbAddress where the DTB goes (x0 at entry); 2 MiB aligned, so it never crosses a 2 MiB
  *     block
@@ -21,7 +21,7 @@ public record BootPlacement(
         long initrdStart,
         long initrdEnd) {
 
-    /** The kernel entry point: arm64 Images are entered at their first byte. */
+    /** The kernel entry point: arm64 Images and raw binaries are entered at their first byte. */
     public long entryPoint() {
         return kernelLoad;
     }

@@ -16,6 +16,15 @@ import java.util.zip.GZIPInputStream;
  * A validated arm64 Linux {@code Image} (Documentation/arch/arm64/booting.rst), possibly read from
  * an {@code Image.gz}: the arm64 kernel has no decompressor, so the boot loader (we) must inflate
  * it. Pure: only reads the file, so every bad kernel is reported before a KVM fd is opened.
+ *
+ * <p>A file without the Image magic is a <em>raw</em> binary, as kvmtool treats it (its arm64
+ * {@code kvm__arch_get_kern_offset}: magic absent, "assuming TEXT_OFFSET to be 0x80000"):
+ * bare-metal test programs are linked flat, without Linux's header. "Magic present" means the four
+ * bytes at {@link #MAGIC_OFFSET} exist and are "ARM\x64"; only then do the Image checks apply, so a
+ * cut-off or big-endian Image is still refused, while a file shorter than that (kvmtool refuses one
+ * under 64 bytes; a tiny test program is a fine raw binary) or with other bytes there is raw. An
+ * empty file is refused: there is nothing to enter. A gzip file must hold an Image: inflating is
+ * jvmm's own service for kernels, and a gzip stream is never a program to enter.
  */
 public final class KernelImage {
     public static final int HEADER_SIZE = 64;
@@ -27,6 +36,12 @@ public final class KernelImage {
 
     /** booting.rst: pre-3.17 kernels have image_size 0 and an implied text_offset of 0x80000. */
     public static final long LEGACY_TEXT_OFFSET = 0x80000;
+
+    /**
+     * Where a raw binary goes, from RAM base: kvmtool's default TEXT_OFFSET for a file without the
+     * magic (the same 0x80000 as a legacy Image).
+     */
+    public static final long RAW_OFFSET = 0x80000;
 
     private static final System.Logger LOG = System.getLogger(KernelImage.class.getName());
     private static final int PE_OFFSET_FIELD = 0x3c;
@@ -42,6 +57,7 @@ public final class KernelImage {
     private final long imageSize;
     private final long flags;
     private final boolean decompressed;
+    private final boolean raw;
 
     private KernelImage(
             Path file,
@@ -51,7 +67,8 @@ public final class KernelImage {
             long textOffset,
             long imageSize,
             long flags,
-            boolean decompressed) {
+            boolean decompressed,
+            boolean raw) {
         this.file = file;
         this.bytes = bytes;
         this.source = source;
@@ -60,6 +77,7 @@ public final class KernelImage {
         this.imageSize = imageSize;
         this.flags = flags;
         this.decompressed = decompressed;
+        this.raw = raw;
     }
 
     /**
@@ -97,6 +115,36 @@ public final class KernelImage {
             Path file, byte[] b, long length, boolean gz, byte[] whole, HeldFile source)
             throws BootImageException {
         String who = BootFiles.subject("kernel", file);
+        if (length == 0) {
+            throw new BootImageException(
+                    Kind.TRUNCATED, who, gz ? "is empty after gunzip" : "is empty");
+        }
+        ByteBuffer h = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
+        // EFI zboot (CONFIG_EFI_ZBOOT) wraps a compressed Image in a PE file; it needs EFI to
+        // unpack. It has no Image magic, so it would otherwise be entered raw and crash.
+        if (length >= 8 && h.getShort(0) == 0x5a4d && h.getInt(4) == 0x676d697a) {
+            throw new BootImageException(
+                    Kind.UNSUPPORTED_FORMAT,
+                    who,
+                    "is an EFI zboot image (vmlinuz.efi); boot the plain Image or Image.gz instead");
+        }
+        boolean magicPresent = length >= MAGIC_OFFSET + 4 && h.getInt(MAGIC_OFFSET) == MAGIC;
+        if (!magicPresent && !gz) {
+            return new KernelImage(file, whole, source, length, RAW_OFFSET, 0, 0, false, true);
+        }
+        if (!magicPresent) {
+            String found =
+                    length >= MAGIC_OFFSET + 4
+                            ? String.format(
+                                    "bad magic 0x%08x at offset 0x%x (expected 0x%08x \"ARM\\x64\")",
+                                    h.getInt(MAGIC_OFFSET), MAGIC_OFFSET, MAGIC)
+                            : String.format("only %d bytes, no arm64 Image header", length);
+            throw new BootImageException(
+                    Kind.BAD_MAGIC,
+                    who,
+                    found
+                            + " inside the gzip; only an arm64 Image is inflated (give a raw binary uncompressed)");
+        }
         if (length < HEADER_SIZE) {
             throw new BootImageException(
                     Kind.TRUNCATED,
@@ -104,24 +152,6 @@ public final class KernelImage {
                     String.format(
                             "truncated: %d bytes%s, shorter than the %d-byte arm64 Image header",
                             length, gz ? " after gunzip" : "", HEADER_SIZE));
-        }
-        ByteBuffer h = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
-        // EFI zboot (CONFIG_EFI_ZBOOT) wraps a compressed Image in a PE file; it needs EFI to
-        // unpack.
-        if (h.getShort(0) == 0x5a4d && h.getInt(4) == 0x676d697a) {
-            throw new BootImageException(
-                    Kind.UNSUPPORTED_FORMAT,
-                    who,
-                    "is an EFI zboot image (vmlinuz.efi); boot the plain Image or Image.gz instead");
-        }
-        int magic = h.getInt(MAGIC_OFFSET);
-        if (magic != MAGIC) {
-            throw new BootImageException(
-                    Kind.BAD_MAGIC,
-                    who,
-                    String.format(
-                            "bad magic 0x%08x at offset 0x%x (expected 0x%08x \"ARM\\x64\"); not an arm64 Image%s",
-                            magic, MAGIC_OFFSET, MAGIC, gz ? " inside the gzip" : ""));
         }
         long textOffset = h.getLong(8), imageSize = h.getLong(16), flags = h.getLong(24);
         if ((flags & 1) != 0) {
@@ -145,7 +175,8 @@ public final class KernelImage {
                             textOffset, imageSize));
         }
         checkPeSections(who, h, length);
-        return new KernelImage(file, whole, source, length, textOffset, imageSize, flags, gz);
+        return new KernelImage(
+                file, whole, source, length, textOffset, imageSize, flags, gz, false);
     }
 
     /**
@@ -288,5 +319,13 @@ public final class KernelImage {
     /** True when the file was gzip'd and the inflated Image is kept in memory. */
     public boolean decompressed() {
         return decompressed;
+    }
+
+    /**
+     * True for a raw binary (no Image magic): loaded at RAM base + {@link #RAW_OFFSET}, entered at
+     * its first byte, no header fields ({@link #flags()} 0, {@link #headerImageSize()} 0).
+     */
+    public boolean raw() {
+        return raw;
     }
 }

@@ -27,6 +27,16 @@ import java.nio.file.Path;
  * kernel and initrd. The DTB gets a whole 2 MiB aligned block: 8-byte aligned, at most 2 MiB, never
  * sharing a 2 MiB block with anything needing other attributes, and its size need not be known to
  * plan.
+ *
+ * <p>A raw binary ({@link KernelImage#raw()}) is placed as kvmtool places it (arm/kvm.c {@code
+ * kvm__arch_load_kernel_image}), since bare-metal programs written for {@code lkvm run} count on
+ * it: the file at RAM base + 0x80000, entered at its first byte with x0 = the DTB; the DTB and
+ * initrd in the first 256 MiB of RAM ("Linux requires the initrd and dtb to be mapped inside
+ * lowmem"), the DTB in the last 2 MiB aligned block below min(RAM size, 256 MiB) (kvmtool: limit
+ * minus its 64 KiB FDT_MAX_SIZE plus 2 MiB, aligned up to 2 MiB, which is that block), the initrd
+ * directly below the DTB. The one difference: kvmtool aligns the initrd to 4 bytes, jvmm to 64 KiB
+ * like any initrd here; a program finds it through {@code /chosen/linux,initrd-start} either way.
+ * Nothing of a raw file is reserved beyond its length: it has no image_size for its BSS.
  */
 public final class KernelLoader {
     public static final long KERNEL_ALIGN = 2 * MIB;
@@ -40,6 +50,11 @@ public final class KernelLoader {
 
     static final long WINDOW_ALIGN = GIB, WINDOW_SIZE = 32 * GIB;
 
+    /** kvmtool keeps the DTB and initrd of a raw binary below RAM base + 256 MiB. */
+    public static final long RAW_LOW_MEMORY = 256 * MIB;
+
+    private static final System.Logger LOG = System.getLogger(KernelLoader.class.getName());
+
     private KernelLoader() {}
 
     /**
@@ -52,7 +67,18 @@ public final class KernelLoader {
         byte[] cmd = commandLine(cmdline);
         InitrdFile rd = initrd == null ? null : InitrdFile.read(initrd, ramSize);
         KernelImage k = KernelImage.read(kernel, ramSize);
-        return new BootImages(k, rd, cmd, plan(k, rd, DTB_MAX_SIZE, ramBase, ramSize));
+        BootPlacement p = plan(k, rd, DTB_MAX_SIZE, ramBase, ramSize);
+        if (k.raw()) {
+            LOG.log(
+                    System.Logger.Level.INFO,
+                    "{0}: no arm64 Image magic at offset 0x38: loaded raw ({1}) at 0x{2}, entered"
+                            + " at its first byte, x0 = DTB at 0x{3}",
+                    BootFiles.subject("kernel", kernel),
+                    human(k.length()),
+                    Long.toHexString(p.kernelLoad()),
+                    Long.toHexString(p.dtbAddress()));
+        }
+        return new BootImages(k, rd, cmd, p);
     }
 
     /** NUL-terminated UTF-8 bytes of {@code cmdline}, rejecting lines the kernel would truncate. */
@@ -96,6 +122,14 @@ public final class KernelLoader {
         long load = BootMath.add(base, kernel.textOffset());
         long kernelEnd = BootMath.add(load, kernel.reservedSize());
         if (base < 0 || load < 0 || kernelEnd < 0 || kernelEnd > ramEnd) {
+            if (kernel.raw()) {
+                throw new BootImageException(
+                        Kind.KERNEL_TOO_LARGE,
+                        kwho,
+                        String.format(
+                                "raw binary of %s at 0x%x (RAM base + 0x80000) does not fit in %s of RAM",
+                                human(kernel.length()), load, human(ramSize)));
+            }
             throw new BootImageException(
                     Kind.KERNEL_TOO_LARGE,
                     kwho,
@@ -109,14 +143,25 @@ public final class KernelLoader {
                             ramBase));
         }
         long top = Math.min(ramEnd, BootMath.alignDown(load, WINDOW_ALIGN) + WINDOW_SIZE);
+        if (kernel.raw()) {
+            long low = BootMath.add(base, RAW_LOW_MEMORY);
+            if (low >= 0) top = Math.min(ramEnd, low);
+        }
         long dtb = BootMath.alignDown(top - DTB_MAX_SIZE, KERNEL_ALIGN);
         if (top - DTB_MAX_SIZE < 0 || dtb < kernelEnd) {
             throw new BootImageException(
                     Kind.NO_FIT,
                     kwho,
-                    String.format(
-                            "kernel (%s at 0x%x) and the 2 MiB device tree block do not fit in %s of RAM",
-                            human(kernel.reservedSize()), load, human(ramSize)));
+                    kernel.raw()
+                            ? String.format(
+                                    "raw binary (%s at 0x%x) and the 2 MiB device tree block do not fit in the first"
+                                            + " %s of RAM, where they go as under kvmtool",
+                                    human(kernel.reservedSize()),
+                                    load,
+                                    human(Math.min(ramSize, RAW_LOW_MEMORY)))
+                            : String.format(
+                                    "kernel (%s at 0x%x) and the 2 MiB device tree block do not fit in %s of RAM",
+                                    human(kernel.reservedSize()), load, human(ramSize)));
         }
         long dtbEnd = dtb + DTB_MAX_SIZE;
         if (initrd == null) return new BootPlacement(load, kernelEnd, dtb, dtbEnd, dtb, dtb);

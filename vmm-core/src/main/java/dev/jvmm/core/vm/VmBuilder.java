@@ -135,6 +135,7 @@ public final class VmBuilder {
 
             VgicV3 gic = VgicV3.create(vm, layout);
             undo.add(gic);
+            VcpuCount.check(vm, config.cpus(), LOG); // with the vGIC: its type sets the VM's max
             List<Vcpu> vcpus = new ArrayList<>();
             undo.add(() -> vcpus.forEach(Vcpu::close));
             Aarch64Vcpus cpus =

@@ -72,15 +72,34 @@ class DeviceTreeBuilderTest {
         assertEquals(expected.nextLong(), chosen.u64("kaslr-seed"));
     }
 
+    /**
+     * Without an initrd its range is absent; an empty command line is an empty bootargs (one NUL),
+     * so the guest gets exactly the line it was given, and stdout-path still names the console.
+     */
     @Test
-    void withoutInitrdOrBootargsThosePropertiesAreAbsent() {
+    void withoutInitrdItsRangeIsAbsentAndAnEmptyCommandLineIsAnEmptyBootargs() {
         DeviceTreeInput in =
                 DeviceTreeInput.of(
                         LAYOUT, DeviceTreeInput.kvmDefaultMpidrs(3), PsciVersion.V1_1, "");
-        Node chosen = build(in).node("/chosen");
+        Tree t = build(in);
+        Node chosen = t.node("/chosen");
         assertFalse(chosen.has("linux,initrd-start"));
         assertFalse(chosen.has("linux,initrd-end"));
-        assertFalse(chosen.has("bootargs"));
+        assertArrayEquals(new byte[] {0}, chosen.prop("bootargs"));
+        assertEquals("/serial@1000000", chosen.string("stdout-path"));
+        t.node(chosen.string("stdout-path"));
+    }
+
+    /** Whatever bytes the command line holds reach /chosen/bootargs unchanged, NUL-terminated. */
+    @Test
+    void bootargsAreTheCommandLineByteForByte() {
+        String line = "  a  \"b c\"\t'd'=é;$X \\ end  ";
+        DeviceTreeInput in =
+                DeviceTreeInput.of(
+                        LAYOUT, DeviceTreeInput.kvmDefaultMpidrs(3), PsciVersion.V1_1, line);
+        byte[] utf8 = line.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] expected = Arrays.copyOf(utf8, utf8.length + 1);
+        assertArrayEquals(expected, build(in).node("/chosen").prop("bootargs"));
     }
 
     @Test

@@ -145,27 +145,74 @@ class KernelImageTest {
         assertTrue(e.getMessage().contains("permission denied"));
     }
 
+    /**
+     * Without the magic a file is a raw binary, as under kvmtool: the header's fields are not read
+     * (this one's text_offset 0 and flags would say otherwise), every byte is loaded as it is.
+     */
     @Test
-    void badMagic() throws Exception {
+    void withoutMagicTheFileIsRaw() throws Exception {
         byte[] b = TestImages.image(4096, 8192);
         b[0x39] ^= 1; // linux-loader's test corrupts the same byte
         Path f = write("bad", b);
-        BootImageException e = assertBad(Kind.BAD_MAGIC, f, () -> KernelImage.read(f, RAM));
-        assertTrue(e.getMessage().contains("0x38"), e.getMessage());
+        KernelImage k = KernelImage.read(f, RAM);
+        assertTrue(k.raw());
+        assertFalse(k.decompressed());
+        assertEquals(4096, k.length());
+        assertEquals(KernelImage.RAW_OFFSET, k.textOffset());
+        assertEquals(0x80000, KernelImage.RAW_OFFSET);
+        assertEquals(0, k.headerImageSize());
+        assertEquals(0, k.flags());
+        assertEquals(4096, k.reservedSize());
+        assertArrayEquals(b, copied(k));
+        assertFalse(KernelImage.read(write("Image", TestImages.image(4096, 8192)), RAM).raw());
+    }
+
+    /**
+     * The magic needs 60 bytes: anything shorter cannot be an Image and is a raw program (one
+     * instruction is a valid one); kvmtool refuses files under 64 bytes, jvmm has no reason to.
+     */
+    @Test
+    void filesTooShortToHoldTheMagicAreRaw() throws Exception {
+        byte[] branchToSelf = {0x00, 0x00, 0x00, 0x14}; // "b ."
+        KernelImage k = KernelImage.read(write("tiny", branchToSelf), RAM);
+        assertTrue(k.raw());
+        assertArrayEquals(branchToSelf, copied(k));
+        byte[] fiftyNine = Arrays.copyOf(TestImages.image(4096, 8192), 59); // magic cut in half
+        assertTrue(KernelImage.read(write("59", fiftyNine), RAM).raw());
+        assertTrue(KernelImage.parse(Path.of("mem"), branchToSelf, RAM).raw());
     }
 
     @Test
-    void badMagicInsideGzip() throws Exception {
-        Path f = write("notimage.gz", TestImages.gzip(new byte[4096]));
-        assertBad(Kind.BAD_MAGIC, f, () -> KernelImage.read(f, RAM));
+    void emptyFileIsRefused() throws Exception {
+        Path empty = write("empty", new byte[0]);
+        BootImageException e = assertBad(Kind.TRUNCATED, empty, () -> KernelImage.read(empty, RAM));
+        assertEquals("kernel " + empty + ": is empty", e.getMessage());
     }
 
+    /** Inflating is for Images only: a gzip without one is refused, never entered raw. */
+    @Test
+    void badMagicInsideGzip() throws Exception {
+        Path f = write("notimage.gz", TestImages.gzip(new byte[4096]));
+        BootImageException e = assertBad(Kind.BAD_MAGIC, f, () -> KernelImage.read(f, RAM));
+        assertTrue(e.getMessage().contains("0x38"), e.getMessage());
+        Path tiny = write("tiny.gz", TestImages.gzip(new byte[] {1, 2, 3}));
+        e = assertBad(Kind.BAD_MAGIC, tiny, () -> KernelImage.read(tiny, RAM));
+        assertTrue(e.getMessage().contains("only 3 bytes"), e.getMessage());
+        Path empty = write("empty.gz", TestImages.gzip(new byte[0]));
+        assertBad(Kind.TRUNCATED, empty, () -> KernelImage.read(empty, RAM));
+    }
+
+    /** The magic present makes it an Image, so an Image cut inside its header is still refused. */
     @Test
     void shorterThanHeader() throws Exception {
         Path f = write("short", Arrays.copyOf(TestImages.image(4096, 8192), 63));
         assertBad(Kind.TRUNCATED, f, () -> KernelImage.read(f, RAM));
-        Path empty = write("empty", new byte[0]);
-        assertBad(Kind.TRUNCATED, empty, () -> KernelImage.read(empty, RAM));
+        Path sixty = write("sixty", Arrays.copyOf(TestImages.image(4096, 8192), 60));
+        BootImageException e = assertBad(Kind.TRUNCATED, sixty, () -> KernelImage.read(sixty, RAM));
+        assertTrue(e.getMessage().contains("60 bytes"), e.getMessage());
+        Path gz =
+                write("short.gz", TestImages.gzip(Arrays.copyOf(TestImages.image(4096, 8192), 62)));
+        assertBad(Kind.TRUNCATED, gz, () -> KernelImage.read(gz, RAM));
     }
 
     @Test

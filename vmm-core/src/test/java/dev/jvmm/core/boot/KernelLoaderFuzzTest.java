@@ -139,7 +139,8 @@ class KernelLoaderFuzzTest {
             assertClean(e, "kernel " + KERNEL);
             return;
         }
-        assertTrue(k.length() >= KernelImage.HEADER_SIZE);
+        assertTrue(k.raw() ? k.length() > 0 : k.length() >= KernelImage.HEADER_SIZE);
+        if (k.raw()) assertEquals(KernelImage.RAW_OFFSET, k.textOffset());
         assertTrue(
                 k.textOffset() >= 0 && k.headerImageSize() >= 0,
                 "parser accepted a negative header field");

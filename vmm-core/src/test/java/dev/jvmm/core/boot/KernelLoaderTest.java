@@ -281,6 +281,118 @@ class KernelLoaderTest {
         assertSane(p, mem.base(), mem.size());
     }
 
+    static KernelImage raw(int length) throws BootImageException {
+        byte[] b = new byte[length];
+        new Random(length).nextBytes(b);
+        b[KernelImage.MAGIC_OFFSET] = 0; // whatever else the random bytes are, not "ARM\x64"
+        return KernelImage.parse(Path.of("/tmp/raw.bin"), b, Long.MAX_VALUE);
+    }
+
+    /**
+     * kvmtool's placement of a raw binary (arm/kvm.c): at RAM + 0x80000, DTB in the top 2 MiB block
+     * of the first min(RAM, 256 MiB), initrd right below it. Up to 256 MiB of RAM the DTB is where
+     * an Image's goes too.
+     */
+    @Test
+    void rawBinaryGoesAtRamPlus0x80000WithDtbAndInitrdLikeKvmtool() throws Exception {
+        KernelImage k = raw(5000);
+        assertTrue(k.raw());
+        BootPlacement p = KernelLoader.plan(k, null, 4096, RAM_BASE, 256 * MIB);
+        assertEquals(RAM_BASE + 0x80000, p.kernelLoad());
+        assertEquals(RAM_BASE + 0x80000, p.entryPoint());
+        assertEquals(RAM_BASE + 0x80000 + 5000, p.kernelEnd());
+        assertEquals(RAM_BASE + 254 * MIB, p.dtbAddress());
+        assertFalse(p.hasInitrd());
+
+        InitrdFile rd = new InitrdFile(Path.of("/boot/initrd"), 3 * MIB + 5);
+        BootPlacement small = KernelLoader.plan(k, rd, 4096, RAM_BASE, 64 * MIB);
+        assertEquals(RAM_BASE + 62 * MIB, small.dtbAddress());
+        assertEquals(RAM_BASE + 62 * MIB - 3 * MIB - 64 * 1024, small.initrdStart());
+        assertEquals(small.initrdStart() + 3 * MIB + 5, small.initrdEnd());
+        assertSane(small, RAM_BASE, 64 * MIB);
+    }
+
+    /** Above 256 MiB of RAM a raw binary's DTB and initrd stay low; an Image's go to the top. */
+    @Test
+    void rawBinaryKeepsDtbAndInitrdInTheFirst256MiB() throws Exception {
+        InitrdFile rd = new InitrdFile(Path.of("/boot/initrd"), 10 * MIB);
+        BootPlacement p = KernelLoader.plan(raw(4096), rd, 4096, RAM_BASE, 4 * GIB);
+        assertEquals(RAM_BASE + 0x80000, p.kernelLoad());
+        assertEquals(RAM_BASE + 254 * MIB, p.dtbAddress());
+        assertEquals(RAM_BASE + 244 * MIB, p.initrdStart()); // 10 MiB is 64 KiB aligned already
+        assertSane(p, RAM_BASE, 4 * GIB);
+        BootPlacement image =
+                KernelLoader.plan(kernel(0, 8 * MIB, 4096), rd, 4096, RAM_BASE, 4 * GIB);
+        assertEquals(RAM_BASE + 4 * GIB - 2 * MIB, image.dtbAddress());
+    }
+
+    @Test
+    void rawBinaryTooLargeForTheFirst256MiBIsRefusedOnOneLine() throws Exception {
+        KernelImage big = raw((int) (254 * MIB));
+        BootImageException e =
+                assertBad(
+                        Kind.NO_FIT,
+                        Path.of("/tmp/raw.bin"),
+                        () -> KernelLoader.plan(big, null, 4096, RAM_BASE, GIB));
+        assertTrue(e.getMessage().contains("first 256 MiB"), e.getMessage());
+        assertTrue(e.getMessage().contains("raw binary"), e.getMessage());
+        BootImageException tooLarge =
+                assertBad(
+                        Kind.KERNEL_TOO_LARGE,
+                        Path.of("/tmp/raw.bin"),
+                        () ->
+                                KernelLoader.plan(
+                                        raw((int) (16 * MIB)), null, 4096, RAM_BASE, 16 * MIB));
+        assertTrue(tooLarge.getMessage().contains("RAM base + 0x80000"), tooLarge.getMessage());
+    }
+
+    @Test
+    void prepareLoadsARawBinaryAndSaysSoAtInfo() throws Exception {
+        SegmentGuestMemory mem = SegmentGuestMemory.onHeap(RAM_BASE, (int) (32 * MIB));
+        byte[] program = new byte[777];
+        new Random(3).nextBytes(program);
+        Path f = Files.write(dir.resolve("prog.bin"), program);
+        java.util.logging.Logger log =
+                java.util.logging.Logger.getLogger(KernelLoader.class.getName());
+        java.util.List<java.util.logging.LogRecord> records = new java.util.ArrayList<>();
+        java.util.logging.Handler h =
+                new java.util.logging.Handler() {
+                    @Override
+                    public void publish(java.util.logging.LogRecord r) {
+                        records.add(r);
+                    }
+
+                    @Override
+                    public void flush() {}
+
+                    @Override
+                    public void close() {}
+                };
+        java.util.logging.Level before = log.getLevel();
+        log.setLevel(java.util.logging.Level.INFO);
+        log.addHandler(h);
+        BootImages images;
+        try {
+            images = KernelLoader.prepare(f, null, "", mem.base(), mem.size());
+        } finally {
+            log.removeHandler(h);
+            log.setLevel(before);
+        }
+        assertEquals(1, records.size(), "one line");
+        java.util.logging.LogRecord r = records.get(0);
+        assertEquals(java.util.logging.Level.INFO, r.getLevel());
+        String line = new java.util.logging.SimpleFormatter().formatMessage(r);
+        assertTrue(line.contains("loaded raw"), line);
+        assertTrue(line.contains("0x80080000"), line);
+        assertTrue(line.contains(f.toString()), line);
+
+        BootPlacement p = KernelLoader.load(mem, images);
+        assertEquals(RAM_BASE + 0x80000, p.kernelLoad());
+        byte[] back = new byte[program.length];
+        mem.read(RAM_BASE + 0x80000, back);
+        assertArrayEquals(program, back);
+    }
+
     @Test
     void prepareReportsEachFileByName() throws Exception {
         Path kf = Files.write(dir.resolve("Image"), TestImages.image(4096, 8 * MIB));
