@@ -131,9 +131,10 @@ public final class Vm extends FdHandle {
      * KVM_SIGNAL_MSI: the write of {@code data} to the doorbell at {@code address} a device would
      * make, from device {@code devid} when {@code flags} has KVM_MSI_VALID_DEVID (an ITS needs it).
      *
-     * @return 1 when KVM delivered it, 0 when the guest blocked it (e.g. the ITS or the LPI is not
-     *     enabled, or the device/event is not mapped)
-     * @throws KvmException for anything else (no ITS at {@code address}, no device ID where needed)
+     * @return 1 when KVM delivered it, 0 when the guest's ITS translates it to nothing (the device
+     *     or event is not mapped)
+     * @throws KvmException for anything else: EBUSY while the guest has not enabled the ITS or its
+     *     LPIs, EINVAL when no ITS is at {@code address}, ENODEV when the VM has no ITS
      */
     public int signalMsi(long address, int data, int devid, int flags) {
         try (Arena a = Arena.ofConfined()) {

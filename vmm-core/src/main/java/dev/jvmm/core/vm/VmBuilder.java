@@ -217,7 +217,8 @@ public final class VmBuilder {
                             () -> {
                                 wired.reset(); // before the images are reloaded: no device may
                                 // write into the old rings
-                                gic.resetLpis(mpidrs); // the old guest's ITS and LPI tables
+                                gic.resetLpis(mpidrs); // the old guest's ITS and LPI
+                                // tables
                                 // bitmaps, PSCI version and PV-time IPAs are VM state that
                                 // KVM_ARM_VCPU_INIT keeps
                                 for (Vcpu v : vcpus) cpus.init(v);
