@@ -20,7 +20,7 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         description =
                 "Show what this host's KVM offers jvmm: API, IPA size, vCPUs, PSCI (and the versions --psci"
-                        + " accepts), vGICv3, PV stolen time, SMCCC filter, hypercall bitmap limits and the services"
+                        + " accepts), vGICv3, PV stolen time, interrupt controllers (GICv3 ITS, MSI device IDs, GICv2), SMCCC filter, hypercall bitmap limits and the services"
                         + " --hypercalls can offer, memory locking (--mem-lock), CPU features, irqfd/ioeventfd.")
 final class CapsCommand implements Callable<Integer> {
     @Spec CommandSpec spec;

@@ -15,7 +15,7 @@ final class CpuOptions {
             converter = IrqchipConverter.class,
             description =
                     "In-kernel interrupt controller: gicv3 (default), gicv3-its (GICv3 with an ITS,"
-                            + " for MSIs) or gicv2.")
+                            + " for MSIs) or gicv2 (refused: jvmm builds GICv3 machines only).")
     Irqchip irqchip = Irqchip.GICV3;
 
     @Option(

@@ -53,6 +53,15 @@ class CapsKvmTest {
         assertTrue(
                 svc.containsKey("discover-impl-ver") && svc.get("discover-impl-ver") == null,
                 "no VENDOR_HYP_BMAP_2 on 6.12");
+        Map<String, Object> irq = (Map<String, Object>) caps.get("irqchip");
+        assertEquals(true, irq.get("gicv3"));
+        assertEquals(true, irq.get("gicv3_its"), "6.12's KVM has the ITS device");
+        assertEquals(true, irq.get("msi_devid"), "an ITS makes MSIs carry a device ID");
+        assertEquals(
+                false,
+                irq.get("gicv2_emulation"),
+                "the lab's QEMU GICv3 has no GICv2 compatibility interface");
+        assertEquals(java.util.List.of("gicv3", "gicv3-its"), irq.get("selectable"));
         Map<String, Object> lock = (Map<String, Object>) caps.get("memory_lock");
         assertEquals("unlimited", lock.get("lockable"), "root in the lab has CAP_IPC_LOCK");
         assertEquals(
@@ -64,6 +73,8 @@ class CapsKvmTest {
         MainTest.Result r = MainTest.run("caps");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("smccc_filter"), r.out());
+        assertTrue(
+                r.out().contains(String.format("%-38s %s%n", "irqchip.gicv3_its", "yes")), r.out());
         assertTrue(r.out().contains("hypercall_bitmaps.vendor_hyp"), r.out());
         assertTrue(
                 r.out().contains(String.format("%-38s %s%n", "psci.selectable", "0.1 0.2 1.0 1.1")),

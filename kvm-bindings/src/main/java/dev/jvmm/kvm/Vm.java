@@ -6,6 +6,7 @@ import dev.jvmm.kvm.uapi.kvm_create_device;
 import dev.jvmm.kvm.uapi.kvm_ioeventfd;
 import dev.jvmm.kvm.uapi.kvm_irq_level;
 import dev.jvmm.kvm.uapi.kvm_irqfd;
+import dev.jvmm.kvm.uapi.kvm_msi;
 import dev.jvmm.kvm.uapi.kvm_smccc_filter;
 import dev.jvmm.kvm.uapi.kvm_userspace_memory_region;
 import dev.jvmm.kvm.uapi.kvm_vcpu_init;
@@ -125,6 +126,31 @@ public final class Vm extends FdHandle {
     }
 
     private static final long KVM_IRQ_LINE = KvmUapi.KVM_IRQ_LINE();
+
+    /**
+     * KVM_SIGNAL_MSI: the write of {@code data} to the doorbell at {@code address} a device would
+     * make, from device {@code devid} when {@code flags} has KVM_MSI_VALID_DEVID (an ITS needs it).
+     *
+     * @return 1 when KVM delivered it, 0 when the guest's ITS translates it to nothing (the device
+     *     or event is not mapped)
+     * @throws KvmException for anything else: EBUSY while the guest has not enabled the ITS or its
+     *     LPIs, EINVAL when no ITS is at {@code address}, ENODEV when the VM has no ITS
+     */
+    public int signalMsi(long address, int data, int devid, int flags) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment m = kvm_msi.allocate(a);
+            kvm_msi.address_lo(m, (int) address);
+            kvm_msi.address_hi(m, (int) (address >>> 32));
+            kvm_msi.data(m, data);
+            kvm_msi.flags(m, flags);
+            kvm_msi.devid(m, devid);
+            return ioctl(
+                    KvmUapi.KVM_SIGNAL_MSI(),
+                    m,
+                    String.format(
+                            "KVM_SIGNAL_MSI(0x%x, data %d, devid 0x%x)", address, data, devid));
+        }
+    }
 
     private final ThreadLocal<MemorySegment> irqLevel =
             ThreadLocal.withInitial(() -> kvm_irq_level.allocate(Arena.ofAuto()));

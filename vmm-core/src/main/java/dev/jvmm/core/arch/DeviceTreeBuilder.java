@@ -16,13 +16,20 @@ import java.util.random.RandomGenerator;
  * <pre>
  * / { compatible = "linux,dummy-virt"; #address-cells = #size-cells = <2>; interrupt-parent = &amp;gic;
  *   chosen { bootargs; stdout-path; linux,initrd-start/-end; rng-seed; kaslr-seed; }
- *   aliases { serial0 }   memory@80000000   cpus { cpu@N... }   intc@3fff0000 (GICv3)
+ *   aliases { serial0 }   memory@80000000   cpus { cpu@N... }
+ *   intc@3fff0000 (GICv3) { msi-controller@... (ITS, with --irqchip gicv3-its) }
  *   timer   psci   serial@1000000   ...contributors }
  * </pre>
  */
 public final class DeviceTreeBuilder {
     /** The GIC's phandle, as in kvmtool (PHANDLE_GIC); contributors may reference it. */
     public static final int GIC_PHANDLE = 1;
+
+    /**
+     * The ITS's phandle (kvmtool's PHANDLE_MSI comes right after its GIC's), for a PCI host's
+     * msi-parent.
+     */
+    public static final int ITS_PHANDLE = 2;
 
     /** Device-tree interrupt trigger flags (dt-bindings/interrupt-controller/irq.h). */
     public static final int IRQ_TYPE_EDGE_RISING = 1;
@@ -91,7 +98,7 @@ public final class DeviceTreeBuilder {
         fdt.endNode(aliases);
         memory(fdt, layout);
         cpus(fdt, in.mpidrs());
-        gic(fdt, layout);
+        gic(fdt, layout, in.its());
         timer(fdt);
         psci(fdt, in.psci());
         uart(fdt);
@@ -159,18 +166,41 @@ public final class DeviceTreeBuilder {
         fdt.endNode(cpus);
     }
 
-    private static void gic(FdtWriter fdt, Layout layout) {
+    private static void gic(FdtWriter fdt, Layout layout, boolean its) {
         Layout.Region dist = layout.gicDist(), redist = layout.gicRedist();
         FdtNode gic = fdt.beginNode(String.format("intc@%x", dist.base()));
         fdt.propertyString("compatible", "arm,gic-v3");
         fdt.propertyU32("#interrupt-cells", 3);
-        // no children and no interrupt-map: 0 address cells, which dtc's interrupt_provider check
-        // wants stated
-        fdt.propertyU32("#address-cells", 0);
+        if (its) {
+            // the ITS child's reg is in the parent's (root's) address space: 2+2 cells and an
+            // empty ranges, an identity mapping (as kvmtool and QEMU write it)
+            fdt.propertyU32("#address-cells", 2);
+            fdt.propertyU32("#size-cells", 2);
+            fdt.propertyNull("ranges");
+        } else {
+            // no children and no interrupt-map: 0 address cells, which dtc's interrupt_provider
+            // check wants stated
+            fdt.propertyU32("#address-cells", 0);
+        }
         fdt.propertyNull("interrupt-controller");
         fdt.propertyArrayU64("reg", dist.base(), dist.size(), redist.base(), redist.size());
         fdt.propertyPhandle(GIC_PHANDLE);
+        if (its) its(fdt, layout.gicIts());
         fdt.endNode(gic);
+    }
+
+    /**
+     * The ITS as the arm,gic-v3 binding describes it: one msi-cell, the requester's device ID,
+     * which is what KVM_MSI_VALID_DEVID carries.
+     */
+    private static void its(FdtWriter fdt, Layout.Region frame) {
+        FdtNode its = fdt.beginNode(String.format("msi-controller@%x", frame.base()));
+        fdt.propertyString("compatible", "arm,gic-v3-its");
+        fdt.propertyNull("msi-controller");
+        fdt.propertyU32("#msi-cells", 1);
+        fdt.propertyArrayU64("reg", frame.base(), frame.size());
+        fdt.propertyPhandle(ITS_PHANDLE);
+        fdt.endNode(its);
     }
 
     /**

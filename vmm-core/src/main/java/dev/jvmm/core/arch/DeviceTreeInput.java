@@ -16,6 +16,8 @@ import java.util.Set;
  * @param initrdStart first byte of the initrd; equal to {@code initrdEnd} when there is none
  * @param initrdEnd one past its last byte
  * @param extraNodes device nodes added after the built-in ones, in order
+ * @param its whether the GIC node gets an ITS child ({@code arm,gic-v3-its} msi-controller at
+ *     {@link Layout#gicIts()})
  */
 public record DeviceTreeInput(
         Layout layout,
@@ -24,7 +26,8 @@ public record DeviceTreeInput(
         String bootargs,
         long initrdStart,
         long initrdEnd,
-        List<FdtContributor> extraNodes) {
+        List<FdtContributor> extraNodes,
+        boolean its) {
     /**
      * Affinity fields Aff3..Aff0 of MPIDR_EL1; the rest (U, MT, RES1 bit 31) is not the CPU's id.
      */
@@ -58,15 +61,22 @@ public record DeviceTreeInput(
     /** No initrd, no extra nodes. */
     public static DeviceTreeInput of(
             Layout layout, List<Long> mpidrs, PsciVersion psci, String bootargs) {
-        return new DeviceTreeInput(layout, mpidrs, psci, bootargs, 0, 0, List.of());
+        return new DeviceTreeInput(layout, mpidrs, psci, bootargs, 0, 0, List.of(), false);
     }
 
     public DeviceTreeInput withInitrd(long start, long end) {
-        return new DeviceTreeInput(layout, mpidrs, psci, bootargs, start, end, extraNodes);
+        return new DeviceTreeInput(layout, mpidrs, psci, bootargs, start, end, extraNodes, its);
     }
 
     public DeviceTreeInput withExtraNodes(List<FdtContributor> nodes) {
-        return new DeviceTreeInput(layout, mpidrs, psci, bootargs, initrdStart, initrdEnd, nodes);
+        return new DeviceTreeInput(
+                layout, mpidrs, psci, bootargs, initrdStart, initrdEnd, nodes, its);
+    }
+
+    /** The same input with an ITS under the GIC node. */
+    public DeviceTreeInput withIts() {
+        return new DeviceTreeInput(
+                layout, mpidrs, psci, bootargs, initrdStart, initrdEnd, extraNodes, true);
     }
 
     public boolean hasInitrd() {

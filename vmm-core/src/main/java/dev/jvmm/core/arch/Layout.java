@@ -21,7 +21,9 @@ import java.util.List;
  *   0x0101_0000  64 KiB   RTC (reserved, no device yet)
  *   0x0102_0000  64 KiB   PV-time structures, 64 bytes per vCPU (RAM the host writes, not MMIO)
  *   0x0200_0000  16 MiB   CFI flash in kvmtool (reserved)
- *   0x0300_0000  ...      virtio-mmio devices, 0x200 bytes each, up to the lowest redistributor base
+ *   0x0300_0000  ...      virtio-mmio devices, 0x200 bytes each, up to the lowest ITS base
+ *   ...          128 KiB  GICv3 ITS (reserved; created with --irqchip gicv3-its), right below the
+ *                         redistributors: 0x3ffb_0000 for 1 vCPU, 0x3bfd_0000 for 512
  *   0x3bff_0000  ...      GICv3 redistributors, 128 KiB per vCPU, growing down from the distributor
  *   0x3fff_0000  64 KiB   GICv3 distributor
  *   0x4000_0000  1 GiB    (PCI in kvmtool; unused)
@@ -93,6 +95,18 @@ public final class Layout {
     public static final long GIC_REDIST_FLOOR = GIC_DIST_BASE - MAX_VCPUS * GIC_REDIST_SIZE_PER_CPU;
 
     /**
+     * The ITS's control frame and translation frame (KVM_VGIC_V3_ITS_SIZE: two 64 KiB frames).
+     * kvmtool puts it directly below the lowest redistributor, so it moves with the vCPU count.
+     */
+    public static final long GIC_ITS_SIZE = 0x2_0000L;
+
+    /**
+     * GITS_TRANSLATER, the MSI doorbell: in the second (translation) frame of the ITS. An MSI's
+     * address is ITS base + this.
+     */
+    public static final long GITS_TRANSLATER_OFFSET = 0x1_0040L;
+
+    /**
      * Interrupt lines the vGIC is created with (KVM_DEV_ARM_VGIC_GRP_NR_IRQS): 32 private + 96
      * SPIs. A multiple of 32 as KVM requires.
      */
@@ -109,7 +123,11 @@ public final class Layout {
      */
     public static final long VIRTIO_MMIO_SLOT_SIZE = 0x200;
 
-    public static final long VIRTIO_MMIO_END = GIC_REDIST_FLOOR;
+    /**
+     * Below the ITS frame of a {@link #MAX_VCPUS} machine, so the window never meets the GIC
+     * whatever the vCPU count and irqchip.
+     */
+    public static final long VIRTIO_MMIO_END = GIC_REDIST_FLOOR - GIC_ITS_SIZE;
 
     // ---- interrupts (GIC INTIDs)
     // ------------------------------------------------------------------
@@ -228,6 +246,14 @@ public final class Layout {
         return new Region("gic-redist", GIC_DIST_BASE - size, size);
     }
 
+    /**
+     * The GICv3 ITS frame, directly below the redistributors (kvmtool's gic_msi_base); reserved in
+     * every map, used only with --irqchip gicv3-its. 64 KiB aligned as KVM requires.
+     */
+    public Region gicIts() {
+        return new Region("gic-its", gicRedist().base() - GIC_ITS_SIZE, GIC_ITS_SIZE);
+    }
+
     public Region virtioWindow() {
         return new Region("virtio-mmio", VIRTIO_MMIO_BASE, VIRTIO_MMIO_END - VIRTIO_MMIO_BASE);
     }
@@ -295,6 +321,7 @@ public final class Layout {
                                 pvTime(),
                                 new Region("flash", FLASH_BASE, FLASH_SIZE),
                                 virtioWindow(),
+                                gicIts(),
                                 gicRedist(),
                                 gicDist(),
                                 ram()));

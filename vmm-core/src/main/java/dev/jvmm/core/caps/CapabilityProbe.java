@@ -7,6 +7,7 @@ import dev.jvmm.core.firmware.HostFirmware;
 import dev.jvmm.core.firmware.HypercallService;
 import dev.jvmm.core.firmware.ServiceBitmaps;
 import dev.jvmm.core.memory.MemoryLock;
+import dev.jvmm.kvm.Device;
 import dev.jvmm.kvm.Kvm;
 import dev.jvmm.kvm.Vcpu;
 import dev.jvmm.kvm.Vm;
@@ -16,6 +17,9 @@ import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -63,6 +67,9 @@ public final class CapabilityProbe {
             for (HypercallService s : HypercallService.values())
                 svc.put(s.cliName(), offerable(host, s));
         }
+        try (Vm vm = kvm.createVm(0)) {
+            c.section("irqchip").putAll(probeIrqchip(vm));
+        }
         probeMemoryLock(c.section("memory_lock"), kvm);
         Map<String, Object> cpu = c.section("cpu_features");
         cpu.put("sve", kvm.checkExtension(KvmUapi.KVM_CAP_ARM_SVE()) > 0);
@@ -92,6 +99,45 @@ public final class CapabilityProbe {
                         .filter(v -> v.compareTo(max) <= 0)
                         .map(PsciVersion::toString)
                         .toList());
+    }
+
+    /**
+     * The interrupt controllers KVM can emulate (KVM_CREATE_DEVICE_TEST), on a scratch VM of its
+     * own: MSI_DEVID is a VM answer that turns on only once an ITS exists, so one is created.
+     */
+    private static Map<String, Object> probeIrqchip(Vm vm) {
+        boolean v3 = vm.canCreateDevice(KvmUapi.KVM_DEV_TYPE_ARM_VGIC_V3());
+        boolean its = vm.canCreateDevice(KvmUapi.KVM_DEV_TYPE_ARM_VGIC_ITS());
+        Boolean devid = null;
+        if (its) {
+            Device d = vm.createDevice(KvmUapi.KVM_DEV_TYPE_ARM_VGIC_ITS(), "vgic-its probe");
+            try {
+                devid = vm.checkExtension(KvmUapi.KVM_CAP_MSI_DEVID()) > 0;
+            } finally {
+                d.close();
+            }
+        }
+        return irqchip(v3, its, devid, vm.canCreateDevice(KvmUapi.KVM_DEV_TYPE_ARM_VGIC_V2()));
+    }
+
+    /**
+     * The irqchip section: what KVM can emulate, and the --irqchip values a run accepts here (jvmm
+     * builds GICv3 machines only, so gicv2 is never one).
+     *
+     * @param msiDevid KVM_CAP_MSI_DEVID with an ITS; null when there is no ITS to ask with
+     */
+    static Map<String, Object> irqchip(
+            boolean gicv3, boolean gicv3Its, Boolean msiDevid, boolean gicv2) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("gicv3", gicv3);
+        m.put("gicv3_its", gicv3 && gicv3Its);
+        m.put("msi_devid", msiDevid);
+        m.put("gicv2_emulation", gicv2);
+        List<String> selectable = new ArrayList<>();
+        if (gicv3) selectable.add("gicv3");
+        if (gicv3 && gicv3Its) selectable.add("gicv3-its");
+        m.put("selectable", List.copyOf(selectable));
+        return m;
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.jvmm.core.vm;
 
 import dev.jvmm.core.JvmmException;
+import dev.jvmm.core.arch.aarch64.Its;
 import dev.jvmm.core.arch.aarch64.VgicV3;
 import dev.jvmm.core.device.ConsoleOutput;
 import dev.jvmm.core.device.Uart8250Device;
@@ -105,6 +106,16 @@ public final class Machine implements AutoCloseable {
 
     public List<Vcpu> vcpus() {
         return vcpus;
+    }
+
+    /** The ITS, when --irqchip gicv3-its built one. */
+    public Optional<Its> its() {
+        return gic.its();
+    }
+
+    /** The VM fd, for in-package tests that act as a device would (KVM_SIGNAL_MSI). */
+    Vm vm() {
+        return vm;
     }
 
     public Uart8250Device uart() {

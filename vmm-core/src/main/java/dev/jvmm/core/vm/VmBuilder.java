@@ -133,9 +133,19 @@ public final class VmBuilder {
             MemorySegment ram = guestRam.segment();
             vm.setUserMemoryRegion(RAM_SLOT, 0, layout.ramBase(), ram);
 
-            VgicV3 gic = VgicV3.create(vm, layout);
+            VgicV3 gic = VgicV3.create(vm, layout, config.cpu().irqchip());
             undo.add(gic);
             VcpuCount.check(vm, config.cpus(), LOG); // with the vGIC: its type sets the VM's max
+            gic.its()
+                    .ifPresent(
+                            its ->
+                                    LOG.log(
+                                            Level.INFO,
+                                            "GICv3 ITS at "
+                                                    + its.frame()
+                                                    + (its.msiNeedsDeviceId()
+                                                            ? "; MSIs carry a device ID"
+                                                            : "")));
             List<Vcpu> vcpus = new ArrayList<>();
             undo.add(() -> vcpus.forEach(Vcpu::close));
             Aarch64Vcpus cpus =
@@ -184,7 +194,8 @@ public final class VmBuilder {
             if (hypercalls.sdei().isPresent()) nodes.add(SdeiDeviceTree.node());
             extraNodes = List.copyOf(nodes);
             PsciVersion psci = fw.psci();
-            Runnable loadImages = () -> loadAndPoint(mem, vcpus.get(0), mpidrs, psci);
+            boolean its = gic.its().isPresent();
+            Runnable loadImages = () -> loadAndPoint(mem, vcpus.get(0), mpidrs, psci, its);
             loadImages.run();
 
             ExitDispatcher dispatcher =
@@ -207,6 +218,8 @@ public final class VmBuilder {
                             () -> {
                                 wired.reset(); // before the images are reloaded: no device may
                                 // write into the old rings
+                                gic.resetLpis(mpidrs); // the old guest's ITS and LPI
+                                // tables
                                 // bitmaps, PSCI version and PV-time IPAs are VM state that
                                 // KVM_ARM_VCPU_INIT keeps
                                 for (Vcpu v : vcpus) cpus.init(v);
@@ -258,14 +271,7 @@ public final class VmBuilder {
 
     /** Options parsed but not built yet: refused in one line rather than ignored. */
     private static void refuseUnbuilt(CpuFeatures cpu) {
-        String missing =
-                cpu.pmu()
-                        ? "--pmu"
-                        : cpu.mte()
-                                ? "--mte"
-                                : cpu.irqchip() != CpuFeatures.Irqchip.GICV3
-                                        ? "--irqchip " + cpu.irqchip()
-                                        : null;
+        String missing = cpu.pmu() ? "--pmu" : cpu.mte() ? "--mte" : null;
         if (missing != null)
             throw new UnsupportedRequestException(missing + " is not supported by this jvmm yet");
     }
@@ -373,7 +379,8 @@ public final class VmBuilder {
     }
 
     /** Loads kernel, initrd and a fresh DTB, and points the boot vCPU at the kernel (x0 = DTB). */
-    private void loadAndPoint(GuestMemory mem, Vcpu boot, List<Long> mpidrs, PsciVersion psci) {
+    private void loadAndPoint(
+            GuestMemory mem, Vcpu boot, List<Long> mpidrs, PsciVersion psci, boolean its) {
         try {
             BootPlacement p = KernelLoader.load(mem, images);
             DeviceTreeInput in =
@@ -386,6 +393,7 @@ public final class VmBuilder {
                             config.cmdline());
             if (p.hasInitrd()) in = in.withInitrd(p.initrdStart(), p.initrdEnd());
             in = in.withExtraNodes(extraNodes);
+            if (its) in = in.withIts();
             dtb = new DeviceTreeBuilder().build(in);
             KernelLoader.writeDtb(mem, p, dtb);
             boot.setOneReg(RegIds.PC, p.entryPoint());

@@ -176,6 +176,60 @@ class DeviceTreeBuilderTest {
     }
 
     @Test
+    void withoutItsTheGicHasNoChildrenAndNoAddressSpace() {
+        Node gic = build(input(LAYOUT, PsciVersion.V1_1)).node("/intc@3fff0000");
+        assertEquals(List.of(), gic.children());
+        assertEquals(0, gic.u32("#address-cells"));
+        assertFalse(gic.has("ranges"));
+        assertFalse(gic.has("#size-cells"));
+    }
+
+    @Test
+    void itsIsAnMsiControllerChildOfTheGicAtTheLayoutsFrame() {
+        Node gic = build(input(LAYOUT, PsciVersion.V1_1).withIts()).node("/intc@3fff0000");
+        // the child's reg is in the root's address space: 2+2 cells and an identity ranges
+        assertEquals(2, gic.u32("#address-cells"));
+        assertEquals(2, gic.u32("#size-cells"));
+        assertTrue(gic.has("ranges"));
+        assertEquals(0, gic.prop("ranges").length, "empty ranges: identity mapping");
+        assertTrue(gic.has("interrupt-controller"));
+        // 3 vCPUs: redistributors at 0x3ff9_0000, the ITS's 128 KiB right below (kvmtool)
+        assertEquals(
+                List.of("msi-controller@3ff70000"),
+                gic.children().stream().map(Node::name).toList());
+        Node its = gic.child("msi-controller@3ff70000");
+        assertEquals("arm,gic-v3-its", its.string("compatible"));
+        assertTrue(its.has("msi-controller"));
+        assertEquals(0, its.prop("msi-controller").length);
+        assertEquals(1, its.u32("#msi-cells"), "one cell: the device ID");
+        assertArrayEquals(new long[] {0x3ff7_0000L, 0x2_0000L}, its.u64s("reg"));
+        assertArrayEquals(
+                new long[] {LAYOUT.gicIts().base(), LAYOUT.gicIts().size()}, its.u64s("reg"));
+        assertEquals(DeviceTreeBuilder.ITS_PHANDLE, its.u32("phandle"));
+        assertTrue(DeviceTreeBuilder.ITS_PHANDLE != DeviceTreeBuilder.GIC_PHANDLE);
+    }
+
+    @Test
+    void dtcDecompilesTheItsTreeWithoutWarnings() {
+        Dtc.Result r =
+                Dtc.decompile(
+                        new DeviceTreeBuilder(new Random(3))
+                                .build(input(new Layout(2 * GIB, 1), PsciVersion.V1_1).withIts()));
+        assertEquals(0, r.exit(), r.err());
+        assertEquals("", r.err().strip(), "dtc warnings");
+        for (String expected :
+                List.of(
+                        "msi-controller@3ffb0000 {",
+                        "compatible = \"arm,gic-v3-its\";",
+                        "msi-controller;",
+                        "#msi-cells = <0x01>;",
+                        "reg = <0x00 0x3ffb0000 0x00 0x20000>;",
+                        "ranges;")) {
+            assertTrue(r.out().contains(expected), expected + "\n" + r.out());
+        }
+    }
+
+    @Test
     void timerListsTheFourPpisLevelLow() {
         Node timer = build(input(LAYOUT, PsciVersion.V1_1)).node("/timer");
         assertEquals(List.of("arm,armv8-timer", "arm,armv7-timer"), timer.strings("compatible"));

@@ -53,6 +53,24 @@ class LayoutTest {
     }
 
     @Test
+    void itsFrameSitsDirectlyBelowTheRedistributorsAsInKvmtool() {
+        // kvmtool arm/gic.c: gic_msi_base = gic_redists_base - KVM_VGIC_V3_ITS_SIZE (128 KiB)
+        Layout one = new Layout(64 * MIB, 1);
+        assertEquals(new Region("gic-its", 0x3ffb_0000L, 0x2_0000L), one.gicIts());
+        assertEquals(one.gicRedist().base(), one.gicIts().end());
+        assertEquals(0x3ff5_0000L, new Layout(64 * MIB, 4).gicIts().base());
+        Layout max = new Layout(64 * MIB, Layout.MAX_VCPUS);
+        assertEquals(Layout.GIC_REDIST_FLOOR - Layout.GIC_ITS_SIZE, max.gicIts().base());
+        assertEquals(Layout.VIRTIO_MMIO_END, max.gicIts().base(), "the virtio window ends there");
+        for (int cpus : new int[] {1, 2, 3, 7, 64, Layout.MAX_VCPUS}) {
+            Region its = new Layout(64 * MIB, cpus).gicIts();
+            assertEquals(0, its.base() % 0x1_0000L, cpus + " vCPUs: KVM wants 64 KiB alignment");
+            assertFalse(its.overlaps(new Layout(64 * MIB, cpus).virtioWindow()), its.toString());
+        }
+        assertEquals("gic-its", one.regionAt(0x3ffb_0000L + Layout.GITS_TRANSLATER_OFFSET).name());
+    }
+
+    @Test
     void virtioSlotsAndLinesFollowRegistrationOrder() {
         Layout l = new Layout(256 * MIB, 1);
         assertEquals(new Region("virtio-mmio.0", 0x300_0000L, 0x200), l.virtioSlot(0));

@@ -7,6 +7,7 @@ import dev.jvmm.core.arch.PsciVersion;
 import dev.jvmm.core.firmware.BitmapRegister;
 import dev.jvmm.core.firmware.HostFirmware;
 import dev.jvmm.core.firmware.HypercallService;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -28,5 +29,28 @@ class CapabilityProbeTest {
         assertNull(CapabilityProbe.offerable(h, HypercallService.PV_TIME), "no STD_HYP_BMAP");
         assertEquals(true, CapabilityProbe.offerable(h, HypercallService.PTP));
         assertEquals(false, CapabilityProbe.offerable(h, HypercallService.DISCOVER_IMPL_CPUS));
+    }
+
+    @Test
+    void irqchipSectionListsWhatKvmEmulatesAndWhatARunAccepts() {
+        Map<String, Object> m = CapabilityProbe.irqchip(true, true, true, false);
+        assertEquals(
+                List.of("gicv3", "gicv3_its", "msi_devid", "gicv2_emulation", "selectable"),
+                List.copyOf(m.keySet()));
+        assertEquals(true, m.get("gicv3_its"));
+        assertEquals(true, m.get("msi_devid"));
+        assertEquals(false, m.get("gicv2_emulation"));
+        assertEquals(List.of("gicv3", "gicv3-its"), m.get("selectable"));
+
+        Map<String, Object> noIts = CapabilityProbe.irqchip(true, false, null, true);
+        assertEquals(false, noIts.get("gicv3_its"));
+        assertNull(noIts.get("msi_devid"), "nothing to ask without an ITS");
+        assertEquals(true, noIts.get("gicv2_emulation"));
+        assertEquals(List.of("gicv3"), noIts.get("selectable"), "jvmm builds no GICv2 machine");
+
+        // KVM registers its ITS device with the GICv3 one; without a GICv3 it is no use to jvmm
+        Map<String, Object> v2only = CapabilityProbe.irqchip(false, true, null, true);
+        assertEquals(false, v2only.get("gicv3_its"));
+        assertEquals(List.of(), v2only.get("selectable"));
     }
 }

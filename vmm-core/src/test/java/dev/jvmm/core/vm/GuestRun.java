@@ -1,6 +1,7 @@
 package dev.jvmm.core.vm;
 
 import dev.jvmm.core.arch.Layout;
+import dev.jvmm.core.arch.aarch64.CpuFeatures;
 import dev.jvmm.core.boot.BootImages;
 import dev.jvmm.core.boot.KernelLoader;
 import dev.jvmm.core.firmware.FirmwareConfig;
@@ -46,7 +47,13 @@ final class GuestRun implements AutoCloseable {
         }
 
         synchronized boolean await(String s, long deadlineNanos) throws InterruptedException {
-            while (!text().contains(s)) {
+            return await(s, 1, deadlineNanos);
+        }
+
+        /** Waits until {@code s} appears {@code count} times. */
+        synchronized boolean await(String s, int count, long deadlineNanos)
+                throws InterruptedException {
+            while (occurrences(text(), s) < count) {
                 long left = deadlineNanos - System.nanoTime();
                 if (left <= 0) return false;
                 wait(Math.max(1, left / 1_000_000));
@@ -67,6 +74,21 @@ final class GuestRun implements AutoCloseable {
                 GUEST_LIMIT);
     }
 
+    /** A bare-metal image from JVMM_IMAGES with these vCPU features and reset policy. */
+    GuestRun(String image, int cpus, long memMiB, CpuFeatures cpu, VmConfig.OnReset onReset)
+            throws Exception {
+        this(
+                Arm64KvmCondition.images().resolve(image),
+                null,
+                "",
+                cpus,
+                memMiB,
+                HypercallConfig.NONE,
+                GUEST_LIMIT,
+                cpu,
+                onReset);
+    }
+
     GuestRun(
             Path kernel,
             Path initrd,
@@ -76,6 +98,29 @@ final class GuestRun implements AutoCloseable {
             HypercallConfig hypercalls,
             Duration timeout)
             throws Exception {
+        this(
+                kernel,
+                initrd,
+                cmdline,
+                cpus,
+                memMiB,
+                hypercalls,
+                timeout,
+                CpuFeatures.DEFAULT,
+                VmConfig.OnReset.EXIT);
+    }
+
+    GuestRun(
+            Path kernel,
+            Path initrd,
+            String cmdline,
+            int cpus,
+            long memMiB,
+            HypercallConfig hypercalls,
+            Duration timeout,
+            CpuFeatures cpu,
+            VmConfig.OnReset onReset)
+            throws Exception {
         Layout layout = new Layout(memMiB * Layout.MIB, cpus);
         BootImages images =
                 KernelLoader.prepare(kernel, initrd, cmdline, layout.ramBase(), layout.ramBytes());
@@ -84,12 +129,13 @@ final class GuestRun implements AutoCloseable {
                         cmdline,
                         cpus,
                         memMiB * Layout.MIB,
-                        VmConfig.OnReset.EXIT,
+                        onReset,
                         timeout,
                         console,
                         FirmwareConfig.DEFAULT,
                         false,
-                        hypercalls);
+                        hypercalls,
+                        cpu);
         machine = new VmBuilder(cfg, images).build();
         runner =
                 Thread.ofPlatform()
@@ -106,6 +152,18 @@ final class GuestRun implements AutoCloseable {
 
     String console() {
         return console.text();
+    }
+
+    /** How often {@code s} occurs in {@code text}, without overlaps. */
+    static int occurrences(String text, String s) {
+        int n = 0;
+        for (int i = text.indexOf(s); i >= 0; i = text.indexOf(s, i + s.length())) n++;
+        return n;
+    }
+
+    /** Waits until the console shows {@code s} {@code count} times; false after {@code limit}. */
+    boolean await(String s, int count, Duration limit) throws InterruptedException {
+        return console.await(s, count, System.nanoTime() + limit.toNanos());
     }
 
     /** Waits until the console shows {@code s}; false after {@code limit}. */
