@@ -57,15 +57,21 @@ public final class Pmu {
         return choose(
                 kvm.checkExtension(KvmUapi.KVM_CAP_ARM_PMU_V3()) > 0,
                 HostPmu.read(HostPmu.SYSFS),
-                allowedCpus(Path.of("/proc/thread-self/status")));
+                allowedCpus());
+    }
+
+    /** The CPUs the calling thread may run on; empty when unknown. */
+    public static BitSet allowedCpus() {
+        return allowedCpus(Path.of("/proc/thread-self/status"));
     }
 
     /**
      * The decision, from the facts {@link #forHost} gathers.
      *
      * @param allowed the CPUs jvmm may run on; empty when unknown (then: all of them)
+     * @throws UnsupportedRequestException when the host cannot give the guest a PMU
      */
-    static Pmu choose(boolean kvmPmuV3, List<HostPmu> hostPmus, BitSet allowed) {
+    public static Pmu choose(boolean kvmPmuV3, List<HostPmu> hostPmus, BitSet allowed) {
         if (!kvmPmuV3) {
             throw new UnsupportedRequestException(
                     "--pmu: this host's KVM has no PMUv3 for guests (no KVM_CAP_ARM_PMU_V3: the"
