@@ -21,7 +21,8 @@ import picocli.CommandLine.Spec;
         description =
                 "Show what this host's KVM offers jvmm: API, IPA size, vCPUs, PSCI (and the versions --psci"
                         + " accepts), vGICv3, PV stolen time, interrupt controllers (GICv3 ITS, MSI device IDs, GICv2), SMCCC filter, hypercall bitmap limits and the services"
-                        + " --hypercalls can offer, memory locking (--mem-lock), CPU features, irqfd/ioeventfd.")
+                        + " --hypercalls can offer, memory locking (--mem-lock), CPU features, the PMU --pmu would use and the"
+                        + " host's CPU PMUs, irqfd/ioeventfd.")
 final class CapsCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 

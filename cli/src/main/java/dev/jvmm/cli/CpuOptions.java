@@ -20,7 +20,9 @@ final class CpuOptions {
 
     @Option(
             names = "--pmu",
-            description = "PMUv3 on every vCPU. Refused where the host has no PMU.")
+            description =
+                    "PMUv3 on every vCPU. Refused where the host has no PMU, or has several kinds"
+                            + " of CPU and jvmm may run on more than one (pin it with taskset).")
     boolean pmu;
 
     @Option(

@@ -66,6 +66,15 @@ class CapsKvmTest {
         assertEquals("unlimited", lock.get("lockable"), "root in the lab has CAP_IPC_LOCK");
         assertEquals(
                 false, lock.get("kvm_pre_fault_memory"), "no arm64 KVM_PRE_FAULT_MEMORY in 6.12");
+        // L1 is QEMU's -cpu max: one PMUv3, listed by perf as armv8_pmuv3 on both CPUs
+        Map<String, Object> pmu = (Map<String, Object>) caps.get("pmu");
+        assertEquals(true, pmu.get("usable"));
+        assertEquals("armv8_pmuv3", pmu.get("guest_pmu_from"));
+        Map<String, Object> hostPmu =
+                (Map<String, Object>)
+                        ((Map<String, Object>) pmu.get("host_pmus")).get("armv8_pmuv3");
+        assertEquals("0-1", hostPmu.get("cpus"));
+        assertTrue(((Number) hostPmu.get("type")).intValue() > 0, hostPmu.toString());
     }
 
     @Test
@@ -85,6 +94,13 @@ class CapsKvmTest {
                                 String.format(
                                         "%-38s %s%n",
                                         "hypercall_services.discover-impl-cpus", "absent")),
+                r.out());
+        assertTrue(r.out().contains(String.format("%-38s %s%n", "pmu.usable", "yes")), r.out());
+        assertTrue(
+                r.out()
+                        .contains(
+                                String.format(
+                                        "%-38s %s%n", "pmu.host_pmus.armv8_pmuv3.cpus", "0-1")),
                 r.out());
     }
 }

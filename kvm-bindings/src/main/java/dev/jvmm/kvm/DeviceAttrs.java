@@ -35,6 +35,15 @@ final class DeviceAttrs {
         }
     }
 
+    /** Sets an attribute whose value is a C {@code int} in memory (e.g. the vCPU PMU's IRQ). */
+    static void setI32(int fd, int group, long attribute, int value, String op) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment v = a.allocate(ValueLayout.JAVA_INT);
+            v.set(ValueLayout.JAVA_INT, 0, value);
+            Libc.ioctl(fd, KvmUapi.KVM_SET_DEVICE_ATTR(), attr(a, group, attribute, v), op);
+        }
+    }
+
     /** Sets an attribute that takes no value, or a struct the caller provides (may be null). */
     static void set(int fd, int group, long attribute, MemorySegment value, String op) {
         try (Arena a = Arena.ofConfined()) {

@@ -124,6 +124,22 @@ public final class Vcpu extends FdHandle {
                 fd(), group, attribute, value, "KVM_SET_DEVICE_ATTR(vcpu " + id + " " + what + ")");
     }
 
+    /** Sets an attribute whose value is a C {@code int} (the PMU's IRQ and SET_PMU take one). */
+    public void setAttributeInt(int group, long attribute, int value, String what) {
+        DeviceAttrs.setI32(
+                fd(), group, attribute, value, "KVM_SET_DEVICE_ATTR(vcpu " + id + " " + what + ")");
+    }
+
+    /** Sets an attribute with no value (e.g. the PMU's PMU_V3_INIT). */
+    public void setAttribute(int group, long attribute, String what) {
+        DeviceAttrs.set(
+                fd(),
+                group,
+                attribute,
+                (MemorySegment) null,
+                "KVM_SET_DEVICE_ATTR(vcpu " + id + " " + what + ")");
+    }
+
     public long getAttributeU64(int group, long attribute, String what) {
         return DeviceAttrs.getU64(
                 fd(), group, attribute, "KVM_GET_DEVICE_ATTR(vcpu " + id + " " + what + ")");

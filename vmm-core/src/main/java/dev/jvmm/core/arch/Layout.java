@@ -156,7 +156,7 @@ public final class Layout {
     public static final int TIMER_PPI_VIRT = 11;
     public static final int TIMER_PPI_HYP_PHYS = 10;
 
-    /** PMUv3 overflow interrupt, kvmtool's KVM_ARM_PMUv3_PPI; not wired yet. */
+    /** PMUv3 overflow interrupt (--pmu), kvmtool's KVM_ARM_PMUv3_PPI. */
     public static final int PMU_INTID = 23;
 
     /** A named guest physical range {@code [base, base + size)}. */

@@ -1,6 +1,9 @@
 package dev.jvmm.core.caps;
 
+import dev.jvmm.core.UnsupportedRequestException;
 import dev.jvmm.core.arch.PsciVersion;
+import dev.jvmm.core.arch.aarch64.HostPmu;
+import dev.jvmm.core.arch.aarch64.Pmu;
 import dev.jvmm.core.firmware.BitmapRegister;
 import dev.jvmm.core.firmware.FirmwarePort;
 import dev.jvmm.core.firmware.HostFirmware;
@@ -18,6 +21,7 @@ import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -79,6 +83,11 @@ public final class CapabilityProbe {
                         && kvm.checkExtension(KvmUapi.KVM_CAP_ARM_PTRAUTH_GENERIC()) > 0);
         cpu.put("mte", kvm.checkExtension(KvmUapi.KVM_CAP_ARM_MTE()) > 0);
         cpu.put("pmu_v3", kvm.checkExtension(KvmUapi.KVM_CAP_ARM_PMU_V3()) > 0);
+        probePmu(
+                c.section("pmu"),
+                kvm.checkExtension(KvmUapi.KVM_CAP_ARM_PMU_V3()) > 0,
+                HostPmu.read(HostPmu.SYSFS),
+                Pmu.allowedCpus());
         Map<String, Object> io = c.section("io");
         io.put("irqfd", kvm.checkExtension(KvmUapi.KVM_CAP_IRQFD()) > 0);
         io.put("ioeventfd", kvm.checkExtension(KvmUapi.KVM_CAP_IOEVENTFD()) > 0);
@@ -149,6 +158,37 @@ public final class CapabilityProbe {
         if (host.bitmap(s.register()).isEmpty()) return null;
         if (s.vmmImplemented()) return false;
         return (host.bitmap(s.register()).getAsLong() & s.mask()) != 0;
+    }
+
+    /**
+     * --pmu: whether it passes the checks made before any vCPU exists (KVM's PMUv3, one host PMU
+     * for the CPUs jvmm may run on; see {@link Pmu#choose}), the host PMU a guest would get, and
+     * the host's CPU PMUs with the perf type and CPUs of each.
+     */
+    static void probePmu(
+            Map<String, Object> m, boolean kvmPmuV3, List<HostPmu> host, BitSet allowed) {
+        Pmu pmu;
+        try {
+            pmu = Pmu.choose(kvmPmuV3, host, allowed);
+        } catch (UnsupportedRequestException e) {
+            pmu = null;
+        }
+        m.put("usable", pmu != null);
+        m.put(
+                "guest_pmu_from",
+                pmu == null
+                        ? null
+                        : pmu.selected()
+                                .map(HostPmu::name)
+                                .orElse(host.size() == 1 ? host.get(0).name() : "kvm-default"));
+        Map<String, Object> pmus = new LinkedHashMap<>();
+        for (HostPmu p : host) {
+            Map<String, Object> one = new LinkedHashMap<>();
+            one.put("type", p.type());
+            one.put("cpus", HostPmu.cpuList(p.cpus()));
+            pmus.put(p.name(), one);
+        }
+        m.put("host_pmus", pmus);
     }
 
     private static void probeMemoryLock(Map<String, Object> m, Kvm kvm) {

@@ -9,6 +9,7 @@ import dev.jvmm.core.arch.Layout;
 import dev.jvmm.core.arch.PsciVersion;
 import dev.jvmm.core.arch.aarch64.Aarch64Vcpus;
 import dev.jvmm.core.arch.aarch64.CpuFeatures;
+import dev.jvmm.core.arch.aarch64.Pmu;
 import dev.jvmm.core.arch.aarch64.VgicV3;
 import dev.jvmm.core.boot.BootImageException;
 import dev.jvmm.core.boot.BootImages;
@@ -133,6 +134,7 @@ public final class VmBuilder {
             MemorySegment ram = guestRam.segment();
             vm.setUserMemoryRegion(RAM_SLOT, 0, layout.ramBase(), ram);
 
+            Pmu pmu = config.cpu().pmu() ? Pmu.forHost(kvm) : null;
             VgicV3 gic = VgicV3.create(vm, layout, config.cpu().irqchip());
             undo.add(gic);
             VcpuCount.check(vm, config.cpus(), LOG); // with the vGIC: its type sets the VM's max
@@ -149,10 +151,15 @@ public final class VmBuilder {
             List<Vcpu> vcpus = new ArrayList<>();
             undo.add(() -> vcpus.forEach(Vcpu::close));
             Aarch64Vcpus cpus =
-                    Aarch64Vcpus.create(vm, config.cpus(), config.firmware().psci02(), vcpus);
+                    Aarch64Vcpus.create(
+                            vm, config.cpus(), config.firmware().psci02(), pmu != null, vcpus);
             // C1 compiles the exit path while the rest of set-up runs; joined before any vCPU runs
             warmup = ExitPathWarmup.start(vm, vcpus.get(0));
             gic.initialise();
+            if (pmu != null) {
+                pmu.initialise(vcpus);
+                LOG.log(Level.INFO, pmu.describe());
+            }
 
             Firmware fwParts = setUpFirmware(vm, vcpus, undo);
             GuestFirmware fw = fwParts.guest();
@@ -192,6 +199,7 @@ public final class VmBuilder {
             wired.threads().forEach(guestRam::addUser);
             List<FdtContributor> nodes = new ArrayList<>(wired.deviceTreeNodes());
             if (hypercalls.sdei().isPresent()) nodes.add(SdeiDeviceTree.node());
+            if (pmu != null) nodes.add(Pmu.deviceTreeNode());
             extraNodes = List.copyOf(nodes);
             PsciVersion psci = fw.psci();
             boolean its = gic.its().isPresent();
@@ -271,7 +279,7 @@ public final class VmBuilder {
 
     /** Options parsed but not built yet: refused in one line rather than ignored. */
     private static void refuseUnbuilt(CpuFeatures cpu) {
-        String missing = cpu.pmu() ? "--pmu" : cpu.mte() ? "--mte" : null;
+        String missing = cpu.mte() ? "--mte" : null;
         if (missing != null)
             throw new UnsupportedRequestException(missing + " is not supported by this jvmm yet");
     }

@@ -4,9 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 import dev.jvmm.core.arch.PsciVersion;
+import dev.jvmm.core.arch.aarch64.HostPmu;
 import dev.jvmm.core.firmware.BitmapRegister;
 import dev.jvmm.core.firmware.HostFirmware;
 import dev.jvmm.core.firmware.HypercallService;
+import java.util.BitSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -52,5 +55,37 @@ class CapabilityProbeTest {
         Map<String, Object> v2only = CapabilityProbe.irqchip(false, true, null, true);
         assertEquals(false, v2only.get("gicv3_its"));
         assertEquals(List.of(), v2only.get("selectable"));
+    }
+
+    @Test
+    void pmuSectionSaysWhetherPmuIsUsableWhichHostPmuBacksItAndListsTheHostPmus() {
+        HostPmu little = new HostPmu("armv8_cortex_a53", 8, HostPmu.parseCpuList("0-3"));
+        HostPmu big = new HostPmu("armv8_cortex_a72", 9, HostPmu.parseCpuList("4-5"));
+        Map<String, Object> m = new LinkedHashMap<>();
+        CapabilityProbe.probePmu(m, true, List.of(little, big), HostPmu.parseCpuList("4"));
+        assertEquals(List.of("usable", "guest_pmu_from", "host_pmus"), List.copyOf(m.keySet()));
+        assertEquals(true, m.get("usable"));
+        assertEquals("armv8_cortex_a72", m.get("guest_pmu_from"));
+        assertEquals(
+                Map.of(
+                        "armv8_cortex_a53", Map.of("type", 8, "cpus", "0-3"),
+                        "armv8_cortex_a72", Map.of("type", 9, "cpus", "4-5")),
+                m.get("host_pmus"));
+
+        m.clear();
+        CapabilityProbe.probePmu(m, true, List.of(little, big), HostPmu.parseCpuList("0-5"));
+        assertEquals(false, m.get("usable"), "CPUs of both kinds: --pmu is refused");
+        assertNull(m.get("guest_pmu_from"));
+
+        m.clear();
+        HostPmu one = new HostPmu("armv8_pmuv3", 10, HostPmu.parseCpuList("0-1"));
+        CapabilityProbe.probePmu(m, true, List.of(one), new BitSet());
+        assertEquals(true, m.get("usable"));
+        assertEquals("armv8_pmuv3", m.get("guest_pmu_from"));
+
+        m.clear();
+        CapabilityProbe.probePmu(m, false, List.of(one), new BitSet());
+        assertEquals(false, m.get("usable"), "no KVM_CAP_ARM_PMU_V3");
+        assertEquals(Map.of("armv8_pmuv3", Map.of("type", 10, "cpus", "0-1")), m.get("host_pmus"));
     }
 }

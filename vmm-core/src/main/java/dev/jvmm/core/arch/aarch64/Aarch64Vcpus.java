@@ -12,19 +12,22 @@ import java.util.List;
 public final class Aarch64Vcpus {
     private final int target;
     private final boolean psci02;
+    private final boolean pmu;
 
-    private Aarch64Vcpus(int target, boolean psci02) {
+    private Aarch64Vcpus(int target, boolean psci02, boolean pmu) {
         this.target = target;
         this.psci02 = psci02;
+        this.pmu = pmu;
     }
 
     /**
      * Creates {@code count} vCPUs and initialises each; every created vCPU is added to {@code
-     * created} at once, so the caller can close it if a later one fails.
+     * created} at once, so the caller can close it if a later one fails. With {@code pmu}, each
+     * gets PMUv3, which {@link Pmu#initialise} must complete before any runs.
      */
     public static Aarch64Vcpus create(
-            Vm vm, int count, boolean psci02, List<? super Vcpu> created) {
-        Aarch64Vcpus vcpus = new Aarch64Vcpus(vm.preferredTarget(), psci02);
+            Vm vm, int count, boolean psci02, boolean pmu, List<? super Vcpu> created) {
+        Aarch64Vcpus vcpus = new Aarch64Vcpus(vm.preferredTarget(), psci02, pmu);
         for (int i = 0; i < count; i++) {
             Vcpu v = vm.createVcpu(i);
             created.add(v);
@@ -49,6 +52,7 @@ public final class Aarch64Vcpus {
         List<Integer> f = new ArrayList<>();
         if (psci02) f.add(Vcpu.FEATURE_PSCI_0_2);
         if (id != 0) f.add(Vcpu.FEATURE_POWER_OFF);
+        if (pmu) f.add(Vcpu.FEATURE_PMU_V3);
         return f.stream().mapToInt(Integer::intValue).toArray();
     }
 }
