@@ -59,7 +59,7 @@ class PmuKvmTest {
         PmuVm(byte[] code) {
             MemorySegment.copy(MemorySegment.ofArray(code), 0, ram, 0, code.length);
             vm.setUserMemoryRegion(0, 0, layout.ramBase(), ram);
-            gic = VgicV3.create(vm, layout);
+            gic = VgicV3.create(vm, layout, CpuFeatures.Irqchip.GICV3);
             cpus = Aarch64Vcpus.create(vm, 2, true, true, vcpus);
             gic.initialise();
         }
