@@ -21,7 +21,8 @@ import picocli.CommandLine.Spec;
         description =
                 "Show what this host's KVM offers jvmm: API, IPA size, vCPUs, PSCI (and the versions --psci"
                         + " accepts), vGICv3, PV stolen time, SMCCC filter, hypercall bitmap limits and the services"
-                        + " --hypercalls can offer, memory locking (--mem-lock), CPU features, irqfd/ioeventfd.")
+                        + " --hypercalls can offer, memory locking (--mem-lock), CPU features (SVE with its vector"
+                        + " lengths in bits, pointer authentication, MTE), irqfd/ioeventfd.")
 final class CapsCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
@@ -50,7 +51,8 @@ final class CapsCommand implements Callable<Integer> {
         return ExitCodes.GUEST_POWEROFF;
     }
 
-    private static void printTable(PrintWriter out, String prefix, Map<String, Object> map) {
+    /** One line per value: "section.key" padded, then the value ({@link #render}). */
+    static void printTable(PrintWriter out, String prefix, Map<String, Object> map) {
         for (Map.Entry<String, Object> e : map.entrySet()) {
             String key = prefix + e.getKey();
             if (e.getValue() instanceof Map<?, ?> sub) {

@@ -9,6 +9,9 @@ import dev.jvmm.core.arch.Layout;
 import dev.jvmm.core.arch.PsciVersion;
 import dev.jvmm.core.arch.aarch64.Aarch64Vcpus;
 import dev.jvmm.core.arch.aarch64.CpuFeatures;
+import dev.jvmm.core.arch.aarch64.CpuOffer;
+import dev.jvmm.core.arch.aarch64.GuestCpu;
+import dev.jvmm.core.arch.aarch64.SveVectorLengths;
 import dev.jvmm.core.arch.aarch64.VgicV3;
 import dev.jvmm.core.boot.BootImageException;
 import dev.jvmm.core.boot.BootImages;
@@ -128,6 +131,11 @@ public final class VmBuilder {
             int hostIpa = kvm.checkExtension(KvmUapi.KVM_CAP_ARM_VM_IPA_SIZE());
             Vm vm = kvm.createVm(hostIpa >= layout.ipaBits() ? layout.ipaBits() : 0);
             undo.add(vm);
+            CpuOffer cpuOffer = CpuOffer.of(vm);
+            GuestCpu guestCpu = GuestCpu.decide(config.cpu(), cpuOffer);
+            // VM-wide and only before the first vCPU; guest RAM is anonymous memory, which may
+            // hold tags
+            if (guestCpu.mte()) vm.enableCap(KvmUapi.KVM_CAP_ARM_MTE(), 0, "KVM_CAP_ARM_MTE");
             GuestRam guestRam = GuestRam.map(layout.ramBytes());
             undo.add(guestRam);
             MemorySegment ram = guestRam.segment();
@@ -138,7 +146,14 @@ public final class VmBuilder {
             List<Vcpu> vcpus = new ArrayList<>();
             undo.add(() -> vcpus.forEach(Vcpu::close));
             Aarch64Vcpus cpus =
-                    Aarch64Vcpus.create(vm, config.cpus(), config.firmware().psci02(), vcpus);
+                    Aarch64Vcpus.create(
+                            vm, config.cpus(), config.firmware().psci02(), guestCpu, vcpus);
+            LOG.log(
+                    Level.INFO,
+                    guestCpu.describe(
+                            config.cpu(),
+                            cpuOffer,
+                            guestCpu.sve() ? SveVectorLengths.read(vcpus.get(0)) : List.of()));
             // C1 compiles the exit path while the rest of set-up runs; joined before any vCPU runs
             warmup = ExitPathWarmup.start(vm, vcpus.get(0));
             gic.initialise();
@@ -260,11 +275,9 @@ public final class VmBuilder {
         String missing =
                 cpu.pmu()
                         ? "--pmu"
-                        : cpu.mte()
-                                ? "--mte"
-                                : cpu.irqchip() != CpuFeatures.Irqchip.GICV3
-                                        ? "--irqchip " + cpu.irqchip()
-                                        : null;
+                        : cpu.irqchip() != CpuFeatures.Irqchip.GICV3
+                                ? "--irqchip " + cpu.irqchip()
+                                : null;
         if (missing != null)
             throw new UnsupportedRequestException(missing + " is not supported by this jvmm yet");
     }
