@@ -8,7 +8,8 @@ run: the command runs as root in L1 with the repo (9p) as working directory. Its
 and stderr, both via the serial console) is streamed to our stdout; our exit status is its exit
 status, carried out on a console marker line. 124 = timeout, 125 = the lab itself failed,
 128+N = stopped by signal N. On an arm64 host with a usable /dev/kvm the command runs natively.
-Environment: LAB (the .lab dir), LAB_VERBOSE=1 shows L1's boot messages too.
+Environment: LAB (the .lab dir), LAB_VERBOSE=1 shows L1's boot messages too, LAB_MTE=0 starts L1
+without MTE (QEMU's mte=on, on by default).
 """
 import base64
 import os
@@ -41,7 +42,10 @@ def qemu_cmd(append):
     if not qemu:
         say("FAILED: qemu-system-aarch64 is not installed (run scripts/setup-host.sh)")
         sys.exit(LAB_FAIL_RC)
-    return [qemu, "-M", "virt,virtualization=on,gic-version=3", "-cpu", "max", "-smp", "2",
+    machine = "virt,virtualization=on,gic-version=3"
+    if os.environ.get("LAB_MTE") != "0":  # MTE for L1, so its KVM offers --mte (README: cost)
+        machine += ",mte=on"
+    return [qemu, "-M", machine, "-cpu", "max", "-smp", "2",
             "-m", "4096", "-accel", "tcg,thread=multi", "-nographic", "-no-reboot", "-nic", "none",
             "-kernel", f"{LAB}/images/Image", "-initrd", f"{LAB}/l1.cpio",
             "-virtfs", f"local,path={REPO},mount_tag=host,security_model=none,id=host0",

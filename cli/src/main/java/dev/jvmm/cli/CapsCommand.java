@@ -21,7 +21,8 @@ import picocli.CommandLine.Spec;
         description =
                 "Show what this host's KVM offers jvmm: API, IPA size, vCPUs, PSCI (and the versions --psci"
                         + " accepts), vGICv3, PV stolen time, interrupt controllers (GICv3 ITS, MSI device IDs, GICv2), SMCCC filter, hypercall bitmap limits and the services"
-                        + " --hypercalls can offer, memory locking (--mem-lock), CPU features, the PMU --pmu would use and the"
+                        + " --hypercalls can offer, memory locking (--mem-lock), CPU features (SVE with its vector"
+                        + " lengths in bits, pointer authentication, MTE), the PMU --pmu would use and the"
                         + " host's CPU PMUs, irqfd/ioeventfd.")
 final class CapsCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
@@ -51,7 +52,8 @@ final class CapsCommand implements Callable<Integer> {
         return ExitCodes.GUEST_POWEROFF;
     }
 
-    private static void printTable(PrintWriter out, String prefix, Map<String, Object> map) {
+    /** One line per value: "section.key" padded, then the value ({@link #render}). */
+    static void printTable(PrintWriter out, String prefix, Map<String, Object> map) {
         for (Map.Entry<String, Object> e : map.entrySet()) {
             String key = prefix + e.getKey();
             if (e.getValue() instanceof Map<?, ?> sub) {

@@ -62,6 +62,17 @@ class CapsKvmTest {
                 irq.get("gicv2_emulation"),
                 "the lab's QEMU GICv3 has no GICv2 compatibility interface");
         assertEquals(java.util.List.of("gicv3", "gicv3-its"), irq.get("selectable"));
+        Map<String, Object> cpu = (Map<String, Object>) caps.get("cpu_features");
+        assertEquals(true, cpu.get("sve"), "QEMU's -cpu max has SVE");
+        java.util.List<Integer> vls =
+                ((java.util.List<Number>) cpu.get("sve_vector_lengths"))
+                        .stream().map(Number::intValue).toList();
+        assertEquals(128, vls.getFirst(), "every SVE implementation has 128-bit vectors: " + vls);
+        for (int vl : vls) assertEquals(0, vl % 128, "a multiple of a quadword: " + vls);
+        assertEquals(vls.stream().sorted().distinct().toList(), vls);
+        assertEquals(true, cpu.get("ptrauth_address"));
+        assertEquals(true, cpu.get("ptrauth_generic"));
+        assertEquals(true, cpu.get("ptrauth"));
         Map<String, Object> lock = (Map<String, Object>) caps.get("memory_lock");
         assertEquals("unlimited", lock.get("lockable"), "root in the lab has CAP_IPC_LOCK");
         assertEquals(

@@ -73,6 +73,51 @@ public final class Vcpu extends FdHandle {
         }
     }
 
+    /**
+     * KVM_ARM_VCPU_FINALIZE of {@code feature} (KVM_ARM_VCPU_SVE): fixes the configuration made
+     * between KVM_ARM_VCPU_INIT and this call (the SVE vector lengths). Needed once per vCPU before
+     * KVM_RUN and KVM_GET_REG_LIST; a second call fails with EPERM, also after a repeated init.
+     */
+    public void finalizeFeature(int feature) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment f = a.allocate(ValueLayout.JAVA_INT);
+            f.set(ValueLayout.JAVA_INT, 0, feature);
+            ioctl(
+                    KvmUapi.KVM_ARM_VCPU_FINALIZE(),
+                    f,
+                    "KVM_ARM_VCPU_FINALIZE(vcpu " + id + ", feature " + feature + ")");
+        }
+    }
+
+    /**
+     * Reads a register wider than 64 bits (KVM_GET_ONE_REG) as little-endian 64-bit words, e.g. the
+     * 512-bit KVM_REG_ARM64_SVE_VLS ({@code words} = 8).
+     */
+    public long[] getWideReg(long regId, int words) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment value = a.allocate(ValueLayout.JAVA_LONG, words);
+            wideRegIoctl(KVM_GET_ONE_REG, regId, value, "KVM_GET_ONE_REG");
+            return value.toArray(ValueLayout.JAVA_LONG);
+        }
+    }
+
+    /** Writes a register wider than 64 bits (KVM_SET_ONE_REG) from little-endian 64-bit words. */
+    public void setWideReg(long regId, long[] words) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment value = a.allocateFrom(ValueLayout.JAVA_LONG, words);
+            wideRegIoctl(KVM_SET_ONE_REG, regId, value, "KVM_SET_ONE_REG");
+        }
+    }
+
+    private void wideRegIoctl(long request, long regId, MemorySegment value, String op) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment reg = kvm_one_reg.allocate(a);
+            kvm_one_reg.id(reg, regId);
+            kvm_one_reg.addr(reg, value.address());
+            ioctl(request, reg, op + "(vcpu " + id + ", " + RegIds.nameOf(regId) + ")");
+        }
+    }
+
     /** Reads a 64-bit register (KVM_GET_ONE_REG). */
     public long getOneReg(long regId) {
         synchronized (oneReg) {

@@ -3,6 +3,7 @@ package dev.jvmm.kvm;
 import dev.jvmm.kvm.sys.Libc;
 import dev.jvmm.kvm.uapi.KvmUapi;
 import dev.jvmm.kvm.uapi.kvm_create_device;
+import dev.jvmm.kvm.uapi.kvm_enable_cap;
 import dev.jvmm.kvm.uapi.kvm_ioeventfd;
 import dev.jvmm.kvm.uapi.kvm_irq_level;
 import dev.jvmm.kvm.uapi.kvm_irqfd;
@@ -25,6 +26,19 @@ public final class Vm extends FdHandle {
     /** KVM_CHECK_EXTENSION on the VM fd (some answers, e.g. MSI_DEVID, differ from /dev/kvm's). */
     public int checkExtension(int cap) {
         return Math.max(Libc.ioctlRaw(fd(), KvmUapi.KVM_CHECK_EXTENSION(), cap), 0);
+    }
+
+    /**
+     * KVM_ENABLE_CAP on the VM fd with the capability's first argument (most VM capabilities, e.g.
+     * KVM_CAP_ARM_MTE, take none: pass 0). Some must come before the first vCPU is created.
+     */
+    public void enableCap(int cap, long arg0, String what) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment c = kvm_enable_cap.allocate(a);
+            kvm_enable_cap.cap(c, cap);
+            kvm_enable_cap.args(c, 0, arg0);
+            ioctl(KvmUapi.KVM_ENABLE_CAP(), c, "KVM_ENABLE_CAP(" + what + ")");
+        }
     }
 
     /** Maps {@code host} at guest physical {@code gpa} in memslot {@code slot}. */

@@ -2,8 +2,10 @@ package dev.jvmm.core.caps;
 
 import dev.jvmm.core.UnsupportedRequestException;
 import dev.jvmm.core.arch.PsciVersion;
+import dev.jvmm.core.arch.aarch64.CpuOffer;
 import dev.jvmm.core.arch.aarch64.HostPmu;
 import dev.jvmm.core.arch.aarch64.Pmu;
+import dev.jvmm.core.arch.aarch64.SveVectorLengths;
 import dev.jvmm.core.firmware.BitmapRegister;
 import dev.jvmm.core.firmware.FirmwarePort;
 import dev.jvmm.core.firmware.HostFirmware;
@@ -36,6 +38,7 @@ public final class CapabilityProbe {
 
     public static HostCapabilities probe(Kvm kvm) {
         HostCapabilities c = new HostCapabilities();
+        CpuOffer offer;
         c.put("api_version", kvm.apiVersion());
         c.put("host_arch", System.getProperty("os.arch"));
         c.put("kernel", kernelRelease());
@@ -44,6 +47,7 @@ public final class CapabilityProbe {
         c.put("recommended_vcpus", kvm.checkExtension(KvmUapi.KVM_CAP_NR_VCPUS()));
         try (Vm vm = kvm.createVm(0);
                 Vcpu vcpu = vm.createVcpu(0)) {
+            offer = CpuOffer.of(vm);
             vcpu.init(vm.preferredTarget(), Vcpu.FEATURE_PSCI_0_2);
             HostFirmware host = HostFirmware.read(FirmwarePort.of(vcpu));
             probePsci(c.section("psci"), kvm, host);
@@ -76,12 +80,7 @@ public final class CapabilityProbe {
         }
         probeMemoryLock(c.section("memory_lock"), kvm);
         Map<String, Object> cpu = c.section("cpu_features");
-        cpu.put("sve", kvm.checkExtension(KvmUapi.KVM_CAP_ARM_SVE()) > 0);
-        cpu.put(
-                "ptrauth",
-                kvm.checkExtension(KvmUapi.KVM_CAP_ARM_PTRAUTH_ADDRESS()) > 0
-                        && kvm.checkExtension(KvmUapi.KVM_CAP_ARM_PTRAUTH_GENERIC()) > 0);
-        cpu.put("mte", kvm.checkExtension(KvmUapi.KVM_CAP_ARM_MTE()) > 0);
+        putCpuFeatures(cpu, offer, offer.sve() ? sveVectorLengths(kvm) : List.of());
         cpu.put("pmu_v3", kvm.checkExtension(KvmUapi.KVM_CAP_ARM_PMU_V3()) > 0);
         probePmu(
                 c.section("pmu"),
@@ -93,6 +92,31 @@ public final class CapabilityProbe {
         io.put("ioeventfd", kvm.checkExtension(KvmUapi.KVM_CAP_IOEVENTFD()) > 0);
         io.put("immediate_exit", kvm.checkExtension(KvmUapi.KVM_CAP_IMMEDIATE_EXIT()) > 0);
         return c;
+    }
+
+    /**
+     * SVE (and the vector lengths a vCPU gets by default, in bits; null without SVE), pointer
+     * authentication (the guest gets it only when both kinds are offered) and MTE.
+     */
+    static void putCpuFeatures(Map<String, Object> cpu, CpuOffer offer, List<Integer> sveBits) {
+        cpu.put("sve", offer.sve());
+        cpu.put("sve_vector_lengths", offer.sve() ? List.copyOf(sveBits) : null);
+        cpu.put("ptrauth", offer.ptrauth());
+        cpu.put("ptrauth_address", offer.ptrauthAddress());
+        cpu.put("ptrauth_generic", offer.ptrauthGeneric());
+        cpu.put("mte", offer.mte());
+    }
+
+    /**
+     * KVM_REG_ARM64_SVE_VLS of a scratch vCPU initialised with SVE (its own VM: KVM wants one
+     * feature set for all vCPUs of a VM).
+     */
+    private static List<Integer> sveVectorLengths(Kvm kvm) {
+        try (Vm vm = kvm.createVm(0);
+                Vcpu vcpu = vm.createVcpu(0)) {
+            vcpu.init(vm.preferredTarget(), Vcpu.FEATURE_SVE);
+            return SveVectorLengths.read(vcpu);
+        }
     }
 
     /**

@@ -6,7 +6,8 @@ import java.util.Map;
 
 /**
  * What this host's KVM offers jvmm, as an ordered tree of sections and values (Boolean, Number,
- * String, a List of Strings, or null for "absent"), so the table and the JSON come from one source.
+ * String, a List of Strings or Numbers, or null for "absent"), so the table and the JSON come from
+ * one source.
  */
 public final class HostCapabilities {
     private final Map<String, Object> root = new LinkedHashMap<>();

@@ -8,8 +8,10 @@ import dev.jvmm.core.arch.FdtContributor;
 import dev.jvmm.core.arch.Layout;
 import dev.jvmm.core.arch.PsciVersion;
 import dev.jvmm.core.arch.aarch64.Aarch64Vcpus;
-import dev.jvmm.core.arch.aarch64.CpuFeatures;
+import dev.jvmm.core.arch.aarch64.CpuOffer;
+import dev.jvmm.core.arch.aarch64.GuestCpu;
 import dev.jvmm.core.arch.aarch64.Pmu;
+import dev.jvmm.core.arch.aarch64.SveVectorLengths;
 import dev.jvmm.core.arch.aarch64.VgicV3;
 import dev.jvmm.core.boot.BootImageException;
 import dev.jvmm.core.boot.BootImages;
@@ -97,7 +99,6 @@ public final class VmBuilder {
      */
     public Machine build() {
         if (config.memLock()) checkMemLockLimit();
-        refuseUnbuilt(config.cpu());
         List<AutoCloseable> undo = new ArrayList<>();
         MachineHolder holder = new MachineHolder();
         // devices write into a bounded buffer and never wait for the console's reader; the panic
@@ -129,6 +130,11 @@ public final class VmBuilder {
             int hostIpa = kvm.checkExtension(KvmUapi.KVM_CAP_ARM_VM_IPA_SIZE());
             Vm vm = kvm.createVm(hostIpa >= layout.ipaBits() ? layout.ipaBits() : 0);
             undo.add(vm);
+            CpuOffer cpuOffer = CpuOffer.of(vm);
+            GuestCpu guestCpu = GuestCpu.decide(config.cpu(), cpuOffer);
+            // VM-wide and only before the first vCPU; guest RAM is anonymous memory, which may
+            // hold tags
+            if (guestCpu.mte()) vm.enableCap(KvmUapi.KVM_CAP_ARM_MTE(), 0, "KVM_CAP_ARM_MTE");
             GuestRam guestRam = GuestRam.map(layout.ramBytes());
             undo.add(guestRam);
             MemorySegment ram = guestRam.segment();
@@ -152,7 +158,18 @@ public final class VmBuilder {
             undo.add(() -> vcpus.forEach(Vcpu::close));
             Aarch64Vcpus cpus =
                     Aarch64Vcpus.create(
-                            vm, config.cpus(), config.firmware().psci02(), pmu != null, vcpus);
+                            vm,
+                            config.cpus(),
+                            config.firmware().psci02(),
+                            guestCpu,
+                            pmu != null,
+                            vcpus);
+            LOG.log(
+                    Level.INFO,
+                    guestCpu.describe(
+                            config.cpu(),
+                            cpuOffer,
+                            guestCpu.sve() ? SveVectorLengths.read(vcpus.get(0)) : List.of()));
             // C1 compiles the exit path while the rest of set-up runs; joined before any vCPU runs
             warmup = ExitPathWarmup.start(vm, vcpus.get(0));
             gic.initialise();
@@ -275,13 +292,6 @@ public final class VmBuilder {
         }
         LOG.log(Level.INFO, fw.describe(layout.pvTime().base()));
         return new Firmware(setup, fw, pv);
-    }
-
-    /** Options parsed but not built yet: refused in one line rather than ignored. */
-    private static void refuseUnbuilt(CpuFeatures cpu) {
-        String missing = cpu.mte() ? "--mte" : null;
-        if (missing != null)
-            throw new UnsupportedRequestException(missing + " is not supported by this jvmm yet");
     }
 
     /** What --mem-lock pins: RAM, plus the PV-time page when the guest may get one. */

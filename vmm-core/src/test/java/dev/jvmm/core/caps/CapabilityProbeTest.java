@@ -2,8 +2,10 @@ package dev.jvmm.core.caps;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jvmm.core.arch.PsciVersion;
+import dev.jvmm.core.arch.aarch64.CpuOffer;
 import dev.jvmm.core.arch.aarch64.HostPmu;
 import dev.jvmm.core.firmware.BitmapRegister;
 import dev.jvmm.core.firmware.HostFirmware;
@@ -87,5 +89,37 @@ class CapabilityProbeTest {
         CapabilityProbe.probePmu(m, false, List.of(one), new BitSet());
         assertEquals(false, m.get("usable"), "no KVM_CAP_ARM_PMU_V3");
         assertEquals(Map.of("armv8_pmuv3", Map.of("type", 10, "cpus", "0-1")), m.get("host_pmus"));
+    }
+
+    @Test
+    void cpuFeaturesListSveWithItsVectorLengthsAndBothPointerAuthenticationKinds() {
+        Map<String, Object> cpu = new LinkedHashMap<>();
+        CapabilityProbe.putCpuFeatures(
+                cpu, new CpuOffer(true, true, false, true), List.of(128, 256, 512));
+        assertEquals(
+                List.of(
+                        "sve",
+                        "sve_vector_lengths",
+                        "ptrauth",
+                        "ptrauth_address",
+                        "ptrauth_generic",
+                        "mte"),
+                List.copyOf(cpu.keySet()));
+        assertEquals(true, cpu.get("sve"));
+        assertEquals(List.of(128, 256, 512), cpu.get("sve_vector_lengths"));
+        assertEquals(false, cpu.get("ptrauth"), "the guest gets PAuth only with both kinds");
+        assertEquals(true, cpu.get("ptrauth_address"));
+        assertEquals(false, cpu.get("ptrauth_generic"));
+        assertEquals(true, cpu.get("mte"));
+    }
+
+    @Test
+    void withoutSveTheVectorLengthsAreAbsent() {
+        Map<String, Object> cpu = new LinkedHashMap<>();
+        CapabilityProbe.putCpuFeatures(cpu, new CpuOffer(false, true, true, false), List.of());
+        assertEquals(false, cpu.get("sve"));
+        assertTrue(cpu.containsKey("sve_vector_lengths"));
+        assertNull(cpu.get("sve_vector_lengths"));
+        assertEquals(true, cpu.get("ptrauth"));
     }
 }

@@ -60,7 +60,7 @@ class PmuKvmTest {
             MemorySegment.copy(MemorySegment.ofArray(code), 0, ram, 0, code.length);
             vm.setUserMemoryRegion(0, 0, layout.ramBase(), ram);
             gic = VgicV3.create(vm, layout, CpuFeatures.Irqchip.GICV3);
-            cpus = Aarch64Vcpus.create(vm, 2, true, true, vcpus);
+            cpus = Aarch64Vcpus.create(vm, 2, true, new GuestCpu(false, false, false), true, vcpus);
             gic.initialise();
         }
 
