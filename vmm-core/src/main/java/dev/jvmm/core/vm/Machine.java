@@ -40,6 +40,12 @@ public final class Machine implements AutoCloseable {
     /** How long a stop waits for the vCPU and device threads before it gives up on them. */
     private static final Duration JOIN = Duration.ofSeconds(5);
 
+    /**
+     * How long {@link #pause()} may take before it gives up and lets the VM run on: well inside
+     * {@code jvmm ctl}'s 10 s wait for an answer.
+     */
+    static final Duration PAUSE_BOUND = Duration.ofSeconds(5);
+
     private final Kvm kvm;
     private final Vm vm;
     private final GuestRam ram;
@@ -56,8 +62,13 @@ public final class Machine implements AutoCloseable {
     private final PvTimeRegion pvTime;
     private final HypercallServices hypercalls;
     private final List<VcpuMailbox> mailboxes;
+    private final VcpuGate gate;
+    private final Lifecycle lifecycle;
     private volatile StopControl current = new StopControl();
     private volatile VmResult externalStop;
+
+    /** Set when {@link #run()} has returned: no vCPU will run again. */
+    private volatile boolean ended;
 
     /** System.nanoTime() when the guest first started running; 0 before. */
     private volatile long startedNanos;
@@ -101,6 +112,10 @@ public final class Machine implements AutoCloseable {
         this.pvTime = pvTime;
         this.hypercalls = hypercalls;
         this.mailboxes = List.copyOf(mailboxes);
+        this.gate = new VcpuGate(this.mailboxes, this::endingForGood);
+        this.lifecycle =
+                new Lifecycle(
+                        Lifecycle.parts(gate, virtio, uart), PAUSE_BOUND, this::endingForGood);
     }
 
     public List<Vcpu> vcpus() {
@@ -219,6 +234,46 @@ public final class Machine implements AutoCloseable {
         return firmwareSetup;
     }
 
+    /**
+     * Pauses the guest; false when it was already paused. What holds while paused (guest counter,
+     * --timeout, stop, the control API): {@link Lifecycle}.
+     *
+     * @throws PauseException one line: the VM is stopping, or a part did not come to rest within
+     *     {@link #PAUSE_BOUND} (the VM then keeps running)
+     */
+    public boolean pause() throws PauseException {
+        return lifecycle.pause();
+    }
+
+    /**
+     * Lets a paused guest go on exactly where it stopped (devices first, the vCPUs last); false
+     * when it was not paused.
+     */
+    public boolean resume() {
+        return lifecycle.resume();
+    }
+
+    public boolean isPaused() {
+        return lifecycle.isPaused();
+    }
+
+    /** The parts in pause order (resume goes in reverse). */
+    List<VmPart> parts() {
+        return lifecycle.parts();
+    }
+
+    /**
+     * Whether the run is ending for good: stopped from outside, ended, or stopped by the guest for
+     * a reason other than a reset that reboots in place.
+     */
+    private boolean endingForGood() {
+        if (ended || externalStop != null) return true;
+        VmResult r = current.result();
+        return r != null
+                && !(r.reason() == VmResult.Reason.RESET
+                        && config.onReset() == VmConfig.OnReset.REBOOT);
+    }
+
     /** Ends the run from outside (signal, console quit); the first reason to stop wins. */
     public void stop(VmResult result) {
         if (externalStop == null) externalStop = result;
@@ -238,11 +293,21 @@ public final class Machine implements AutoCloseable {
                 StopControl control = current;
                 List<Thread> threads = new ArrayList<>();
                 for (Vcpu v : vcpus) {
-                    Thread t = VcpuThread.start(v, dispatcher, control, mailboxes.get(v.id()));
+                    Thread t =
+                            VcpuThread.start(v, dispatcher, control, mailboxes.get(v.id()), gate);
                     ram.addUser(t);
                     threads.add(t);
                 }
-                control.setKickers(vcpus.stream().<Runnable>map(v -> v::kick).toList());
+                // a parked vCPU waits on its mailbox, not in KVM_RUN: wake it too
+                control.setKickers(
+                        vcpus.stream()
+                                .<Runnable>map(
+                                        v ->
+                                                () -> {
+                                                    v.kick();
+                                                    mailboxes.get(v.id()).wake();
+                                                })
+                                .toList());
                 if (externalStop != null) control.stop(externalStop);
                 VmResult r = control.await(Long.MAX_VALUE, TimeUnit.DAYS);
                 List<String> late = joinAll(threads);
@@ -274,6 +339,7 @@ public final class Machine implements AutoCloseable {
                 return r;
             }
         } finally {
+            ended = true;
             if (timer != null) timer.interrupt();
             uart.flushOutput(); // a final partial line
             drainConsole();
