@@ -9,7 +9,6 @@ import dev.jvmm.core.firmware.GuestFirmware;
 import dev.jvmm.core.firmware.PvTimeRegion;
 import dev.jvmm.core.firmware.StolenTimeRecords;
 import dev.jvmm.core.hypercall.HypercallServices;
-import dev.jvmm.core.hypercall.Smccc;
 import dev.jvmm.core.hypercall.sdei.SdeiSnapshot;
 import dev.jvmm.core.hypercall.sdei.SignalOutcome;
 import dev.jvmm.core.hypercall.shared.SharedRegionSet;
@@ -24,7 +23,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.SortedMap;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 
 /**
  * A built VM ready to run: owns every fd and the guest RAM mapping, and tears them down in reverse
@@ -33,9 +31,6 @@ import java.util.stream.Collectors;
  */
 public final class Machine implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("jvmm.vm");
-
-    /** Shared regions the exit log lists; the rest are only counted. */
-    private static final int LOGGED_REGIONS = 8;
 
     /** How long a stop waits for the vCPU and device threads before it gives up on them. */
     private static final Duration JOIN = Duration.ofSeconds(5);
@@ -342,50 +337,9 @@ public final class Machine implements AutoCloseable {
             ended = true;
             if (timer != null) timer.interrupt();
             uart.flushOutput(); // a final partial line
-            drainConsole();
-            logHypercalls();
+            ExitReport.drainConsole(consoleOut);
+            ExitReport.logHypercalls(hypercalls);
         }
-    }
-
-    /**
-     * Gives the console's reader a bounded time to take what is buffered, and reports what it lost.
-     */
-    private void drainConsole() throws InterruptedException {
-        consoleOut.drain(ConsoleOutput.DRAIN_WAIT);
-        long dropped = consoleOut.dropped() + consoleOut.buffered();
-        if (dropped > 0) {
-            LOG.log(
-                    Level.WARNING,
-                    "console: "
-                            + dropped
-                            + " bytes of guest output dropped (its reader did not keep up"
-                            + " or failed)");
-        }
-    }
-
-    /**
-     * What a post-mortem would want: the forwarded calls and a summary of the shared regions at
-     * exit (their number and size, and the first few: the log must not grow with what the guest
-     * shared).
-     */
-    private void logHypercalls() {
-        SortedMap<Long, Long> counts = hypercallCounts();
-        long other = otherHypercalls();
-        if (!counts.isEmpty()) {
-            LOG.log(
-                    Level.INFO,
-                    "forwarded hypercalls: "
-                            + counts.entrySet().stream()
-                                    .map(e -> Smccc.hex(e.getKey()) + " x" + e.getValue())
-                                    .collect(Collectors.joining(", "))
-                            + (other > 0 ? ", other IDs x" + other : ""));
-        }
-        sharedRegions()
-                .ifPresent(
-                        s ->
-                                LOG.log(
-                                        Level.INFO,
-                                        "shared regions at exit: " + s.summary(LOGGED_REGIONS)));
     }
 
     private Thread startTimer(Duration timeout) {
