@@ -149,17 +149,18 @@ class PauseBootTest {
 
     @Test
     void aDiskWrittenAcrossAPauseHoldsExactlyWhatTheGuestWrote() throws Exception {
-        Path disk = Files.write(dir.resolve("disk.img"), new byte[16 << 20]);
+        Path disk = Files.write(dir.resolve("disk.img"), new byte[32 << 20]);
         String writer =
-                "echo DD-START; for i in 1 2 3 4 5 6 7 8 9 10; do seq 1 100000; done"
-                        + " | dd of=/dev/vda bs=64k iflag=fullblock oflag=dsync 2>/dev/null;"
+                "echo DD-START; for i in $(seq 1 40); do seq 1 100000; done"
+                        + " | dd of=/dev/vda bs=64k iflag=fullblock conv=fsync;"
                         + " echo DD-RC=$?";
         JvmmProcess.Result r;
         try (JvmmProcess p =
                 JvmmProcess.start(linux(writer, "--disk", "path=" + disk, "--timeout", "600"))) {
             await(p, "DD-START");
-            Thread.sleep(300);
-            assertOk(ctl("pause"), "paused\n");
+            Ctl pause = ctl("pause");
+            assertEquals(0, pause.code(), pause.describe() + "\n--- guest ---\n" + p.stdout());
+            assertFalse(p.stdout().contains("DD-RC="), "dd ended before the pause");
             Thread.sleep(1000);
             assertOk(ctl("resume"), "resumed\n");
             r = p.waitFor(BOOT_LIMIT);
@@ -170,7 +171,7 @@ class PauseBootTest {
         StringBuilder one = new StringBuilder();
         for (int i = 1; i <= 100000; i++) one.append(i).append('\n');
         byte[] oneBytes = one.toString().getBytes(StandardCharsets.US_ASCII);
-        for (int i = 0; i < 10; i++) want.write(oneBytes);
+        for (int i = 0; i < 40; i++) want.write(oneBytes);
         byte[] got = Arrays.copyOf(Files.readAllBytes(disk), want.size());
         assertArrayEquals(want.toByteArray(), got, "the image after the pause");
         assertFalse(
