@@ -80,6 +80,18 @@ class VcpuGateTest {
         for (FakeVcpu c : cpus) threads.add(Thread.ofPlatform().name("vcpu" + c.id).start(c));
     }
 
+    /**
+     * Returns once {@code c} is inside its never-ending slice: two slices after the flag was set,
+     * the loop condition has seen it.
+     */
+    private static void makeStuck(FakeVcpu c) throws InterruptedException {
+        c.stuck = true;
+        long start = c.slices.get();
+        long end = System.nanoTime() + 5 * SECOND;
+        while (c.slices.get() < start + 2 && System.nanoTime() < end) Thread.sleep(1);
+        assertTrue(c.slices.get() >= start + 2, "vcpu" + c.id + " runs");
+    }
+
     @AfterEach
     void stopAll() throws InterruptedException {
         stopped.set(true);
@@ -107,8 +119,7 @@ class VcpuGateTest {
     @Test
     void aVcpuThatDoesNotStopFailsThePauseByNameAndTheOthersRunOn() throws Exception {
         start(2);
-        cpus.get(1).stuck = true;
-        Thread.sleep(20);
+        makeStuck(cpus.get(1));
         long t0 = System.nanoTime();
         PauseException e =
                 assertThrows(
@@ -143,7 +154,7 @@ class VcpuGateTest {
     @Test
     void aStopEndsThePauseWaitAndReleasesParkedVcpus() throws Exception {
         start(2);
-        cpus.get(1).stuck = true;
+        makeStuck(cpus.get(1));
         Thread stopper =
                 Thread.ofPlatform()
                         .start(
