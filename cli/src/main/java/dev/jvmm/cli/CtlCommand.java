@@ -55,7 +55,7 @@ final class CtlCommand implements Runnable {
     @Override
     public void run() {
         throw new UsageException(
-                "ctl: a command is required: status, stop, sdei-signal, shared-regions, "
+                "ctl: a command is required: status, stop, pause, resume, sdei-signal, shared-regions, "
                         + "stolen-time, hypercall-stats");
     }
 
@@ -69,6 +69,40 @@ final class CtlCommand implements Runnable {
     @Command(name = "stop", description = "Stop the VM; its jvmm run exits 0.")
     int stop() {
         return send(request("stop"), (out, body) -> out.println("stopping"));
+    }
+
+    @Command(
+            name = "pause",
+            description = {
+                "Pause the VM: returns once every vCPU is stopped outside the guest, in-flight disk "
+                        + "requests have finished and writable disks are flushed. The guest's clock "
+                        + "stands still while paused; --timeout keeps counting; stop still works. "
+                        + "Pausing a paused VM changes nothing (exit 0). A vCPU or device that does not "
+                        + "come to rest within 5 s fails the pause (exit 1) and the VM keeps running."
+            })
+    int pause() {
+        return send(
+                request("pause"),
+                (out, body) ->
+                        out.println(
+                                Boolean.TRUE.equals(body.get("changed"))
+                                        ? "paused"
+                                        : "already paused"));
+    }
+
+    @Command(
+            name = "resume",
+            description =
+                    "Let a paused VM continue where it stopped. Resuming a running VM changes"
+                            + " nothing (exit 0).")
+    int resume() {
+        return send(
+                request("resume"),
+                (out, body) ->
+                        out.println(
+                                Boolean.TRUE.equals(body.get("changed"))
+                                        ? "resumed"
+                                        : "already running"));
     }
 
     @Command(

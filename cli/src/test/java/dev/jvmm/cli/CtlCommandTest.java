@@ -35,12 +35,13 @@ class CtlCommandTest {
     static final class Fake implements ControlTarget {
         final AtomicInteger stops = new AtomicInteger();
         final List<String> signals = new CopyOnWriteArrayList<>();
-        volatile boolean empty, noSdei;
+        volatile boolean empty, noSdei, paused;
+        volatile String pauseFailure;
 
         @Override
         public VmStatus status() {
             return new VmStatus(
-                    VmStatus.State.RUNNING,
+                    paused ? VmStatus.State.PAUSED : VmStatus.State.RUNNING,
                     2,
                     256L << 20,
                     Duration.ofMillis(12_345),
@@ -51,6 +52,21 @@ class CtlCommandTest {
         @Override
         public void stop() {
             stops.incrementAndGet();
+        }
+
+        @Override
+        public boolean pause() throws ControlException {
+            if (pauseFailure != null) throw new ControlException(pauseFailure);
+            boolean changed = !paused;
+            paused = true;
+            return changed;
+        }
+
+        @Override
+        public boolean resume() {
+            boolean changed = paused;
+            paused = false;
+            return changed;
         }
 
         @Override
@@ -158,6 +174,39 @@ class CtlCommandTest {
         assertEquals(0, r.code(), r.err());
         assertEquals("stopping\n", r.out());
         assertEquals(1, fake.stops.get());
+    }
+
+    @Test
+    void pauseAndResumeAreIdempotentAndStatusShowsPaused() throws Exception {
+        Path sock = serve();
+        String s = sock.toString();
+        MainTest.Result p = ctl("--socket", s, "pause");
+        assertEquals(0, p.code(), p.err());
+        assertEquals("paused\n", p.out());
+        assertTrue(ctl("--socket", s, "status").out().startsWith("state    paused\n"));
+        MainTest.Result again = ctl("--socket", s, "pause");
+        assertEquals(0, again.code(), again.err());
+        assertEquals("already paused\n", again.out());
+        assertEquals(
+                "{\"ok\":true,\"changed\":false,\"state\":\"paused\"}\n",
+                ctl("--socket", s, "--json", "pause").out());
+        MainTest.Result r = ctl("--socket", s, "resume");
+        assertEquals(0, r.code(), r.err());
+        assertEquals("resumed\n", r.out());
+        assertTrue(ctl("--socket", s, "status").out().startsWith("state    running\n"));
+        assertEquals("already running\n", ctl("--socket", s, "resume").out());
+    }
+
+    @Test
+    void aFailedPauseIsExit1AndOneLine() throws Exception {
+        Path sock = serve();
+        fake.pauseFailure =
+                "cannot pause: vcpu1 did not leave KVM_RUN within 5 s; the VM keeps running";
+        assertOneLineError(
+                ctl("--socket", sock.toString(), "pause"),
+                1,
+                "pause: cannot pause: vcpu1 did not leave KVM_RUN within 5 s; the VM keeps running");
+        assertFalse(fake.paused);
     }
 
     @Test
@@ -293,7 +342,7 @@ class CtlCommandTest {
         assertOneLineError(
                 ctl("--socket", "/x"),
                 2,
-                "ctl: a command is required: status, stop, sdei-signal, shared-regions, stolen-time, hypercall-stats");
+                "ctl: a command is required: status, stop, pause, resume, sdei-signal, shared-regions, stolen-time, hypercall-stats");
     }
 
     @ParameterizedTest
@@ -334,6 +383,8 @@ class CtlCommandTest {
                 List.of(
                         "status",
                         "stop",
+                        "pause",
+                        "resume",
                         "sdei-signal",
                         "shared-regions",
                         "stolen-time",

@@ -253,7 +253,9 @@ public final class Vcpu extends FdHandle {
      */
     public void unbindFromCurrentThread() {
         tid = -1;
-        Signals.drain(Signals.KICK_SIGNAL);
+        // a real-time signal queues once per kick (no coalescing): a parked vCPU can collect
+        // several
+        while (Signals.drain(Signals.KICK_SIGNAL)) {}
     }
 
     /**
@@ -286,9 +288,8 @@ public final class Vcpu extends FdHandle {
 
     private void clearKick() {
         kvm_run.immediate_exit(run, (byte) 0);
-        if (tid > 0)
-            Signals.drain(
-                    Signals.KICK_SIGNAL); // a kick that arrived outside KVM_RUN is still pending
+        // kicks that arrived outside KVM_RUN are still pending, one queued signal per kick
+        if (tid > 0) while (Signals.drain(Signals.KICK_SIGNAL)) {}
     }
 
     /** The mmapped kvm_run, for tests and diagnostics. */

@@ -32,6 +32,8 @@ public final class ControlProtocol {
             List.of(
                     "status",
                     "stop",
+                    "pause",
+                    "resume",
                     "sdei-signal",
                     "shared-regions",
                     "stolen-time",
@@ -147,6 +149,17 @@ public final class ControlProtocol {
                 onlyFields(req, command);
                 target.stop();
                 r.put("state", VmStatus.State.STOPPING.wireName());
+            }
+            case "pause" -> {
+                // "changed": false for a pause of a paused VM, which is not an error
+                onlyFields(req, command);
+                r.put("changed", target.pause());
+                r.put("state", VmStatus.State.PAUSED.wireName());
+            }
+            case "resume" -> {
+                onlyFields(req, command);
+                r.put("changed", target.resume());
+                r.put("state", VmStatus.State.RUNNING.wireName());
             }
             case "sdei-signal" -> {
                 onlyFields(req, command, "event", "cpu");

@@ -19,6 +19,19 @@ public interface ControlTarget {
     void stop() throws ControlException;
 
     /**
+     * Pauses the guest and returns once it is at rest (vCPUs parked, devices quiesced, disks
+     * flushed); true if this call paused it, false if it was already paused. A pause that cannot
+     * complete in bounded time throws and leaves the VM running.
+     */
+    boolean pause() throws ControlException;
+
+    /**
+     * Lets a paused guest continue where it stopped; true if this call resumed it, false if it was
+     * not paused.
+     */
+    boolean resume() throws ControlException;
+
+    /**
      * Raises SDEI event {@code event} on vCPU {@code cpu} (event 0 is the software-signalled
      * event).
      */

@@ -18,6 +18,8 @@ public record VmStatus(
         STARTING,
         /** The guest is running. */
         RUNNING,
+        /** The guest is paused (jvmm ctl pause): no vCPU runs until resume. */
+        PAUSED,
         /** A stop was requested or decided; the process is about to exit. */
         STOPPING;
 

@@ -18,6 +18,10 @@ import java.util.function.IntConsumer;
  * <p>An exception from the device is logged and the thread goes on: one bad request must not
  * silence the device for good. {@link #close} wakes the thread through its own eventfd and waits
  * for it.
+ *
+ * <p>{@link #pause} holds the thread between two notifications: it returns once the notification
+ * being handled (a virtio-blk batch, say) has finished. Notifications that arrive while paused stay
+ * counted in their eventfds and are handled after {@link #resume}, so none is lost.
  */
 public final class QueueNotifier implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(QueueNotifier.class.getName());
@@ -29,6 +33,8 @@ public final class QueueNotifier implements AutoCloseable {
     private final EventFd stop;
     private final Thread thread;
     private volatile boolean stopping;
+    private volatile boolean paused;
+    private boolean holding; // guarded by this: the thread is parked by a pause
 
     /**
      * @param queues eventfd of queue i at index i; owned by the caller (KVM holds them too)
@@ -72,7 +78,12 @@ public final class QueueNotifier implements AutoCloseable {
                                 + "; the device gets no more notifications");
                 return;
             }
-            if (set.revents(0) != 0) return;
+            if (set.revents(0) != 0) {
+                stop.drain(); // a stop or a pause
+                if (stopping) return;
+                hold();
+                continue;
+            }
             for (int q = 0; q < queues.size(); q++) {
                 if (set.revents(q + 1) == 0) continue;
                 queues.get(q).drain();
@@ -85,6 +96,50 @@ public final class QueueNotifier implements AutoCloseable {
         }
     }
 
+    /** On the notifier thread: parks while paused. */
+    private synchronized void hold() {
+        if (!paused) return;
+        holding = true;
+        notifyAll();
+        try {
+            while (paused && !stopping) wait();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // nobody interrupts it; end the wait and go on
+        } finally {
+            holding = false;
+        }
+    }
+
+    /**
+     * Holds the thread once the notification in progress has finished; false if that did not happen
+     * by {@code deadlineNanos} (the hold is then withdrawn). A thread that is not running (not
+     * started, stopped) holds trivially.
+     */
+    public boolean pause(long deadlineNanos) throws InterruptedException {
+        synchronized (this) {
+            if (stopping) return true;
+            paused = true;
+        }
+        stop.signal();
+        synchronized (this) {
+            while (!holding && thread.isAlive() && !stopping) {
+                long left = deadlineNanos - System.nanoTime();
+                if (left <= 0) {
+                    paused = false;
+                    return false;
+                }
+                wait(Math.max(1, Math.min(left / 1_000_000, 20)));
+            }
+            return true;
+        }
+    }
+
+    /** Lets the thread handle notifications again, those that arrived while paused first. */
+    public synchronized void resume() {
+        paused = false;
+        notifyAll();
+    }
+
     /**
      * Stops the thread and waits for a notification in progress to finish (bounded). Idempotent.
      */
@@ -92,6 +147,9 @@ public final class QueueNotifier implements AutoCloseable {
     public void close() {
         if (!stopping) {
             stopping = true;
+            synchronized (this) {
+                notifyAll(); // a paused thread
+            }
             if (thread.isAlive()) stop.signal();
             try {
                 if (thread.isAlive() && !thread.join(JOIN))

@@ -81,6 +81,7 @@ public final class Uart8250Device implements MmioDevice {
 
     private long rxDropped, txDropped, txBytes, badAccesses;
     private boolean txErrorLogged;
+    private boolean held; // paused: host input waits with its sender
 
     /**
      * @param sink where transmitted bytes go (the console); written and flushed under the device
@@ -261,6 +262,7 @@ public final class Uart8250Device implements MmioDevice {
      * @return how many bytes were accepted
      */
     public synchronized int enqueueInput(byte[] data) {
+        if (held) return 0; // paused: the caller keeps the bytes (none is an overrun)
         int accepted = 0;
         if ((mcr & MCR_LOOP) != 0) {
             rxDropped += data.length;
@@ -275,7 +277,23 @@ public final class Uart8250Device implements MmioDevice {
 
     /** Free FIFO slots: how many bytes {@link #enqueueInput} would accept now. */
     public synchronized int inputSpace() {
-        return fifo.length - fifoCount;
+        return held ? 0 : fifo.length - fifoCount;
+    }
+
+    /**
+     * Pauses the device's host side: output the guest already wrote goes out now (no partial line
+     * left in the buffer across a pause), and host input waits with its sender ({@link
+     * #inputSpace()} is 0) instead of changing the FIFO and the interrupt line while the VM is
+     * paused. The guest's own register accesses cannot happen then: its vCPUs are parked.
+     */
+    public synchronized void hold() {
+        held = true;
+        flushOutput();
+    }
+
+    /** Undoes {@link #hold}. */
+    public synchronized void release() {
+        held = false;
     }
 
     /**

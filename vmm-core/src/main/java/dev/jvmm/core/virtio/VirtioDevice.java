@@ -1,5 +1,7 @@
 package dev.jvmm.core.virtio;
 
+import java.io.IOException;
+
 /**
  * A virtio device model, independent of the transport. The transport ({@link VirtioMmioTransport})
  * owns the registers, feature negotiation and ring set-up; the device sees only what was
@@ -58,6 +60,19 @@ public interface VirtioDevice extends AutoCloseable {
      * more to do.
      */
     void reset();
+
+    /**
+     * Brings the device to rest for a pause. The machine calls it with every vCPU parked and the
+     * device's notifier held, so no guest request is being served; the device stops what it does on
+     * its own initiative (host input, received frames) and makes completed work durable (a writable
+     * disk: fdatasync). Work that arrives meanwhile waits for {@link #resume}.
+     *
+     * @throws IOException when completed work cannot be made durable (the pause fails)
+     */
+    default void quiesce() throws IOException {}
+
+    /** Undoes {@link #quiesce}: held host input and frames reach the guest again. */
+    default void resume() {}
 
     /** Flush and close the backends. Idempotent; safe while a notification is being handled. */
     @Override

@@ -10,7 +10,6 @@ import dev.jvmm.core.firmware.GuestFirmware;
 import dev.jvmm.core.firmware.PvTimeRegion;
 import dev.jvmm.core.firmware.StolenTimeRecords;
 import dev.jvmm.core.hypercall.HypercallServices;
-import dev.jvmm.core.hypercall.Smccc;
 import dev.jvmm.core.hypercall.sdei.SdeiSnapshot;
 import dev.jvmm.core.hypercall.sdei.SignalOutcome;
 import dev.jvmm.core.hypercall.shared.SharedRegionSet;
@@ -25,7 +24,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.SortedMap;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 
 /**
  * A built VM ready to run: owns every fd and the guest RAM mapping, and tears them down in reverse
@@ -35,11 +33,14 @@ import java.util.stream.Collectors;
 public final class Machine implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("jvmm.vm");
 
-    /** Shared regions the exit log lists; the rest are only counted. */
-    private static final int LOGGED_REGIONS = 8;
-
     /** How long a stop waits for the vCPU and device threads before it gives up on them. */
     private static final Duration JOIN = Duration.ofSeconds(5);
+
+    /**
+     * How long {@link #pause()} may take before it gives up and lets the VM run on: well inside
+     * {@code jvmm ctl}'s 10 s wait for an answer.
+     */
+    static final Duration PAUSE_BOUND = Duration.ofSeconds(5);
 
     private final Kvm kvm;
     private final Vm vm;
@@ -57,8 +58,13 @@ public final class Machine implements AutoCloseable {
     private final PvTimeRegion pvTime;
     private final HypercallServices hypercalls;
     private final List<VcpuMailbox> mailboxes;
+    private final VcpuGate gate;
+    private final Lifecycle lifecycle;
     private volatile StopControl current = new StopControl();
     private volatile VmResult externalStop;
+
+    /** Set when {@link #run()} has returned: no vCPU will run again. */
+    private volatile boolean ended;
 
     /** System.nanoTime() when the guest first started running; 0 before. */
     private volatile long startedNanos;
@@ -102,6 +108,10 @@ public final class Machine implements AutoCloseable {
         this.pvTime = pvTime;
         this.hypercalls = hypercalls;
         this.mailboxes = List.copyOf(mailboxes);
+        this.gate = new VcpuGate(this.mailboxes, this::endingForGood);
+        this.lifecycle =
+                new Lifecycle(
+                        Lifecycle.parts(gate, virtio, uart), PAUSE_BOUND, this::endingForGood);
     }
 
     public List<Vcpu> vcpus() {
@@ -230,6 +240,46 @@ public final class Machine implements AutoCloseable {
         return firmwareSetup;
     }
 
+    /**
+     * Pauses the guest; false when it was already paused. What holds while paused (guest counter,
+     * --timeout, stop, the control API): {@link Lifecycle}.
+     *
+     * @throws PauseException one line: the VM is stopping, or a part did not come to rest within
+     *     {@link #PAUSE_BOUND} (the VM then keeps running)
+     */
+    public boolean pause() throws PauseException {
+        return lifecycle.pause();
+    }
+
+    /**
+     * Lets a paused guest go on exactly where it stopped (devices first, the vCPUs last); false
+     * when it was not paused.
+     */
+    public boolean resume() {
+        return lifecycle.resume();
+    }
+
+    public boolean isPaused() {
+        return lifecycle.isPaused();
+    }
+
+    /** The parts in pause order (resume goes in reverse). */
+    List<VmPart> parts() {
+        return lifecycle.parts();
+    }
+
+    /**
+     * Whether the run is ending for good: stopped from outside, ended, or stopped by the guest for
+     * a reason other than a reset that reboots in place.
+     */
+    private boolean endingForGood() {
+        if (ended || externalStop != null) return true;
+        VmResult r = current.result();
+        return r != null
+                && !(r.reason() == VmResult.Reason.RESET
+                        && config.onReset() == VmConfig.OnReset.REBOOT);
+    }
+
     /** Ends the run from outside (signal, console quit); the first reason to stop wins. */
     public void stop(VmResult result) {
         if (externalStop == null) externalStop = result;
@@ -249,11 +299,21 @@ public final class Machine implements AutoCloseable {
                 StopControl control = current;
                 List<Thread> threads = new ArrayList<>();
                 for (Vcpu v : vcpus) {
-                    Thread t = VcpuThread.start(v, dispatcher, control, mailboxes.get(v.id()));
+                    Thread t =
+                            VcpuThread.start(v, dispatcher, control, mailboxes.get(v.id()), gate);
                     ram.addUser(t);
                     threads.add(t);
                 }
-                control.setKickers(vcpus.stream().<Runnable>map(v -> v::kick).toList());
+                // a parked vCPU waits on its mailbox, not in KVM_RUN: wake it too
+                control.setKickers(
+                        vcpus.stream()
+                                .<Runnable>map(
+                                        v ->
+                                                () -> {
+                                                    v.kick();
+                                                    mailboxes.get(v.id()).wake();
+                                                })
+                                .toList());
                 if (externalStop != null) control.stop(externalStop);
                 VmResult r = control.await(Long.MAX_VALUE, TimeUnit.DAYS);
                 List<String> late = joinAll(threads);
@@ -285,52 +345,12 @@ public final class Machine implements AutoCloseable {
                 return r;
             }
         } finally {
+            ended = true;
             if (timer != null) timer.interrupt();
             uart.flushOutput(); // a final partial line
-            drainConsole();
-            logHypercalls();
+            ExitReport.drainConsole(consoleOut);
+            ExitReport.logHypercalls(hypercalls);
         }
-    }
-
-    /**
-     * Gives the console's reader a bounded time to take what is buffered, and reports what it lost.
-     */
-    private void drainConsole() throws InterruptedException {
-        consoleOut.drain(ConsoleOutput.DRAIN_WAIT);
-        long dropped = consoleOut.dropped() + consoleOut.buffered();
-        if (dropped > 0) {
-            LOG.log(
-                    Level.WARNING,
-                    "console: "
-                            + dropped
-                            + " bytes of guest output dropped (its reader did not keep up"
-                            + " or failed)");
-        }
-    }
-
-    /**
-     * What a post-mortem would want: the forwarded calls and a summary of the shared regions at
-     * exit (their number and size, and the first few: the log must not grow with what the guest
-     * shared).
-     */
-    private void logHypercalls() {
-        SortedMap<Long, Long> counts = hypercallCounts();
-        long other = otherHypercalls();
-        if (!counts.isEmpty()) {
-            LOG.log(
-                    Level.INFO,
-                    "forwarded hypercalls: "
-                            + counts.entrySet().stream()
-                                    .map(e -> Smccc.hex(e.getKey()) + " x" + e.getValue())
-                                    .collect(Collectors.joining(", "))
-                            + (other > 0 ? ", other IDs x" + other : ""));
-        }
-        sharedRegions()
-                .ifPresent(
-                        s ->
-                                LOG.log(
-                                        Level.INFO,
-                                        "shared regions at exit: " + s.summary(LOGGED_REGIONS)));
     }
 
     private Thread startTimer(Duration timeout) {

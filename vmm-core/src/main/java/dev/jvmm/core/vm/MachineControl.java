@@ -17,9 +17,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The control API's view of a {@link Machine}: status, stop, stolen time, and the hypercall
- * services (SDEI injection, the shared-region list, the SMCCC call counters). A service the VM was
- * built without (--sdei, --shared-regions, PV time) answers "not available in this VM".
+ * The control API's view of a {@link Machine}: status, stop, pause and resume, stolen time, and the
+ * hypercall services (SDEI injection, the shared-region list, the SMCCC call counters). A service
+ * the VM was built without (--sdei, --shared-regions, PV time) answers "not available in this VM".
  */
 public final class MachineControl implements ControlTarget {
     private final Machine machine;
@@ -35,10 +35,11 @@ public final class MachineControl implements ControlTarget {
 
     @Override
     public VmStatus status() {
-        VmStatus.State state =
-                machine.isStopping()
-                        ? VmStatus.State.STOPPING
-                        : machine.hasStarted() ? VmStatus.State.RUNNING : VmStatus.State.STARTING;
+        VmStatus.State state;
+        if (machine.isStopping()) state = VmStatus.State.STOPPING;
+        else if (machine.isPaused()) state = VmStatus.State.PAUSED;
+        else if (machine.hasStarted()) state = VmStatus.State.RUNNING;
+        else state = VmStatus.State.STARTING;
         VmConfig c = machine.config();
         return new VmStatus(
                 state,
@@ -53,6 +54,20 @@ public final class MachineControl implements ControlTarget {
     public void stop() {
         machine.stop(
                 VmResult.of(VmResult.Reason.STOPPED_BY_API, "stopped through the control API"));
+    }
+
+    @Override
+    public boolean pause() throws ControlException {
+        try {
+            return machine.pause();
+        } catch (PauseException e) {
+            throw new ControlException(e.getMessage());
+        }
+    }
+
+    @Override
+    public boolean resume() {
+        return machine.resume();
     }
 
     /**

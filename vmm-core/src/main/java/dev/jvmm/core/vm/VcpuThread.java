@@ -23,6 +23,7 @@ final class VcpuThread implements Runnable {
     private final ExitDispatcher dispatcher;
     private final StopControl control;
     private final VcpuMailbox mailbox;
+    private final VcpuGate gate;
     private final ExitDispatcher.VcpuRegisters regs;
     private final MemorySegment run;
     private final MmioBuffers buffers = new MmioBuffers();
@@ -30,8 +31,14 @@ final class VcpuThread implements Runnable {
     /** The last exit is one KVM finishes only on the next KVM_RUN (api.rst, KVM_RUN). */
     private boolean exitPending;
 
-    VcpuThread(Vcpu vcpu, ExitDispatcher dispatcher, StopControl control, VcpuMailbox mailbox) {
+    VcpuThread(
+            Vcpu vcpu,
+            ExitDispatcher dispatcher,
+            StopControl control,
+            VcpuMailbox mailbox,
+            VcpuGate gate) {
         this.vcpu = vcpu;
+        this.gate = gate;
         this.dispatcher = dispatcher;
         this.control = control;
         this.mailbox = mailbox;
@@ -56,11 +63,15 @@ final class VcpuThread implements Runnable {
     }
 
     static Thread start(
-            Vcpu vcpu, ExitDispatcher dispatcher, StopControl control, VcpuMailbox mailbox) {
+            Vcpu vcpu,
+            ExitDispatcher dispatcher,
+            StopControl control,
+            VcpuMailbox mailbox,
+            VcpuGate gate) {
         return Thread.ofPlatform()
                 .name("vcpu" + vcpu.id())
                 .daemon(true)
-                .start(new VcpuThread(vcpu, dispatcher, control, mailbox));
+                .start(new VcpuThread(vcpu, dispatcher, control, mailbox, gate));
     }
 
     @Override
@@ -68,9 +79,12 @@ final class VcpuThread implements Runnable {
         try {
             vcpu.bindToCurrentThread();
             while (!control.isStopped()) {
-                if (!mailbox.isEmpty()) {
+                boolean hold = gate.isClosed();
+                if (hold || !mailbox.isEmpty()) {
+                    // the exit is finished first: work and a pause both see whole instructions
                     if (exitPending) completePendingExit();
-                    else mailbox.drain(regs);
+                    else if (!mailbox.isEmpty()) mailbox.drain(regs);
+                    else gate.park(vcpu.id(), mailbox, regs, control::isStopped);
                     continue;
                 }
                 handle(vcpu.runForReason());

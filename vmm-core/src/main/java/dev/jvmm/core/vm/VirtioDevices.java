@@ -10,6 +10,7 @@ import dev.jvmm.core.virtio.VirtioDevice;
 import dev.jvmm.core.virtio.VirtioMmioTransport;
 import dev.jvmm.core.virtio.console.VirtioConsoleDevice;
 import dev.jvmm.kvm.sys.EventFd;
+import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
 import java.util.List;
@@ -119,6 +120,47 @@ public final class VirtioDevices implements AutoCloseable {
     public VirtioConsoleDevice console() {
         for (Slot s : slots) if (s.transport().device() instanceof VirtioConsoleDevice c) return c;
         return null;
+    }
+
+    /**
+     * One {@link VmPart} per device, in slot order. Pausing one holds its notifier thread (which
+     * waits for the request batch it is serving: an in-flight block request finishes) and then
+     * quiesces the device (a writable disk is flushed); resuming does the reverse, and the
+     * notifications that came in meanwhile are served then.
+     */
+    public List<VmPart> parts() {
+        return slots.stream().<VmPart>map(DevicePart::new).toList();
+    }
+
+    private record DevicePart(Slot slot) implements VmPart {
+        @Override
+        public String name() {
+            return slot.name();
+        }
+
+        @Override
+        public void pause(long deadlineNanos) throws PauseException {
+            try {
+                if (!slot.notifier().pause(deadlineNanos))
+                    throw new PauseException(name() + ": a request did not finish", true);
+            } catch (InterruptedException e) {
+                slot.notifier().resume();
+                Thread.currentThread().interrupt();
+                throw new PauseException(name() + ": interrupted");
+            }
+            try {
+                slot.transport().device().quiesce();
+            } catch (IOException | RuntimeException e) {
+                slot.notifier().resume();
+                throw new PauseException(name() + ": " + e.getMessage());
+            }
+        }
+
+        @Override
+        public void resume() {
+            slot.transport().device().resume();
+            slot.notifier().resume();
+        }
     }
 
     /** The device-tree nodes, in slot order. */

@@ -37,6 +37,43 @@ class ControlProtocolTest {
     }
 
     @Test
+    void pauseAndResumeSayWhetherTheyChangedAnythingAndStatusFollows() {
+        assertEquals(
+                "{\"ok\":true,\"changed\":true,\"state\":\"paused\"}",
+                answer("{\"command\":\"pause\"}"));
+        assertTrue(
+                answer("{\"command\":\"status\"}")
+                        .startsWith("{\"ok\":true,\"state\":\"paused\","));
+        assertEquals(
+                "{\"ok\":true,\"changed\":false,\"state\":\"paused\"}",
+                answer("{\"command\":\"pause\"}"));
+        assertEquals(
+                "{\"ok\":true,\"changed\":true,\"state\":\"running\"}",
+                answer("{\"command\":\"resume\"}"));
+        assertEquals(
+                "{\"ok\":true,\"changed\":false,\"state\":\"running\"}",
+                answer("{\"command\":\"resume\"}"));
+        assertTrue(
+                answer("{\"command\":\"status\"}")
+                        .startsWith("{\"ok\":true,\"state\":\"running\","));
+        assertEquals(2, target.pauses.get());
+    }
+
+    @Test
+    void aPauseTheVmCannotCompleteIsAnErrorResponse() {
+        target.pauseFailure =
+                new ControlException(
+                        "cannot pause: vcpu0 did not leave KVM_RUN within 5 s; the VM keeps running");
+        assertEquals(
+                "{\"ok\":false,\"error\":\"cannot pause: vcpu0 did not leave KVM_RUN within 5 s;"
+                        + " the VM keeps running\"}",
+                answer("{\"command\":\"pause\"}"));
+        assertTrue(
+                answer("{\"command\":\"status\"}")
+                        .startsWith("{\"ok\":true,\"state\":\"running\","));
+    }
+
+    @Test
     void sdeiSignalPassesEventAndCpu() {
         assertEquals(
                 "{\"ok\":true,\"event\":4294967295,\"cpu\":1}",
@@ -127,10 +164,12 @@ class ControlProtocolTest {
             delimiter = '|',
             textBlock =
                     """
-            {"command":"reboot"}                          | unknown command "reboot" (one of: status, stop, sdei-signal, shared-regions, stolen-time, hypercall-stats)
-            {}                                            | missing "command" (one of: status, stop, sdei-signal, shared-regions, stolen-time, hypercall-stats)
+            {"command":"reboot"}                          | unknown command "reboot" (one of: status, stop, pause, resume, sdei-signal, shared-regions, stolen-time, hypercall-stats)
+            {}                                            | missing "command" (one of: status, stop, pause, resume, sdei-signal, shared-regions, stolen-time, hypercall-stats)
             {"command":5}                                 | "command" must be a string
             {"command":"status","cpu":1}                  | unknown field "cpu" for command status (it takes none)
+            {"command":"pause","cpu":1}                   | unknown field "cpu" for command pause (it takes none)
+            {"command":"resume","force":true}             | unknown field "force" for command resume (it takes none)
             {"command":"sdei-signal","event":1,"cpus":1}  | unknown field "cpus" for command sdei-signal (it takes: event, cpu)
             {"command":"sdei-signal"}                     | missing "event" (an integer 0..4294967295)
             {"command":"sdei-signal","event":-1}          | "event" must be an integer 0..4294967295, got -1
@@ -151,6 +190,7 @@ class ControlProtocolTest {
     void badRequestsGetOneErrorLine(String request, String error) {
         assertEquals("{\"ok\":false,\"error\":" + quote(error) + "}", answer(request));
         assertEquals(0, target.stops.get(), "no bad request may act");
+        assertEquals(0, target.pauses.get(), "no bad request may act");
         assertEquals(List.of(), target.signals);
     }
 
@@ -177,7 +217,7 @@ class ControlProtocolTest {
         assertEquals(
                 "{\"ok\":false,\"error\":\"unknown command \\\""
                         + "x".repeat(64)
-                        + "...\\\" (one of: status, stop, "
+                        + "...\\\" (one of: status, stop, pause, resume, "
                         + "sdei-signal, shared-regions, stolen-time, hypercall-stats)\"}",
                 r);
     }
@@ -192,7 +232,7 @@ class ControlProtocolTest {
     void echoedTextIsValidUnicode() {
         String r = answer("{\"command\":\"a\\ud800b\"}");
         assertEquals(
-                "{\"ok\":false,\"error\":\"unknown command \\\"a\ufffdb\\\" (one of: status, stop, "
+                "{\"ok\":false,\"error\":\"unknown command \\\"a\ufffdb\\\" (one of: status, stop, pause, resume, "
                         + "sdei-signal, shared-regions, stolen-time, hypercall-stats)\"}",
                 r);
         String cut = answer("{\"command\":\"status\",\"" + "k".repeat(63) + "\uD83D\uDE00z\":1}");

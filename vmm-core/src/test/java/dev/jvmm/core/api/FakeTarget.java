@@ -14,6 +14,9 @@ final class FakeTarget implements ControlTarget {
     volatile Runnable onStop = () -> {};
 
     final List<String> signals = new CopyOnWriteArrayList<>();
+    final AtomicInteger pauses = new AtomicInteger();
+    volatile boolean paused;
+    volatile ControlException pauseFailure;
     volatile ControlException sdeiFailure;
     volatile RuntimeException statusBug;
     volatile boolean pvTimeOff;
@@ -37,7 +40,9 @@ final class FakeTarget implements ControlTarget {
             }
         }
         return new VmStatus(
-                stops.get() > 0 ? VmStatus.State.STOPPING : VmStatus.State.RUNNING,
+                stops.get() > 0
+                        ? VmStatus.State.STOPPING
+                        : paused ? VmStatus.State.PAUSED : VmStatus.State.RUNNING,
                 2,
                 256L << 20,
                 Duration.ofMillis(1500),
@@ -49,6 +54,22 @@ final class FakeTarget implements ControlTarget {
     public void stop() {
         stops.incrementAndGet();
         onStop.run();
+    }
+
+    @Override
+    public boolean pause() throws ControlException {
+        pauses.incrementAndGet();
+        if (pauseFailure != null) throw pauseFailure;
+        boolean changed = !paused;
+        paused = true;
+        return changed;
+    }
+
+    @Override
+    public boolean resume() {
+        boolean changed = paused;
+        paused = false;
+        return changed;
     }
 
     @Override

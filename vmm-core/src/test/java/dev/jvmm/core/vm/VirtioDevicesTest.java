@@ -2,6 +2,7 @@ package dev.jvmm.core.vm;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -72,6 +73,10 @@ class VirtioDevicesTest {
         final LinkedBlockingQueue<String> notified = new LinkedBlockingQueue<>();
         volatile VirtioActivation activation;
         final AtomicInteger resets = new AtomicInteger(), closes = new AtomicInteger();
+        final List<String> lifecycle = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        /** When set, a notification is "served" until this opens (a slow request). */
+        volatile java.util.concurrent.CountDownLatch serving;
 
         FakeDevice(int queues) {
             this.queues = queues;
@@ -113,6 +118,25 @@ class VirtioDevicesTest {
         @Override
         public void queueNotify(int queue) {
             notified.add(queue + "@" + Thread.currentThread().getName());
+            java.util.concurrent.CountDownLatch s = serving;
+            if (s != null) {
+                try {
+                    s.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            lifecycle.add("served " + queue);
+        }
+
+        @Override
+        public void quiesce() {
+            lifecycle.add("quiesce");
+        }
+
+        @Override
+        public void resume() {
+            lifecycle.add("resume");
         }
 
         @Override
@@ -228,6 +252,84 @@ class VirtioDevicesTest {
         assertEquals(0, read(LAYOUT.virtioSlot(0).base() + 0x70), "status");
         driverOk(LAYOUT.virtioSlot(0).base(), 1); // the next kernel can start it again
         assertNotNull(a.activation);
+    }
+
+    @Test
+    void pausingADeviceWaitsForTheRequestBeingServedAndHoldsLaterOnesUntilResume()
+            throws Exception {
+        FakeDevice dev = new FakeDevice(1);
+        devices = VirtioDevices.wire(List.of(dev), LAYOUT, bus, mem, kvm);
+        driverOk(LAYOUT.virtioSlot(0).base(), 1);
+        VmPart part = devices.parts().get(0);
+        assertEquals("virtio-mmio.0:fake1", part.name());
+        dev.serving = new java.util.concurrent.CountDownLatch(1);
+        kvm.ioevents.get(0).efd().signal();
+        assertNotNull(dev.notified.poll(5, TimeUnit.SECONDS), "being served");
+
+        Thread pauser =
+                Thread.ofPlatform()
+                        .start(
+                                () -> {
+                                    try {
+                                        part.pause(System.nanoTime() + 10_000_000_000L);
+                                    } catch (PauseException e) {
+                                        throw new IllegalStateException(e);
+                                    }
+                                });
+        pauser.join(300);
+        assertTrue(pauser.isAlive(), "the pause returned while a request was being served");
+        dev.serving.countDown();
+        pauser.join(5000);
+        assertEquals(List.of("served 0", "quiesce"), dev.lifecycle);
+
+        dev.serving = null;
+        kvm.ioevents.get(0).efd().signal(); // the guest notifies while paused
+        assertNull(dev.notified.poll(300, TimeUnit.MILLISECONDS), "served while paused");
+        part.resume();
+        assertNotNull(dev.notified.poll(5, TimeUnit.SECONDS), "served after resume");
+        assertEquals(List.of("served 0", "quiesce", "resume", "served 0"), waitFor(dev, 4));
+    }
+
+    @Test
+    void aRequestThatDoesNotFinishFailsThePauseInBoundedTimeAndTheDeviceRunsOn() throws Exception {
+        FakeDevice dev = new FakeDevice(1);
+        devices = VirtioDevices.wire(List.of(dev), LAYOUT, bus, mem, kvm);
+        driverOk(LAYOUT.virtioSlot(0).base(), 1);
+        VmPart part = devices.parts().get(0);
+        dev.serving = new java.util.concurrent.CountDownLatch(1);
+        kvm.ioevents.get(0).efd().signal();
+        assertNotNull(dev.notified.poll(5, TimeUnit.SECONDS));
+        PauseException e =
+                assertThrows(
+                        PauseException.class, () -> part.pause(System.nanoTime() + 300_000_000L));
+        assertEquals("virtio-mmio.0:fake1: a request did not finish", e.getMessage());
+        assertTrue(e.timedOut());
+        dev.serving.countDown();
+        dev.serving = null;
+        kvm.ioevents.get(0).efd().signal();
+        assertNotNull(dev.notified.poll(5, TimeUnit.SECONDS), "not left paused");
+        assertFalse(dev.lifecycle.contains("quiesce"));
+    }
+
+    @Test
+    void aPausedDeviceStillCloses() throws Exception {
+        FakeDevice dev = new FakeDevice(1);
+        devices = VirtioDevices.wire(List.of(dev), LAYOUT, bus, mem, kvm);
+        devices.parts().get(0).pause(System.nanoTime() + 5_000_000_000L);
+        long t0 = System.nanoTime();
+        devices.close();
+        assertTrue(System.nanoTime() - t0 < 3_000_000_000L, "close waited for a paused notifier");
+        assertEquals(1, dev.closes.get());
+        assertTrue(
+                Thread.getAllStackTraces().keySet().stream()
+                        .noneMatch(t -> t.getName().startsWith("jvmm-virtio-mmio")),
+                "notifier threads ended");
+    }
+
+    private static List<String> waitFor(FakeDevice dev, int n) throws InterruptedException {
+        long end = System.nanoTime() + 5_000_000_000L;
+        while (dev.lifecycle.size() < n && System.nanoTime() < end) Thread.sleep(5);
+        return dev.lifecycle;
     }
 
     @Test

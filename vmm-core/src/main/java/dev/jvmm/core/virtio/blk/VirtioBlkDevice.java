@@ -254,6 +254,19 @@ public final class VirtioBlkDevice implements VirtioDevice {
         }
     }
 
+    /**
+     * Waits for the batch in progress (its requests are answered, their data written), then makes
+     * every completed write durable. Requests arrive only through notifications, which the machine
+     * holds while paused, so nothing new starts until resume.
+     */
+    @Override
+    public void quiesce() throws IOException {
+        synchronized (lock) {
+            if (closed || backend.isReadOnly()) return;
+            backend.flush();
+        }
+    }
+
     /** Waits for the batch in progress, then flushes and closes the backend. Idempotent. */
     @Override
     public void close() {

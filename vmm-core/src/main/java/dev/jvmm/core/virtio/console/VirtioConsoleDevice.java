@@ -39,6 +39,7 @@ public final class VirtioConsoleDevice implements VirtioDevice {
     private final byte[] pending = new byte[MAX_PENDING_INPUT]; // ring buffer, guarded by rxLock
     private int pendingStart, pendingLen; // guarded by rxLock
     private long inputDropped; // guarded by rxLock
+    private boolean held; // guarded by rxLock: paused, input waits in pending
     private volatile VirtioActivation activation;
     private volatile boolean closed;
 
@@ -124,7 +125,7 @@ public final class VirtioConsoleDevice implements VirtioDevice {
     private void drainInput() {
         synchronized (rxLock) {
             VirtioActivation a = activation;
-            if (a == null || closed || pendingLen == 0) return;
+            if (a == null || closed || held || pendingLen == 0) return;
             try {
                 Virtqueue q = a.queue(RX);
                 DescriptorChain c;
@@ -178,6 +179,28 @@ public final class VirtioConsoleDevice implements VirtioDevice {
         } catch (IOException e) {
             if (a != null) a.error(VirtioError.BACKEND_IO, "console output flush: " + e);
         }
+    }
+
+    /**
+     * Host input stays in the device's buffer (the guest's receive buffers are not touched) until
+     * {@link #resume}; output needs no hold, it runs only on notifications.
+     */
+    @Override
+    public void quiesce() {
+        synchronized (rxLock) {
+            held = true;
+        }
+        synchronized (txLock) {
+            flush(activation);
+        }
+    }
+
+    @Override
+    public void resume() {
+        synchronized (rxLock) {
+            held = false;
+        }
+        drainInput();
     }
 
     @Override

@@ -48,6 +48,7 @@ public final class VirtioNetDevice implements VirtioDevice {
     private volatile VirtioActivation txActivation;
     private DescriptorChain parked; // a posted RX buffer not yet filled; guarded by rxLock
     private Thread rxThread; // guarded by rxLock
+    private boolean held; // guarded by rxLock: paused, frames wait in the backend
     private volatile boolean closed;
 
     /**
@@ -207,6 +208,10 @@ public final class VirtioNetDevice implements VirtioDevice {
                     rxDropped.incrementAndGet();
                     return;
                 }
+                if (held) {
+                    rxLock.wait(); // paused: the frame waits here, later ones in the tap
+                    continue;
+                }
                 if (parked == null) parked = activation.queue(RX).pop();
                 if (parked != null) break;
                 rxLock.wait();
@@ -230,6 +235,26 @@ public final class VirtioNetDevice implements VirtioDevice {
             parked = null;
             rxFrames.incrementAndGet();
             q.notifyGuest();
+        }
+    }
+
+    /**
+     * Holds received frames (the receive thread waits before touching guest memory) and waits for a
+     * frame being written into a receive buffer. Transmission needs no hold: it runs only on
+     * notifications, which the machine holds while paused.
+     */
+    @Override
+    public void quiesce() {
+        synchronized (rxLock) {
+            held = true;
+        }
+    }
+
+    @Override
+    public void resume() {
+        synchronized (rxLock) {
+            held = false;
+            rxLock.notifyAll();
         }
     }
 
