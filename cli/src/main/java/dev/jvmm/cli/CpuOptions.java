@@ -42,7 +42,18 @@ final class CpuOptions {
             description = "Memory tagging (MTE) for the guest. Refused where the host has none.")
     boolean mte;
 
+    @Option(
+            names = "--disable-mte",
+            description =
+                    "No memory tagging: jvmm's default (kvmtool's spelling, accepted for its scripts).")
+    boolean disableMte;
+
+    /**
+     * @throws UsageException for --mte with --disable-mte
+     */
     CpuFeatures features() {
+        if (mte && disableMte)
+            throw new UsageException("--mte and --disable-mte contradict each other; give one");
         return new CpuFeatures(irqchip, pmu, !disableSve, !disablePtrauth, mte);
     }
 

@@ -4,6 +4,7 @@ import dev.jvmm.core.api.ApiException;
 import dev.jvmm.core.api.ApiServer;
 import dev.jvmm.core.arch.Layout;
 import dev.jvmm.core.arch.PsciVersion;
+import dev.jvmm.core.arch.aarch64.CpuFeatures;
 import dev.jvmm.core.boot.BootImages;
 import dev.jvmm.core.boot.KernelLoader;
 import dev.jvmm.core.files.FileRoles;
@@ -277,6 +278,7 @@ final class RunCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Logging.configure(logLevel);
         Layout layout = layout();
+        CpuFeatures cpuFeatures = cpu.features();
         fileRoles();
         outputProblem(
                 "--serial file=", serial.kind() == SerialTarget.Kind.FILE ? serial.file() : null);
@@ -303,7 +305,7 @@ final class RunCommand implements Callable<Integer> {
                             firmware,
                             memLock,
                             hypercallConfig,
-                            cpu.features());
+                            cpuFeatures);
             VmBuilder builder = new VmBuilder(config, images, devices);
             try (Machine machine = builder.build()) {
                 // every input is validated and every disk locked: only now are output files created

@@ -10,6 +10,7 @@ import dev.jvmm.core.arch.DeviceTreeBuilder;
 import dev.jvmm.core.arch.DeviceTreeInput;
 import dev.jvmm.core.arch.Layout;
 import dev.jvmm.core.arch.PsciVersion;
+import dev.jvmm.core.arch.aarch64.CpuFeatures;
 import dev.jvmm.core.boot.KernelLoader;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -104,6 +105,33 @@ class KvmtoolSpellingsTest {
         }
         assertUsageError(
                 MainTest.run("run", "-k", missing.toString(), "--loglevel", "loud"), "loud");
+    }
+
+    @Test
+    void kvmtoolsCpuSpellingsSetTheFeatures() {
+        CpuFeatures f =
+                parse(
+                                "-k",
+                                "K",
+                                "--pmu",
+                                "--irqchip=gicv3-its",
+                                "--disable-sve",
+                                "--disable-ptrauth")
+                        .cpu
+                        .features();
+        assertEquals(new CpuFeatures(CpuFeatures.Irqchip.GICV3_ITS, true, false, false, false), f);
+        assertEquals(CpuFeatures.DEFAULT, parse("-k", "K").cpu.features());
+        assertEquals(CpuFeatures.DEFAULT, parse("-k", "K", "--disable-mte").cpu.features());
+        assertTrue(parse("-k", "K", "--mte").cpu.features().mte());
+    }
+
+    /**
+     * kvmtool turns MTE off with --disable-mte; asking for both is a contradiction, not a guess.
+     */
+    @Test
+    void mteAndDisableMteTogetherIsOneUsageLine() {
+        assertUsageError(
+                MainTest.run("run", "-k", "K", "--mte", "--disable-mte"), "--mte", "--disable-mte");
     }
 
     @Test
