@@ -317,9 +317,8 @@ public final class Machine implements AutoCloseable {
                 if (externalStop != null) control.stop(externalStop);
                 VmResult r = control.await(Long.MAX_VALUE, TimeUnit.DAYS);
                 List<String> late = joinAll(threads);
-                if (r.reason() == VmResult.Reason.RESET
-                        && config.onReset() == VmConfig.OnReset.REBOOT
-                        && externalStop == null) {
+                Optional<VmResult> ending = ending(r, config.onReset(), externalStop);
+                if (ending.isEmpty()) {
                     if (!late.isEmpty()) {
                         // a new boot would run a second thread on the same vCPU and load images
                         // under the old one
@@ -342,7 +341,7 @@ public final class Machine implements AutoCloseable {
                     current = new StopControl();
                     continue;
                 }
-                return r;
+                return ending.get();
             }
         } finally {
             ended = true;
@@ -351,6 +350,20 @@ public final class Machine implements AutoCloseable {
             ExitReport.drainConsole(consoleOut);
             ExitReport.logHypercalls(hypercalls);
         }
+    }
+
+    /**
+     * What a boot's stop means for the run: empty for a reset that reboots in place, else the run's
+     * result. A stop from outside (a signal, ctl stop, --timeout) that came while the guest was
+     * resetting wins over the reset: a reset that reboots in place is not an ending, so exit 32
+     * would report something that did not happen.
+     */
+    static Optional<VmResult> ending(
+            VmResult bootEnded, VmConfig.OnReset onReset, VmResult externalStop) {
+        boolean rebootInPlace =
+                bootEnded.reason() == VmResult.Reason.RESET && onReset == VmConfig.OnReset.REBOOT;
+        if (!rebootInPlace) return Optional.of(bootEnded);
+        return Optional.ofNullable(externalStop);
     }
 
     private Thread startTimer(Duration timeout) {
