@@ -126,22 +126,10 @@ class CpuFeaturesBootTest {
 
     /** The stock Debian kernel's view: the first "Features" line of /proc/cpuinfo, as words. */
     private static List<String> linuxFeatures(String... extra) {
-        List<String> args =
-                new java.util.ArrayList<>(
-                        List.of(
-                                "run",
-                                "-k",
-                                image("Image"),
-                                "-i",
-                                image("initramfs.gz"),
-                                "-m",
-                                "256",
-                                "-p",
-                                "quiet "
-                                        + JvmmProcess.guestCommand(
-                                                "grep -m1 ^Features /proc/cpuinfo")));
-        args.addAll(List.of(extra));
-        JvmmProcess.Result r = JvmmProcess.run(Duration.ofMinutes(3), args.toArray(String[]::new));
+        JvmmProcess.Result r =
+                JvmmProcess.run(
+                        Duration.ofMinutes(3),
+                        JvmmProcess.debian("grep -m1 ^Features /proc/cpuinfo", extra));
         assertEquals(0, r.code(), r.describe());
         assertTrue(r.out().contains("JVMM-CMD-EXIT=0"), r.describe());
         String line =

@@ -1,6 +1,5 @@
 package dev.jvmm.cli.boot;
 
-import static dev.jvmm.cli.boot.JvmmProcess.guestCommand;
 import static dev.jvmm.cli.boot.JvmmProcess.image;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -33,20 +32,8 @@ class ItsLinuxBootTest {
                     Pattern.compile("GICv3: CPU0: using allocated LPI pending table @0x"));
 
     private static JvmmProcess.Result boot(String... extra) {
-        List<String> args =
-                new java.util.ArrayList<>(
-                        List.of(
-                                "run",
-                                "-k",
-                                image("Image"),
-                                "-i",
-                                image("initramfs.gz"),
-                                "-m",
-                                "256",
-                                "-p",
-                                "quiet " + guestCommand("dmesg | grep -E 'ITS|LPI'")));
-        args.addAll(List.of(extra));
-        JvmmProcess.Result r = JvmmProcess.run(BOOT_LIMIT, args.toArray(String[]::new));
+        JvmmProcess.Result r =
+                JvmmProcess.run(BOOT_LIMIT, JvmmProcess.debian("dmesg | grep -E 'ITS|LPI'", extra));
         assertEquals(0, r.code(), r.describe());
         assertTrue(r.out().contains("JVMM-CMD-EXIT="), r.describe());
         return r;

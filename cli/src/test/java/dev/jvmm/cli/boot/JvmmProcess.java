@@ -311,6 +311,27 @@ final class JvmmProcess implements AutoCloseable {
                 + Base64.getEncoder().encodeToString(shellCommand.getBytes(StandardCharsets.UTF_8));
     }
 
+    /**
+     * Arguments that boot the stock Debian kernel and the test initramfs (256 MiB, quiet) and have
+     * the initramfs run {@code shellCommand}; {@code extra} options follow.
+     */
+    static String[] debian(String shellCommand, String... extra) {
+        List<String> args =
+                new java.util.ArrayList<>(
+                        List.of(
+                                "run",
+                                "-k",
+                                image("Image"),
+                                "-i",
+                                image("initramfs.gz"),
+                                "-m",
+                                "256",
+                                "-p",
+                                "quiet " + guestCommand(shellCommand)));
+        args.addAll(List.of(extra));
+        return args.toArray(String[]::new);
+    }
+
     /** The java binary running this test (so the child runs on the same JDK). */
     private static String javaBinary() {
         return ProcessHandle.current()

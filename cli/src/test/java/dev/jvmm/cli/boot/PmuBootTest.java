@@ -1,6 +1,5 @@
 package dev.jvmm.cli.boot;
 
-import static dev.jvmm.cli.boot.JvmmProcess.guestCommand;
 import static dev.jvmm.cli.boot.JvmmProcess.image;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -8,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jvmm.kvm.testing.BootTest;
 import java.time.Duration;
-import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -99,22 +97,11 @@ class PmuBootTest {
     }
 
     private static JvmmProcess.Result debian(String shellCommand, String... extra) {
-        List<String> args =
-                new java.util.ArrayList<>(
-                        List.of(
-                                "run",
-                                "-k",
-                                image("Image"),
-                                "-i",
-                                image("initramfs.gz"),
-                                "-c",
-                                "2",
-                                "-m",
-                                "256",
-                                "-p",
-                                "quiet " + guestCommand(shellCommand)));
-        args.addAll(List.of(extra));
-        return JvmmProcess.run(BOOT_LIMIT, args.toArray(String[]::new));
+        String[] more = new String[extra.length + 2];
+        more[0] = "-c";
+        more[1] = "2";
+        System.arraycopy(extra, 0, more, 2, extra.length);
+        return JvmmProcess.run(BOOT_LIMIT, JvmmProcess.debian(shellCommand, more));
     }
 
     /** What the guest kernel says about its PMU: the perf driver's line, the event sources. */

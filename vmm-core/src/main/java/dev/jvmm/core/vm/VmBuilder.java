@@ -7,11 +7,7 @@ import dev.jvmm.core.arch.DeviceTreeInput;
 import dev.jvmm.core.arch.FdtContributor;
 import dev.jvmm.core.arch.Layout;
 import dev.jvmm.core.arch.PsciVersion;
-import dev.jvmm.core.arch.aarch64.Aarch64Vcpus;
-import dev.jvmm.core.arch.aarch64.CpuOffer;
-import dev.jvmm.core.arch.aarch64.GuestCpu;
-import dev.jvmm.core.arch.aarch64.Pmu;
-import dev.jvmm.core.arch.aarch64.SveVectorLengths;
+import dev.jvmm.core.arch.aarch64.Aarch64Cpus;
 import dev.jvmm.core.arch.aarch64.VgicV3;
 import dev.jvmm.core.boot.BootImageException;
 import dev.jvmm.core.boot.BootImages;
@@ -130,53 +126,24 @@ public final class VmBuilder {
             int hostIpa = kvm.checkExtension(KvmUapi.KVM_CAP_ARM_VM_IPA_SIZE());
             Vm vm = kvm.createVm(hostIpa >= layout.ipaBits() ? layout.ipaBits() : 0);
             undo.add(vm);
-            CpuOffer cpuOffer = CpuOffer.of(vm);
-            GuestCpu guestCpu = GuestCpu.decide(config.cpu(), cpuOffer);
-            // VM-wide and only before the first vCPU; guest RAM is anonymous memory, which may
-            // hold tags
-            if (guestCpu.mte()) vm.enableCap(KvmUapi.KVM_CAP_ARM_MTE(), 0, "KVM_CAP_ARM_MTE");
             GuestRam guestRam = GuestRam.map(layout.ramBytes());
             undo.add(guestRam);
             MemorySegment ram = guestRam.segment();
             vm.setUserMemoryRegion(RAM_SLOT, 0, layout.ramBase(), ram);
 
-            Pmu pmu = config.cpu().pmu() ? Pmu.forHost(kvm) : null;
-            VgicV3 gic = VgicV3.create(vm, layout, config.cpu().irqchip());
-            undo.add(gic);
-            VcpuCount.check(vm, config.cpus(), LOG); // with the vGIC: its type sets the VM's max
-            gic.its()
-                    .ifPresent(
-                            its ->
-                                    LOG.log(
-                                            Level.INFO,
-                                            "GICv3 ITS at "
-                                                    + its.frame()
-                                                    + (its.msiNeedsDeviceId()
-                                                            ? "; MSIs carry a device ID"
-                                                            : "")));
-            List<Vcpu> vcpus = new ArrayList<>();
-            undo.add(() -> vcpus.forEach(Vcpu::close));
-            Aarch64Vcpus cpus =
-                    Aarch64Vcpus.create(
+            Aarch64Cpus cpus =
+                    Aarch64Cpus.create(
+                            kvm,
                             vm,
+                            layout,
                             config.cpus(),
-                            config.firmware().psci02(),
-                            guestCpu,
-                            pmu != null,
-                            vcpus);
-            LOG.log(
-                    Level.INFO,
-                    guestCpu.describe(
                             config.cpu(),
-                            cpuOffer,
-                            guestCpu.sve() ? SveVectorLengths.read(vcpus.get(0)) : List.of()));
+                            config.firmware().psci02(),
+                            undo);
+            VgicV3 gic = cpus.gic();
+            List<Vcpu> vcpus = cpus.vcpus();
             // C1 compiles the exit path while the rest of set-up runs; joined before any vCPU runs
             warmup = ExitPathWarmup.start(vm, vcpus.get(0));
-            gic.initialise();
-            if (pmu != null) {
-                pmu.initialise(vcpus);
-                LOG.log(Level.INFO, pmu.describe());
-            }
 
             Firmware fwParts = setUpFirmware(vm, vcpus, undo);
             GuestFirmware fw = fwParts.guest();
@@ -216,7 +183,7 @@ public final class VmBuilder {
             wired.threads().forEach(guestRam::addUser);
             List<FdtContributor> nodes = new ArrayList<>(wired.deviceTreeNodes());
             if (hypercalls.sdei().isPresent()) nodes.add(SdeiDeviceTree.node());
-            if (pmu != null) nodes.add(Pmu.deviceTreeNode());
+            nodes.addAll(cpus.deviceTreeNodes());
             extraNodes = List.copyOf(nodes);
             PsciVersion psci = fw.psci();
             boolean its = gic.its().isPresent();
@@ -247,7 +214,7 @@ public final class VmBuilder {
                                 // tables
                                 // bitmaps, PSCI version and PV-time IPAs are VM state that
                                 // KVM_ARM_VCPU_INIT keeps
-                                for (Vcpu v : vcpus) cpus.init(v);
+                                for (Vcpu v : vcpus) cpus.init().init(v);
                                 if (pv != null) pv.clear();
                                 loadImages.run();
                             },

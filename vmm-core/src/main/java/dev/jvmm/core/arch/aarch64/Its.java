@@ -58,6 +58,11 @@ public final class Its implements AutoCloseable {
         return frame.base() + Layout.GITS_TRANSLATER_OFFSET;
     }
 
+    /** One line for the log: where the ITS is and whether MSIs carry a device ID. */
+    public String describe() {
+        return "GICv3 ITS at " + frame() + (msiNeedsDeviceId() ? "; MSIs carry a device ID" : "");
+    }
+
     /** KVM_CAP_MSI_DEVID as the VM reports it once the ITS exists. */
     public boolean msiNeedsDeviceId() {
         return msiNeedsDeviceId;

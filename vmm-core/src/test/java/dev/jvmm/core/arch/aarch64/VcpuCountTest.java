@@ -1,4 +1,4 @@
-package dev.jvmm.core.vm;
+package dev.jvmm.core.arch.aarch64;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -1,4 +1,4 @@
-package dev.jvmm.core.vm;
+package dev.jvmm.core.arch.aarch64;
 
 import dev.jvmm.core.UnsupportedRequestException;
 import dev.jvmm.kvm.Vm;
