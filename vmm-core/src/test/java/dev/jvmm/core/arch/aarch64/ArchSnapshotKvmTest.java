@@ -118,7 +118,7 @@ class ArchSnapshotKvmTest {
 
     /**
      * Sets recognisable state, stops on an MMIO write (where A is saved), then reports TPIDR_EL1,
-     * SP, VBAR_EL1, CNTVCT_EL0 and x1 by MMIO writes and powers off.
+     * SP, VBAR_EL1, CNTVCT_EL0, CNTFRQ_EL0 and x1 by MMIO writes and powers off.
      */
     private static byte[] guest(Layout layout) {
         long dist = layout.gicDist().base();
@@ -151,6 +151,8 @@ class ArchSnapshotKvmTest {
                 .emit(A64.strX(12, 9, 0))
                 .emit(A64.mrs(13, 3, 3, 14, 0, 2)) // cntvct_el0
                 .emit(A64.strX(13, 9, 0))
+                .emit(A64.mrs(14, 3, 3, 14, 0, 0)) // cntfrq_el0
+                .emit(A64.strX(14, 9, 0))
                 .emit(A64.strX(1, 9, 0))
                 .mov64(0, 0x84000008L) // PSCI SYSTEM_OFF
                 .emit(A64.hvc(0))
@@ -220,6 +222,7 @@ class ArchSnapshotKvmTest {
                 assertTrue(
                         count >= savedCount && count - savedCount < 30 * frequency,
                         "the guest's counter " + count + " continues from " + savedCount);
+                assertEquals(frequency, mmioWrite(v), "the host's CNTFRQ_EL0 is the guest's");
                 assertEquals(X1, mmioWrite(v), "x1");
                 assertEquals(CVAL, v.getOneReg(RegIds.CNTV_CVAL_EL0));
                 assertEquals(1, v.getOneReg(RegIds.CNTV_CTL_EL0) & 1, "virtual timer enabled");
