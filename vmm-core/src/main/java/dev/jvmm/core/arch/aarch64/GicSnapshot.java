@@ -145,8 +145,9 @@ public final class GicSnapshot implements Snapshottable<GicState> {
         write(DIST, 0, GicRegisters.GICD_IIDR, dist);
         write(DIST, 0, GicRegisters.GICD_CTLR, dist);
         for (int i = 0; i < mpidrs.size(); i++) {
-            for (Reg r : GicRegisters.redistributorLpi())
-                write(REDIST, mpidrs.get(i), r, redists.get(i));
+            for (Reg r : GicRegisters.redistributorLpi()) {
+                writeIfChanged(REDIST, mpidrs.get(i), r, redists.get(i));
+            }
         }
         for (int i = 0; i < mpidrs.size(); i++) {
             long mpidr = mpidrs.get(i);
@@ -241,6 +242,18 @@ public final class GicSnapshot implements Snapshottable<GicState> {
         } catch (KvmException e) {
             throw refused(r.name() + " = 0x" + Long.toHexString(v), e);
         }
+    }
+
+    /**
+     * Writes {@code r} unless it already holds the saved value. For GICR_PROPBASER/PENDBASER: KVM
+     * sanitises every write (a 0 written reads back with default cacheability bits), so rewriting a
+     * never-programmed register would change what the guest reads.
+     */
+    private void writeIfChanged(int group, long mpidr, Reg r, Map<Long, Long> values) {
+        Long v = values.get(r.offset());
+        if (v == null) return;
+        long now = device.getAttributeU32(group, VgicV3.redistAttr(mpidr, r.offset()), r.name());
+        if ((now & ALL_ONES) != v) write(group, mpidr, r, values);
     }
 
     /** LEVEL_INFO line levels of the 32 interrupts from {@code intid} (a multiple of 32). */
