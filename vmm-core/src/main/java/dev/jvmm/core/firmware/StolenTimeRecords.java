@@ -72,6 +72,28 @@ public final class StolenTimeRecords {
         region.asSlice(0, (long) cpus * RECORD_BYTES).fill((byte) 0);
     }
 
+    /** The records region's size: every record and the unused rest of its mapping. */
+    long regionSize() {
+        return region.byteSize();
+    }
+
+    /** The whole region's bytes, for a snapshot; only while no vCPU runs. */
+    byte[] copyRegion() {
+        return region.toArray(ValueLayout.JAVA_BYTE);
+    }
+
+    /**
+     * Replaces the whole region with {@code bytes} (exactly {@link #regionSize()} of them), from a
+     * snapshot; only before any vCPU runs.
+     */
+    void overwriteRegion(byte[] bytes) {
+        if (bytes.length != region.byteSize()) {
+            throw new IllegalArgumentException(
+                    bytes.length + " bytes for a region of " + region.byteSize());
+        }
+        MemorySegment.copy(MemorySegment.ofArray(bytes), 0, region, 0, bytes.length);
+    }
+
     private long offset(int cpu) {
         if (cpu < 0 || cpu >= cpus)
             throw new IndexOutOfBoundsException("vCPU " + cpu + " of " + cpus);

@@ -1,12 +1,15 @@
 package dev.jvmm.core.hypercall;
 
+import dev.jvmm.core.snapshot.Snapshottable;
 import dev.jvmm.kvm.RegIds;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
+import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -30,7 +33,7 @@ import java.util.concurrent.atomic.LongAdder;
  * <p>Immutable after {@link Builder#build()} except for the counters, so calls from many vCPU
  * threads need no lock (only the first call to an unserved ID takes one, until the cap is reached).
  */
-public final class SmcccRouter {
+public final class SmcccRouter implements Snapshottable<SmcccFilterState> {
     /**
      * Distinct denied or unclaimed IDs that get a counter of their own; calls to more are summed.
      */
@@ -201,6 +204,47 @@ public final class SmcccRouter {
             }
         }
         return m;
+    }
+
+    @Override
+    public String stateKey() {
+        return SmcccFilterCheck.KEY;
+    }
+
+    @Override
+    public Class<SmcccFilterState> stateType() {
+        return SmcccFilterState.class;
+    }
+
+    /** The filter ranges installed, each with who answers it (for a restore's message). */
+    @Override
+    public SmcccFilterState saveState() {
+        List<SmcccFilterState.Range> ranges = new ArrayList<>();
+        for (FilterRange f : filters) {
+            Set<String> owners = new LinkedHashSet<>();
+            if (f.action() == FilterRange.Action.FWD_TO_USER) {
+                for (Route r : routeList) {
+                    if (r.range.overlaps(f.range()))
+                        owners.add(r.service == null ? "--smccc deny" : r.service.name());
+                }
+            }
+            ranges.add(
+                    new SmcccFilterState.Range(
+                            f.range().first(),
+                            f.range().count(),
+                            f.action().name(),
+                            String.join(", ", owners)));
+        }
+        return new SmcccFilterState(ranges);
+    }
+
+    /**
+     * Checks that this router installed the ranges the guest had (the filter cannot change once
+     * installed; see {@link SmcccFilterCheck}); changes nothing.
+     */
+    @Override
+    public void restoreState(SmcccFilterState state) {
+        SmcccFilterCheck.require(state, saveState());
     }
 
     /** Collects claims and deny ranges; {@link #build()} refuses overlapping claims. */
