@@ -31,6 +31,12 @@ public final class DeviceTreeBuilder {
      */
     public static final int ITS_PHANDLE = 2;
 
+    /** The PL031's bus clock ({@link #pl031Rtc}). */
+    public static final int APB_PCLK_PHANDLE = 3;
+
+    /** The bus clock QEMU's virt machine describes for its PrimeCells; Linux only enables it. */
+    public static final int APB_PCLK_HZ = 24_000_000;
+
     /** Device-tree interrupt trigger flags (dt-bindings/interrupt-controller/irq.h). */
     public static final int IRQ_TYPE_EDGE_RISING = 1;
 
@@ -252,6 +258,30 @@ public final class DeviceTreeBuilder {
         fdt.propertyArrayU32("interrupts", spiInterrupt(Layout.UART_INTID, IRQ_TYPE_LEVEL_HIGH));
         fdt.propertyU32("clock-frequency", UART_CLOCK_HZ);
         fdt.endNode(uart);
+    }
+
+    /**
+     * The PL031 RTC and the fixed clock its AMBA bus node wants: Linux's AMBA bus reads the
+     * PrimeCell IDs only after enabling the device's "apb_pclk", so without a clock the RTC is
+     * never probed. Shaped after QEMU's virt machine.
+     */
+    public static FdtContributor pl031Rtc(Layout.Region window, int intid) {
+        return fdt -> {
+            FdtNode clk = fdt.beginNode("apb-pclk");
+            fdt.propertyString("compatible", "fixed-clock");
+            fdt.propertyU32("#clock-cells", 0);
+            fdt.propertyU32("clock-frequency", APB_PCLK_HZ);
+            fdt.propertyString("clock-output-names", "clk24mhz");
+            fdt.propertyPhandle(APB_PCLK_PHANDLE);
+            fdt.endNode(clk);
+            FdtNode rtc = fdt.beginNode(String.format("rtc@%x", window.base()));
+            fdt.propertyStringList("compatible", "arm,pl031", "arm,primecell");
+            fdt.propertyArrayU64("reg", window.base(), window.size());
+            fdt.propertyArrayU32("interrupts", spiInterrupt(intid, IRQ_TYPE_LEVEL_HIGH));
+            fdt.propertyU32("clocks", APB_PCLK_PHANDLE);
+            fdt.propertyString("clock-names", "apb_pclk");
+            fdt.endNode(rtc);
+        };
     }
 
     /** The three GIC interrupt cells of an SPI INTID. */

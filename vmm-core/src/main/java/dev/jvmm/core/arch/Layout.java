@@ -18,7 +18,7 @@ import java.util.List;
  * <pre>
  *   0x0000_0000  64 KiB   (PCI I/O in kvmtool; unused, left unmapped)
  *   0x0100_0000  8 B      8250 UART, ttyS0 (kvmtool reserves 64 KiB for 4 UARTs 4 KiB apart)
- *   0x0101_0000  64 KiB   RTC (reserved, no device yet)
+ *   0x0101_0000  4 KiB    PL031 RTC (kvmtool's RTC slot, 64 KiB reserved: one PrimeCell window used)
  *   0x0102_0000  64 KiB   PV-time structures, 64 bytes per vCPU (RAM the host writes, not MMIO)
  *   0x0200_0000  16 MiB   CFI flash in kvmtool (reserved)
  *   0x0300_0000  ...      virtio-mmio devices, 0x200 bytes each, up to the lowest ITS base
@@ -66,8 +66,17 @@ public final class Layout {
     /** Eight byte-wide 16550 registers (reg-shift 0), as kvmtool describes them. */
     public static final long UART_SIZE = 8;
 
+    /**
+     * kvmtool's RTC slot, right after the UARTs and below everything that grows: the PL031 uses the
+     * first 4 KiB of it and the rest stays a hole.
+     */
     public static final long RTC_BASE = 0x0101_0000L;
+
     public static final long RTC_SIZE = 0x1_0000L;
+
+    /** One PrimeCell register window, what the RTC's {@code reg} says and the bus maps. */
+    public static final long RTC_WINDOW = 0x1000L;
+
     public static final long PVTIME_BASE = 0x0102_0000L;
     public static final long PVTIME_SIZE = 0x1_0000L;
 
@@ -136,6 +145,12 @@ public final class Layout {
 
     /** ttyS0's line in kvmtool (which gives ttyS0-3 INTIDs 32-35); level-triggered, active high. */
     public static final int UART_INTID = 32;
+
+    /**
+     * The PL031's match interrupt, level-triggered: kvmtool's ttyS1 line, free because jvmm has one
+     * UART; taking it keeps every virtio device on kvmtool's line and their count unchanged.
+     */
+    public static final int RTC_INTID = 33;
 
     /**
      * First virtio INTID: after kvmtool's four UART lines, so device n gets kvmtool's line.
@@ -228,6 +243,11 @@ public final class Layout {
 
     public Region uart() {
         return new Region("uart", UART_BASE, UART_SIZE);
+    }
+
+    /** The RTC's register window (not the whole reserved slot). */
+    public Region rtc() {
+        return new Region("rtc", RTC_BASE, RTC_WINDOW);
     }
 
     public Region pvTime() {

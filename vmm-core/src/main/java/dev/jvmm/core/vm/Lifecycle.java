@@ -1,5 +1,6 @@
 package dev.jvmm.core.vm;
 
+import dev.jvmm.core.device.Pl031Rtc;
 import dev.jvmm.core.device.Uart8250Device;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
@@ -40,12 +41,14 @@ final class Lifecycle {
     }
 
     /** The standard order of a machine's parts. */
-    static List<VmPart> parts(VcpuGate vcpus, VirtioDevices virtio, Uart8250Device uart) {
+    static List<VmPart> parts(
+            VcpuGate vcpus, VirtioDevices virtio, Uart8250Device uart, Pl031Rtc rtc) {
         List<VmPart> list = new ArrayList<>();
         list.add(vcpus);
         list.add(new GuestCounter(vcpus));
         list.addAll(virtio.parts());
         list.add(new UartPart(uart));
+        if (rtc != null) list.add(new RtcPart(rtc));
         return list;
     }
 
@@ -125,6 +128,24 @@ final class Lifecycle {
         @Override
         public void resume() {
             uart.release();
+        }
+    }
+
+    /** The PL031's match alarm (see {@link Pl031Rtc#hold}); its clock keeps running. */
+    private record RtcPart(Pl031Rtc rtc) implements VmPart {
+        @Override
+        public String name() {
+            return "rtc";
+        }
+
+        @Override
+        public void pause(long deadlineNanos) {
+            rtc.hold();
+        }
+
+        @Override
+        public void resume() {
+            rtc.release();
         }
     }
 }

@@ -4,6 +4,7 @@ import dev.jvmm.core.JvmmException;
 import dev.jvmm.core.arch.aarch64.Its;
 import dev.jvmm.core.arch.aarch64.VgicV3;
 import dev.jvmm.core.device.ConsoleOutput;
+import dev.jvmm.core.device.Pl031Rtc;
 import dev.jvmm.core.device.Uart8250Device;
 import dev.jvmm.core.firmware.FirmwareSetup;
 import dev.jvmm.core.firmware.GuestFirmware;
@@ -48,6 +49,7 @@ public final class Machine implements AutoCloseable {
     private final VgicV3 gic;
     private final List<Vcpu> vcpus;
     private final Uart8250Device uart;
+    private final Pl031Rtc rtc;
     private final ConsoleOutput consoleOut;
     private final VirtioDevices virtio;
     private final ExitDispatcher dispatcher;
@@ -82,6 +84,7 @@ public final class Machine implements AutoCloseable {
             VgicV3 gic,
             List<Vcpu> vcpus,
             Uart8250Device uart,
+            Pl031Rtc rtc,
             ConsoleOutput consoleOut,
             VirtioDevices virtio,
             ExitDispatcher dispatcher,
@@ -98,6 +101,7 @@ public final class Machine implements AutoCloseable {
         this.gic = gic;
         this.vcpus = vcpus;
         this.uart = uart;
+        this.rtc = rtc;
         this.consoleOut = consoleOut;
         this.virtio = virtio;
         this.dispatcher = dispatcher;
@@ -111,7 +115,7 @@ public final class Machine implements AutoCloseable {
         this.gate = new VcpuGate(this.mailboxes, this::endingForGood);
         this.lifecycle =
                 new Lifecycle(
-                        Lifecycle.parts(gate, virtio, uart), PAUSE_BOUND, this::endingForGood);
+                        Lifecycle.parts(gate, virtio, uart, rtc), PAUSE_BOUND, this::endingForGood);
     }
 
     public List<Vcpu> vcpus() {
@@ -130,6 +134,11 @@ public final class Machine implements AutoCloseable {
 
     public Uart8250Device uart() {
         return uart;
+    }
+
+    /** The PL031, or null in tests that build a machine without one. */
+    public Pl031Rtc rtc() {
+        return rtc;
     }
 
     public VirtioDevices virtio() {
@@ -411,6 +420,7 @@ public final class Machine implements AutoCloseable {
      */
     @Override
     public void close() {
+        if (rtc != null) rtc.close(); // its alarm thread raises a line on the VM closed below
         virtio.close();
         // after the devices (the virtio console's last bytes are in); run() already gave the reader
         // its time

@@ -16,6 +16,7 @@ import dev.jvmm.core.boot.KernelLoader;
 import dev.jvmm.core.device.ConsoleOutput;
 import dev.jvmm.core.device.IrqLine;
 import dev.jvmm.core.device.MmioBus;
+import dev.jvmm.core.device.Pl031Rtc;
 import dev.jvmm.core.device.Uart8250Device;
 import dev.jvmm.core.firmware.FirmwarePort;
 import dev.jvmm.core.firmware.FirmwareSetup;
@@ -175,13 +176,18 @@ public final class VmBuilder {
                             virtio.consoleOnVirtio() ? OutputStream.nullOutputStream() : console);
             MmioBus bus = new MmioBus();
             bus.register(Layout.UART_BASE, Layout.UART_SIZE, uart, "ttyS0");
+            Pl031Rtc rtc = Pl031Rtc.onHostClock(high -> vm.irqLine(spi(Layout.RTC_INTID), high));
+            undo.add(rtc);
+            bus.register(layout.rtc().base(), layout.rtc().size(), rtc, "rtc");
 
             GuestMemory mem = new SegmentGuestMemory(layout.ramBase(), ram);
             VirtioDevices wired =
                     VirtioDevices.wire(devices, layout, bus, mem, NotificationRouting.of(vm));
             undo.add(wired);
             wired.threads().forEach(guestRam::addUser);
-            List<FdtContributor> nodes = new ArrayList<>(wired.deviceTreeNodes());
+            List<FdtContributor> nodes = new ArrayList<>();
+            nodes.add(DeviceTreeBuilder.pl031Rtc(layout.rtc(), Layout.RTC_INTID));
+            nodes.addAll(wired.deviceTreeNodes());
             if (hypercalls.sdei().isPresent()) nodes.add(SdeiDeviceTree.node());
             nodes.addAll(cpus.deviceTreeNodes());
             extraNodes = List.copyOf(nodes);
@@ -203,6 +209,7 @@ public final class VmBuilder {
                             gic,
                             vcpus,
                             uart,
+                            rtc,
                             consoleOut,
                             wired,
                             dispatcher,
@@ -210,6 +217,7 @@ public final class VmBuilder {
                             () -> {
                                 wired.reset(); // before the images are reloaded: no device may
                                 // write into the old rings
+                                rtc.reset(); // keeps its time, as a battery-backed clock does
                                 gic.resetLpis(mpidrs); // the old guest's ITS and LPI
                                 // tables
                                 // bitmaps, PSCI version and PV-time IPAs are VM state that

@@ -230,6 +230,29 @@ class DeviceTreeBuilderTest {
     }
 
     @Test
+    void pl031RtcHasTheAmbaBusClockLinuxNeedsToProbeIt() {
+        DeviceTreeInput in =
+                input(LAYOUT, PsciVersion.V1_1)
+                        .withExtraNodes(
+                                List.of(
+                                        DeviceTreeBuilder.pl031Rtc(
+                                                LAYOUT.rtc(), Layout.RTC_INTID)));
+        Tree t = build(in);
+        Node rtc = t.node("/rtc@1010000");
+        assertEquals(List.of("arm,pl031", "arm,primecell"), rtc.strings("compatible"));
+        assertArrayEquals(new long[] {0x101_0000L, 0x1000L}, rtc.u64s("reg"));
+        assertArrayEquals(new int[] {0, 1, 4}, rtc.u32s("interrupts")); // SPI 1, level high
+        assertEquals("apb_pclk", rtc.string("clock-names"));
+        Node clk = t.node("/apb-pclk");
+        assertEquals(clk.u32("phandle"), rtc.u32("clocks"));
+        assertEquals("fixed-clock", clk.string("compatible"));
+        assertEquals(0, clk.u32("#clock-cells"));
+        Dtc.Result r = Dtc.decompile(new DeviceTreeBuilder(new Random(3)).build(in));
+        assertEquals(0, r.exit(), r.err());
+        assertEquals("", r.err().strip(), "dtc warnings");
+    }
+
+    @Test
     void timerListsTheFourPpisLevelLow() {
         Node timer = build(input(LAYOUT, PsciVersion.V1_1)).node("/timer");
         assertEquals(List.of("arm,armv8-timer", "arm,armv7-timer"), timer.strings("compatible"));

@@ -99,6 +99,19 @@ class LayoutTest {
     }
 
     @Test
+    void rtcHasItsOwnWindowAndALineNoOtherDeviceUses() {
+        Layout l = new Layout(64 * MIB, 1);
+        Region slot = l.regionAt(Layout.RTC_BASE);
+        assertEquals("rtc", slot.name());
+        assertTrue(slot.contains(l.rtc().base(), l.rtc().size()), "inside the reserved slot");
+        assertEquals(0x1000, l.rtc().size());
+        assertTrue(Layout.RTC_INTID >= Layout.SPI_BASE && Layout.RTC_INTID < Layout.GIC_NR_IRQS);
+        assertTrue(Layout.RTC_INTID != Layout.UART_INTID);
+        for (int i = 0; i < Layout.MAX_VIRTIO_DEVICES; i++)
+            assertTrue(l.virtioIntid(i) != Layout.RTC_INTID, "virtio device " + i);
+    }
+
+    @Test
     void pvTimeStructuresAre64BytesApart() {
         Layout l = new Layout(64 * MIB, 8);
         assertEquals(0x102_0000L, l.pvTimeAddress(0));

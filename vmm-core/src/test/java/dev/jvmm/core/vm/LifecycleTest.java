@@ -5,7 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.jvmm.core.device.IrqLine;
+import dev.jvmm.core.device.Pl031Rtc;
 import java.time.Duration;
+import java.time.InstantSource;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -102,11 +105,12 @@ class LifecycleTest {
     }
 
     @Test
-    void theMachineOrderIsVcpusCounterDevicesUart() {
+    void theMachineOrderIsVcpusCounterDevicesUartRtc() {
         VcpuGate gate = new VcpuGate(List.of(), () -> false);
+        Pl031Rtc rtc = new Pl031Rtc(IrqLine.NONE, InstantSource.system(), (when, task) -> () -> {});
         assertEquals(
-                List.of("vcpus", "guest-counter", "uart"),
-                Lifecycle.parts(gate, VirtioDevices.none(), null).stream()
+                List.of("vcpus", "guest-counter", "uart", "rtc"),
+                Lifecycle.parts(gate, VirtioDevices.none(), null, rtc).stream()
                         .map(VmPart::name)
                         .toList());
     }
