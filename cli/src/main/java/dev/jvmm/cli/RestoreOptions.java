@@ -33,14 +33,24 @@ final class RestoreOptions {
     static void check(ParseResult parsed) {
         List<OptionSpec> matched = parsed.matchedOptions();
         for (OptionSpec o : matched) {
-            if (!ALLOWED.contains(o.longestName())) {
-                throw new UsageException(
-                        "--restore: "
-                                + o.longestName()
-                                + " would change the guest, which the snapshot defines; with"
-                                + " --restore give only --serial, --api-socket, --timeout,"
-                                + " --log-level, --on-reset or --mem-lock");
-            }
+            String name = name(o);
+            if (!ALLOWED.contains(name)) throw refused(name);
         }
+    }
+
+    /** The usage error for {@code option} given with --restore. */
+    static UsageException refused(String option) {
+        return new UsageException(
+                "--restore: "
+                        + option
+                        + " would change the guest, which the snapshot defines; with"
+                        + " --restore give only --serial, --api-socket, --timeout,"
+                        + " --log-level, --on-reset or --mem-lock");
+    }
+
+    /** The option's first long name, as its --help lists it (--params, not --cmdline). */
+    private static String name(OptionSpec o) {
+        for (String n : o.names()) if (n.startsWith("--")) return n;
+        return o.longestName();
     }
 }

@@ -344,6 +344,8 @@ final class RunCommand implements Callable<Integer> {
     @SuppressWarnings("try") // api is closed early on purpose, as in call()
     private int restoreRun() throws Exception {
         RestoreOptions.check(spec.commandLine().getParseResult());
+        // its parameter consumer sets the field without picocli recording a match
+        if (hypercalls != null) throw RestoreOptions.refused("--hypercalls");
         FileRoles roles = new FileRoles();
         if (serial.kind() == SerialTarget.Kind.FILE)
             roles.add("--serial file=" + serial.file(), serial.file());
