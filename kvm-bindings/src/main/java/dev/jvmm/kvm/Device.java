@@ -38,4 +38,19 @@ public final class Device extends FdHandle {
         return DeviceAttrs.getU64(
                 fd(), group, attribute, "KVM_GET_DEVICE_ATTR(" + name + " " + what + ")");
     }
+
+    /**
+     * Sets a 32-bit attribute: the vGIC's distributor, redistributor and LEVEL_INFO words (KVM
+     * reads a u32 there; 64-bit registers such as GICD_IROUTER go as two words).
+     */
+    public void setAttributeU32(int group, long attribute, int value, String what) {
+        DeviceAttrs.setI32(
+                fd(), group, attribute, value, "KVM_SET_DEVICE_ATTR(" + name + " " + what + ")");
+    }
+
+    /** Reads a 32-bit attribute (see {@link #setAttributeU32}). */
+    public int getAttributeU32(int group, long attribute, String what) {
+        return DeviceAttrs.getU32(
+                fd(), group, attribute, "KVM_GET_DEVICE_ATTR(" + name + " " + what + ")");
+    }
 }

@@ -58,4 +58,13 @@ final class DeviceAttrs {
             return v.get(ValueLayout.JAVA_LONG, 0);
         }
     }
+
+    /** Reads an attribute whose value is a u32 (the vGIC's distributor and redistributor words). */
+    static int getU32(int fd, int group, long attribute, String op) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment v = a.allocate(ValueLayout.JAVA_INT);
+            Libc.ioctl(fd, KvmUapi.KVM_GET_DEVICE_ATTR(), attr(a, group, attribute, v), op);
+            return v.get(ValueLayout.JAVA_INT, 0);
+        }
+    }
 }

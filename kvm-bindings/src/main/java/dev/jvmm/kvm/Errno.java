@@ -7,6 +7,7 @@ public final class Errno {
             EINTR = 4,
             EIO = 5,
             ENXIO = 6,
+            E2BIG = 7,
             EBADF = 9,
             EAGAIN = 11,
             ENOMEM = 12,

@@ -3,9 +3,12 @@ package dev.jvmm.kvm;
 import dev.jvmm.kvm.sys.Libc;
 import dev.jvmm.kvm.sys.Signals;
 import dev.jvmm.kvm.uapi.KvmUapi;
+import dev.jvmm.kvm.uapi.kvm_mp_state;
 import dev.jvmm.kvm.uapi.kvm_one_reg;
 import dev.jvmm.kvm.uapi.kvm_pre_fault_memory;
+import dev.jvmm.kvm.uapi.kvm_reg_list;
 import dev.jvmm.kvm.uapi.kvm_run;
+import dev.jvmm.kvm.uapi.kvm_vcpu_events;
 import dev.jvmm.kvm.uapi.kvm_vcpu_init;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -115,6 +118,107 @@ public final class Vcpu extends FdHandle {
             kvm_one_reg.id(reg, regId);
             kvm_one_reg.addr(reg, value.address());
             ioctl(request, reg, op + "(vcpu " + id + ", " + RegIds.nameOf(regId) + ")");
+        }
+    }
+
+    /**
+     * KVM_GET_REG_LIST: the id of every register KVM_GET/SET_ONE_REG takes on this vCPU (core,
+     * system, timer, firmware and bitmap pseudo-registers, SVE, CCSIDR demux). Valid after
+     * KVM_ARM_VCPU_INIT and, with SVE, after KVM_ARM_VCPU_FINALIZE. The first call with n = 0 fails
+     * with E2BIG and tells the count.
+     */
+    public long[] regList() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment probe = kvm_reg_list.allocate(a);
+            int r = Libc.ioctlRaw(fd(), KvmUapi.KVM_GET_REG_LIST(), probe);
+            if (r == 0) return new long[0];
+            if (r != -Errno.E2BIG) {
+                throw new KvmException("KVM_GET_REG_LIST(vcpu " + id + ")", -r);
+            }
+            long n = kvm_reg_list.n(probe);
+            MemorySegment list = a.allocate(ValueLayout.JAVA_LONG, n + 1);
+            list.set(ValueLayout.JAVA_LONG, 0, n);
+            ioctl(KvmUapi.KVM_GET_REG_LIST(), list, "KVM_GET_REG_LIST(vcpu " + id + ")");
+            long got = list.get(ValueLayout.JAVA_LONG, 0);
+            return list.asSlice(8, 8 * got).toArray(ValueLayout.JAVA_LONG);
+        }
+    }
+
+    /**
+     * Reads any register as its {@link RegIds#size} bytes, little-endian as KVM stores them (U32 up
+     * to the 2048-bit SVE Z slices).
+     */
+    public byte[] getRegBytes(long regId) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment value = a.allocate(RegIds.size(regId), 8);
+            wideRegIoctl(KVM_GET_ONE_REG, regId, value, "KVM_GET_ONE_REG");
+            return value.toArray(ValueLayout.JAVA_BYTE);
+        }
+    }
+
+    /** Writes any register from its {@link RegIds#size} little-endian bytes. */
+    public void setRegBytes(long regId, byte[] bytes) {
+        if (bytes.length != RegIds.size(regId)) {
+            throw new IllegalArgumentException(
+                    RegIds.nameOf(regId)
+                            + " takes "
+                            + RegIds.size(regId)
+                            + " bytes, not "
+                            + bytes.length);
+        }
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment value = a.allocate(bytes.length, 8);
+            MemorySegment.copy(bytes, 0, value, ValueLayout.JAVA_BYTE, 0, bytes.length);
+            wideRegIoctl(KVM_SET_ONE_REG, regId, value, "KVM_SET_ONE_REG");
+        }
+    }
+
+    /** KVM_GET_MP_STATE: KVM_MP_STATE_RUNNABLE, _STOPPED (powered off) or _SUSPENDED. */
+    public int getMpState() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment s = kvm_mp_state.allocate(a);
+            ioctl(KvmUapi.KVM_GET_MP_STATE(), s, "KVM_GET_MP_STATE(vcpu " + id + ")");
+            return kvm_mp_state.mp_state(s);
+        }
+    }
+
+    /** KVM_SET_MP_STATE (EINVAL for a state arm64 does not have). */
+    public void setMpState(int state) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment s = kvm_mp_state.allocate(a);
+            kvm_mp_state.mp_state(s, state);
+            ioctl(
+                    KvmUapi.KVM_SET_MP_STATE(),
+                    s,
+                    "KVM_SET_MP_STATE(vcpu " + id + ", " + state + ")");
+        }
+    }
+
+    /** KVM_GET_VCPU_EVENTS: the SError KVM holds for the guest, if any. */
+    public PendingSError getPendingSError() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment e = kvm_vcpu_events.allocate(a);
+            ioctl(KvmUapi.KVM_GET_VCPU_EVENTS(), e, "KVM_GET_VCPU_EVENTS(vcpu " + id + ")");
+            MemorySegment x = kvm_vcpu_events.exception(e);
+            return new PendingSError(
+                    kvm_vcpu_events.exception.serror_pending(x) != 0,
+                    kvm_vcpu_events.exception.serror_has_esr(x) != 0,
+                    kvm_vcpu_events.exception.serror_esr(x));
+        }
+    }
+
+    /**
+     * KVM_SET_VCPU_EVENTS with only the SError fields (no external abort injected; reserved words
+     * zero, as KVM requires). Nothing pending is a no-op.
+     */
+    public void setPendingSError(PendingSError s) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment e = kvm_vcpu_events.allocate(a);
+            MemorySegment x = kvm_vcpu_events.exception(e);
+            kvm_vcpu_events.exception.serror_pending(x, (byte) (s.pending() ? 1 : 0));
+            kvm_vcpu_events.exception.serror_has_esr(x, (byte) (s.hasEsr() ? 1 : 0));
+            kvm_vcpu_events.exception.serror_esr(x, s.esr());
+            ioctl(KvmUapi.KVM_SET_VCPU_EVENTS(), e, "KVM_SET_VCPU_EVENTS(vcpu " + id + ")");
         }
     }
 

@@ -25,7 +25,7 @@ import java.lang.invoke.VarHandle;
  */
 public final class Libc {
     public static final int O_RDONLY = 0, O_RDWR = 2, O_NONBLOCK = 0x800, O_CLOEXEC = 0x80000;
-    public static final int PROT_NONE = 0, PROT_READ = 1, PROT_WRITE = 2;
+    public static final int PROT_NONE = 0, PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4;
     public static final int MAP_SHARED = 1,
             MAP_PRIVATE = 2,
             MAP_ANONYMOUS = 0x20,
@@ -307,6 +307,21 @@ public final class Libc {
         MemorySegment st = STATE.get();
         try {
             check((int) Mmap.MUNMAP.invokeExact(st, seg, seg.byteSize()), st, "munmap");
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    private static final class Protect {
+        static final MethodHandle MPROTECT =
+                downcall("mprotect", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
+    }
+
+    /** mprotect(2) of the whole of {@code seg} (page aligned, e.g. from {@link #mmap}). */
+    public static void mprotect(MemorySegment seg, int prot, String op) {
+        MemorySegment st = STATE.get();
+        try {
+            check((int) Protect.MPROTECT.invokeExact(st, seg, seg.byteSize(), prot), st, op);
         } catch (Throwable t) {
             throw rethrow(t);
         }

@@ -77,6 +77,26 @@ public final class A64 {
         return 0x14000000 | ((byteOffset / 4) & 0x3ffffff);
     }
 
+    /** MSR S{op0}_{op1}_C{crn}_C{crm}_{op2}, Xt. */
+    public static int msr(int op0, int op1, int crn, int crm, int op2, int xt) {
+        return 0xD5000000 | op0 << 19 | op1 << 16 | crn << 12 | crm << 8 | op2 << 5 | xt;
+    }
+
+    /** MRS Xt, S{op0}_{op1}_C{crn}_C{crm}_{op2}. */
+    public static int mrs(int xt, int op0, int op1, int crn, int crm, int op2) {
+        return msr(op0, op1, crn, crm, op2, xt) | 1 << 21;
+    }
+
+    /** MOV SP, Xn (ADD SP, Xn, #0): the current stack pointer (SP_EL1 at EL1h). */
+    public static int movToSp(int xn) {
+        return 0x9100001F | xn << 5;
+    }
+
+    /** MOV Xd, SP (ADD Xd, SP, #0). */
+    public static int movFromSp(int xd) {
+        return 0x910003E0 | xd;
+    }
+
     public static final int NOP = 0xD503201F;
 
     public byte[] bytes() {

@@ -1,5 +1,7 @@
 package dev.jvmm.core.device;
 
+import dev.jvmm.core.snapshot.SnapshotException;
+import dev.jvmm.core.snapshot.Snapshottable;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.lang.System.Logger.Level;
@@ -27,7 +29,7 @@ import java.lang.System.Logger.Level;
  * the VM hands the device a {@link ConsoleOutput}, whose bounded buffer drops (and counts) what a
  * stalled reader does not take.
  */
-public final class Uart8250Device implements MmioDevice {
+public final class Uart8250Device implements MmioDevice, Snapshottable<Uart8250State> {
     public static final int REGISTER_SPACE = 8;
     public static final int DEFAULT_FIFO_SIZE = 64;
 
@@ -56,7 +58,9 @@ public final class Uart8250Device implements MmioDevice {
             MCR_LOOP = 0x10;
     // LSR bits
     private static final int LSR_DR = 0x01, LSR_OE = 0x02, LSR_THRE = 0x20, LSR_TEMT = 0x40;
+    private static final int LSR_ERRORS = 0x1e; // OE, PE, FE, BI
     // MSR bits
+    private static final int MSR_DELTAS = 0x0f;
     private static final int MSR_DCTS = 0x01,
             MSR_DDSR = 0x02,
             MSR_TERI = 0x04,
@@ -187,8 +191,13 @@ public final class Uart8250Device implements MmioDevice {
     }
 
     private int pendingInterrupt() {
+        return pendingInterrupt(ier, lsrErrors, fifoCount, thrIpending, msrDeltas);
+    }
+
+    private static int pendingInterrupt(
+            int ier, int lsrErrors, int rxCount, boolean thrIpending, int msrDeltas) {
         if ((ier & IER_RLSI) != 0 && lsrErrors != 0) return IIR_RLSI;
-        if ((ier & IER_RDI) != 0 && fifoCount > 0) return IIR_RDI;
+        if ((ier & IER_RDI) != 0 && rxCount > 0) return IIR_RDI;
         if ((ier & IER_THRI) != 0 && thrIpending) return IIR_THRI;
         if ((ier & IER_MSI) != 0 && msrDeltas != 0) return IIR_MSI;
         return IIR_NO_INT;
@@ -345,5 +354,85 @@ public final class Uart8250Device implements MmioDevice {
     /** Accesses outside the eight registers. */
     public synchronized long badAccesses() {
         return badAccesses;
+    }
+
+    @Override
+    public String stateKey() {
+        return "uart";
+    }
+
+    @Override
+    public Class<Uart8250State> stateType() {
+        return Uart8250State.class;
+    }
+
+    @Override
+    public synchronized Uart8250State saveState() {
+        byte[] rx = new byte[fifoCount];
+        for (int i = 0; i < fifoCount; i++) rx[i] = fifo[(fifoHead + i) % fifo.length];
+        return new Uart8250State(
+                ier, lcr, mcr, scr, dll, dlm, fcr, lsrErrors, msrDeltas, thrIpending, irqHigh, rx);
+    }
+
+    /**
+     * Puts the registers and the FIFO back and, when the saved line was high, raises it again: the
+     * guest's interrupt handler is owed that interrupt, and the line's level is this device's to
+     * drive. A record no guest could have produced (bits the registers never hold, more bytes than
+     * the FIFO, a level that contradicts the registers) is refused before anything changes.
+     */
+    @Override
+    public synchronized void restoreState(Uart8250State s) {
+        bits("ier", s.ier(), 0x0f);
+        bits("lcr", s.lcr(), 0xff);
+        bits("mcr", s.mcr(), 0x1f);
+        bits("scr", s.scr(), 0xff);
+        bits("dll", s.dll(), 0xff);
+        bits("dlm", s.dlm(), 0xff);
+        bits("fcr", s.fcr(), 0xc9);
+        bits("lsrErrors", s.lsrErrors(), LSR_ERRORS);
+        bits("msrDeltas", s.msrDeltas(), MSR_DELTAS);
+        if (s.rx() == null) throw SnapshotException.invalid(stateKey(), "rx missing");
+        if (s.rx().length > fifo.length) {
+            throw SnapshotException.invalid(
+                    stateKey(), "rx holds " + s.rx().length + " bytes, the FIFO " + fifo.length);
+        }
+        int iir =
+                pendingInterrupt(
+                        s.ier(), s.lsrErrors(), s.rx().length, s.thrEmptyPending(), s.msrDeltas());
+        if ((iir != IIR_NO_INT) != s.irqHigh()) {
+            throw SnapshotException.invalid(
+                    stateKey(),
+                    "irqHigh "
+                            + s.irqHigh()
+                            + " contradicts the registers (IIR 0x"
+                            + Integer.toHexString(iir)
+                            + ")");
+        }
+        ier = s.ier();
+        lcr = s.lcr();
+        mcr = s.mcr();
+        scr = s.scr();
+        dll = s.dll();
+        dlm = s.dlm();
+        fcr = s.fcr();
+        lsrErrors = s.lsrErrors();
+        msrDeltas = s.msrDeltas();
+        thrIpending = s.thrEmptyPending();
+        fifoHead = 0;
+        fifoCount = s.rx().length;
+        System.arraycopy(s.rx(), 0, fifo, 0, fifoCount);
+        updateIrq(); // a fresh device's line is low: this raises it when the record says high
+    }
+
+    private void bits(String field, int value, int allowed) {
+        if ((value & ~allowed) != 0) {
+            throw SnapshotException.invalid(
+                    stateKey(),
+                    field
+                            + " 0x"
+                            + Integer.toHexString(value)
+                            + " has bits outside 0x"
+                            + Integer.toHexString(allowed));
+        }
     }
 }

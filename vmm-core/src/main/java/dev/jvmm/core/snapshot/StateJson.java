@@ -4,6 +4,10 @@ import com.fasterxml.jackson.jr.ob.JSON;
 import com.fasterxml.jackson.jr.ob.JSONObjectException;
 import dev.jvmm.core.JvmmException.Kind;
 import java.io.IOException;
+import java.lang.reflect.ParameterizedType;
+import java.lang.reflect.RecordComponent;
+import java.util.List;
+import java.util.Map;
 
 /**
  * Writes state records ({@link Snapshottable}) as JSON and reads them back, with jackson-jr's
@@ -43,15 +47,74 @@ public final class StateJson {
      * @throws SnapshotException one line naming the part and jackson-jr's reason
      */
     public static <S extends Record> S read(String json, Class<S> type, String part) {
+        Object tree;
+        try {
+            tree = CODEC.anyFrom(json);
+        } catch (IOException e) {
+            throw SnapshotException.invalid(part, firstLine(e.getMessage()));
+        }
+        // jackson-jr would pass a missing primitive as null into the record's constructor and
+        // report the resulting exception with Java class names: name the field instead.
+        String missing = missingField(tree, type, "");
+        if (missing != null)
+            throw SnapshotException.invalid(part, "field " + missing + " is missing");
         try {
             S s = CODEC.beanFrom(type, json);
             if (s == null) throw SnapshotException.invalid(part, "no state record");
             return s;
         } catch (JSONObjectException e) {
-            throw SnapshotException.invalid(part, firstLine(e.getOriginalMessage()));
+            throw SnapshotException.invalid(part, reason(e));
         } catch (IOException | IllegalArgumentException e) {
             throw SnapshotException.invalid(part, firstLine(e.getMessage()));
         }
+    }
+
+    /** The dotted path of the first primitive component absent from {@code tree}, or null. */
+    private static String missingField(Object tree, Class<?> type, String prefix) {
+        if (!(tree instanceof Map<?, ?> map))
+            return type.isRecord() ? prefix + "(the record)" : null;
+        // an unknown field is left to jackson-jr, whose message names it
+        for (Object key : map.keySet()) {
+            boolean known = false;
+            for (RecordComponent c : type.getRecordComponents()) known |= c.getName().equals(key);
+            if (!known) return null;
+        }
+        for (RecordComponent c : type.getRecordComponents()) {
+            Object v = map.get(c.getName());
+            String path = prefix + c.getName();
+            if (v == null) {
+                if (c.getType().isPrimitive()) return path;
+                continue;
+            }
+            if (c.getType().isRecord()) {
+                String m = missingField(v, c.getType(), path + ".");
+                if (m != null) return m;
+            } else if (v instanceof List<?> list
+                    && c.getGenericType() instanceof ParameterizedType pt
+                    && pt.getActualTypeArguments()[0] instanceof Class<?> element
+                    && element.isRecord()) {
+                for (int i = 0; i < list.size(); i++) {
+                    String m = missingField(list.get(i), element, path + "[" + i + "].");
+                    if (m != null) return m;
+                }
+            }
+        }
+        return null;
+    }
+
+    /**
+     * jackson-jr's reason without Java class names: a record constructor's own check (an {@link
+     * IllegalArgumentException} with a message) is quoted, anything else is described.
+     */
+    private static String reason(JSONObjectException e) {
+        for (Throwable t = e.getCause(); t != null; t = t.getCause()) {
+            if (t instanceof IllegalArgumentException && t.getMessage() != null)
+                return firstLine(t.getMessage());
+        }
+        String m = e.getOriginalMessage();
+        if (m != null && m.contains("Failed to create an instance"))
+            return "a field has an invalid value";
+        return firstLine(m);
     }
 
     private static String firstLine(String s) {

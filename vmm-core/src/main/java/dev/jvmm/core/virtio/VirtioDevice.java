@@ -74,6 +74,29 @@ public interface VirtioDevice extends AutoCloseable {
     /** Undoes {@link #quiesce}: held host input and frames reach the guest again. */
     default void resume() {}
 
+    /**
+     * The device's own guest-visible state beyond its config space derived from the backend and its
+     * queues (buffered host input, a MAC), for a snapshot of a paused machine; null when there is
+     * none. Transport-independent, so any transport carries it the same way.
+     */
+    default Record saveDeviceState() {
+        return null;
+    }
+
+    /** The class of {@link #saveDeviceState}'s record; null when the device has none. */
+    default Class<? extends Record> deviceStateType() {
+        return null;
+    }
+
+    /**
+     * Puts this freshly built device, before its activation, into {@code state} (of {@link
+     * #deviceStateType}).
+     *
+     * @throws dev.jvmm.core.snapshot.SnapshotException naming {@code part} and the field when the
+     *     record does not fit this device; nothing is applied then
+     */
+    default void restoreDeviceState(Record state, String part) {}
+
     /** Flush and close the backends. Idempotent; safe while a notification is being handled. */
     @Override
     void close();

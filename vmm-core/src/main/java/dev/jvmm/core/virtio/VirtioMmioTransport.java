@@ -3,6 +3,8 @@ package dev.jvmm.core.virtio;
 import dev.jvmm.core.device.MmioDevice;
 import dev.jvmm.core.memory.GuestMemory;
 import dev.jvmm.core.memory.GuestMemoryException;
+import dev.jvmm.core.snapshot.SnapshotException;
+import dev.jvmm.core.snapshot.Snapshottable;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -24,7 +26,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * the QueueNotify register) does not take that lock, so device work never blocks other register
  * accesses.
  */
-public final class VirtioMmioTransport implements MmioDevice, AutoCloseable {
+public final class VirtioMmioTransport
+        implements MmioDevice, AutoCloseable, Snapshottable<VirtioMmioState> {
     public static final int MAGIC = 0x74726976; // "virt"
     public static final int VERSION = 2;
     public static final int VENDOR_ID = 0x4d4d564a; // "JVMM" as little-endian bytes
@@ -42,6 +45,7 @@ public final class VirtioMmioTransport implements MmioDevice, AutoCloseable {
                     | Virtio.bit(Virtio.F_RING_EVENT_IDX);
 
     private final VirtioDevice device;
+    private final long base;
     private final GuestMemory mem;
     private final VirtioInterrupt irq;
     private final long offered;
@@ -64,7 +68,16 @@ public final class VirtioMmioTransport implements MmioDevice, AutoCloseable {
     private final AtomicInteger needsResetBit = new AtomicInteger();
 
     public VirtioMmioTransport(VirtioDevice device, GuestMemory mem, VirtioInterrupt irq) {
+        this(device, 0, mem, irq);
+    }
+
+    /**
+     * @param base the guest physical address of the register window (names the snapshot part)
+     */
+    public VirtioMmioTransport(
+            VirtioDevice device, long base, GuestMemory mem, VirtioInterrupt irq) {
         this.device = device;
+        this.base = base;
         this.mem = mem;
         this.irq = irq;
         int max = device.maxQueueSize();
@@ -320,6 +333,14 @@ public final class VirtioMmioTransport implements MmioDevice, AutoCloseable {
     }
 
     private void activate() {
+        activate(null);
+    }
+
+    /**
+     * DRIVER_OK's activation; {@code restored} (when not null) puts each queue where a snapshot's
+     * stood before the device sees it, so the device goes on from the saved ring indices.
+     */
+    private void activate(List<VirtqueueState> restored) {
         List<Virtqueue> vqs = new ArrayList<>(queues.length);
         boolean indirect = (driverFeatures & Virtio.bit(Virtio.F_RING_INDIRECT_DESC)) != 0;
         boolean eventIdx = (driverFeatures & Virtio.bit(Virtio.F_RING_EVENT_IDX)) != 0;
@@ -329,9 +350,10 @@ public final class VirtioMmioTransport implements MmioDevice, AutoCloseable {
                 host.fail(VirtioError.QUEUE_NOT_READY, "queue " + i + " not ready at DRIVER_OK");
                 return;
             }
-            vqs.add(
-                    new Virtqueue(
-                            i, q.num, q.desc, q.avail, q.used, mem, indirect, eventIdx, host));
+            Virtqueue vq =
+                    new Virtqueue(i, q.num, q.desc, q.avail, q.used, mem, indirect, eventIdx, host);
+            if (restored != null) vq.restoreIndices(restored.get(i));
+            vqs.add(vq);
         }
         active = List.copyOf(vqs);
         activated = true;
@@ -465,6 +487,86 @@ public final class VirtioMmioTransport implements MmioDevice, AutoCloseable {
             interruptStatus.getAndUpdate(s -> s | bit);
             irq.trigger();
         }
+    }
+
+    @Override
+    public String stateKey() {
+        return "virtio.0x" + Long.toHexString(base);
+    }
+
+    @Override
+    public Class<VirtioMmioState> stateType() {
+        return VirtioMmioState.class;
+    }
+
+    @Override
+    public synchronized VirtioMmioState saveState() {
+        List<VirtqueueState> qs = new ArrayList<>(queues.length);
+        List<Virtqueue> live = activated ? active : List.of();
+        for (int i = 0; i < queues.length; i++) {
+            QueueRegisters q = queues[i];
+            qs.add(
+                    i < live.size()
+                            ? live.get(i).saveState()
+                            : new VirtqueueState(
+                                    q.num, q.ready, q.desc, q.avail, q.used, 0, 0, 0, false));
+        }
+        return new VirtioMmioState(
+                status,
+                deviceFeaturesSel,
+                driverFeaturesSel,
+                driverFeatures,
+                queueSel,
+                interruptStatus.get(),
+                configGeneration.get(),
+                needsReset(),
+                qs,
+                DeviceStateJson.toMap(device.saveDeviceState()));
+    }
+
+    /**
+     * Puts this freshly built transport into {@code s}. A state with DRIVER_OK and every queue
+     * ready activates the device exactly as the driver's DRIVER_OK write would, with each queue
+     * going on from its saved ring indices; the irqfd and ioeventfds were wired at build, so
+     * notifications and interrupts work again at once. Guest RAM must already hold the snapshot's
+     * contents: a device may look at its rings when activated (buffered console input). Interrupts
+     * the driver has not acknowledged are not raised again: the restored interrupt controller still
+     * has them.
+     */
+    @Override
+    public synchronized void restoreState(VirtioMmioState s) {
+        String part = stateKey();
+        if (activated || status != 0 || closed)
+            throw new IllegalStateException(part + ": restore into a used transport");
+        boolean activate =
+                VirtioStateCheck.check(s, part, offered, queues.length, device.maxQueueSize(), mem);
+        Class<? extends Record> type = device.deviceStateType();
+        if ((type == null) != (s.device() == null)) {
+            throw SnapshotException.invalid(
+                    part,
+                    "device state "
+                            + (type == null ? "given for " : "missing for ")
+                            + device.name());
+        }
+        if (type != null)
+            device.restoreDeviceState(DeviceStateJson.fromMap(s.device(), type, part), part);
+        status = s.status();
+        deviceFeaturesSel = s.deviceFeaturesSel();
+        driverFeaturesSel = s.driverFeaturesSel();
+        driverFeatures = s.driverFeatures();
+        queueSel = s.queueSel();
+        for (int i = 0; i < queues.length; i++) {
+            VirtqueueState q = s.queues().get(i);
+            queues[i].num = q.size();
+            queues[i].ready = q.ready();
+            queues[i].desc = q.desc();
+            queues[i].avail = q.avail();
+            queues[i].used = q.used();
+        }
+        interruptStatus.set(s.interruptStatus());
+        configGeneration.set(s.configGeneration());
+        if (s.needsReset()) needsResetBit.set(Virtio.STATUS_NEEDS_RESET);
+        if (activate) activate(s.queues());
     }
 
     @Override

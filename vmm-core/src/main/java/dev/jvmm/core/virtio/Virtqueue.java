@@ -225,6 +225,27 @@ public final class Virtqueue {
     }
 
     /**
+     * Where the device stands in the rings, for a snapshot of a paused machine. A chain the device
+     * popped and still holds (virtio-net's posted receive buffer waiting for a frame) is given
+     * back: devices hold only the chains they popped last, untouched, so the restored queue pops
+     * them again from the avail ring, and avail and used are level.
+     */
+    synchronized VirtqueueState saveState() {
+        return new VirtqueueState(
+                size, true, desc, avail, used, nextUsed, nextUsed, signalledUsed, broken);
+    }
+
+    /**
+     * Puts a fresh queue, before its device sees it, where a saved one stood (checked by caller).
+     */
+    synchronized void restoreIndices(VirtqueueState s) {
+        nextAvail = s.nextAvail();
+        nextUsed = s.nextUsed();
+        signalledUsed = s.signalledUsed();
+        broken = s.broken();
+    }
+
+    /**
      * Transport side of a reset: no more chains, no more used entries. Waits for a pop/addUsed in
      * progress.
      */

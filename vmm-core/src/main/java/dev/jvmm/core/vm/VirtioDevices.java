@@ -76,7 +76,7 @@ public final class VirtioDevices implements AutoCloseable {
                 EventFd irq = EventFd.create(region.name() + " irq");
                 undo.add(irq);
                 kvm.irqfd(irq, Layout.spiNumber(intid));
-                VirtioMmioTransport t = new VirtioMmioTransport(d, mem, irq::signal);
+                VirtioMmioTransport t = new VirtioMmioTransport(d, region.base(), mem, irq::signal);
                 undo.add(t);
                 owned = i + 1;
                 List<EventFd> events = new ArrayList<>();

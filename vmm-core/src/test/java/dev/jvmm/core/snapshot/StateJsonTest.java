@@ -53,4 +53,22 @@ class StateJsonTest {
         assertTrue(e.getMessage().startsWith("snapshot: uart: "), e.getMessage());
         assertTrue(!e.getMessage().contains("\n"));
     }
+
+    @Test
+    void missingPrimitiveIsNamedNotAJavaClass() {
+        SnapshotException e =
+                assertThrows(
+                        SnapshotException.class,
+                        () ->
+                                StateJson.read(
+                                        "{\"index\":1,\"on\":true,\"pc\":4,\"regs\":[{\"value\":\"AA==\"}]}",
+                                        Cpu.class,
+                                        "vcpu.1"));
+        assertEquals("snapshot: vcpu.1: field regs[0].id is missing", e.getMessage());
+        SnapshotException top =
+                assertThrows(
+                        SnapshotException.class,
+                        () -> StateJson.read("{\"on\":true}", Cpu.class, "vcpu.1"));
+        assertEquals("snapshot: vcpu.1: field index is missing", top.getMessage());
+    }
 }

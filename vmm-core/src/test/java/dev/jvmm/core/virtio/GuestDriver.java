@@ -50,10 +50,57 @@ public final class GuestDriver {
      */
     public GuestDriver(
             VirtioDevice device, int ramBytes, java.util.function.UnaryOperator<GuestMemory> view) {
+        this(device, ramBytes, view, 0);
+    }
+
+    /** A driver of a transport whose register window is at {@code base} (its snapshot key). */
+    public GuestDriver(VirtioDevice device, long base) {
+        this(device, 4 << 20, m -> m, base);
+    }
+
+    private GuestDriver(
+            VirtioDevice device,
+            int ramBytes,
+            java.util.function.UnaryOperator<GuestMemory> view,
+            long base) {
         mem = SegmentGuestMemory.onHeap(RAM_BASE, ramBytes);
-        transport = new VirtioMmioTransport(device, view.apply(mem), interrupts::incrementAndGet);
+        transport =
+                new VirtioMmioTransport(device, base, view.apply(mem), interrupts::incrementAndGet);
         rings = new Ring[device.queueCount()];
         heapStart = next = RAM_BASE + 0x1000;
+    }
+
+    private GuestDriver(GuestDriver from, VirtioDevice device, long base) {
+        mem = SegmentGuestMemory.onHeap(RAM_BASE, (int) from.mem.size());
+        byte[] ram = new byte[(int) from.mem.size()];
+        from.mem.read(RAM_BASE, ram);
+        mem.write(RAM_BASE, ram);
+        transport = new VirtioMmioTransport(device, base, mem, interrupts::incrementAndGet);
+        heapStart = from.heapStart;
+        next = from.next;
+        rings = new Ring[from.rings.length];
+        for (int q = 0; q < rings.length; q++) {
+            Ring f = from.rings[q];
+            if (f == null) continue;
+            Ring r = new Ring();
+            rings[q] = r;
+            r.desc = f.desc;
+            r.avail = f.avail;
+            r.used = f.used;
+            r.size = f.size;
+            r.freeDesc = f.freeDesc;
+            r.availIdx = f.availIdx;
+            r.lastUsed = f.lastUsed;
+        }
+    }
+
+    /**
+     * The destination of a snapshot: a fresh transport at {@code base} for {@code device} over a
+     * copy of this driver's RAM, with this driver's view of its rings, so a test restores the
+     * transport and then goes on driving it where this one stopped.
+     */
+    public GuestDriver copyFor(VirtioDevice device, long base) {
+        return new GuestDriver(this, device, base);
     }
 
     // ---- registers ----

@@ -2,6 +2,7 @@ package dev.jvmm.core.arch.aarch64;
 
 import dev.jvmm.core.arch.FdtContributor;
 import dev.jvmm.core.arch.Layout;
+import dev.jvmm.core.snapshot.Snapshottable;
 import dev.jvmm.kvm.Kvm;
 import dev.jvmm.kvm.Vcpu;
 import dev.jvmm.kvm.Vm;
@@ -65,6 +66,21 @@ public record Aarch64Cpus(VgicV3 gic, List<Vcpu> vcpus, Aarch64Vcpus init, Optio
             LOG.log(Level.INFO, pmu.describe());
         }
         return new Aarch64Cpus(gic, List.copyOf(vcpus), init, Optional.ofNullable(pmu));
+    }
+
+    /**
+     * The KVM-side snapshot parts, in restore order: each vCPU ({@code vcpu.N}: registers,
+     * mp_state, SError), the guest counter, the vGIC, then the ITS when there is one. Saving the
+     * vGIC and the ITS writes LPI pending bits and ITS tables into guest RAM: save RAM after their
+     * {@code saveState}, restore it before their {@code restoreState}.
+     */
+    public List<Snapshottable<?>> stateParts() {
+        List<Snapshottable<?>> parts = new ArrayList<>();
+        for (Vcpu v : vcpus) parts.add(new VcpuSnapshot(v, init.features(v.id())));
+        parts.add(new CounterSnapshot(vcpus));
+        parts.add(new GicSnapshot(gic, vcpus));
+        gic.its().ifPresent(its -> parts.add(new ItsSnapshot(its)));
+        return parts;
     }
 
     /** The device-tree nodes these parts add beyond the GIC's own (the PMU's). */

@@ -80,6 +80,11 @@ public final class Its implements AutoCloseable {
                 "CTRL_RESET");
     }
 
+    /** The KVM device, for state access (snapshot: {@link ItsSnapshot}). */
+    Device device() {
+        return device;
+    }
+
     @Override
     public void close() {
         device.close();

@@ -6,6 +6,7 @@ import static dev.jvmm.core.hypercall.sdei.Sdei.PENDING;
 import static dev.jvmm.core.hypercall.sdei.Sdei.SUCCESS;
 
 import dev.jvmm.core.hypercall.GuestRegisters;
+import dev.jvmm.core.snapshot.Snapshottable;
 import dev.jvmm.kvm.RegIds;
 import java.lang.System.Logger.Level;
 import java.util.ArrayDeque;
@@ -33,20 +34,20 @@ import java.util.function.IntConsumer;
  * running and this one critical). Critical events go first. Delivery ignores the guest's DAIF, like
  * a firmware event. All PEs start masked. State is guarded by this object's monitor.
  */
-public final class SdeiDispatcher {
+public final class SdeiDispatcher implements Snapshottable<SdeiState> {
     private static final System.Logger LOG = System.getLogger("jvmm.sdei");
 
-    private final List<SdeiEventSpec> specs; // event 0 first, then by number
+    final List<SdeiEventSpec> specs; // event 0 first, then by number
     private final Map<Integer, Integer> indexOf = new HashMap<>();
-    private final EventEntry[][] entries; // [event][cpu], or [event][0] when shared
-    private final long[] mpidrs; // affinity fields only
-    private final boolean[] masked;
-    private final List<ArrayDeque<Dispatch>> stacks = new ArrayList<>();
+    final EventEntry[][] entries; // [event][cpu], or [event][0] when shared
+    final long[] mpidrs; // affinity fields only
+    final boolean[] masked;
+    final List<ArrayDeque<Dispatch>> stacks = new ArrayList<>();
     private final HandlerPstate pstate;
     private final BitSet wakes = new BitSet();
     private volatile IntConsumer waker = cpu -> {};
 
-    private record Dispatch(EventEntry entry, SdeiContext.Saved saved) {}
+    record Dispatch(EventEntry entry, SdeiContext.Saved saved) {}
 
     /**
      * @param platformEvents events besides event 0 (numbers unique and non-zero)
@@ -436,6 +437,38 @@ public final class SdeiDispatcher {
                             s.number(), s.shared(), s.critical(), List.copyOf(inst)));
         }
         return new SdeiSnapshot(List.copyOf(pes), List.copyOf(events));
+    }
+
+    @Override
+    public String stateKey() {
+        return "sdei";
+    }
+
+    @Override
+    public Class<SdeiState> stateType() {
+        return SdeiState.class;
+    }
+
+    @Override
+    public synchronized SdeiState saveState() {
+        return SdeiStates.save(this);
+    }
+
+    /**
+     * Puts this freshly built dispatcher into {@code s}. The vCPU registers the snapshot restores
+     * already hold each running handler's live state, so nothing is replayed; an event pending for
+     * an unmasked PE is delivered when that vCPU first looks ({@link #deliverPending}).
+     *
+     * @throws dev.jvmm.core.snapshot.SnapshotException when this dispatcher was built with another
+     *     event set or vCPUs, or the record is inconsistent; nothing is applied then
+     */
+    @Override
+    public void restoreState(SdeiState s) {
+        synchronized (this) {
+            SdeiStates.restore(this, s);
+            for (int c = 0; c < mpidrs.length; c++) if (nextFor(c) != null) wakes.set(c);
+        }
+        flushWakes();
     }
 
     // ---- helpers

@@ -1,5 +1,7 @@
 package dev.jvmm.core.hypercall.shared;
 
+import dev.jvmm.core.snapshot.SnapshotException;
+import dev.jvmm.core.snapshot.Snapshottable;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
@@ -17,7 +19,7 @@ import java.util.OptionalLong;
  * shared, is refused as a whole and changes nothing. Bad arguments (misaligned, outside RAM,
  * overflowing) are refused the same way. The caller maps a refusal to INVALID_PARAMETER.
  */
-public final class SharedRegionSet {
+public final class SharedRegionSet implements Snapshottable<SharedRegionsState> {
     private final long ramBase;
     private final long ramBytes;
     private final long granule;
@@ -212,6 +214,56 @@ public final class SharedRegionSet {
         shared.clear();
         regionCount = 0;
         sharedGranules = 0;
+    }
+
+    @Override
+    public String stateKey() {
+        return "shared-regions";
+    }
+
+    @Override
+    public Class<SharedRegionsState> stateType() {
+        return SharedRegionsState.class;
+    }
+
+    @Override
+    public synchronized SharedRegionsState saveState() {
+        return new SharedRegionsState(granule, regions());
+    }
+
+    /**
+     * Shares the saved regions in a scratch set first, so a region that is misaligned, outside RAM,
+     * overlapping or touching its neighbour (the saved list is coalesced) is refused with nothing
+     * applied.
+     */
+    @Override
+    public synchronized void restoreState(SharedRegionsState s) {
+        if (s.granule() != granule) {
+            throw SnapshotException.invalid(
+                    stateKey(),
+                    String.format("granule 0x%x is not this VM's 0x%x", s.granule(), granule));
+        }
+        if (s.regions() == null) throw SnapshotException.invalid(stateKey(), "regions missing");
+        SharedRegionSet scratch = new SharedRegionSet(ramBase, ramBytes, granule);
+        long end = Long.MIN_VALUE;
+        for (SharedRegion r : s.regions()) {
+            String why =
+                    r == null
+                            ? "missing"
+                            : r.size() <= 0 || r.size() % granule != 0
+                                    ? "size is not a positive multiple of the granule"
+                                    : end != Long.MIN_VALUE
+                                                    && Long.compareUnsigned(r.start(), end) <= 0
+                                            ? "overlaps or touches the region before it"
+                                            : invalidReason(r.start(), r.size() / granule);
+            if (why == null && !scratch.share(r.start(), r.size() / granule)) why = "refused";
+            if (why != null)
+                throw SnapshotException.invalid(stateKey(), "region " + r + ": " + why);
+            end = r.end();
+        }
+        shared = scratch.shared;
+        regionCount = scratch.regionCount;
+        sharedGranules = scratch.sharedGranules;
     }
 
     private int index(long ipa) {

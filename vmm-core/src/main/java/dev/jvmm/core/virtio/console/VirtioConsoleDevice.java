@@ -1,6 +1,7 @@
 package dev.jvmm.core.virtio.console;
 
 import dev.jvmm.core.memory.GuestMemoryException;
+import dev.jvmm.core.snapshot.SnapshotException;
 import dev.jvmm.core.virtio.DescriptorChain;
 import dev.jvmm.core.virtio.Virtio;
 import dev.jvmm.core.virtio.VirtioActivation;
@@ -217,6 +218,40 @@ public final class VirtioConsoleDevice implements VirtioDevice {
                 activation = null;
             }
             flush(null);
+        }
+    }
+
+    @Override
+    public Record saveDeviceState() {
+        synchronized (rxLock) {
+            byte[] b = new byte[pendingLen];
+            for (int i = 0; i < pendingLen; i++)
+                b[i] = pending[(pendingStart + i) % MAX_PENDING_INPUT];
+            return new VirtioConsoleState(b);
+        }
+    }
+
+    @Override
+    public Class<? extends Record> deviceStateType() {
+        return VirtioConsoleState.class;
+    }
+
+    @Override
+    public void restoreDeviceState(Record state, String part) {
+        byte[] b = ((VirtioConsoleState) state).pendingInput();
+        if (b == null) throw SnapshotException.invalid(part, "device: pendingInput missing");
+        if (b.length > MAX_PENDING_INPUT) {
+            throw SnapshotException.invalid(
+                    part,
+                    "device: pendingInput of "
+                            + b.length
+                            + " bytes exceeds the buffer's "
+                            + MAX_PENDING_INPUT);
+        }
+        synchronized (rxLock) {
+            System.arraycopy(b, 0, pending, 0, b.length);
+            pendingStart = 0;
+            pendingLen = b.length;
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.jvmm.core.virtio.net;
 
 import dev.jvmm.core.memory.GuestMemoryException;
+import dev.jvmm.core.snapshot.SnapshotException;
 import dev.jvmm.core.virtio.DescriptorChain;
 import dev.jvmm.core.virtio.Virtio;
 import dev.jvmm.core.virtio.VirtioActivation;
@@ -300,6 +301,39 @@ public final class VirtioNetDevice implements VirtioDevice {
                         Level.WARNING,
                         "virtio-net: receive thread still blocked in the backend after close");
         }
+    }
+
+    @Override
+    public Record saveDeviceState() {
+        return new VirtioNetState(mac(), config[6] & 0xff);
+    }
+
+    @Override
+    public Class<? extends Record> deviceStateType() {
+        return VirtioNetState.class;
+    }
+
+    /**
+     * The config space follows from the machine's configuration (the MAC given or derived from the
+     * tap), so restoring only checks that the guest would see what it saw: a different MAC would
+     * change the guest's identity on its network under its feet.
+     */
+    @Override
+    public void restoreDeviceState(Record state, String part) {
+        VirtioNetState s = (VirtioNetState) state;
+        if (!mac().equals(s.mac())) {
+            throw SnapshotException.invalid(
+                    part, "device: mac " + s.mac() + " is not this NIC's " + mac());
+        }
+        if (s.status() != (config[6] & 0xff))
+            throw SnapshotException.invalid(part, "device: status " + s.status());
+    }
+
+    private String mac() {
+        StringBuilder b = new StringBuilder(17);
+        for (int i = 0; i < 6; i++)
+            b.append(i > 0 ? ":" : "").append(String.format("%02x", config[i]));
+        return b.toString();
     }
 
     @Override
