@@ -29,9 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code jvmm ctl snapshot} and {@code jvmm run --restore} against real KVM: a snapshot with --stop
  * writes a complete directory and ends the run with exit 0, one without lets the guest run on, a
- * reused directory or an MTE guest is refused and the guest keeps running, and this host passes the
- * destination checks of its own snapshot. Until the vCPU state parts exist, a restore is refused by
- * name rather than running a guest with half its state.
+ * reused directory or an MTE guest is refused and the guest keeps running, this host passes the
+ * destination checks of its own snapshot, and the restored guest runs on without booting again.
  */
 @BootTest
 class SnapshotBootTest {
@@ -117,17 +116,34 @@ class SnapshotBootTest {
         assertEquals(List.of(), RestoreCheck.problems(s.manifest().host(), here));
         assertTrue(s.manifest().host().cntfrq() > 0);
 
-        // no part saves the vCPUs yet: the restore refuses by name, nothing runs
-        JvmmProcess.Result restore = JvmmProcess.run(LIMIT, "run", "--restore", snap.toString());
-        assertEquals(2, restore.code(), restore.describe());
-        assertEquals(
-                "jvmm: cannot restore "
-                        + snap
-                        + ": the snapshot lacks the vCPU state (it holds no part records); a guest is"
-                        + " never run with half its state",
-                restore.err().strip(),
-                restore.describe());
-        assertEquals("", restore.out());
+        assertTrue(
+                s.manifest().parts().stream().anyMatch(p -> p.key().equals("vcpu.1")),
+                "every vCPU is saved");
+
+        // the restored guest goes on spinning where it was: it does not boot again
+        try (JvmmProcess restored =
+                JvmmProcess.start(
+                        "run",
+                        "--restore",
+                        snap.toString(),
+                        "--api-socket",
+                        dir.resolve("api.sock").toString(),
+                        "--timeout",
+                        "120")) {
+            Ctl status = null;
+            for (int i = 0; i < 300; i++) {
+                status = ctl("status");
+                if (status.code() == 0 && status.out().startsWith("state    running\n")) break;
+                Thread.sleep(200);
+            }
+            assertTrue(
+                    status.out().startsWith("state    running\n"),
+                    status.describe() + "\n--- restored ---\n" + restored.stderr());
+            assertEquals(0, ctl("stop").code());
+            JvmmProcess.Result rr = restored.waitFor(LIMIT);
+            assertEquals(0, rr.code(), rr.describe());
+            assertFalse(rr.out().contains("BAREMETAL-SPIN"), "no second boot\n" + rr.describe());
+        }
     }
 
     @Test

@@ -13,8 +13,8 @@ import java.util.Map;
  * @param psci the PSCI version, e.g. {@code 1.1}: the guest's, or the highest this host implements
  * @param workarounds SMCCC_ARCH_WORKAROUND_1..3 levels by number ({@code "1"}..{@code "3"}); a
  *     register the host lacks is absent
- * @param cntfrq the counter frequency in Hz, measured to three significant digits (KVM does not
- *     rescale the guest counter, and has no register for it)
+ * @param cntfrq the host's counter frequency in Hz (CNTFRQ_EL0): what the guest reads, and KVM does
+ *     not rescale it
  * @param ipaBits the VM's IPA size: the guest's, or this host's maximum
  * @param sveVectorLengths SVE vector lengths in bits, empty without SVE
  * @param ptrauth address and generic pointer authentication

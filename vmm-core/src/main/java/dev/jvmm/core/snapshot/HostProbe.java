@@ -11,13 +11,11 @@ import dev.jvmm.kvm.KvmException;
 import dev.jvmm.kvm.RegIds;
 import dev.jvmm.kvm.Vcpu;
 import dev.jvmm.kvm.Vm;
+import dev.jvmm.kvm.sys.HostCounter;
 import dev.jvmm.kvm.uapi.KvmUapi;
 import java.io.IOException;
-import java.math.BigDecimal;
-import java.math.MathContext;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -55,7 +53,7 @@ public final class HostProbe {
                 bitmaps,
                 fw.psci().toString(),
                 workarounds(vcpu0),
-                counterHz(vcpu0),
+                HostCounter.frequency(),
                 ipaBits,
                 vls,
                 pointerAuth(isar1, isar2),
@@ -78,7 +76,7 @@ public final class HostProbe {
             if (psci02) vcpu.init(vm.preferredTarget(), Vcpu.FEATURE_PSCI_0_2);
             else vcpu.init(vm.preferredTarget());
             host = HostFirmware.read(FirmwarePort.of(vcpu));
-            cntfrq = counterHz(vcpu);
+            cntfrq = HostCounter.frequency();
             wa = workarounds(vcpu);
         }
         Map<String, Long> bitmaps = new LinkedHashMap<>();
@@ -97,67 +95,6 @@ public final class HostProbe {
                 kvm.checkExtension(KvmUapi.KVM_CAP_ARM_PMU_V3()) > 0,
                 offer.mte(),
                 kernelRelease());
-    }
-
-    /** How long {@link #counterHz} watches the counter. */
-    private static final Duration COUNTER_WINDOW = Duration.ofMillis(100);
-
-    /** Counter frequencies in use (Armv8.6+ mandates 1 GHz); a measurement snaps to them. */
-    private static final long[] KNOWN_HZ = {
-        1_000_000_000L,
-        200_000_000L,
-        100_000_000L,
-        62_500_000L,
-        54_000_000L,
-        50_000_000L,
-        25_000_000L,
-        24_000_000L,
-        19_200_000L
-    };
-
-    /**
-     * The counter's frequency in Hz. KVM has no ONE_REG for CNTFRQ_EL0 (the guest reads the host's
-     * register directly), so it is measured: the vCPU's virtual counter, which runs at that
-     * frequency whether or not the vCPU runs, against the host clock, each end taken from the
-     * sample with the tightest bracket of clock reads. A value within 3.5% of a frequency in use
-     * snaps to the nearest (a nested or loaded host was seen 3% off); otherwise it is kept to three
-     * significant digits. {@link RestoreCheck} allows 2% between two of them.
-     */
-    static long counterHz(Vcpu vcpu) {
-        double[] start = counterSample(vcpu);
-        try {
-            Thread.sleep(COUNTER_WINDOW);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        double[] end = counterSample(vcpu);
-        return snapHz((end[1] - start[1]) / ((end[0] - start[0]) / 1e9));
-    }
-
-    /** {nanoTime at the read, counter}: the best of five reads. */
-    private static double[] counterSample(Vcpu vcpu) {
-        double[] best = null;
-        long width = Long.MAX_VALUE;
-        for (int i = 0; i < 5; i++) {
-            long a = System.nanoTime();
-            long c = vcpu.getOneReg(RegIds.CNTVCT_EL0);
-            long b = System.nanoTime();
-            if (b - a < width) {
-                width = b - a;
-                best = new double[] {(a + b) / 2.0, c};
-            }
-        }
-        return best;
-    }
-
-    static long snapHz(double hz) {
-        long nearest = 0;
-        for (long k : KNOWN_HZ) {
-            if (Math.abs(hz - k) <= k * 0.035
-                    && (nearest == 0 || Math.abs(hz - k) < Math.abs(hz - nearest))) nearest = k;
-        }
-        if (nearest != 0) return nearest;
-        return new BigDecimal(hz).round(new MathContext(3)).longValue();
     }
 
     private static List<Integer> sveVectorLengths(Kvm kvm) {

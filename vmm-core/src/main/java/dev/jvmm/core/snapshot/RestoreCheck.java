@@ -15,8 +15,8 @@ import java.util.Map;
  * guest was given must be in this host's limit; a register absent here is fine only if the guest's
  * value was 0; PSCI up to this host's version; a Spectre workaround level must not be better than
  * this host's (the guest would believe in a mitigation that is not there); the same counter
- * frequency (KVM does not rescale the counter; measured, so within 2%); the same IPA size; every
- * SVE vector length, PAuth and PMU the guest had.
+ * frequency (KVM does not rescale the counter); the same IPA size; every SVE vector length, PAuth
+ * and PMU the guest had.
  */
 public final class RestoreCheck {
     private RestoreCheck() {}
@@ -40,7 +40,7 @@ public final class RestoreCheck {
         psci(saved, here, out);
         for (Map.Entry<String, Long> e : saved.workarounds().entrySet())
             workaround(e.getKey(), e.getValue(), here.workarounds().get(e.getKey()), out);
-        if (!sameFrequency(saved.cntfrq(), here.cntfrq())) {
+        if (saved.cntfrq() != here.cntfrq()) {
             out.add(
                     "cannot restore: the guest's counter ran at "
                             + saved.cntfrq()
@@ -75,14 +75,6 @@ public final class RestoreCheck {
         if (saved.mte() && !here.mte())
             out.add("cannot restore: the guest had MTE; this host's KVM offers no memory tagging");
         return out;
-    }
-
-    /**
-     * Within 2%: both are measured ({@link HostProbe#counterHz}); real counters differ by 4% or
-     * more.
-     */
-    static boolean sameFrequency(long a, long b) {
-        return Math.abs(a - b) <= Math.max(a, b) / 50;
     }
 
     private static void bitmap(

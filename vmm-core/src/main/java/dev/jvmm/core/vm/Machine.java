@@ -83,7 +83,7 @@ public final class Machine implements AutoCloseable {
      * What the machine was built from beyond its {@link VmConfig}, for its snapshot: the devices
      * and the VM's IPA size.
      */
-    record BuiltWith(VirtioConfig devices, int ipaBits) {}
+    record BuiltWith(VirtioConfig devices, int ipaBits, List<Snapshottable<?>> archParts) {}
 
     Machine(
             Kvm kvm,
@@ -119,7 +119,7 @@ public final class Machine implements AutoCloseable {
                 pvTime,
                 hypercalls,
                 mailboxes,
-                new BuiltWith(VirtioConfig.NONE, 40));
+                new BuiltWith(VirtioConfig.NONE, 40, List.of()));
     }
 
     Machine(
@@ -319,10 +319,17 @@ public final class Machine implements AutoCloseable {
 
     /**
      * The parts whose state a snapshot carries, in restore order (saving goes through the same
-     * list; guest memory is written after all of them, restored before all of them).
+     * list; guest memory is written after all of them, restored before all of them): the vCPUs, the
+     * counter, the vGIC and ITS (after the vCPUs exist; the ITS after the redistributors), then the
+     * devices, whose restored line levels reach the restored vGIC, and the hypercall services.
      */
     List<Snapshottable<?>> snapshotParts() {
-        return List.of();
+        List<Snapshottable<?>> parts = new ArrayList<>(builtWith.archParts());
+        parts.add(uart);
+        for (VirtioDevices.Slot s : virtio.slots()) parts.add(s.transport());
+        hypercalls.sdei().ifPresent(parts::add);
+        hypercalls.sharedRegions().ifPresent(s -> parts.add(s.regions()));
+        return parts;
     }
 
     BuiltWith builtWith() {

@@ -253,7 +253,8 @@ public final class VmBuilder {
                             pv,
                             hypercalls,
                             mailboxes,
-                            new Machine.BuiltWith(virtio, ipaBits == 0 ? 40 : ipaBits));
+                            new Machine.BuiltWith(
+                                    virtio, ipaBits == 0 ? 40 : ipaBits, cpus.stateParts()));
             holder.machine = m;
             return m;
         } catch (RuntimeException e) {

@@ -155,8 +155,6 @@ class RestoreCheckTest {
                 "cannot restore: the guest's counter ran at 25000000 Hz; this host's runs at"
                         + " 1000000000 Hz (KVM does not rescale the guest counter)",
                 refusal(guest(), with(guest(), "cntfrq", 1_000_000_000L)));
-        // measured frequencies: a reading a little off is the same counter
-        RestoreCheck.check(guest(), with(guest(), "cntfrq", 25_100_000L));
         assertEquals(
                 "cannot restore: the guest's counter ran at 25000000 Hz; this host's runs at"
                         + " 24000000 Hz (KVM does not rescale the guest counter)",
@@ -178,14 +176,6 @@ class RestoreCheckTest {
         assertEquals(
                 "cannot restore: the guest had a PMU (--pmu); this host's KVM offers no PMUv3",
                 refusal(with(guest(), "pmu", true), guest()));
-    }
-
-    @Test
-    void aMeasuredFrequencySnapsToTheCounterInUse() {
-        assertEquals(1_000_000_000L, HostProbe.snapHz(1.03e9)); // seen in the nested lab
-        assertEquals(25_000_000L, HostProbe.snapHz(24.7e6));
-        assertEquals(24_000_000L, HostProbe.snapHz(24.2e6));
-        assertEquals(33_300_000L, HostProbe.snapHz(33.3333e6));
     }
 
     @Test
