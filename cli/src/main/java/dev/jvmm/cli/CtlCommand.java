@@ -3,7 +3,9 @@ package dev.jvmm.cli;
 import dev.jvmm.core.api.ApiClient;
 import dev.jvmm.core.api.ApiException;
 import dev.jvmm.core.api.ControlProtocol;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -37,6 +39,9 @@ final class CtlCommand implements Runnable {
      */
     static final Duration TIMEOUT = Duration.ofSeconds(10);
 
+    /** A snapshot writes guest RAM: allow for a large guest on a slow disk. */
+    static final Duration SNAPSHOT_TIMEOUT = Duration.ofMinutes(5);
+
     @Spec CommandSpec spec;
 
     @Option(
@@ -55,7 +60,7 @@ final class CtlCommand implements Runnable {
     @Override
     public void run() {
         throw new UsageException(
-                "ctl: a command is required: status, stop, pause, resume, sdei-signal, shared-regions, "
+                "ctl: a command is required: status, stop, pause, resume, snapshot, sdei-signal, shared-regions, "
                         + "stolen-time, hypercall-stats");
     }
 
@@ -81,13 +86,7 @@ final class CtlCommand implements Runnable {
                         + "come to rest within 5 s fails the pause (exit 1) and the VM keeps running."
             })
     int pause() {
-        return send(
-                request("pause"),
-                (out, body) ->
-                        out.println(
-                                Boolean.TRUE.equals(body.get("changed"))
-                                        ? "paused"
-                                        : "already paused"));
+        return send(request("pause"), changed("paused", "already paused"));
     }
 
     @Command(
@@ -96,13 +95,60 @@ final class CtlCommand implements Runnable {
                     "Let a paused VM continue where it stopped. Resuming a running VM changes"
                             + " nothing (exit 0).")
     int resume() {
+        return send(request("resume"), changed("resumed", "already running"));
+    }
+
+    /** Pause and resume answer whether they changed anything, which is not an error either way. */
+    private static BiConsumer<PrintWriter, Map<String, Object>> changed(String yes, String no) {
+        return (out, body) -> out.println(Boolean.TRUE.equals(body.get("changed")) ? yes : no);
+    }
+
+    @Command(
+            name = "snapshot",
+            description = {
+                "Write a snapshot of the VM to DIR (which must not exist, or be an empty directory):"
+                        + " the guest is paused, its state and memory are written (zero pages are"
+                        + " holes), and it resumes, or with --stop the VM ends (its jvmm run exits 0)."
+                        + " Restore it with jvmm run --restore DIR."
+            })
+    int snapshot(
+            @Option(
+                            names = "--dir",
+                            required = true,
+                            paramLabel = "DIR",
+                            description = "The snapshot's directory.")
+                    Path dir,
+            @Option(names = "--stop", description = "End the VM once the snapshot is written.")
+                    boolean stop) {
+        Path abs = dir.toAbsolutePath().normalize(); // jvmm run's working directory is not ours
+        if (Files.isDirectory(abs)) { // checked again by the VM; here it is a usage error
+            try (var entries = Files.list(abs)) {
+                if (entries.findAny().isPresent())
+                    throw new UsageException(
+                            "ctl snapshot: --dir "
+                                    + abs
+                                    + " is not empty; a snapshot never overwrites another");
+            } catch (IOException e) {
+                // the VM reports what it cannot read
+            }
+        } else if (Files.exists(abs)) {
+            throw new UsageException(
+                    "ctl snapshot: --dir " + abs + " exists and is not a directory");
+        }
+        Map<String, Object> req = request("snapshot");
+        req.put("dir", abs.toString());
+        if (stop) req.put("stop", true);
         return send(
-                request("resume"),
+                req,
                 (out, body) ->
                         out.println(
-                                Boolean.TRUE.equals(body.get("changed"))
-                                        ? "resumed"
-                                        : "already running"));
+                                "snapshot written to "
+                                        + body.get("dir")
+                                        + " ("
+                                        + body.get("bytes")
+                                        + " bytes)"
+                                        + (stop ? "; the VM is stopping" : "")),
+                SNAPSHOT_TIMEOUT);
     }
 
     @Command(
@@ -208,12 +254,19 @@ final class CtlCommand implements Runnable {
 
     private int send(
             Map<String, Object> request, BiConsumer<PrintWriter, Map<String, Object>> render) {
+        return send(request, render, TIMEOUT);
+    }
+
+    private int send(
+            Map<String, Object> request,
+            BiConsumer<PrintWriter, Map<String, Object>> render,
+            Duration timeout) {
         if (socket == null) throw new UsageException("ctl: --socket PATH is required");
         CommandLine cl = spec.commandLine();
         PrintWriter out = cl.getOut(), err = cl.getErr();
         ApiClient.Response r;
         try {
-            r = ApiClient.exchange(socket, request, TIMEOUT);
+            r = ApiClient.exchange(socket, request, timeout);
         } catch (ApiException e) {
             err.println("jvmm: " + e.getMessage());
             return ExitCodes.HOST_ERROR;

@@ -14,10 +14,12 @@ import dev.jvmm.core.firmware.HypercallSelection;
 import dev.jvmm.core.hypercall.FunctionRange;
 import dev.jvmm.core.hypercall.HypercallConfig;
 import dev.jvmm.core.hypercall.sdei.SdeiEventSpec;
+import dev.jvmm.core.snapshot.Snapshot;
 import dev.jvmm.core.vm.DiskConfig;
 import dev.jvmm.core.vm.Machine;
 import dev.jvmm.core.vm.MachineControl;
 import dev.jvmm.core.vm.NetConfig;
+import dev.jvmm.core.vm.RestoredMachine;
 import dev.jvmm.core.vm.VirtioConfig;
 import dev.jvmm.core.vm.VmBuilder;
 import dev.jvmm.core.vm.VmConfig;
@@ -34,7 +36,9 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code jvmm run}: boot an arm64 Linux kernel (and initrd) with a serial console. */
 @Command(
@@ -50,10 +54,9 @@ import picocli.CommandLine.Option;
 final class RunCommand implements Callable<Integer> {
     @Option(
             names = {"-k", "--kernel"},
-            required = true,
             paramLabel = "FILE",
             description =
-                    "arm64 kernel Image, uncompressed or gzip-compressed, or a raw binary (a file without"
+                    "Required unless --restore. arm64 kernel Image, uncompressed or gzip-compressed, or a raw binary (a file without"
                             + " the Image magic: loaded at RAM + 0x80000 and entered at its first byte, as"
                             + " kvmtool does); a regular file, opened once at start and held open (an"
                             + " in-place reboot reads that file again, and stops if it was rewritten in place).")
@@ -271,12 +274,27 @@ final class RunCommand implements Callable<Integer> {
 
     @Mixin KvmtoolOptions kvmtool = new KvmtoolOptions();
 
+    @Option(
+            names = "--restore",
+            paramLabel = "DIR",
+            description = {
+                "Continue the guest saved in snapshot DIR (jvmm ctl snapshot) where it was. The"
+                        + " snapshot defines the guest: only --serial, --api-socket, --timeout,"
+                        + " --log-level, --on-reset and --mem-lock may be given with it. Disks and taps"
+                        + " are reattached at their saved paths and names; a disk changed since is refused."
+            })
+    Path restore;
+
+    @Spec CommandSpec spec;
+
     @Override
     @SuppressWarnings(
             "try") // api is closed early on purpose (see below); the try still closes it on every
     // other path
     public Integer call() throws Exception {
         Logging.configure(logLevel);
+        if (restore != null) return restoreRun();
+        if (kernel == null) throw new UsageException("Missing required option: '--kernel=FILE'");
         Layout layout = layout();
         CpuFeatures cpuFeatures = cpu.features();
         fileRoles();
@@ -314,15 +332,45 @@ final class RunCommand implements Callable<Integer> {
                     writeDtb(builder.deviceTree());
                     return ExitCodes.GUEST_POWEROFF;
                 }
-                console.open(openConsole());
-                try {
-                    if (api != null) api.start(new MachineControl(machine, kernel.toString()));
-                    return new RunSession(machine, serial.kind() == SerialTarget.Kind.STDIO).run();
-                } finally {
-                    if (api != null)
-                        api.close(); // no request may reach the Machine while it is torn down
-                }
+                return runMachine(machine, api, console, kernel.toString());
             }
+        }
+    }
+
+    /**
+     * {@code --restore DIR}: the snapshot is read and checked before anything else, the host is
+     * checked against it before the VM is built.
+     */
+    @SuppressWarnings("try") // api is closed early on purpose, as in call()
+    private int restoreRun() throws Exception {
+        RestoreOptions.check(spec.commandLine().getParseResult());
+        // its parameter consumer sets the field without picocli recording a match
+        if (hypercalls != null) throw RestoreOptions.refused("--hypercalls");
+        FileRoles roles = new FileRoles();
+        if (serial.kind() == SerialTarget.Kind.FILE)
+            roles.add("--serial file=" + serial.file(), serial.file());
+        roles.add("--api-socket " + apiSocket, apiSocket);
+        outputProblem(
+                "--serial file=", serial.kind() == SerialTarget.Kind.FILE ? serial.file() : null);
+        Snapshot snapshot = Snapshot.open(restore);
+        NativeAccess.require();
+        try (ApiServer api = openApi();
+                LateOutput console = new LateOutput();
+                Machine machine =
+                        RestoredMachine.build(snapshot, onReset, timeout, console, memLock)) {
+            return runMachine(machine, api, console, "restored from " + restore);
+        }
+    }
+
+    /** Opens the console output, serves the control API and runs the guest to its end. */
+    private int runMachine(Machine machine, ApiServer api, LateOutput console, String label)
+            throws Exception {
+        console.open(openConsole());
+        try {
+            if (api != null) api.start(new MachineControl(machine, label));
+            return new RunSession(machine, serial.kind() == SerialTarget.Kind.STDIO).run();
+        } finally {
+            if (api != null) api.close(); // no request may reach the Machine while it is torn down
         }
     }
 

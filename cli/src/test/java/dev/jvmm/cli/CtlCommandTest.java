@@ -13,6 +13,7 @@ import dev.jvmm.core.api.SharedRegion;
 import dev.jvmm.core.api.SharedRegionPage;
 import dev.jvmm.core.api.VcpuStolenTime;
 import dev.jvmm.core.api.VmStatus;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -100,6 +101,18 @@ class CtlCommandTest {
         }
 
         volatile long otherCalls;
+        volatile String snapshotDir;
+        volatile boolean snapshotStop;
+
+        @Override
+        public long snapshot(String dir, boolean stop) throws ControlException {
+            if (dir.endsWith("/full"))
+                throw new ControlException(
+                        "snapshot " + dir + ": cannot write: No space left on device");
+            snapshotDir = dir;
+            snapshotStop = stop;
+            return 12345;
+        }
 
         @Override
         public HypercallStats hypercallStats() {
@@ -165,6 +178,51 @@ class CtlCommandTest {
         assertEquals(raw, ctl("--socket", sock.toString(), "--json", "status").out());
         assertEquals(raw, ctl("status", "--socket", sock.toString(), "--json").out());
         assertEquals(raw, ctl("--json", "status", "--socket", sock.toString()).out());
+    }
+
+    @Test
+    void snapshotSendsAnAbsoluteDirectoryAndReportsTheBytes() throws Exception {
+        Path sock = serve();
+        Path target = dir.resolve("snap1");
+        MainTest.Result r =
+                ctl("--socket", sock.toString(), "snapshot", "--dir", target.toString());
+        assertEquals(0, r.code(), r.err());
+        assertEquals("snapshot written to " + target + " (12345 bytes)\n", r.out());
+        assertEquals(target.toString(), fake.snapshotDir);
+        assertFalse(fake.snapshotStop);
+        MainTest.Result s =
+                ctl("--socket", sock.toString(), "snapshot", "--dir", "rel/snap", "--stop");
+        assertEquals(0, s.code(), s.err());
+        Path abs = Path.of("rel/snap").toAbsolutePath();
+        assertEquals(abs.toString(), fake.snapshotDir, "relative to ctl's directory, not the VM's");
+        assertTrue(fake.snapshotStop);
+        assertEquals(
+                "snapshot written to " + abs + " (12345 bytes); the VM is stopping\n", s.out());
+    }
+
+    @Test
+    void snapshotIntoANonEmptyDirectoryIsAUsageErrorBeforeTheVmIsAsked() throws Exception {
+        Path sock = serve();
+        Path used = Files.createDirectory(dir.resolve("used"));
+        Files.writeString(used.resolve("snapshot.json"), "{}");
+        assertOneLineError(
+                ctl("--socket", sock.toString(), "snapshot", "--dir", used.toString()),
+                ExitCodes.USAGE,
+                "ctl snapshot: --dir "
+                        + used
+                        + " is not empty; a snapshot never overwrites another");
+        assertEquals(null, fake.snapshotDir);
+        assertEquals(ExitCodes.USAGE, ctl("--socket", sock.toString(), "snapshot").code());
+    }
+
+    @Test
+    void aSnapshotTheVmCannotWriteIsExit1WithItsLine() throws Exception {
+        Path sock = serve();
+        Path full = dir.resolve("full");
+        assertOneLineError(
+                ctl("--socket", sock.toString(), "snapshot", "--dir", full.toString()),
+                ExitCodes.HOST_ERROR,
+                "snapshot: snapshot " + full + ": cannot write: No space left on device");
     }
 
     @Test
@@ -342,7 +400,7 @@ class CtlCommandTest {
         assertOneLineError(
                 ctl("--socket", "/x"),
                 2,
-                "ctl: a command is required: status, stop, pause, resume, sdei-signal, shared-regions, stolen-time, hypercall-stats");
+                "ctl: a command is required: status, stop, pause, resume, snapshot, sdei-signal, shared-regions, stolen-time, hypercall-stats");
     }
 
     @ParameterizedTest

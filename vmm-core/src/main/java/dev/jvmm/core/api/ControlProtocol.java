@@ -34,6 +34,7 @@ public final class ControlProtocol {
                     "stop",
                     "pause",
                     "resume",
+                    "snapshot",
                     "sdei-signal",
                     "shared-regions",
                     "stolen-time",
@@ -160,6 +161,23 @@ public final class ControlProtocol {
                 onlyFields(req, command);
                 r.put("changed", target.resume());
                 r.put("state", VmStatus.State.RUNNING.wireName());
+            }
+            case "snapshot" -> {
+                onlyFields(req, command, "dir", "stop");
+                Object dir = req.get("dir");
+                if (!(dir instanceof String d) || d.isEmpty())
+                    throw new ControlException("missing \"dir\" (an absolute directory path)");
+                // the server's working directory is not the client's
+                if (!d.startsWith("/"))
+                    throw new ControlException(
+                            "\"dir\" must be an absolute path, got \"" + shorten(d) + "\"");
+                Object stop = req.getOrDefault("stop", false);
+                if (!(stop instanceof Boolean s))
+                    throw new ControlException("\"stop\" must be true or false");
+                long bytes = target.snapshot(d, s);
+                r.put("dir", d);
+                r.put("bytes", bytes);
+                r.put("state", (s ? VmStatus.State.STOPPING : target.status().state()).wireName());
             }
             case "sdei-signal" -> {
                 onlyFields(req, command, "event", "cpu");

@@ -32,6 +32,15 @@ public interface ControlTarget {
     boolean resume() throws ControlException;
 
     /**
+     * Writes a snapshot of the guest to directory {@code dir} (absolute; it must not exist or be
+     * empty): pauses it if it runs, saves its state and memory, then resumes it, or with {@code
+     * stop} ends the run (exit 0). Returns the bytes written.
+     */
+    default long snapshot(String dir, boolean stop) throws ControlException {
+        throw ControlException.notAvailable("this VM cannot be snapshotted");
+    }
+
+    /**
      * Raises SDEI event {@code event} on vCPU {@code cpu} (event 0 is the software-signalled
      * event).
      */

@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /**
  * Pause and resume of a machine over its ordered {@link VmPart}s: vCPUs, guest counter, virtio
@@ -95,6 +96,23 @@ final class Lifecycle {
         paused = false;
         LOG.log(Level.INFO, "resumed");
         return true;
+    }
+
+    /**
+     * Runs {@code work} on the paused machine (pausing it first if it runs), with no pause or
+     * resume in between; afterwards resumes it if this call paused it, unless {@code work}
+     * succeeded and {@code keepPaused} is set (a snapshot with --stop: the run ends paused).
+     */
+    synchronized <T> T whilePaused(Supplier<T> work, boolean keepPaused) throws PauseException {
+        boolean here = pause();
+        boolean ok = false;
+        try {
+            T t = work.get();
+            ok = true;
+            return t;
+        } finally {
+            if (here && !(ok && keepPaused)) resume();
+        }
     }
 
     private static String seconds(Duration d) {

@@ -15,10 +15,13 @@ import dev.jvmm.core.hypercall.sdei.SdeiSnapshot;
 import dev.jvmm.core.hypercall.sdei.SignalOutcome;
 import dev.jvmm.core.hypercall.shared.SharedRegionSet;
 import dev.jvmm.core.memory.GuestRam;
+import dev.jvmm.core.snapshot.SnapshotException;
+import dev.jvmm.core.snapshot.Snapshottable;
 import dev.jvmm.kvm.Kvm;
 import dev.jvmm.kvm.Vcpu;
 import dev.jvmm.kvm.Vm;
 import java.lang.System.Logger.Level;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -62,6 +65,7 @@ public final class Machine implements AutoCloseable {
     private final List<VcpuMailbox> mailboxes;
     private final VcpuGate gate;
     private final Lifecycle lifecycle;
+    private final BuiltWith builtWith;
     private volatile StopControl current = new StopControl();
     private volatile VmResult externalStop;
 
@@ -76,6 +80,12 @@ public final class Machine implements AutoCloseable {
     interface Rebooter {
         void reboot();
     }
+
+    /**
+     * What the machine was built from beyond its {@link VmConfig}, for its snapshot: the devices
+     * and the VM's IPA size.
+     */
+    record BuiltWith(VirtioConfig devices, int ipaBits, List<Snapshottable<?>> archParts) {}
 
     Machine(
             Kvm kvm,
@@ -95,6 +105,45 @@ public final class Machine implements AutoCloseable {
             PvTimeRegion pvTime,
             HypercallServices hypercalls,
             List<VcpuMailbox> mailboxes) {
+        this(
+                kvm,
+                vm,
+                ram,
+                gic,
+                vcpus,
+                uart,
+                consoleOut,
+                virtio,
+                dispatcher,
+                config,
+                rebooter,
+                firmwareSetup,
+                firmware,
+                pvTime,
+                hypercalls,
+                mailboxes,
+                new BuiltWith(VirtioConfig.NONE, 40, List.of()));
+    }
+
+    Machine(
+            Kvm kvm,
+            Vm vm,
+            GuestRam ram,
+            VgicV3 gic,
+            List<Vcpu> vcpus,
+            Uart8250Device uart,
+            ConsoleOutput consoleOut,
+            VirtioDevices virtio,
+            ExitDispatcher dispatcher,
+            VmConfig config,
+            Rebooter rebooter,
+            FirmwareSetup firmwareSetup,
+            GuestFirmware firmware,
+            PvTimeRegion pvTime,
+            HypercallServices hypercalls,
+            List<VcpuMailbox> mailboxes,
+            BuiltWith builtWith) {
+        this.builtWith = builtWith;
         this.kvm = kvm;
         this.vm = vm;
         this.ram = ram;
@@ -275,6 +324,46 @@ public final class Machine implements AutoCloseable {
     /** The parts in pause order (resume goes in reverse). */
     List<VmPart> parts() {
         return lifecycle.parts();
+    }
+
+    /**
+     * The parts whose state a snapshot carries, in restore order (saving goes through the same
+     * list; guest memory is written after all of them, restored before all of them): the vCPUs, the
+     * counter, the vGIC and ITS (after the vCPUs exist; the ITS after the redistributors), then the
+     * devices, whose restored line levels reach the restored vGIC, and the hypercall services.
+     */
+    List<Snapshottable<?>> snapshotParts() {
+        List<Snapshottable<?>> parts = new ArrayList<>(builtWith.archParts());
+        parts.add(uart);
+        for (VirtioDevices.Slot s : virtio.slots()) parts.add(s.transport());
+        hypercalls.sdei().ifPresent(parts::add);
+        hypercalls.sharedRegions().ifPresent(s -> parts.add(s.regions()));
+        return parts;
+    }
+
+    BuiltWith builtWith() {
+        return builtWith;
+    }
+
+    GuestRam ram() {
+        return ram;
+    }
+
+    Lifecycle lifecycle() {
+        return lifecycle;
+    }
+
+    /**
+     * Writes a snapshot of the guest to {@code dir} (see {@link MachineSnapshot}): pauses it if it
+     * is running, then resumes it — or, with {@code stop}, ends the run (exit 0) once the snapshot
+     * is complete.
+     *
+     * @return the bytes written
+     * @throws SnapshotException one line: a bad directory, an MTE guest, a failed write
+     * @throws PauseException when the guest could not be paused (it keeps running)
+     */
+    public long snapshot(Path dir, boolean stop) throws PauseException {
+        return new MachineSnapshot(this).take(dir, stop);
     }
 
     /**

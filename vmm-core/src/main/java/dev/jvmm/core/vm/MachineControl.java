@@ -1,5 +1,6 @@
 package dev.jvmm.core.vm;
 
+import dev.jvmm.core.JvmmException;
 import dev.jvmm.core.api.ControlException;
 import dev.jvmm.core.api.ControlTarget;
 import dev.jvmm.core.api.HypercallCount;
@@ -13,6 +14,8 @@ import dev.jvmm.core.hypercall.SmcccNames;
 import dev.jvmm.core.hypercall.sdei.SdeiSnapshot;
 import dev.jvmm.core.hypercall.sdei.SignalOutcome;
 import dev.jvmm.core.hypercall.shared.SharedRegionSet;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -68,6 +71,17 @@ public final class MachineControl implements ControlTarget {
     @Override
     public boolean resume() {
         return machine.resume();
+    }
+
+    @Override
+    public long snapshot(String dir, boolean stop) throws ControlException {
+        try {
+            return machine.snapshot(Path.of(dir), stop);
+        } catch (PauseException | JvmmException e) {
+            throw new ControlException(e.getMessage());
+        } catch (InvalidPathException e) {
+            throw new ControlException("snapshot " + dir + ": not a valid path");
+        }
     }
 
     /**

@@ -32,6 +32,7 @@ import dev.jvmm.core.memory.GuestMemory;
 import dev.jvmm.core.memory.GuestRam;
 import dev.jvmm.core.memory.MemoryLock;
 import dev.jvmm.core.memory.SegmentGuestMemory;
+import dev.jvmm.core.snapshot.GuestDefinition;
 import dev.jvmm.core.virtio.VirtioDevice;
 import dev.jvmm.kvm.Kvm;
 import dev.jvmm.kvm.RegIds;
@@ -60,6 +61,12 @@ public final class VmBuilder {
     private final BootImages images;
     private final VirtioConfig virtio;
     private final Layout layout;
+
+    /**
+     * The saved guest a restore rebuilds (no images are loaded, the firmware is pinned); or null.
+     */
+    private final GuestDefinition restoring;
+
     private List<FdtContributor> extraNodes = List.of();
     private byte[] dtb;
 
@@ -73,10 +80,25 @@ public final class VmBuilder {
 
     /** A VM with the virtio devices {@code virtio} describes. */
     public VmBuilder(VmConfig config, BootImages images, VirtioConfig virtio) {
+        this(config, images, virtio, null);
+    }
+
+    private VmBuilder(
+            VmConfig config, BootImages images, VirtioConfig virtio, GuestDefinition restoring) {
         this.config = config;
         this.images = images;
         this.virtio = virtio;
+        this.restoring = restoring;
         this.layout = new Layout(config.memoryBytes(), config.cpus());
+    }
+
+    /**
+     * The machine a snapshot's guest ran on, built as a boot builds it (same memslots, device
+     * addresses, vCPUs and features) but with no kernel, initrd or device tree loaded and the
+     * firmware registers set to what the guest had: {@link RestoredMachine} fills in the rest.
+     */
+    static VmBuilder restoring(VmConfig config, VirtioConfig virtio, GuestDefinition saved) {
+        return new VmBuilder(config, null, virtio, saved);
     }
 
     public Layout layout() {
@@ -125,7 +147,8 @@ public final class VmBuilder {
             Kvm kvm = KvmHost.openArm64();
             undo.add(kvm);
             int hostIpa = kvm.checkExtension(KvmUapi.KVM_CAP_ARM_VM_IPA_SIZE());
-            Vm vm = kvm.createVm(hostIpa >= layout.ipaBits() ? layout.ipaBits() : 0);
+            int ipaBits = hostIpa >= layout.ipaBits() ? layout.ipaBits() : 0;
+            Vm vm = kvm.createVm(ipaBits);
             undo.add(vm);
             GuestRam guestRam = GuestRam.map(layout.ramBytes());
             undo.add(guestRam);
@@ -193,8 +216,15 @@ public final class VmBuilder {
             extraNodes = List.copyOf(nodes);
             PsciVersion psci = fw.psci();
             boolean its = gic.its().isPresent();
-            Runnable loadImages = () -> loadAndPoint(mem, vcpus.get(0), mpidrs, psci, its);
-            loadImages.run();
+            Runnable loadImages =
+                    images == null
+                            ? () -> {
+                                throw new UnsupportedRequestException(
+                                        "a restored guest cannot reboot in place: its kernel is"
+                                                + " not part of the snapshot");
+                            }
+                            : () -> loadAndPoint(mem, vcpus.get(0), mpidrs, psci, its);
+            if (images != null) loadImages.run();
 
             ExitDispatcher dispatcher =
                     new ExitDispatcher(
@@ -230,7 +260,9 @@ public final class VmBuilder {
                             fw,
                             pv,
                             hypercalls,
-                            mailboxes);
+                            mailboxes,
+                            new Machine.BuiltWith(
+                                    virtio, ipaBits == 0 ? 40 : ipaBits, cpus.stateParts()));
             holder.machine = m;
             return m;
         } catch (RuntimeException e) {
@@ -252,11 +284,12 @@ public final class VmBuilder {
      */
     private Firmware setUpFirmware(Vm vm, List<Vcpu> vcpus, List<AutoCloseable> undo) {
         List<FirmwarePort> ports = vcpus.stream().map(FirmwarePort::of).toList();
+        HostFirmware host = HostFirmware.read(ports.get(0));
         GuestFirmware fw =
-                GuestFirmware.decide(
-                        config.firmware(),
-                        HostFirmware.read(ports.get(0)),
-                        w -> LOG.log(Level.WARNING, w));
+                restoring != null
+                        ? SavedConfig.firmware(restoring, host)
+                        : GuestFirmware.decide(
+                                config.firmware(), host, w -> LOG.log(Level.WARNING, w));
         FirmwareSetup setup = new FirmwareSetup();
         setup.writeRegisters(ports.get(0), fw);
         PvTimeRegion pv = null;

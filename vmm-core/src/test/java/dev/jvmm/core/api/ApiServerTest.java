@@ -123,7 +123,7 @@ class ApiServerTest {
         ApiClient.Response r = ask(sock, "fly");
         assertFalse(r.ok());
         assertEquals(
-                "unknown command \"fly\" (one of: status, stop, pause, resume, sdei-signal, shared-regions, stolen-time, "
+                "unknown command \"fly\" (one of: status, stop, pause, resume, snapshot, sdei-signal, shared-regions, stolen-time, "
                         + "hypercall-stats)",
                 r.error());
         SocketChannel c = connect(sock);

@@ -164,8 +164,8 @@ class ControlProtocolTest {
             delimiter = '|',
             textBlock =
                     """
-            {"command":"reboot"}                          | unknown command "reboot" (one of: status, stop, pause, resume, sdei-signal, shared-regions, stolen-time, hypercall-stats)
-            {}                                            | missing "command" (one of: status, stop, pause, resume, sdei-signal, shared-regions, stolen-time, hypercall-stats)
+            {"command":"reboot"}                          | unknown command "reboot" (one of: status, stop, pause, resume, snapshot, sdei-signal, shared-regions, stolen-time, hypercall-stats)
+            {}                                            | missing "command" (one of: status, stop, pause, resume, snapshot, sdei-signal, shared-regions, stolen-time, hypercall-stats)
             {"command":5}                                 | "command" must be a string
             {"command":"status","cpu":1}                  | unknown field "cpu" for command status (it takes none)
             {"command":"pause","cpu":1}                   | unknown field "cpu" for command pause (it takes none)
@@ -183,6 +183,11 @@ class ControlProtocolTest {
             {"command":"shared-regions","limit":0}        | "limit" must be an integer 1..1024, got 0
             {"command":"shared-regions","from":-1}        | "from" must be an integer 0..9223372036854775807, got -1
             {"command":"shared-regions","start":0}        | unknown field "start" for command shared-regions (it takes: from, limit)
+            {"command":"snapshot"}                        | missing "dir" (an absolute directory path)
+            {"command":"snapshot","dir":5}                | missing "dir" (an absolute directory path)
+            {"command":"snapshot","dir":"snap"}           | "dir" must be an absolute path, got "snap"
+            {"command":"snapshot","dir":"/s","stop":1}    | "stop" must be true or false
+            {"command":"snapshot","dir":"/s","force":true} | unknown field "force" for command snapshot (it takes: dir, stop)
             [1,2]                                         | a request must be a JSON object, e.g. {"command":"status"}
             "status"                                      | a request must be a JSON object, e.g. {"command":"status"}
             {"command":"status"} {"command":"stop"}       | malformed JSON: data after the request object
@@ -192,6 +197,18 @@ class ControlProtocolTest {
         assertEquals(0, target.stops.get(), "no bad request may act");
         assertEquals(0, target.pauses.get(), "no bad request may act");
         assertEquals(List.of(), target.signals);
+        assertEquals(List.of(), target.snapshots);
+    }
+
+    @Test
+    void snapshotReportsDirectoryBytesAndState() {
+        assertEquals(
+                "{\"ok\":true,\"dir\":\"/s/1\",\"bytes\":4096,\"state\":\"running\"}",
+                answer("{\"command\":\"snapshot\",\"dir\":\"/s/1\"}"));
+        assertEquals(
+                "{\"ok\":true,\"dir\":\"/s/2\",\"bytes\":4096,\"state\":\"stopping\"}",
+                answer("{\"command\":\"snapshot\",\"dir\":\"/s/2\",\"stop\":true}"));
+        assertEquals(List.of("/s/1", "/s/2 stop"), target.snapshots);
     }
 
     @Test
@@ -217,7 +234,7 @@ class ControlProtocolTest {
         assertEquals(
                 "{\"ok\":false,\"error\":\"unknown command \\\""
                         + "x".repeat(64)
-                        + "...\\\" (one of: status, stop, pause, resume, "
+                        + "...\\\" (one of: status, stop, pause, resume, snapshot, "
                         + "sdei-signal, shared-regions, stolen-time, hypercall-stats)\"}",
                 r);
     }
@@ -232,7 +249,7 @@ class ControlProtocolTest {
     void echoedTextIsValidUnicode() {
         String r = answer("{\"command\":\"a\\ud800b\"}");
         assertEquals(
-                "{\"ok\":false,\"error\":\"unknown command \\\"a\ufffdb\\\" (one of: status, stop, pause, resume, "
+                "{\"ok\":false,\"error\":\"unknown command \\\"a\ufffdb\\\" (one of: status, stop, pause, resume, snapshot, "
                         + "sdei-signal, shared-regions, stolen-time, hypercall-stats)\"}",
                 r);
         String cut = answer("{\"command\":\"status\",\"" + "k".repeat(63) + "\uD83D\uDE00z\":1}");

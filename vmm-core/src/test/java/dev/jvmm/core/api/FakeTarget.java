@@ -20,6 +20,14 @@ final class FakeTarget implements ControlTarget {
     volatile ControlException sdeiFailure;
     volatile RuntimeException statusBug;
     volatile boolean pvTimeOff;
+    final List<String> snapshots = new CopyOnWriteArrayList<>();
+
+    @Override
+    public long snapshot(String dir, boolean stop) {
+        snapshots.add(dir + (stop ? " stop" : ""));
+        if (stop) stops.incrementAndGet();
+        return 4096;
+    }
 
     /**
      * When set, status() signals {@link #entered} and waits for this latch (a request "in flight").

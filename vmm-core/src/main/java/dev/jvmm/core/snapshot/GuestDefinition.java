@@ -1,0 +1,54 @@
+package dev.jvmm.core.snapshot;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What defines the guest a snapshot holds, as the source run decided it: a restore builds exactly
+ * this machine (same memslots, device addresses, vCPU count and features), so no option of the
+ * destination's command line may change it.
+ *
+ * @param cmdline informational: the kernel is not loaded again
+ * @param irqchip {@code GICV3} or {@code GICV3_ITS}
+ * @param psci the PSCI version the guest saw, e.g. {@code 1.1}
+ * @param bitmaps the hypercall bitmap registers' values the guest was given, by {@code
+ *     BitmapRegister} name; a register the source host lacked is absent
+ * @param pvTime whether the guest had PV stolen-time records
+ * @param sdeiEvents {@code --sdei-event} specs beyond event 0, as the user wrote them
+ * @param smcccDeny {@code --smccc deny=} ranges
+ * @param memLock a host policy, re-applied on the destination
+ */
+public record GuestDefinition(
+        int cpus,
+        long memoryBytes,
+        String cmdline,
+        String irqchip,
+        boolean pmu,
+        boolean sve,
+        boolean ptrauth,
+        String psci,
+        Map<String, Long> bitmaps,
+        boolean pvTime,
+        boolean sdei,
+        List<String> sdeiEvents,
+        List<String> smcccDeny,
+        boolean sharedRegions,
+        List<DiskIdentity> disks,
+        List<NetDefinition> nets,
+        boolean rng,
+        boolean virtioConsole,
+        boolean memLock) {
+
+    /**
+     * A disk the guest had: reattached at the same path; refused when it is no longer the file the
+     * guest's caches describe.
+     *
+     * @param fileKey the file's identity (device and inode on Linux), or null where there is none
+     * @param modifiedNanos the last modification after the disk was flushed for the snapshot
+     */
+    public record DiskIdentity(
+            String path, boolean readOnly, long size, long modifiedNanos, String fileKey) {}
+
+    /** A NIC the guest had, on the same tap with the same MAC. */
+    public record NetDefinition(String tap, String mac) {}
+}

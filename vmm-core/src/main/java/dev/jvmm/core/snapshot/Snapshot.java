@@ -1,0 +1,216 @@
+package dev.jvmm.core.snapshot;
+
+import com.fasterxml.jackson.jr.ob.JSON;
+import dev.jvmm.core.JvmmException.Kind;
+import dev.jvmm.core.files.HostFiles;
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.zip.CRC32C;
+
+/**
+ * A snapshot directory read back and checked ({@link SnapshotFormat}). A snapshot is input and may
+ * be damaged or hostile: every problem is one line naming the file and what is wrong (exit 2), and
+ * nothing is built before the manifest passed its check.
+ */
+public final class Snapshot {
+    private final Path dir;
+    private final SnapshotManifest manifest;
+
+    private Snapshot(Path dir, SnapshotManifest manifest) {
+        this.dir = dir;
+        this.manifest = manifest;
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    public SnapshotManifest manifest() {
+        return manifest;
+    }
+
+    /**
+     * Reads and checks {@code dir}'s manifest: present, complete (content check), this format and
+     * version, every field fitting its record, the memory file present with the size the manifest
+     * says.
+     */
+    public static Snapshot open(Path dir) {
+        if (!Files.isDirectory(dir))
+            throw bad(dir, Files.exists(dir) ? "not a directory" : "no such directory");
+        Path file = dir.resolve(SnapshotFormat.MANIFEST);
+        String text = readManifest(dir, file);
+        String problem = SnapshotFormat.checkProblem(text);
+        if (problem != null) throw bad(file, problem);
+        Map<String, Object> tree;
+        try {
+            tree = JSON.std.mapFrom(text);
+        } catch (IOException e) {
+            throw bad(file, "not JSON: " + firstLine(e.getMessage()));
+        }
+        if (!SnapshotFormat.NAME.equals(tree.get("format")))
+            throw bad(file, "not a jvmm snapshot (format " + quote(tree.get("format")) + ")");
+        if (!Integer.valueOf(SnapshotFormat.VERSION).equals(tree.get("version"))) {
+            throw bad(
+                    file,
+                    "format version "
+                            + quote(tree.get("version"))
+                            + "; this jvmm reads version "
+                            + SnapshotFormat.VERSION);
+        }
+        tree.remove("check");
+        SnapshotManifest m;
+        try {
+            m = StateJson.read(JSON.std.asString(tree), SnapshotManifest.class, file.toString());
+        } catch (IOException e) {
+            throw bad(file, firstLine(e.getMessage()));
+        }
+        validate(file, m);
+        Path memory = dir.resolve(m.memory().file());
+        try {
+            long size = Files.size(memory);
+            if (size != m.memory().bytes()) {
+                throw bad(
+                        memory,
+                        size + " bytes, the manifest says " + m.memory().bytes() + " (damaged)");
+            }
+        } catch (NoSuchFileException e) {
+            throw bad(memory, "missing");
+        } catch (IOException e) {
+            throw bad(memory, "cannot read: " + HostFiles.reason(e));
+        }
+        return new Snapshot(dir, m);
+    }
+
+    private static String readManifest(Path dir, Path file) {
+        try {
+            if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+                if (Files.exists(dir.resolve(SnapshotFormat.MEMORY))
+                        || Files.exists(dir.resolve(SnapshotFormat.MANIFEST + ".tmp"))) {
+                    throw bad(
+                            dir,
+                            "incomplete snapshot: its writing did not finish (no "
+                                    + SnapshotFormat.MANIFEST
+                                    + ")");
+                }
+                throw bad(dir, "not a snapshot (no " + SnapshotFormat.MANIFEST + ")");
+            }
+            if (Files.size(file) > SnapshotFormat.MAX_MANIFEST_BYTES)
+                throw bad(
+                        file, "larger than " + (SnapshotFormat.MAX_MANIFEST_BYTES >> 20) + " MiB");
+            return StandardCharsets.UTF_8
+                    .newDecoder()
+                    .decode(ByteBuffer.wrap(Files.readAllBytes(file)))
+                    .toString();
+        } catch (CharacterCodingException e) {
+            throw bad(file, "not UTF-8 text (damaged)");
+        } catch (IOException e) {
+            throw bad(file, "cannot read: " + HostFiles.reason(e));
+        }
+    }
+
+    /** What the record types cannot say: sizes, ranges and names that must fit together. */
+    private static void validate(Path file, SnapshotManifest m) {
+        GuestDefinition g = m.guest();
+        MemoryImage mem = m.memory();
+        if (g == null || m.host() == null || mem == null || m.parts() == null)
+            throw bad(file, "guest, host, memory and parts are required");
+        if (!SnapshotFormat.MEMORY.equals(mem.file()))
+            throw bad(
+                    file, "memory file " + quote(mem.file()) + " is not " + SnapshotFormat.MEMORY);
+        if (mem.pageSize() != SnapshotFormat.PAGE_SIZE)
+            throw bad(file, "page size " + mem.pageSize() + " is not " + SnapshotFormat.PAGE_SIZE);
+        if (mem.bytes() != g.memoryBytes() || mem.bytes() <= 0 || mem.bytes() % mem.pageSize() != 0)
+            throw bad(
+                    file,
+                    "memory size " + mem.bytes() + " does not fit the guest's " + g.memoryBytes());
+        List<Long> runs = mem.runs();
+        if (runs.size() % 2 != 0) throw bad(file, "memory runs are not (page, count) pairs");
+        long pages = mem.bytes() / mem.pageSize(), next = 0;
+        for (int i = 0; i < runs.size(); i += 2) {
+            Long first = runs.get(i), count = runs.get(i + 1);
+            if (first == null
+                    || count == null
+                    || first < next
+                    || count < 1
+                    || count > pages - first) {
+                throw bad(file, "memory run " + i / 2 + " is out of order or outside RAM");
+            }
+            next = first + count;
+        }
+        Set<String> keys = new HashSet<>();
+        for (PartState p : m.parts()) {
+            if (p == null || p.key() == null || p.state() == null)
+                throw bad(file, "a part without key or state");
+            if (!keys.add(p.key())) throw bad(file, "part " + quote(p.key()) + " appears twice");
+        }
+    }
+
+    /**
+     * Fills guest RAM, freshly mapped (all zero), from the memory file: only the runs are read,
+     * each straight into its place, and their CRC32C checked.
+     */
+    public void loadMemory(MemorySegment ram) {
+        MemoryImage mem = manifest.memory();
+        Path file = dir.resolve(mem.file());
+        if (ram.byteSize() != mem.bytes())
+            throw new IllegalArgumentException("guest RAM is not the snapshot's size");
+        CRC32C crc = new CRC32C();
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            List<Long> runs = mem.runs();
+            for (int i = 0; i < runs.size(); i += 2) {
+                long at = runs.get(i) * mem.pageSize();
+                ByteBuffer b = ram.asSlice(at, runs.get(i + 1) * mem.pageSize()).asByteBuffer();
+                long pos = at;
+                while (b.hasRemaining()) {
+                    int n = ch.read(b, pos);
+                    if (n < 0) throw bad(file, "shorter than its runs (damaged)");
+                    pos += n;
+                }
+                crc.update(b.flip());
+            }
+        } catch (IOException e) {
+            throw bad(file, "cannot read: " + HostFiles.reason(e));
+        }
+        if (!SnapshotFormat.hex(crc.getValue()).equals(mem.crc32c()))
+            throw bad(file, "content check failed (the file is damaged)");
+    }
+
+    /** The record the snapshot holds for {@code key}, read into the part's type. */
+    public <S extends Record> S state(PartState p, Class<S> type) {
+        try {
+            return StateJson.read(JSON.std.asString(p.state()), type, p.key());
+        } catch (IOException e) {
+            throw SnapshotException.invalid(p.key(), firstLine(e.getMessage()));
+        }
+    }
+
+    static SnapshotException bad(Path where, String what) {
+        return new SnapshotException(Kind.USAGE, "snapshot " + where + ": " + what);
+    }
+
+    private static String quote(Object o) {
+        if (o == null) return "missing";
+        String s = String.valueOf(o);
+        if (s.length() > 40) s = s.substring(0, 40) + "...";
+        return o instanceof String ? "\"" + s + "\"" : s;
+    }
+
+    private static String firstLine(String s) {
+        if (s == null) return "unreadable";
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl);
+    }
+}

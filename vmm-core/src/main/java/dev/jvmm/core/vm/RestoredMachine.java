@@ -1,0 +1,125 @@
+package dev.jvmm.core.vm;
+
+import dev.jvmm.core.JvmmException.Kind;
+import dev.jvmm.core.KvmHost;
+import dev.jvmm.core.snapshot.GuestDefinition;
+import dev.jvmm.core.snapshot.HostFacts;
+import dev.jvmm.core.snapshot.HostProbe;
+import dev.jvmm.core.snapshot.PartState;
+import dev.jvmm.core.snapshot.RestoreCheck;
+import dev.jvmm.core.snapshot.Snapshot;
+import dev.jvmm.core.snapshot.SnapshotException;
+import dev.jvmm.core.snapshot.Snapshottable;
+import dev.jvmm.kvm.Kvm;
+import java.io.OutputStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Rebuilds a snapshot's guest, ready to run on from where it was: checks this host against what the
+ * guest was given (before anything is built), builds the same machine with the firmware pinned to
+ * the saved values and no images loaded, fills guest RAM from the memory file, then restores every
+ * part in the machine's restore order — all before any vCPU runs. A snapshot that lacks a part the
+ * machine has is refused: a guest never runs with half its state.
+ */
+public final class RestoredMachine {
+    private RestoredMachine() {}
+
+    /**
+     * Builds the snapshot's machine with its state restored; the caller runs and closes it.
+     *
+     * @param memLock --mem-lock given on the destination (the saved flag applies too)
+     * @throws SnapshotException one line: the host lacks what the guest had, a disk changed, a part
+     *     is missing or does not fit
+     */
+    public static Machine build(
+            Snapshot snapshot,
+            VmConfig.OnReset onReset,
+            Duration timeout,
+            OutputStream consoleOut,
+            boolean memLock) {
+        GuestDefinition g = snapshot.manifest().guest();
+        requireVcpuState(snapshot);
+        HostFacts here;
+        try (Kvm kvm = KvmHost.openArm64()) {
+            here = HostProbe.offered(kvm, g);
+        }
+        RestoreCheck.check(snapshot.manifest().host(), here);
+        VmConfig config = SavedConfig.toConfig(g, onReset, timeout, consoleOut, memLock);
+        VirtioConfig devices = SavedConfig.toVirtio(g);
+        Machine m = VmBuilder.restoring(config, devices, g).build();
+        try {
+            matchParts(snapshot, m.snapshotParts());
+            snapshot.loadMemory(m.ram().segment());
+            Map<String, PartState> saved = byKey(snapshot.manifest().parts());
+            for (Snapshottable<?> p : m.snapshotParts())
+                restore(snapshot, p, saved.get(p.stateKey()));
+        } catch (RuntimeException e) {
+            m.close();
+            throw e;
+        }
+        return m;
+    }
+
+    /**
+     * A snapshot without the vCPUs' registers cannot continue the guest (this is also what a
+     * snapshot taken by a jvmm without vCPU state parts looks like).
+     */
+    static void requireVcpuState(Snapshot snapshot) {
+        boolean vcpus =
+                snapshot.manifest().parts().stream().anyMatch(p -> p.key().startsWith("vcpu"));
+        if (!vcpus) {
+            throw new SnapshotException(
+                    Kind.USAGE,
+                    "cannot restore "
+                            + snapshot.dir()
+                            + ": the snapshot lacks the vCPU state (it holds "
+                            + keys(snapshot.manifest().parts())
+                            + "); a guest is never run with half its state");
+        }
+    }
+
+    /** The snapshot must hold exactly the parts this machine has. */
+    static void matchParts(Snapshot snapshot, List<Snapshottable<?>> parts) {
+        Map<String, PartState> saved = byKey(snapshot.manifest().parts());
+        List<String> missing = new ArrayList<>();
+        for (Snapshottable<?> p : parts)
+            if (saved.remove(p.stateKey()) == null) missing.add(p.stateKey());
+        if (!missing.isEmpty()) {
+            throw new SnapshotException(
+                    Kind.USAGE,
+                    "cannot restore "
+                            + snapshot.dir()
+                            + ": the snapshot lacks the state of "
+                            + String.join(", ", missing));
+        }
+        if (!saved.isEmpty()) {
+            throw new SnapshotException(
+                    Kind.USAGE,
+                    "cannot restore "
+                            + snapshot.dir()
+                            + ": it holds state this jvmm's machine has no part for: "
+                            + String.join(", ", saved.keySet()));
+        }
+    }
+
+    private static <S extends Record> void restore(
+            Snapshot snapshot, Snapshottable<S> part, PartState state) {
+        part.restoreState(snapshot.state(state, part.stateType()));
+    }
+
+    private static Map<String, PartState> byKey(List<PartState> parts) {
+        Map<String, PartState> m = new LinkedHashMap<>();
+        for (PartState p : parts) m.put(p.key(), p);
+        return m;
+    }
+
+    private static String keys(List<PartState> parts) {
+        return parts.isEmpty()
+                ? "no part records"
+                : String.join(", ", parts.stream().map(PartState::key).toList());
+    }
+}
