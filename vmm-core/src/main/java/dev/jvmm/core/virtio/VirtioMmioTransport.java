@@ -3,7 +3,6 @@ package dev.jvmm.core.virtio;
 import dev.jvmm.core.device.MmioDevice;
 import dev.jvmm.core.memory.GuestMemory;
 import dev.jvmm.core.memory.GuestMemoryException;
-import dev.jvmm.core.snapshot.SnapshotException;
 import dev.jvmm.core.snapshot.Snapshottable;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
@@ -44,28 +43,28 @@ public final class VirtioMmioTransport
                     | Virtio.bit(Virtio.F_RING_INDIRECT_DESC)
                     | Virtio.bit(Virtio.F_RING_EVENT_IDX);
 
-    private final VirtioDevice device;
+    final VirtioDevice device;
     private final long base;
-    private final GuestMemory mem;
-    private final VirtioInterrupt irq;
-    private final long offered;
-    private final VirtioErrorCounter errors;
-    private final Host host = new Host();
-    private final QueueRegisters[] queues;
+    final GuestMemory mem;
+    final VirtioInterrupt irq;
+    final long offered;
+    final VirtioErrorCounter errors;
+    private final VirtioMmioHost host = new VirtioMmioHost(this);
+    final QueueRegisters[] queues;
 
-    // Guarded by this.
-    private int status;
-    private int deviceFeaturesSel;
-    private int driverFeaturesSel;
-    private long driverFeatures;
-    private int queueSel;
-    private boolean closed;
+    // Guarded by this; VirtioMmioStates reads and writes them under it too.
+    int status;
+    int deviceFeaturesSel;
+    int driverFeaturesSel;
+    long driverFeatures;
+    int queueSel;
+    boolean closed;
 
-    private volatile boolean activated;
-    private volatile List<Virtqueue> active = List.of();
-    private final AtomicInteger interruptStatus = new AtomicInteger();
-    private final AtomicInteger configGeneration = new AtomicInteger();
-    private final AtomicInteger needsResetBit = new AtomicInteger();
+    volatile boolean activated;
+    volatile List<Virtqueue> active = List.of();
+    final AtomicInteger interruptStatus = new AtomicInteger();
+    final AtomicInteger configGeneration = new AtomicInteger();
+    final AtomicInteger needsResetBit = new AtomicInteger();
 
     public VirtioMmioTransport(VirtioDevice device, GuestMemory mem, VirtioInterrupt irq) {
         this(device, 0, mem, irq);
@@ -133,7 +132,7 @@ public final class VirtioMmioTransport
     @Override
     public void read(long offset, byte[] data) {
         if (offset >= CONFIG_OFFSET) {
-            configAccess(offset - CONFIG_OFFSET, data, false);
+            VirtioMmioConfig.access(this, offset - CONFIG_OFFSET, data, false);
             return;
         }
         if (data.length != 4 || (offset & 3) != 0) {
@@ -150,7 +149,7 @@ public final class VirtioMmioTransport
     @Override
     public void write(long offset, byte[] data) {
         if (offset >= CONFIG_OFFSET) {
-            configAccess(offset - CONFIG_OFFSET, data, true);
+            VirtioMmioConfig.access(this, offset - CONFIG_OFFSET, data, true);
             return;
         }
         if (data.length != 4 || (offset & 3) != 0) {
@@ -413,34 +412,6 @@ public final class VirtioMmioTransport
         }
     }
 
-    private void configAccess(long off, byte[] data, boolean isWrite) {
-        int size = device.configSize();
-        if (off < 0 || off + data.length > size) {
-            errors.count(
-                    VirtioError.CONFIG_ACCESS,
-                    String.format(
-                            "%d-byte config %s at 0x%x beyond config size %d",
-                            data.length, isWrite ? "write" : "read", off, size));
-            if (!isWrite) Arrays.fill(data, (byte) 0);
-            return;
-        }
-        if (!isWrite) {
-            device.readConfig((int) off, data);
-            return;
-        }
-        synchronized (this) {
-            if ((status & Virtio.STATUS_DRIVER) == 0
-                    || (status & Virtio.STATUS_FAILED) != 0
-                    || closed) {
-                errors.count(
-                        VirtioError.CONFIG_ACCESS,
-                        "config write in status 0x" + Integer.toHexString(status));
-                return;
-            }
-        }
-        device.writeConfig((int) off, data);
-    }
-
     /**
      * Resets the device (as a status-0 write would) and closes it: flushes and closes its backends.
      * Idempotent.
@@ -451,42 +422,6 @@ public final class VirtioMmioTransport
         reset();
         closed = true;
         device.close();
-    }
-
-    /**
-     * The transport's side of rings and devices: counting, NEEDS_RESET, interrupts. Never takes the
-     * register lock.
-     */
-    private final class Host implements VirtioHost {
-        @Override
-        public void error(VirtioError kind, String detail) {
-            errors.count(kind, detail);
-        }
-
-        @Override
-        public void fail(VirtioError kind, String detail) {
-            errors.count(kind, detail);
-            if (needsResetBit.getAndSet(Virtio.STATUS_NEEDS_RESET) == 0 && activated) {
-                raise(Virtio.INT_CONFIG_CHANGE); // spec 2.1.2: NEEDS_RESET after DRIVER_OK
-                // comes with a config change
-            }
-        }
-
-        @Override
-        public void usedBuffer(int queue) {
-            raise(Virtio.INT_USED_BUFFER);
-        }
-
-        @Override
-        public void configChanged() {
-            configGeneration.incrementAndGet();
-            raise(Virtio.INT_CONFIG_CHANGE);
-        }
-
-        private void raise(int bit) {
-            interruptStatus.getAndUpdate(s -> s | bit);
-            irq.trigger();
-        }
     }
 
     @Override
@@ -501,72 +436,13 @@ public final class VirtioMmioTransport
 
     @Override
     public synchronized VirtioMmioState saveState() {
-        List<VirtqueueState> qs = new ArrayList<>(queues.length);
-        List<Virtqueue> live = activated ? active : List.of();
-        for (int i = 0; i < queues.length; i++) {
-            QueueRegisters q = queues[i];
-            qs.add(
-                    i < live.size()
-                            ? live.get(i).saveState()
-                            : new VirtqueueState(
-                                    q.num, q.ready, q.desc, q.avail, q.used, 0, 0, 0, false));
-        }
-        return new VirtioMmioState(
-                status,
-                deviceFeaturesSel,
-                driverFeaturesSel,
-                driverFeatures,
-                queueSel,
-                interruptStatus.get(),
-                configGeneration.get(),
-                needsReset(),
-                qs,
-                DeviceStateJson.toMap(device.saveDeviceState()));
+        return VirtioMmioStates.save(this);
     }
 
-    /**
-     * Puts this freshly built transport into {@code s}. A state with DRIVER_OK and every queue
-     * ready activates the device exactly as the driver's DRIVER_OK write would, with each queue
-     * going on from its saved ring indices; the irqfd and ioeventfds were wired at build, so
-     * notifications and interrupts work again at once. Guest RAM must already hold the snapshot's
-     * contents: a device may look at its rings when activated (buffered console input). Interrupts
-     * the driver has not acknowledged are not raised again: the restored interrupt controller still
-     * has them.
-     */
+    /** Puts this freshly built transport into {@code s} (see {@link VirtioMmioStates#restore}). */
     @Override
     public synchronized void restoreState(VirtioMmioState s) {
-        String part = stateKey();
-        if (activated || status != 0 || closed)
-            throw new IllegalStateException(part + ": restore into a used transport");
-        boolean activate =
-                VirtioStateCheck.check(s, part, offered, queues.length, device.maxQueueSize(), mem);
-        Class<? extends Record> type = device.deviceStateType();
-        if ((type == null) != (s.device() == null)) {
-            throw SnapshotException.invalid(
-                    part,
-                    "device state "
-                            + (type == null ? "given for " : "missing for ")
-                            + device.name());
-        }
-        if (type != null)
-            device.restoreDeviceState(DeviceStateJson.fromMap(s.device(), type, part), part);
-        status = s.status();
-        deviceFeaturesSel = s.deviceFeaturesSel();
-        driverFeaturesSel = s.driverFeaturesSel();
-        driverFeatures = s.driverFeatures();
-        queueSel = s.queueSel();
-        for (int i = 0; i < queues.length; i++) {
-            VirtqueueState q = s.queues().get(i);
-            queues[i].num = q.size();
-            queues[i].ready = q.ready();
-            queues[i].desc = q.desc();
-            queues[i].avail = q.avail();
-            queues[i].used = q.used();
-        }
-        interruptStatus.set(s.interruptStatus());
-        configGeneration.set(s.configGeneration());
-        if (s.needsReset()) needsResetBit.set(Virtio.STATUS_NEEDS_RESET);
-        if (activate) activate(s.queues());
+        if (VirtioMmioStates.restore(this, s)) activate(s.queues());
     }
 
     @Override

@@ -43,7 +43,7 @@ public final class SdeiDispatcher implements Snapshottable<SdeiState> {
     final long[] mpidrs; // affinity fields only
     final boolean[] masked;
     final List<ArrayDeque<Dispatch>> stacks = new ArrayList<>();
-    private final HandlerPstate pstate;
+    final HandlerPstate pstate;
     private final BitSet wakes = new BitSet();
     private volatile IntConsumer waker = cpu -> {};
 
@@ -310,54 +310,13 @@ public final class SdeiDispatcher implements Snapshottable<SdeiState> {
         synchronized (this) {
             boolean any = false;
             for (int round = 0; round < 2; round++) {
-                EventEntry e = nextFor(cpu);
+                EventEntry e = SdeiDelivery.nextFor(this, cpu);
                 if (e == null) break;
-                dispatch(cpu, e, regs);
+                SdeiDelivery.dispatch(this, cpu, e, regs);
                 any = true;
             }
             return any;
         }
-    }
-
-    private EventEntry nextFor(int cpu) {
-        if (masked[cpu]) return null;
-        Dispatch top = stacks.get(cpu).peek();
-        if (top != null && top.entry.spec.critical())
-            return null; // nothing pre-empts a critical event
-        EventEntry best = null;
-        for (int i = 0; i < specs.size(); i++) {
-            SdeiEventSpec s = specs.get(i);
-            if (top != null && !s.critical()) continue; // only critical pre-empts normal
-            EventEntry e = s.shared() ? entries[i][0] : entries[i][cpu];
-            if (!e.pending
-                    || EventState.DISPATCH.next(e.state) == EventState.DENY
-                    || !routedTo(e, cpu)) continue;
-            if (best == null || (s.critical() && !best.spec.critical())) best = e;
-        }
-        return best;
-    }
-
-    private void dispatch(int cpu, EventEntry e, GuestRegisters regs) {
-        SdeiContext.Saved saved = SdeiContext.save(regs);
-        e.pending = false;
-        e.state = EventState.DISPATCH.next(e.state);
-        e.runningOn = cpu;
-        e.dispatches++;
-        stacks.get(cpu).push(new Dispatch(e, saved));
-        long sctlr = pstate.needsSctlr() ? regs.get(RegIds.SCTLR_EL1) : 0;
-        SdeiContext.enter(
-                regs,
-                e.spec.number(),
-                e.argument,
-                saved,
-                e.entryPoint,
-                pstate.entry(saved.pstate(), sctlr));
-        LOG.log(
-                Level.DEBUG,
-                () ->
-                        String.format(
-                                "sdei: event %d entered on vcpu %d at 0x%x (interrupted pc 0x%x)",
-                                e.spec.number(), cpu, e.entryPoint, saved.pc()));
     }
 
     // ---- host side
@@ -404,39 +363,9 @@ public final class SdeiDispatcher implements Snapshottable<SdeiState> {
         return o;
     }
 
+    /** Every event, instance and PE as the control API shows them. */
     public synchronized SdeiSnapshot snapshot() {
-        List<SdeiSnapshot.Pe> pes = new ArrayList<>();
-        for (int c = 0; c < mpidrs.length; c++) {
-            List<Integer> running = new ArrayList<>();
-            stacks.get(c)
-                    .descendingIterator()
-                    .forEachRemaining(d -> running.add(d.entry.spec.number()));
-            pes.add(new SdeiSnapshot.Pe(c, mpidrs[c], masked[c], List.copyOf(running)));
-        }
-        List<SdeiSnapshot.Event> events = new ArrayList<>();
-        for (int i = 0; i < specs.size(); i++) {
-            SdeiEventSpec s = specs.get(i);
-            List<SdeiSnapshot.Instance> inst = new ArrayList<>();
-            for (EventEntry e : entries[i]) {
-                inst.add(
-                        new SdeiSnapshot.Instance(
-                                e.owner,
-                                EventState.registered(e.state),
-                                EventState.enabled(e.state),
-                                EventState.running(e.state),
-                                e.pending,
-                                e.runningOn,
-                                e.entryPoint,
-                                e.argument,
-                                e.routingMode,
-                                e.affinity,
-                                e.dispatches));
-            }
-            events.add(
-                    new SdeiSnapshot.Event(
-                            s.number(), s.shared(), s.critical(), List.copyOf(inst)));
-        }
-        return new SdeiSnapshot(List.copyOf(pes), List.copyOf(events));
+        return SdeiStates.view(this);
     }
 
     @Override
@@ -466,7 +395,8 @@ public final class SdeiDispatcher implements Snapshottable<SdeiState> {
     public void restoreState(SdeiState s) {
         synchronized (this) {
             SdeiStates.restore(this, s);
-            for (int c = 0; c < mpidrs.length; c++) if (nextFor(c) != null) wakes.set(c);
+            for (int c = 0; c < mpidrs.length; c++)
+                if (SdeiDelivery.nextFor(this, c) != null) wakes.set(c);
         }
         flushWakes();
     }
@@ -500,15 +430,10 @@ public final class SdeiDispatcher implements Snapshottable<SdeiState> {
         return -1;
     }
 
-    private boolean routedTo(EventEntry e, int cpu) {
-        if (!e.spec.shared()) return e.owner == cpu;
-        return e.routingMode == Sdei.RM_ANY || e.affinity == mpidrs[cpu];
-    }
-
     /** Marks every PE other than {@code except} that could take {@code e} for a wake-up. */
     private void wakeTargets(EventEntry e, int except) {
         for (int c = 0; c < mpidrs.length; c++) {
-            if (c != except && routedTo(e, c)) wakes.set(c);
+            if (c != except && SdeiDelivery.routedTo(this, e, c)) wakes.set(c);
         }
     }
 

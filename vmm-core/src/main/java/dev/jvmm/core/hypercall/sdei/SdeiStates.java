@@ -8,13 +8,51 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Saves an {@link SdeiDispatcher} into an {@link SdeiState} and checks and applies one; called
- * under the dispatcher's lock. Kept apart from the dispatcher, whose job is the SDEI calls.
+ * Reads an {@link SdeiDispatcher} into the control API's {@link SdeiSnapshot} and a snapshot's
+ * {@link SdeiState}, and checks and applies an {@link SdeiState}; called under the dispatcher's
+ * lock. Kept apart from the dispatcher, whose job is the SDEI calls.
  */
 final class SdeiStates {
     private static final String PART = "sdei";
 
     private SdeiStates() {}
+
+    /** The control API's view of {@code d}: every PE's mask and running events, every instance. */
+    static SdeiSnapshot view(SdeiDispatcher d) {
+        List<SdeiSnapshot.Pe> pes = new ArrayList<>();
+        for (int c = 0; c < d.mpidrs.length; c++) {
+            List<Integer> running = new ArrayList<>();
+            d.stacks
+                    .get(c)
+                    .descendingIterator()
+                    .forEachRemaining(x -> running.add(x.entry().spec.number()));
+            pes.add(new SdeiSnapshot.Pe(c, d.mpidrs[c], d.masked[c], List.copyOf(running)));
+        }
+        List<SdeiSnapshot.Event> events = new ArrayList<>();
+        for (int i = 0; i < d.specs.size(); i++) {
+            SdeiEventSpec s = d.specs.get(i);
+            List<SdeiSnapshot.Instance> inst = new ArrayList<>();
+            for (EventEntry e : d.entries[i]) {
+                inst.add(
+                        new SdeiSnapshot.Instance(
+                                e.owner,
+                                EventState.registered(e.state),
+                                EventState.enabled(e.state),
+                                EventState.running(e.state),
+                                e.pending,
+                                e.runningOn,
+                                e.entryPoint,
+                                e.argument,
+                                e.routingMode,
+                                e.affinity,
+                                e.dispatches));
+            }
+            events.add(
+                    new SdeiSnapshot.Event(
+                            s.number(), s.shared(), s.critical(), List.copyOf(inst)));
+        }
+        return new SdeiSnapshot(List.copyOf(pes), List.copyOf(events));
+    }
 
     static SdeiState save(SdeiDispatcher d) {
         List<SdeiState.Pe> pes = new ArrayList<>();
