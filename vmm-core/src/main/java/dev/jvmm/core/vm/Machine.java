@@ -9,6 +9,7 @@ import dev.jvmm.core.device.Uart8250Device;
 import dev.jvmm.core.firmware.FirmwareSetup;
 import dev.jvmm.core.firmware.GuestFirmware;
 import dev.jvmm.core.firmware.PvTimeRegion;
+import dev.jvmm.core.firmware.PvTimeSnapshot;
 import dev.jvmm.core.firmware.StolenTimeRecords;
 import dev.jvmm.core.hypercall.HypercallServices;
 import dev.jvmm.core.hypercall.sdei.SdeiSnapshot;
@@ -336,10 +337,14 @@ public final class Machine implements AutoCloseable {
      */
     List<Snapshottable<?>> snapshotParts() {
         List<Snapshottable<?>> parts = new ArrayList<>(builtWith.archParts());
+        // the stolen-time records live outside guest RAM, in their own memslot: a part of their own
+        parts.add(stolenTime().map(PvTimeSnapshot::on).orElseGet(PvTimeSnapshot::off));
         parts.add(uart);
+        parts.add(rtc);
         for (VirtioDevices.Slot s : virtio.slots()) parts.add(s.transport());
         hypercalls.sdei().ifPresent(parts::add);
         hypercalls.sharedRegions().ifPresent(s -> parts.add(s.regions()));
+        parts.add(hypercalls.router()); // a check: KVM cannot read the SMCCC filter back
         return parts;
     }
 

@@ -1,0 +1,147 @@
+package dev.jvmm.cli.boot;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import dev.jvmm.cli.Main;
+import dev.jvmm.kvm.testing.BootTest;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Issue 14's main case on the stock Debian kernel: a guest printing a counter every second is
+ * snapshotted and stopped, then restored in a new jvmm process, twice over. The counter goes on
+ * from where it stopped, the guest does not boot again, and its uptime and steal time never go
+ * backwards.
+ */
+@BootTest
+class SnapshotLinuxBootTest {
+    private static final Duration LIMIT = Duration.ofMinutes(3);
+    private static final Pattern TICK = Pattern.compile("tick (\\d+) ([0-9.]+) (\\d+)");
+    private static final String TICKER =
+            "i=0; while :; do echo tick $i $(cut -d' ' -f1 /proc/uptime)"
+                    + " $(awk '/^cpu /{print $9}' /proc/stat); i=$((i+1)); sleep 1; done";
+
+    @TempDir Path dir;
+
+    private record Tick(int n, double uptime, long steal) {}
+
+    private int ctl(String... args) {
+        String[] all = new String[args.length + 3];
+        all[0] = "ctl";
+        all[1] = "--socket";
+        all[2] = dir.resolve("api.sock").toString();
+        System.arraycopy(args, 0, all, 3, args.length);
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        int code = Main.execute(all, new PrintWriter(out, true), new PrintWriter(err, true));
+        if (code != 0) System.err.println("ctl " + String.join(" ", args) + ": " + err);
+        return code;
+    }
+
+    private static List<Tick> ticks(String console) {
+        List<Tick> all = new ArrayList<>();
+        Matcher m = TICK.matcher(console);
+        while (m.find())
+            all.add(
+                    new Tick(
+                            Integer.parseInt(m.group(1)),
+                            Double.parseDouble(m.group(2)),
+                            Long.parseLong(m.group(3))));
+        return all;
+    }
+
+    /** Snapshots the running guest with --stop and returns the ticks it printed. */
+    private List<Tick> snapshotAndStop(JvmmProcess p, Path snap) throws Exception {
+        assertEquals(0, ctl("snapshot", "--dir", snap.toString(), "--stop"));
+        JvmmProcess.Result r = p.waitFor(LIMIT);
+        assertEquals(0, r.code(), r.describe());
+        List<Tick> t = ticks(r.out());
+        assertFalse(t.isEmpty(), r.describe());
+        return t;
+    }
+
+    private JvmmProcess restore(Path snap, int expectTick) throws Exception {
+        JvmmProcess p =
+                JvmmProcess.start(
+                        "run",
+                        "--restore",
+                        snap.toString(),
+                        "--api-socket",
+                        dir.resolve("api.sock").toString(),
+                        "--timeout",
+                        "300");
+        if (!p.awaitStdout("tick " + expectTick + " ", LIMIT)) {
+            p.close();
+            fail(
+                    "the restored guest printed no tick "
+                            + expectTick
+                            + "\n"
+                            + p.stdout()
+                            + "\n---\n"
+                            + p.stderr());
+        }
+        return p;
+    }
+
+    @Test
+    void aTickingGuestGoesOnFromWhereItStoppedAcrossTwoRestores() throws Exception {
+        List<Tick> before;
+        try (JvmmProcess p =
+                JvmmProcess.start(
+                        JvmmProcess.debian(
+                                TICKER,
+                                "-c",
+                                "2",
+                                "--api-socket",
+                                dir.resolve("api.sock").toString(),
+                                "--timeout",
+                                "300"))) {
+            if (!p.awaitStdout("tick 3 ", LIMIT))
+                fail("no tick 3\n" + p.stdout() + "\n---\n" + p.stderr());
+            before = snapshotAndStop(p, dir.resolve("snap1"));
+        }
+        Tick last = before.get(before.size() - 1);
+
+        List<Tick> after1;
+        try (JvmmProcess p = restore(dir.resolve("snap1"), last.n() + 2)) {
+            assertFalse(p.stdout().contains("JVMM-BOOT-OK"), "no second boot\n" + p.stdout());
+            after1 = snapshotAndStop(p, dir.resolve("snap2"));
+        }
+        checkContinues(last, after1);
+        Tick last1 = after1.get(after1.size() - 1);
+
+        try (JvmmProcess p = restore(dir.resolve("snap2"), last1.n() + 2)) {
+            String out = p.stdout();
+            assertFalse(out.contains("JVMM-BOOT-OK"), "no second boot\n" + out);
+            checkContinues(last1, ticks(out));
+            assertEquals(0, ctl("stop"));
+            JvmmProcess.Result r = p.waitFor(LIMIT);
+            assertEquals(0, r.code(), r.describe());
+        }
+    }
+
+    /** The restored guest's first tick is the next one, and its clocks did not go back. */
+    private static void checkContinues(Tick last, List<Tick> after) {
+        assertFalse(after.isEmpty());
+        Tick first = after.get(0);
+        assertEquals(last.n() + 1, first.n(), "the counter goes on: " + last + " then " + after);
+        assertTrue(first.uptime() >= last.uptime(), "uptime went back: " + last + " then " + first);
+        assertTrue(first.steal() >= last.steal(), "steal went back: " + last + " then " + first);
+        // guest time stops while saved: the next tick comes about a second of guest time later
+        assertTrue(
+                first.uptime() - last.uptime() < 30,
+                "guest time jumped: " + last + " then " + first);
+        for (int i = 1; i < after.size(); i++)
+            assertEquals(after.get(i - 1).n() + 1, after.get(i).n(), "ticks in order: " + after);
+    }
+}
