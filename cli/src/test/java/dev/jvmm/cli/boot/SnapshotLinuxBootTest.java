@@ -144,4 +144,89 @@ class SnapshotLinuxBootTest {
         for (int i = 1; i < after.size(); i++)
             assertEquals(after.get(i - 1).n() + 1, after.get(i).n(), "ticks in order: " + after);
     }
+
+    /**
+     * A guest writing its disk without pause (each write fsynced, then reported) is snapshotted in
+     * the middle of it: the restored guest goes on writing, and the image holds the marker written
+     * before the snapshot and the counter the guest last reported (or the one after it).
+     */
+    @Test
+    void aDiskBeingWrittenAtTheSnapshotHoldsWhatTheGuestWroteAfterRestore() throws Exception {
+        Path disk = dir.resolve("disk.img");
+        try (var f =
+                java.nio.channels.FileChannel.open(
+                        disk,
+                        java.nio.file.StandardOpenOption.CREATE_NEW,
+                        java.nio.file.StandardOpenOption.WRITE)) {
+            f.write(java.nio.ByteBuffer.allocate(1), (8L << 20) - 1);
+        }
+        String writer =
+                "printf BEFORE-SNAP | dd of=/dev/vda conv=fsync 2>/dev/null; i=0; while :; do"
+                        + " printf %08d $i | dd of=/dev/vda bs=8 seek=512 conv=fsync,notrunc"
+                        + " 2>/dev/null && echo disk $i; i=$((i+1)); done";
+        String[] args = {
+            "run",
+            "-k",
+            JvmmProcess.image("Image"),
+            "-i",
+            JvmmProcess.image("initramfs.gz"),
+            "-m",
+            "256",
+            "-p",
+            "quiet jvmm.modules=virtio_mmio,virtio_blk " + JvmmProcess.guestCommand(writer),
+            "--disk",
+            "path=" + disk,
+            "--api-socket",
+            dir.resolve("api.sock").toString(),
+            "--timeout",
+            "300"
+        };
+        int lastBefore;
+        try (JvmmProcess p = JvmmProcess.start(args)) {
+            if (!p.awaitStdout("disk 21", LIMIT))
+                fail("no disk 21\n" + p.stdout() + "\n---\n" + p.stderr());
+            assertEquals(0, ctl("snapshot", "--dir", dir.resolve("snap").toString(), "--stop"));
+            JvmmProcess.Result r = p.waitFor(LIMIT);
+            assertEquals(0, r.code(), r.describe());
+            lastBefore = lastDisk(r.out());
+        }
+        String out;
+        try (JvmmProcess p =
+                JvmmProcess.start(
+                        "run",
+                        "--restore",
+                        dir.resolve("snap").toString(),
+                        "--api-socket",
+                        dir.resolve("api.sock").toString(),
+                        "--timeout",
+                        "300")) {
+            if (!p.awaitStdout("disk ", LIMIT))
+                fail("the restored guest wrote nothing\n" + p.stdout() + "\n---\n" + p.stderr());
+            Thread.sleep(3000);
+            assertEquals(0, ctl("stop"));
+            JvmmProcess.Result r = p.waitFor(LIMIT);
+            assertEquals(0, r.code(), r.describe());
+            out = r.out();
+        }
+        assertFalse(out.contains("JVMM-BOOT-OK"), "no second boot\n" + out);
+        int last = lastDisk(out);
+        assertTrue(last > lastBefore, "the restored guest went on writing\n" + out);
+        byte[] image = java.nio.file.Files.readAllBytes(disk);
+        assertEquals(
+                "BEFORE-SNAP",
+                new String(image, 0, 11, java.nio.charset.StandardCharsets.US_ASCII));
+        int onDisk =
+                Integer.parseInt(
+                        new String(image, 4096, 8, java.nio.charset.StandardCharsets.US_ASCII));
+        assertTrue(
+                onDisk == last || onDisk == last + 1,
+                "the image holds " + onDisk + ", the guest last reported " + last);
+    }
+
+    private static int lastDisk(String console) {
+        Matcher m = Pattern.compile("disk (\\d+)").matcher(console);
+        int last = -1;
+        while (m.find()) last = Integer.parseInt(m.group(1));
+        return last;
+    }
 }
