@@ -153,6 +153,23 @@ final class JvmmProcess implements AutoCloseable {
         throw new IllegalStateException("no VmRSS for pid " + pid());
     }
 
+    /** What each of jvmm's descriptors names, one per line, for failure messages. */
+    String fdTargets() throws IOException {
+        StringBuilder b = new StringBuilder();
+        try (var s = Files.list(Path.of("/proc", Long.toString(pid()), "fd"))) {
+            for (Path fd : s.sorted().toList()) {
+                String target;
+                try {
+                    target = Files.readSymbolicLink(fd).toString();
+                } catch (IOException e) { // closed since the listing
+                    target = "(gone)";
+                }
+                b.append(fd.getFileName()).append(" -> ").append(target).append('\n');
+            }
+        }
+        return b.toString();
+    }
+
     /** How many file descriptors jvmm has open (/proc/PID/fd). */
     int openFds() throws IOException {
         try (var s = Files.list(Path.of("/proc", Long.toString(pid()), "fd"))) {
