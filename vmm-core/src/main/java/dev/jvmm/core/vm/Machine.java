@@ -1,6 +1,7 @@
 package dev.jvmm.core.vm;
 
 import dev.jvmm.core.JvmmException;
+import dev.jvmm.core.arch.aarch64.CounterSnapshot;
 import dev.jvmm.core.arch.aarch64.Its;
 import dev.jvmm.core.arch.aarch64.VgicV3;
 import dev.jvmm.core.device.ConsoleOutput;
@@ -336,7 +337,11 @@ public final class Machine implements AutoCloseable {
      * devices, whose restored line levels reach the restored vGIC, and the hypercall services.
      */
     List<Snapshottable<?>> snapshotParts() {
-        List<Snapshottable<?>> parts = new ArrayList<>(builtWith.archParts());
+        List<Snapshottable<?>> parts = new ArrayList<>();
+        for (Snapshottable<?> p : builtWith.archParts()) {
+            // the guest's time is what the pause froze, not KVM's counter, which ran on since
+            parts.add(p instanceof CounterSnapshot c ? c.frozenAt(guestCounter()::saved) : p);
+        }
         // the stolen-time records live outside guest RAM, in their own memslot: a part of their own
         parts.add(stolenTime().map(PvTimeSnapshot::on).orElseGet(PvTimeSnapshot::off));
         parts.add(uart);
@@ -346,6 +351,11 @@ public final class Machine implements AutoCloseable {
         hypercalls.sharedRegions().ifPresent(s -> parts.add(s.regions()));
         parts.add(hypercalls.router()); // a check: KVM cannot read the SMCCC filter back
         return parts;
+    }
+
+    private GuestCounter guestCounter() {
+        for (VmPart p : lifecycle.parts()) if (p instanceof GuestCounter g) return g;
+        throw new IllegalStateException("a machine's lifecycle always holds its guest counter");
     }
 
     BuiltWith builtWith() {

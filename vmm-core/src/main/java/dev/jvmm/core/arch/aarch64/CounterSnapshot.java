@@ -29,15 +29,30 @@ import java.util.function.LongSupplier;
 public final class CounterSnapshot implements Snapshottable<CounterState> {
     private final List<Vcpu> vcpus;
     private final LongSupplier hostFrequency;
+    private final LongSupplier frozenCount; // null: read the vCPUs
 
     public CounterSnapshot(List<Vcpu> vcpus) {
-        this(vcpus, HostCounter::frequency);
+        this(vcpus, HostCounter::frequency, null);
     }
 
     /** With the host's frequency from {@code hostFrequency} (tests). */
     CounterSnapshot(List<Vcpu> vcpus, LongSupplier hostFrequency) {
+        this(vcpus, hostFrequency, null);
+    }
+
+    private CounterSnapshot(List<Vcpu> vcpus, LongSupplier hostFrequency, LongSupplier frozen) {
         this.vcpus = List.copyOf(vcpus);
         this.hostFrequency = hostFrequency;
+        this.frozenCount = frozen;
+    }
+
+    /**
+     * This part saving {@code frozenCount} instead of the vCPUs' counters: the value a pause froze
+     * the guest's time at. KVM's counter runs on while the machine is paused, so reading it at save
+     * would put every second between the pause and the snapshot into the guest's time.
+     */
+    public CounterSnapshot frozenAt(LongSupplier frozenCount) {
+        return new CounterSnapshot(vcpus, hostFrequency, frozenCount);
     }
 
     @Override
@@ -56,6 +71,8 @@ public final class CounterSnapshot implements Snapshottable<CounterState> {
      */
     @Override
     public CounterState saveState() {
+        if (frozenCount != null)
+            return new CounterState(frozenCount.getAsLong(), hostFrequency.getAsLong());
         long count = 0;
         for (Vcpu v : vcpus) {
             long c = v.getOneReg(RegIds.CNTVCT_EL0);
