@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.junit.platform.engine.TestExecutionResult;
 import org.junit.platform.engine.support.descriptor.ClassSource;
+import org.junit.platform.engine.support.descriptor.MethodSource;
 import org.junit.platform.launcher.TestExecutionListener;
 import org.junit.platform.launcher.TestIdentifier;
 import org.junit.platform.launcher.TestPlan;
@@ -19,6 +20,7 @@ import org.junit.platform.launcher.TestPlan;
 public final class LabClassTimes implements TestExecutionListener {
     private final boolean on = System.getenv("JVMM_REQUIRE_KVM") != null;
     private final Map<String, Long> started = new ConcurrentHashMap<>();
+    private final Map<String, Integer> failedTests = new ConcurrentHashMap<>();
     private final List<String> ended = new ArrayList<>();
     private final List<Long> endedMillis = new ArrayList<>();
     private final long t0 = System.nanoTime();
@@ -30,13 +32,23 @@ public final class LabClassTimes implements TestExecutionListener {
 
     @Override
     public void executionFinished(TestIdentifier id, TestExecutionResult result) {
-        Long start = on && isClass(id) ? started.remove(id.getUniqueId()) : null;
+        if (!on) return;
+        // a class container ends SUCCESSFUL even when tests in it failed: count those per class
+        if (id.getSource().orElse(null) instanceof MethodSource m
+                && result.getStatus() != TestExecutionResult.Status.SUCCESSFUL)
+            failedTests.merge(m.getClassName(), 1, Integer::sum);
+        Long start = isClass(id) ? started.remove(id.getUniqueId()) : null;
         if (start == null) return;
         long ms = (System.nanoTime() - start) / 1_000_000;
         String name = ((ClassSource) id.getSource().orElseThrow()).getClassName();
+        int failed = failedTests.getOrDefault(name, 0);
+        String status =
+                result.getStatus() != TestExecutionResult.Status.SUCCESSFUL
+                        ? result.getStatus().toString()
+                        : failed > 0 ? failed + " FAILED" : "ok";
         System.err.printf(
                 "lab-test: %-60s %7.1f s %s (at %.0f s)%n",
-                name, ms / 1000.0, result.getStatus(), (System.nanoTime() - t0) / 1e9);
+                name, ms / 1000.0, status, (System.nanoTime() - t0) / 1e9);
         synchronized (this) {
             ended.add(name);
             endedMillis.add(ms);
