@@ -47,6 +47,7 @@ final class MachineSnapshot {
                     "cannot snapshot: the guest runs with MTE (--mte), whose memory tags are not"
                             + " in guest RAM; jvmm does not save them");
         }
+        long t0 = System.nanoTime();
         SnapshotWriter writer = SnapshotWriter.create(dir);
         long bytes;
         try {
@@ -55,7 +56,15 @@ final class MachineSnapshot {
             writer.abandon();
             throw e;
         }
-        LOG.log(Level.INFO, "snapshot written to " + dir + " (" + bytes + " bytes)");
+        LOG.log(
+                Level.INFO,
+                "snapshot written to "
+                        + dir
+                        + " ("
+                        + bytes
+                        + " bytes) in "
+                        + (System.nanoTime() - t0) / 1_000_000
+                        + " ms");
         if (stop) {
             machine.stop(
                     VmResult.of(
