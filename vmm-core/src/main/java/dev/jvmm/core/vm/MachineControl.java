@@ -83,7 +83,8 @@ public final class MachineControl implements ControlTarget {
         } catch (InvalidPathException e) {
             throw new ControlException("snapshot " + dir + ": not a valid path");
         } catch (KvmException e) { // a KVM call outside the parts' saving (pause, resume)
-            throw new ControlException("snapshot failed: " + e.getMessage());
+            throw new ControlException(
+                    "snapshot failed: " + e.getMessage() + "; no snapshot was written");
         }
     }
 
