@@ -84,19 +84,20 @@ while [ "$i" -le "$n" ]; do
     FILENAME ~ /cold\.[0-9]+\.log$/ && $2 == "EXIT" { cexit = $4; crc = $3 }
     FILENAME ~ /\.ctl$/ && $1 == "CTL" { crc2 = $2; s0 = $3; s1 = $4 }
     FILENAME ~ /restore\.[0-9]+\.log$/ && $2 == "jvmm:" && /restore: host checked/ && ph == "" { ph = $0; sub(/^[^ ]+ jvmm: info: restore: /, "", ph); rt = $1 - t0("restore." i) }
+    FILENAME ~ /restore\.[0-9]+\.log$/ && /restore: began reading/ && pre == "" { pre = $0; sub(/^[^ ]+ jvmm: info: restore: /, "", pre) }
     FILENAME ~ /restore\.[0-9]+\.log$/ && $2 != "jvmm:" && $2 != "EXIT" && first == "" { first = $2 " " $3; rl = $1 - t0("restore." i) }
     FILENAME ~ /restore\.[0-9]+\.log$/ && $2 == "EXIT" { rrc = $3 }
     FILENAME ~ /qemu\.[0-9]+\.log$/ && /JVMM-BOOT-OK/ && qb == "" { qb = $1 - t0("qemu." i) }
     FILENAME ~ /\.du$/ { du = $1 }
     END {
       ok = cb != "" && crc == 0 && crc2 == 0 && first == "tick " (last + 1) && qb != ""
-      printf "R %s %.2f %.2f %.2f %.2f %.2f %.2f %s %d %s %s|%s|%s\n", i, (cb == "" ? -1 : cb), cexit - s0, s1 - s0,
+      printf "R %s %.2f %.2f %.2f %.2f %.2f %.2f %s %d %s %s|%s|%s|%s\n", i, (cb == "" ? -1 : cb), cexit - s0, s1 - s0,
         (rl == "" ? -1 : rl), (rt == "" ? -1 : rt), (qb == "" ? -1 : qb), (w == "" ? -1 : w), du / 1024,
-        (ok ? "ok" : "FAILED"), ph, first, "last before: tick " last
+        (ok ? "ok" : "FAILED"), ph, first, "last before: tick " last, pre
     }' "$out/cold.$i.log" "$out/cold.$i.ctl" "$out/cold.$i.du" "$out/restore.$i.log" "$out/qemu.$i.log" >> "$out/results"
   tail -n 1 "$out/results" | awk '{ split($0, p, "|"); sub(/^.* (ok|FAILED) /, "", p[1])
-    printf "round #%s: jvmm cold JVMM-BOOT-OK %5.2f s, snapshot %5.2f s (ctl %5.2f s, in the VMM %s ms, %d MiB); restore -> \"%s\" %5.2f s (restored after %5.2f s: %s); qemu cold JVMM-BOOT-OK %5.2f s; %s (%s)\n",
-      $2, $3, $4, $5, $9, $10, p[2], $6, $7, p[1], $8, $11, p[3] }' >&2
+    printf "round #%s: jvmm cold JVMM-BOOT-OK %5.2f s, snapshot %5.2f s (ctl %5.2f s, in the VMM %s ms, %d MiB); restore -> \"%s\" %5.2f s (restored after %5.2f s: %s; %s); qemu cold JVMM-BOOT-OK %5.2f s; %s (%s)\n",
+      $2, $3, $4, $5, $9, $10, p[2], $6, $7, p[4], p[1], $8, $11, p[3] }' >&2
   i=$((i + 1))
 done
 

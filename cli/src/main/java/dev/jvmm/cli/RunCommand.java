@@ -30,6 +30,7 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -352,7 +353,9 @@ final class RunCommand implements Callable<Integer> {
         roles.add("--api-socket " + apiSocket, apiSocket);
         outputProblem(
                 "--serial file=", serial.kind() == SerialTarget.Kind.FILE ? serial.file() : null);
+        long t0 = System.nanoTime();
         Snapshot snapshot = Snapshot.open(restore);
+        logRestoreStart(t0);
         NativeAccess.require();
         try (ApiServer api = openApi();
                 LateOutput console = new LateOutput();
@@ -360,6 +363,30 @@ final class RunCommand implements Callable<Integer> {
                         RestoredMachine.build(snapshot, onReset, timeout, console, memLock)) {
             return runMachine(machine, api, console, "restored from " + restore);
         }
+    }
+
+    /**
+     * Where a restore's time goes before the machine is built (bench/restore-bench reads this
+     * line): the process's start (the launcher and the JVM) up to reading the snapshot, and the
+     * reading.
+     */
+    private static void logRestoreStart(long readStartNanos) {
+        long read = (System.nanoTime() - readStartNanos) / 1_000_000;
+        String began =
+                ProcessHandle.current()
+                        .info()
+                        .startInstant()
+                        .map(s -> Duration.between(s, Instant.now()).toMillis() - read)
+                        .map(ms -> ms + " ms after the process started")
+                        .orElse("at an unknown time after the process started");
+        System.getLogger("jvmm.cli")
+                .log(
+                        System.Logger.Level.INFO,
+                        "restore: began reading the snapshot "
+                                + began
+                                + "; read and checked in "
+                                + read
+                                + " ms");
     }
 
     /** Opens the console output, serves the control API and runs the guest to its end. */
