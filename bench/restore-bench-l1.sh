@@ -84,12 +84,17 @@ while [ "$i" -le "$n" ]; do
     FILENAME ~ /cold\.[0-9]+\.log$/ && $2 == "EXIT" { cexit = $4; crc = $3 }
     FILENAME ~ /\.ctl$/ && $1 == "CTL" { crc2 = $2; s0 = $3; s1 = $4 }
     FILENAME ~ /restore\.[0-9]+\.log$/ && $2 == "jvmm:" && /restore: host checked/ && ph == "" { ph = $0; sub(/^[^ ]+ jvmm: info: restore: /, "", ph); rt = $1 - t0("restore." i) }
-    FILENAME ~ /restore\.[0-9]+\.log$/ && /restore: began reading/ && pre == "" { pre = $0; sub(/^[^ ]+ jvmm: info: restore: /, "", pre) }
+    FILENAME ~ /restore\.[0-9]+\.log$/ && /restore: snapshot read and checked in/ && rd == "" { rd = $0; sub(/.* in /, "", rd); sub(/ ms.*/, "", rd) }
     FILENAME ~ /restore\.[0-9]+\.log$/ && $2 != "jvmm:" && $2 != "EXIT" && first == "" { first = $2 " " $3; rl = $1 - t0("restore." i) }
     FILENAME ~ /restore\.[0-9]+\.log$/ && $2 == "EXIT" { rrc = $3 }
     FILENAME ~ /qemu\.[0-9]+\.log$/ && /JVMM-BOOT-OK/ && qb == "" { qb = $1 - t0("qemu." i) }
     FILENAME ~ /\.du$/ { du = $1 }
     END {
+      # the phases the restore logs (ms), summed; the rest of start -> state restored came before
+      # them: the launcher, the JVM start and the command line
+      n = split(ph, f, " in "); sum = rd
+      for (k = 2; k <= n; k++) { split(f[k], g, " "); sum += g[1] }
+      pre = (rt == "" || rd == "") ? "no phase lines" : sprintf("%.2f s before reading the snapshot, read in %d ms", rt - sum / 1000, rd)
       ok = cb != "" && crc == 0 && crc2 == 0 && first == "tick " (last + 1) && qb != ""
       printf "R %s %.2f %.2f %.2f %.2f %.2f %.2f %s %d %s %s|%s|%s|%s\n", i, (cb == "" ? -1 : cb), cexit - s0, s1 - s0,
         (rl == "" ? -1 : rl), (rt == "" ? -1 : rt), (qb == "" ? -1 : qb), (w == "" ? -1 : w), du / 1024,
