@@ -11,6 +11,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
@@ -69,7 +70,12 @@ final class AotTrainCommand implements Callable<Integer> {
                             typical.toArray(String[]::new),
                             nullWriter(),
                             spec.commandLine().getErr());
-            snapshotAndRestore(dir);
+            if (!snapshotAndRestore(dir))
+                spec.commandLine()
+                        .getErr()
+                        .println(
+                                "jvmm aot-train: the snapshot and restore step did not complete;"
+                                        + " the cache covers less");
             return code;
         } finally {
             try (var files = Files.walk(dir)) {
@@ -86,7 +92,7 @@ final class AotTrainCommand implements Callable<Integer> {
      * took ~1.9 s of a 7.2 s restore in the lab). Every wait is bounded; a failure here only makes
      * the cache cover less.
      */
-    private static void snapshotAndRestore(Path dir) {
+    private static boolean snapshotAndRestore(Path dir) {
         Path snap = dir.resolve("snapshot");
         Path first = dir.resolve("run.sock"), second = dir.resolve("restore.sock");
         String[] run = {
@@ -115,17 +121,18 @@ final class AotTrainCommand implements Callable<Integer> {
         };
         try {
             Files.write(dir.resolve("idle.img"), TrainingGuest.idleImage());
-            if (runWhile(run, first, "snapshot", "--dir", snap.toString(), "--stop"))
-                runWhile(restore, second, "stop");
+            return runWhile(run, first, "snapshot", "--dir", snap.toString(), "--stop")
+                    && runWhile(restore, second, "stop");
         } catch (IOException | InterruptedException e) {
-            // the cache covers less; the training's own result stands
+            return false; // the cache covers less; the training's own result stands
         }
     }
 
     /** Runs {@code run} on a thread, sends {@code ctl} once its socket answers, waits for it. */
     private static boolean runWhile(String[] run, Path socket, String... ctl)
             throws InterruptedException {
-        Thread vm = Thread.ofPlatform().name("aot-train-vm").start(() -> quietly(run));
+        AtomicInteger runCode = new AtomicInteger(-1);
+        Thread vm = Thread.ofPlatform().name("aot-train-vm").start(() -> runCode.set(quietly(run)));
         String[] status = {"ctl", "--socket", socket.toString(), "status"};
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         boolean up = false;
@@ -133,16 +140,17 @@ final class AotTrainCommand implements Callable<Integer> {
             up = Files.exists(socket) && quietly(status) == 0;
             if (!up) Thread.sleep(50);
         }
+        int ctlCode = -1;
         if (up) {
             String[] command = new String[3 + ctl.length];
             command[0] = "ctl";
             command[1] = "--socket";
             command[2] = socket.toString();
             System.arraycopy(ctl, 0, command, 3, ctl.length);
-            quietly(command);
+            ctlCode = quietly(command);
         }
         // --timeout 2m ends the run in any case
-        return vm.join(Duration.ofMinutes(3)) && up;
+        return vm.join(Duration.ofMinutes(3)) && ctlCode == 0 && runCode.get() == 0;
     }
 
     private static int quietly(String... args) {

@@ -85,5 +85,7 @@ class TrainingGuestTest {
         // where /dev/kvm runs arm64 guests, aot-train's status is its guest run's: 0 = SYSTEM_OFF
         assertEquals(0, code, err.toString());
         assertEquals("", out.toString());
+        // and its snapshot and restore of the idle guest completed (else it says so on stderr)
+        assertEquals("", err.toString());
     }
 }
