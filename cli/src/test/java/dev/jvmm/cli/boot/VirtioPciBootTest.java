@@ -34,14 +34,14 @@ class VirtioPciBootTest {
     void theGuestFindsDiskAndEntropyOnPciAndItsWritesReachTheImage() throws Exception {
         Path disk = Files.write(dir.resolve("pci.img"), new byte[(int) (4 * MIB)]);
         String shell =
-                String.join(
-                        "\n",
-                        "for d in /sys/bus/pci/devices/*; do echo PCI=${d##*/}:$(cat $d/vendor):$(cat $d/device); done",
-                        "echo VDA=$(readlink -f /sys/block/vda/device)",
-                        "printf JVMM-PCI-WROTE-THIS | dd of=/dev/vda bs=4096 seek=256 conv=fsync 2>/dev/null && echo WRITTEN",
-                        "echo HWRNG=$(cat /sys/class/misc/hw_random/rng_current) BYTES=$(head -c 65536 /dev/hwrng | wc -c)",
-                        "grep -q '^virtio_mmio ' /proc/modules && echo MMIO-LOADED",
-                        "grep virtio /proc/interrupts");
+                """
+                for d in /sys/bus/pci/devices/*; do echo PCI=${d##*/}:$(cat $d/vendor):$(cat $d/device); done
+                echo VDA=$(readlink -f /sys/block/vda/device)
+                printf JVMM-PCI-WROTE-THIS | dd of=/dev/vda bs=4096 seek=256 conv=fsync 2>/dev/null && echo WRITTEN
+                echo HWRNG=$(cat /sys/class/misc/hw_random/rng_current) BYTES=$(head -c 65536 /dev/hwrng | wc -c)
+                grep -q '^virtio_mmio ' /proc/modules && echo MMIO-LOADED
+                grep virtio /proc/interrupts
+                """;
         JvmmProcess.Result r =
                 JvmmProcess.run(
                         BOOT_LIMIT,
