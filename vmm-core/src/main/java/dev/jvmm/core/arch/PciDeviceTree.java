@@ -8,7 +8,8 @@ import java.util.List;
  * kvmtool's arm/pci.c: ECAM config space, bus 0, one 32-bit memory range mapped 1:1, and an {@code
  * interrupt-map} giving each device's INTA# its own SPI. The SPIs are edge-triggered like
  * virtio-mmio's, because the VMM raises them through an irqfd, one edge per notification, and the
- * driver's ISR read acknowledges them. With an ITS, {@code msi-parent} names it.
+ * driver's ISR read acknowledges them. With an ITS, {@code msi-map} sends every requester ID to it
+ * as the same device ID (what KVM_MSI_VALID_DEVID will carry once devices use MSI-X).
  */
 public final class PciDeviceTree {
     private PciDeviceTree() {}
@@ -60,7 +61,9 @@ public final class PciDeviceTree {
             }
             fdt.propertyArrayU32("interrupt-map", map);
             fdt.propertyArrayU32("interrupt-map-mask", 0x1f << 11, 0, 0, 7);
-            if (its) fdt.propertyU32("msi-parent", DeviceTreeBuilder.ITS_PHANDLE);
+            // the ITS takes one msi-cell, the device ID: msi-map gives it the requester ID 1:1
+            // (pci-msi.txt), which a bare msi-parent cannot ("#msi-cells = 1 found 0" in Linux)
+            if (its) fdt.propertyArrayU32("msi-map", 0, DeviceTreeBuilder.ITS_PHANDLE, 0, 0x1_0000);
             fdt.endNode(n);
         };
     }

@@ -520,7 +520,7 @@ class VirtioDevicesTest {
                 n.u32s("interrupt-map"),
                 "INTA# of device n on SPI 4 + n; the GIC has no address cells without an ITS");
         assertArrayEquals(new int[] {0xf800, 0, 0, 7}, n.u32s("interrupt-map-mask"));
-        assertFalse(n.has("msi-parent"));
+        assertFalse(n.has("msi-map"));
         assertNull(
                 t.root().children().stream()
                         .filter(c -> c.name().startsWith("virtio_mmio"))
@@ -533,7 +533,10 @@ class VirtioDevicesTest {
                         new DeviceTreeBuilder(new Random(1))
                                 .build(in.withExtraNodes(List.of(withIts))));
         FdtTestReader.Node p = its.node("/pci@40000000");
-        assertEquals(DeviceTreeBuilder.ITS_PHANDLE, p.u32("msi-parent"));
+        assertArrayEquals(
+                new int[] {0, DeviceTreeBuilder.ITS_PHANDLE, 0, 0x1_0000},
+                p.u32s("msi-map"),
+                "every requester ID to the ITS as the same device ID");
         assertEquals(2 * (4 + 1 + 2 + 3), p.u32s("interrupt-map").length, "2 parent address cells");
     }
 
