@@ -21,6 +21,7 @@ import dev.jvmm.core.vm.MachineControl;
 import dev.jvmm.core.vm.NetConfig;
 import dev.jvmm.core.vm.RestoredMachine;
 import dev.jvmm.core.vm.VirtioConfig;
+import dev.jvmm.core.vm.VirtioTransportKind;
 import dev.jvmm.core.vm.VmBuilder;
 import dev.jvmm.core.vm.VmConfig;
 import dev.jvmm.core.vm.VmResult;
@@ -142,6 +143,17 @@ final class RunCommand implements Callable<Integer> {
                         + "--serial says where either one goes."
             })
     ConsoleDevice console = ConsoleDevice.SERIAL;
+
+    @Option(
+            names = "--virtio-transport",
+            paramLabel = "mmio|pci",
+            description = {
+                "How virtio devices reach the guest: mmio (default), virtio-mmio with one window and SPI per"
+                        + " device, or pci, modern virtio-pci behind an ECAM host bridge (kvmtool's layout;"
+                        + " INTx interrupts), which kernels with VIRTIO_PCI built in see without loading"
+                        + " virtio_mmio."
+            })
+    VirtioTransportKind virtioTransport = VirtioTransportKind.MMIO;
 
     /** Which device carries the console. */
     enum ConsoleDevice {
@@ -438,7 +450,7 @@ final class RunCommand implements Callable<Integer> {
     }
 
     private VirtioConfig devices() {
-        return new VirtioConfig(disks, nets, rng, console == ConsoleDevice.VIRTIO);
+        return new VirtioConfig(disks, nets, rng, console == ConsoleDevice.VIRTIO, virtioTransport);
     }
 
     private FirmwareConfig firmware() {

@@ -210,4 +210,21 @@ class DeviceOptionsTest {
         assertFalse(parse("-k", "K").rng);
         assertUsageError(MainTest.run("run", "-k", "K", "--console", "hvc"), "--console");
     }
+
+    @Test
+    void virtioTransportIsMmioUnlessPciIsAskedFor() {
+        assertEquals(dev.jvmm.core.vm.VirtioTransportKind.MMIO, parse("-k", "K").virtioTransport);
+        assertEquals(
+                dev.jvmm.core.vm.VirtioTransportKind.PCI,
+                parse("-k", "K", "--virtio-transport", "pci").virtioTransport);
+        assertEquals(
+                dev.jvmm.core.vm.VirtioTransportKind.MMIO,
+                parse("-k", "K", "--virtio-transport", "mmio").virtioTransport);
+        assertUsageError(
+                MainTest.run("run", "-k", "K", "--virtio-transport", "pci-legacy"),
+                "--virtio-transport",
+                "pci-legacy");
+        assertUsageError(
+                MainTest.run("run", "-k", "K", "--virtio-transport"), "--virtio-transport");
+    }
 }

@@ -213,4 +213,28 @@ public final class Vm extends FdHandle {
                     String.format("KVM_IOEVENTFD(0x%x == %d)", addr, datamatch));
         }
     }
+
+    /**
+     * KVM_IOEVENTFD_FLAG_DEASSIGN, {@code 1 << kvm_ioeventfd_flag_nr_deassign}: an enum-derived
+     * macro jextract does not export.
+     */
+    static final int IOEVENTFD_FLAG_DEASSIGN = 1 << 2;
+
+    /**
+     * Removes the ioeventfd {@link #ioeventfd(int, long, int)} registered for {@code efd} at {@code
+     * addr} (a PCI BAR the guest moved).
+     */
+    public void ioeventfdRemove(int efd, long addr, int len) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment s = kvm_ioeventfd.allocate(a);
+            kvm_ioeventfd.fd(s, efd);
+            kvm_ioeventfd.addr(s, addr);
+            kvm_ioeventfd.len(s, len);
+            kvm_ioeventfd.flags(s, IOEVENTFD_FLAG_DEASSIGN);
+            ioctl(
+                    KvmUapi.KVM_IOEVENTFD(),
+                    s,
+                    "KVM_IOEVENTFD(deassign 0x" + Long.toHexString(addr) + ")");
+        }
+    }
 }

@@ -26,7 +26,8 @@ import java.util.List;
  *                         redistributors: 0x3ffb_0000 for 1 vCPU, 0x3bfd_0000 for 512
  *   0x3bff_0000  ...      GICv3 redistributors, 128 KiB per vCPU, growing down from the distributor
  *   0x3fff_0000  64 KiB   GICv3 distributor
- *   0x4000_0000  1 GiB    (PCI in kvmtool; unused)
+ *   0x4000_0000  256 MiB  PCI ECAM config space (kvmtool's; bus 0 used), with --virtio-transport pci
+ *   0x5000_0000  768 MiB  PCI 32-bit memory window, where the guest places BARs (kvmtool's)
  *   0x8000_0000  ramBytes RAM
  * </pre>
  *
@@ -137,6 +138,18 @@ public final class Layout {
      * whatever the vCPU count and irqchip.
      */
     public static final long VIRTIO_MMIO_END = GIC_REDIST_FLOOR - GIC_ITS_SIZE;
+
+    // ---- PCI (kvmtool's ARM_PCI_CFG_AREA and ARM_PCI_MMIO_AREA)
+    // -----------------------------------------------------------------
+    public static final long PCI_ECAM_BASE = 0x4000_0000L;
+
+    /** 1 MiB per bus for 256 buses, as kvmtool reserves it; jvmm's devices are all on bus 0. */
+    public static final long PCI_ECAM_SIZE = 0x1000_0000L;
+
+    public static final long PCI_MEMORY_BASE = PCI_ECAM_BASE + PCI_ECAM_SIZE;
+
+    /** The window runs up to RAM. */
+    public static final long PCI_MEMORY_END = 0x8000_0000L;
 
     // ---- interrupts (GIC INTIDs)
     // ------------------------------------------------------------------
@@ -278,6 +291,16 @@ public final class Layout {
         return new Region("virtio-mmio", VIRTIO_MMIO_BASE, VIRTIO_MMIO_END - VIRTIO_MMIO_BASE);
     }
 
+    /** The PCI host bridge's ECAM config space. */
+    public Region pciEcam() {
+        return new Region("pci-ecam", PCI_ECAM_BASE, PCI_ECAM_SIZE);
+    }
+
+    /** The PCI host bridge's 32-bit memory window, where BARs go. */
+    public Region pciMemory() {
+        return new Region("pci-memory", PCI_MEMORY_BASE, PCI_MEMORY_END - PCI_MEMORY_BASE);
+    }
+
     /** Where vCPU {@code cpu}'s stolen-time structure goes (KVM_ARM_VCPU_PVTIME_IPA). */
     public long pvTimeAddress(int cpu) {
         checkCpu(cpu);
@@ -344,6 +367,8 @@ public final class Layout {
                                 gicIts(),
                                 gicRedist(),
                                 gicDist(),
+                                pciEcam(),
+                                pciMemory(),
                                 ram()));
         r.sort(Comparator.comparingLong(Region::base));
         return List.copyOf(r);

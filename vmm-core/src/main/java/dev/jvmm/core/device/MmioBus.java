@@ -101,6 +101,31 @@ public final class MmioBus {
     }
 
     /**
+     * Removes the device registered as {@code name} (a PCI BAR the guest moved or turned off);
+     * nothing when there is none.
+     */
+    public synchronized void unregister(String name) {
+        Table t = table;
+        int at = -1;
+        for (int i = 0; i < t.regions.length; i++) if (t.regions[i].name.equals(name)) at = i;
+        if (at < 0) return;
+        int n = t.regions.length - 1;
+        Region[] regions = new Region[n];
+        LongAdder[] errors = new LongAdder[n];
+        AtomicBoolean[] logged = new AtomicBoolean[n];
+        long[] bases = new long[n];
+        for (int i = 0, j = 0; i <= n; i++) {
+            if (i == at) continue;
+            regions[j] = t.regions[i];
+            errors[j] = t.errors[i];
+            logged[j] = t.errorLogged[i];
+            bases[j] = t.bases[i];
+            j++;
+        }
+        table = new Table(bases, regions, errors, logged);
+    }
+
+    /**
      * Performs one guest access. Reads fill {@code data}; writes consume it.
      *
      * @throws IllegalArgumentException if {@code data.length} is not 1, 2, 4 or 8 (a VMM bug: KVM

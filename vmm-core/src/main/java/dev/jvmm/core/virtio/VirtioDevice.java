@@ -3,9 +3,9 @@ package dev.jvmm.core.virtio;
 import java.io.IOException;
 
 /**
- * A virtio device model, independent of the transport. The transport ({@link VirtioMmioTransport})
- * owns the registers, feature negotiation and ring set-up; the device sees only what was
- * negotiated, through {@link #activate}, and works on its {@link Virtqueue}s.
+ * A virtio device model, independent of the transport. The transport's {@link VirtioCore} owns
+ * status, feature negotiation and ring set-up; the device sees only what was negotiated, through
+ * {@link #activate}, and works on its {@link Virtqueue}s.
  *
  * <p>Threads: {@link #queueNotify} may be called on a notifier thread or a vCPU thread, for
  * different queues at once; {@link #reset} and {@link #close} may come from another thread while a

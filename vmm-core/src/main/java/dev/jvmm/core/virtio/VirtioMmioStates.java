@@ -14,10 +14,11 @@ final class VirtioMmioStates {
 
     /** The registers, each queue (from its live ring once activated) and the device's own state. */
     static VirtioMmioState save(VirtioMmioTransport t) {
-        List<VirtqueueState> qs = new ArrayList<>(t.queues.length);
-        List<Virtqueue> live = t.activated ? t.active : List.of();
-        for (int i = 0; i < t.queues.length; i++) {
-            QueueRegisters q = t.queues[i];
+        VirtioCore c = t.core;
+        List<VirtqueueState> qs = new ArrayList<>(c.queues.length);
+        List<Virtqueue> live = c.activated ? c.active : List.of();
+        for (int i = 0; i < c.queues.length; i++) {
+            QueueRegisters q = c.queues[i];
             qs.add(
                     i < live.size()
                             ? live.get(i).saveState()
@@ -25,16 +26,16 @@ final class VirtioMmioStates {
                                     q.num, q.ready, q.desc, q.avail, q.used, 0, 0, 0, false));
         }
         return new VirtioMmioState(
-                t.status,
+                c.status,
                 t.deviceFeaturesSel,
                 t.driverFeaturesSel,
-                t.driverFeatures,
+                c.driverFeatures,
                 t.queueSel,
-                t.interruptStatus.get(),
-                t.configGeneration.get(),
-                t.needsReset(),
+                c.interruptStatus.get(),
+                c.configGeneration.get(),
+                c.needsReset(),
                 qs,
-                DeviceStateJson.toMap(t.device.saveDeviceState()));
+                DeviceStateJson.toMap(c.device.saveDeviceState()));
     }
 
     /**
@@ -51,12 +52,13 @@ final class VirtioMmioStates {
      */
     static boolean restore(VirtioMmioTransport t, VirtioMmioState s) {
         String part = t.stateKey();
-        if (t.activated || t.status != 0 || t.closed)
+        VirtioCore c = t.core;
+        if (c.activated || c.status != 0 || c.closed)
             throw new IllegalStateException(part + ": restore into a used transport");
-        VirtioDevice device = t.device;
+        VirtioDevice device = c.device;
         boolean activate =
                 VirtioStateCheck.check(
-                        s, part, t.offered, t.queues.length, device.maxQueueSize(), t.mem);
+                        s, part, c.offered, c.queues.length, device.maxQueueSize(), c.mem);
         Class<? extends Record> type = device.deviceStateType();
         if ((type == null) != (s.device() == null)) {
             throw SnapshotException.invalid(
@@ -67,22 +69,22 @@ final class VirtioMmioStates {
         }
         if (type != null)
             device.restoreDeviceState(DeviceStateJson.fromMap(s.device(), type, part), part);
-        t.status = s.status();
+        c.status = s.status();
         t.deviceFeaturesSel = s.deviceFeaturesSel();
         t.driverFeaturesSel = s.driverFeaturesSel();
-        t.driverFeatures = s.driverFeatures();
+        c.driverFeatures = s.driverFeatures();
         t.queueSel = s.queueSel();
-        for (int i = 0; i < t.queues.length; i++) {
+        for (int i = 0; i < c.queues.length; i++) {
             VirtqueueState q = s.queues().get(i);
-            t.queues[i].num = q.size();
-            t.queues[i].ready = q.ready();
-            t.queues[i].desc = q.desc();
-            t.queues[i].avail = q.avail();
-            t.queues[i].used = q.used();
+            c.queues[i].num = q.size();
+            c.queues[i].ready = q.ready();
+            c.queues[i].desc = q.desc();
+            c.queues[i].avail = q.avail();
+            c.queues[i].used = q.used();
         }
-        t.interruptStatus.set(s.interruptStatus());
-        t.configGeneration.set(s.configGeneration());
-        if (s.needsReset()) t.needsResetBit.set(Virtio.STATUS_NEEDS_RESET);
+        c.interruptStatus.set(s.interruptStatus());
+        c.configGeneration.set(s.configGeneration());
+        if (s.needsReset()) c.needsResetBit.set(Virtio.STATUS_NEEDS_RESET);
         return activate;
     }
 }

@@ -1,12 +1,14 @@
 /**
- * virtio 1.x devices on the virtio-mmio (version 2) transport.
+ * virtio 1.x devices on the virtio-mmio (version 2) and virtio-pci (modern, {@code pci} subpackage)
+ * transports.
  *
- * <p>{@link dev.jvmm.core.virtio.VirtioMmioTransport} is the {@link
- * dev.jvmm.core.device.MmioDevice} the platform maps (one {@link
- * dev.jvmm.core.virtio.VirtioMmioTransport#REGION_SIZE} window per device); it owns registers,
- * feature negotiation and ring set-up, and hands each {@link dev.jvmm.core.virtio.VirtioDevice} a
- * {@link dev.jvmm.core.virtio.VirtioActivation} at DRIVER_OK. The transport offers VERSION_1,
- * RING_INDIRECT_DESC and RING_EVENT_IDX on top of the device's bits.
+ * <p>{@link dev.jvmm.core.virtio.VirtioCore} owns status, feature negotiation, ring set-up and
+ * activation, and hands each {@link dev.jvmm.core.virtio.VirtioDevice} a {@link
+ * dev.jvmm.core.virtio.VirtioActivation} at DRIVER_OK; it offers VERSION_1, RING_INDIRECT_DESC and
+ * RING_EVENT_IDX on top of the device's bits. A transport only decodes its registers onto it:
+ * {@link dev.jvmm.core.virtio.VirtioMmioTransport} is the {@link dev.jvmm.core.device.MmioDevice}
+ * the platform maps (one {@link dev.jvmm.core.virtio.VirtioMmioTransport#REGION_SIZE} window per
+ * device), {@link dev.jvmm.core.virtio.pci.VirtioPciTransport} a PCI function and its BAR.
  *
  * <p>Guest errors never throw out of this package. A malformed descriptor chain goes back to the
  * driver with length 0 and is counted under a {@link dev.jvmm.core.virtio.VirtioError}; ring

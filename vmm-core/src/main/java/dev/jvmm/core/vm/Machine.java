@@ -1,6 +1,7 @@
 package dev.jvmm.core.vm;
 
 import dev.jvmm.core.JvmmException;
+import dev.jvmm.core.UnsupportedRequestException;
 import dev.jvmm.core.arch.aarch64.CounterSnapshot;
 import dev.jvmm.core.arch.aarch64.Its;
 import dev.jvmm.core.arch.aarch64.VgicV3;
@@ -19,6 +20,7 @@ import dev.jvmm.core.hypercall.shared.SharedRegionSet;
 import dev.jvmm.core.memory.GuestRam;
 import dev.jvmm.core.snapshot.SnapshotException;
 import dev.jvmm.core.snapshot.Snapshottable;
+import dev.jvmm.core.virtio.VirtioMmioTransport;
 import dev.jvmm.kvm.Kvm;
 import dev.jvmm.kvm.Vcpu;
 import dev.jvmm.kvm.Vm;
@@ -346,7 +348,14 @@ public final class Machine implements AutoCloseable {
         parts.add(stolenTime().map(PvTimeSnapshot::on).orElseGet(PvTimeSnapshot::off));
         parts.add(uart);
         parts.add(rtc);
-        for (VirtioDevices.Slot s : virtio.slots()) parts.add(s.transport());
+        for (VirtioDevices.Slot s : virtio.slots()) {
+            if (!(s.transport() instanceof VirtioMmioTransport t)) {
+                throw new UnsupportedRequestException(
+                        "snapshots of virtio-pci devices are not supported yet; run with"
+                                + " --virtio-transport mmio to snapshot this guest");
+            }
+            parts.add(t);
+        }
         hypercalls.sdei().ifPresent(parts::add);
         hypercalls.sharedRegions().ifPresent(s -> parts.add(s.regions()));
         parts.add(hypercalls.router()); // a check: KVM cannot read the SMCCC filter back

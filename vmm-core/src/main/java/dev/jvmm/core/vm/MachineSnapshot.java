@@ -47,6 +47,12 @@ final class MachineSnapshot {
                     "cannot snapshot: the guest runs with MTE (--mte), whose memory tags are not"
                             + " in guest RAM; jvmm does not save them");
         }
+        if (machine.virtio().pci()) {
+            throw new SnapshotException(
+                    Kind.HOST_UNSUPPORTED,
+                    "cannot snapshot: the guest's virtio devices are on PCI"
+                            + " (--virtio-transport pci), whose state jvmm does not save yet");
+        }
         long t0 = System.nanoTime();
         SnapshotWriter writer = SnapshotWriter.create(dir);
         long bytes;

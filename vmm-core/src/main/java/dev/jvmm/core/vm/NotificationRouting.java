@@ -14,6 +14,12 @@ public interface NotificationRouting {
      */
     void ioeventfd(EventFd efd, long addr, int len, long datamatch);
 
+    /** Signal {@code efd} when the guest writes {@code len} bytes (any value) to {@code addr}. */
+    void ioeventfd(EventFd efd, long addr, int len);
+
+    /** Undo {@link #ioeventfd(EventFd, long, int)} (the guest moved a PCI BAR). */
+    void removeIoeventfd(EventFd efd, long addr, int len);
+
     /** Inject SPI number {@code spi} (INTID - 32) when {@code efd} is signalled. */
     void irqfd(EventFd efd, int spi);
 
@@ -22,6 +28,16 @@ public interface NotificationRouting {
             @Override
             public void ioeventfd(EventFd efd, long addr, int len, long datamatch) {
                 vm.ioeventfd(efd.fd(), addr, len, datamatch);
+            }
+
+            @Override
+            public void ioeventfd(EventFd efd, long addr, int len) {
+                vm.ioeventfd(efd.fd(), addr, len);
+            }
+
+            @Override
+            public void removeIoeventfd(EventFd efd, long addr, int len) {
+                vm.ioeventfdRemove(efd.fd(), addr, len);
             }
 
             @Override

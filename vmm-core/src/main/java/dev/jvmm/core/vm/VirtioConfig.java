@@ -15,12 +15,24 @@ import java.util.Map;
  * Layout#MAX_VIRTIO_DEVICES} interrupt lines.
  *
  * @param consoleOnVirtio the console is virtio-console (hvc0) instead of the 16550A (ttyS0)
+ * @param transport virtio-mmio or virtio-pci
  */
 public record VirtioConfig(
-        List<DiskConfig> disks, List<NetConfig> nets, boolean rng, boolean consoleOnVirtio) {
+        List<DiskConfig> disks,
+        List<NetConfig> nets,
+        boolean rng,
+        boolean consoleOnVirtio,
+        VirtioTransportKind transport) {
     public static final VirtioConfig NONE = new VirtioConfig(List.of(), List.of(), false, false);
 
+    /** The devices over virtio-mmio. */
+    public VirtioConfig(
+            List<DiskConfig> disks, List<NetConfig> nets, boolean rng, boolean consoleOnVirtio) {
+        this(disks, nets, rng, consoleOnVirtio, VirtioTransportKind.MMIO);
+    }
+
     public VirtioConfig {
+        java.util.Objects.requireNonNull(transport, "transport");
         disks = List.copyOf(disks);
         nets = List.copyOf(nets);
         FileRoles files = new FileRoles();
@@ -43,6 +55,13 @@ public record VirtioConfig(
             }
         }
         int count = count(disks, nets, rng, consoleOnVirtio);
+        if (transport == VirtioTransportKind.PCI && count > dev.jvmm.core.pci.PciEcam.DEVICES) {
+            throw JvmmException.usage(
+                    count
+                            + " virtio devices: at most "
+                            + dev.jvmm.core.pci.PciEcam.DEVICES
+                            + " fit PCI bus 0");
+        }
         if (count > Layout.MAX_VIRTIO_DEVICES) {
             throw JvmmException.usage(
                     count

@@ -3,12 +3,18 @@ package dev.jvmm.core.vm;
 import dev.jvmm.core.arch.DeviceTreeBuilder;
 import dev.jvmm.core.arch.FdtContributor;
 import dev.jvmm.core.arch.Layout;
+import dev.jvmm.core.arch.PciDeviceTree;
 import dev.jvmm.core.device.MmioBus;
 import dev.jvmm.core.device.QueueNotifier;
 import dev.jvmm.core.memory.GuestMemory;
+import dev.jvmm.core.pci.BarWindow;
+import dev.jvmm.core.pci.PciEcam;
 import dev.jvmm.core.virtio.VirtioDevice;
 import dev.jvmm.core.virtio.VirtioMmioTransport;
+import dev.jvmm.core.virtio.VirtioTransport;
 import dev.jvmm.core.virtio.console.VirtioConsoleDevice;
+import dev.jvmm.core.virtio.pci.VirtioPciLayout;
+import dev.jvmm.core.virtio.pci.VirtioPciTransport;
 import dev.jvmm.kvm.sys.EventFd;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
@@ -16,25 +22,25 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A VM's virtio devices, wired: device n gets the n-th virtio-mmio slot of the {@link Layout} and
- * its SPI, a transport on the MMIO bus, an irqfd for its interrupt, one datamatched ioeventfd per
- * queue on the QueueNotify register and a {@link QueueNotifier} thread that turns those into device
- * work. The guest's device tree gets one {@code virtio,mmio} node per device, in slot order (so
- * disks become vda, vdb, ... in the order given).
+ * A VM's virtio devices, wired: device n gets the n-th virtio SPI of the {@link Layout} with an
+ * irqfd, a transport, one ioeventfd per queue and a {@link QueueNotifier} thread that turns those
+ * into device work. Over virtio-mmio device n has the n-th MMIO slot, its ioeventfds datamatched on
+ * the QueueNotify register, and a {@code virtio,mmio} node; over virtio-pci it is device n on the
+ * ECAM host bridge's bus 0 with its INTA# on the SPI, and its BAR (with the queues' notification
+ * ioeventfds) is mapped wherever the guest places it in the memory window. Either way disks become
+ * vda, vdb, ... in the order given.
  *
  * <p>Lifecycle: {@link #reset} before an in-place reboot (nothing may write into the old rings
  * while the new kernel loads), {@link #close} on every way out, before guest RAM is unmapped.
  */
 public final class VirtioDevices implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(VirtioDevices.class.getName());
-    private static final byte[] STATUS_RESET = new byte[4];
-    private static final int STATUS_OFFSET = 0x70;
 
     /** One wired device. */
     public record Slot(
             Layout.Region region,
             int intid,
-            VirtioMmioTransport transport,
+            VirtioTransport transport,
             EventFd irq,
             List<EventFd> queueEvents,
             QueueNotifier notifier) {
@@ -44,15 +50,29 @@ public final class VirtioDevices implements AutoCloseable {
     }
 
     private final List<Slot> slots;
+    private final Layout layout;
+    private final boolean pci;
     private boolean closed;
 
-    private VirtioDevices(List<Slot> slots) {
+    private VirtioDevices(List<Slot> slots, Layout layout, boolean pci) {
         this.slots = List.copyOf(slots);
+        this.layout = layout;
+        this.pci = pci;
     }
 
     /** No devices. */
     public static VirtioDevices none() {
-        return new VirtioDevices(List.of());
+        return new VirtioDevices(List.of(), null, false);
+    }
+
+    /** Wires {@code devices} over virtio-mmio (see the other overload). */
+    public static VirtioDevices wire(
+            List<VirtioDevice> devices,
+            Layout layout,
+            MmioBus bus,
+            GuestMemory mem,
+            NotificationRouting kvm) {
+        return wire(devices, VirtioTransportKind.MMIO, layout, bus, mem, kvm);
     }
 
     /**
@@ -61,6 +81,7 @@ public final class VirtioDevices implements AutoCloseable {
      */
     public static VirtioDevices wire(
             List<VirtioDevice> devices,
+            VirtioTransportKind kind,
             Layout layout,
             MmioBus bus,
             GuestMemory mem,
@@ -68,8 +89,22 @@ public final class VirtioDevices implements AutoCloseable {
         List<Slot> slots = new ArrayList<>();
         List<AutoCloseable> undo = new ArrayList<>();
         int owned = 0; // devices[0, owned) belong to a transport, which closes them
+        boolean pci = kind == VirtioTransportKind.PCI && !devices.isEmpty();
         try {
+            PciEcam ecam = null;
+            BarWindow window = null;
+            if (pci) {
+                ecam = new PciEcam();
+                bus.register(layout.pciEcam().base(), layout.pciEcam().size(), ecam, "pci-ecam");
+                window = new BarWindow(layout.pciMemory().base(), layout.pciMemory().end());
+            }
             for (int i = 0; i < devices.size(); i++) {
+                if (pci) {
+                    Slot s = wirePci(i, devices.get(i), ecam, window, layout, bus, mem, kvm, undo);
+                    owned = i + 1;
+                    slots.add(s);
+                    continue;
+                }
                 VirtioDevice d = devices.get(i);
                 Layout.Region region = layout.virtioSlot(i);
                 int intid = layout.virtioIntid(i);
@@ -93,7 +128,7 @@ public final class VirtioDevices implements AutoCloseable {
                 undo.add(n);
                 slots.add(new Slot(region, intid, t, irq, List.copyOf(events), n));
             }
-            return new VirtioDevices(slots);
+            return new VirtioDevices(slots, layout, pci);
         } catch (RuntimeException e) {
             Undo.unwind(undo, e);
             for (int i = owned; i < devices.size(); i++) {
@@ -105,6 +140,70 @@ public final class VirtioDevices implements AutoCloseable {
             }
             throw e;
         }
+    }
+
+    private static Slot wirePci(
+            int i,
+            VirtioDevice d,
+            PciEcam ecam,
+            BarWindow window,
+            Layout layout,
+            MmioBus bus,
+            GuestMemory mem,
+            NotificationRouting kvm,
+            List<AutoCloseable> undo) {
+        String name = "virtio-pci." + i;
+        Layout.Region function =
+                new Layout.Region(name, layout.pciEcam().base() + ((long) i << 15), 0x1000);
+        int intid = layout.virtioIntid(i);
+        EventFd irq = EventFd.create(name + " irq");
+        undo.add(irq);
+        kvm.irqfd(irq, Layout.spiNumber(intid));
+        VirtioPciTransport t = new VirtioPciTransport(d, mem, irq::signal);
+        undo.add(t);
+        List<EventFd> events = new ArrayList<>();
+        for (int q = 0; q < d.queueCount(); q++) {
+            EventFd e = EventFd.create(name + " queue " + q);
+            undo.add(e);
+            events.add(e);
+        }
+        String busName = name + ":" + d.name();
+        t.header()
+                .setBarListener(
+                        window.listener(
+                                busName,
+                                VirtioPciLayout.BAR_SIZE,
+                                new BarWindow.Mapping() {
+                                    @Override
+                                    public void map(long base) {
+                                        bus.register(
+                                                base, VirtioPciLayout.BAR_SIZE, t.bar(), busName);
+                                        for (int q = 0; q < events.size(); q++)
+                                            kvm.ioeventfd(events.get(q), notifyAddress(base, q), 2);
+                                    }
+
+                                    @Override
+                                    public void unmap(long base) {
+                                        for (int q = 0; q < events.size(); q++)
+                                            kvm.removeIoeventfd(
+                                                    events.get(q), notifyAddress(base, q), 2);
+                                        bus.unregister(busName);
+                                    }
+                                }));
+        ecam.attach(i, t.header());
+        QueueNotifier n = new QueueNotifier(name + "-" + d.name(), events, t::notifyQueue).start();
+        undo.add(n);
+        return new Slot(function, intid, t, irq, List.copyOf(events), n);
+    }
+
+    /** Queue {@code q}'s notification address in a BAR at {@code base}: 16-bit writes of Linux. */
+    private static long notifyAddress(long base, int q) {
+        return base + VirtioPciLayout.NOTIFY + (long) q * VirtioPciLayout.NOTIFY_MULTIPLIER;
+    }
+
+    /** True when the devices are on PCI. */
+    public boolean pci() {
+        return pci;
     }
 
     public List<Slot> slots() {
@@ -163,11 +262,26 @@ public final class VirtioDevices implements AutoCloseable {
         }
     }
 
-    /** The device-tree nodes, in slot order. */
-    public List<FdtContributor> deviceTreeNodes() {
+    /**
+     * The device-tree nodes: one per virtio-mmio slot, in slot order, or the PCI host bridge.
+     *
+     * @param its the VM has an ITS (the host bridge's msi-parent)
+     */
+    public List<FdtContributor> deviceTreeNodes(boolean its) {
+        if (pci) {
+            List<PciDeviceTree.Intx> intx = new ArrayList<>();
+            for (int i = 0; i < slots.size(); i++)
+                intx.add(new PciDeviceTree.Intx(i, slots.get(i).intid()));
+            return List.of(PciDeviceTree.hostBridge(layout, intx, its));
+        }
         return slots.stream()
                 .map(s -> DeviceTreeBuilder.virtioMmio(s.region(), s.intid()))
                 .toList();
+    }
+
+    /** The device-tree nodes over virtio-mmio (no ITS matters there). */
+    public List<FdtContributor> deviceTreeNodes() {
+        return deviceTreeNodes(false);
     }
 
     /**
@@ -175,7 +289,7 @@ public final class VirtioDevices implements AutoCloseable {
      * registers back to their initial values, so the next kernel finds fresh devices.
      */
     public void reset() {
-        for (Slot s : slots) s.transport().write(STATUS_OFFSET, STATUS_RESET);
+        for (Slot s : slots) s.transport().reset();
     }
 
     /**

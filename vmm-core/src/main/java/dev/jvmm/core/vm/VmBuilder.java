@@ -205,12 +205,18 @@ public final class VmBuilder {
 
             GuestMemory mem = new SegmentGuestMemory(layout.ramBase(), ram);
             VirtioDevices wired =
-                    VirtioDevices.wire(devices, layout, bus, mem, NotificationRouting.of(vm));
+                    VirtioDevices.wire(
+                            devices,
+                            virtio.transport(),
+                            layout,
+                            bus,
+                            mem,
+                            NotificationRouting.of(vm));
             undo.add(wired);
             wired.threads().forEach(guestRam::addUser);
             List<FdtContributor> nodes = new ArrayList<>();
             nodes.add(DeviceTreeBuilder.pl031Rtc(layout.rtc(), Layout.RTC_INTID));
-            nodes.addAll(wired.deviceTreeNodes());
+            nodes.addAll(wired.deviceTreeNodes(gic.its().isPresent()));
             if (hypercalls.sdei().isPresent()) nodes.add(SdeiDeviceTree.node());
             nodes.addAll(cpus.deviceTreeNodes());
             extraNodes = List.copyOf(nodes);

@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jvmm.core.arch.DeviceTreeBuilder;
 import dev.jvmm.core.arch.DeviceTreeInput;
+import dev.jvmm.core.arch.FdtContributor;
 import dev.jvmm.core.arch.Layout;
 import dev.jvmm.core.arch.PsciVersion;
 import dev.jvmm.core.device.MmioBus;
@@ -59,6 +60,18 @@ class VirtioDevicesTest {
         public void ioeventfd(EventFd efd, long addr, int len, long datamatch) {
             if (ioevents.size() == ioeventsBeforeFailure) throw failOnIoevent;
             ioevents.add(new Ioevent(efd, addr, len, datamatch));
+        }
+
+        /** A registration without datamatch (virtio-pci's notify addresses): datamatch -1. */
+        @Override
+        public void ioeventfd(EventFd efd, long addr, int len) {
+            ioevents.add(new Ioevent(efd, addr, len, -1));
+        }
+
+        @Override
+        public void removeIoeventfd(EventFd efd, long addr, int len) {
+            if (!ioevents.remove(new Ioevent(efd, addr, len, -1)))
+                throw new AssertionError("no ioeventfd at 0x" + Long.toHexString(addr));
         }
 
         @Override
@@ -227,7 +240,7 @@ class VirtioDevicesTest {
         // the transport
         write(base + 0x50, 7);
         assertNull(dev.notified.poll(100, TimeUnit.MILLISECONDS));
-        assertEquals(1, devices.slots().get(1).transport().errors());
+        assertEquals(1, devices.slots().get(1).transport().core().errorCounter().total());
     }
 
     @Test
@@ -403,6 +416,128 @@ class VirtioDevicesTest {
                         | Virtio.STATUS_FEATURES_OK
                         | Virtio.STATUS_DRIVER_OK);
         assertEquals(0xf, read(base + 0x70), "status after DRIVER_OK");
+    }
+
+    @Test
+    void overPciDevicesSitOnBus0AndTheirBarsCarryTheNotifyIoeventfdsWhereverPlaced()
+            throws Exception {
+        FakeDevice dev = new FakeDevice(2);
+        devices =
+                VirtioDevices.wire(
+                        List.of(new FakeDevice(1), dev),
+                        VirtioTransportKind.PCI,
+                        LAYOUT,
+                        bus,
+                        mem,
+                        kvm);
+        long ecam = Layout.PCI_ECAM_BASE;
+        assertEquals(
+                List.of("pci-ecam [0x40000000, 0x50000000)"),
+                bus.regions().stream().map(Object::toString).toList(),
+                "no BAR mapped before the guest places one");
+        assertEquals(0x1044_1af4, read(ecam + (1 << 15)), "device 1 on bus 0: virtio (1040 + 4)");
+        assertEquals(-1, read(ecam + (2 << 15)), "nothing at device 2");
+        assertEquals(List.of(4, 5), kvm.irqs.stream().map(Recorder.Irq::spi).toList());
+        assertEquals(List.of(), kvm.ioevents);
+
+        // the guest sizes and places device 1's BAR, then turns memory decoding on
+        write(ecam + (1 << 15) + 0x10, -1);
+        assertEquals(~0x3fff, read(ecam + (1 << 15) + 0x10));
+        write(ecam + (1 << 15) + 0x10, 0x5000_4000);
+        write(ecam + (1 << 15) + 0x04, 0x6);
+        assertEquals(
+                List.of("0x50007000/2", "0x50007004/2"),
+                kvm.ioevents.stream()
+                        .map(e -> String.format("0x%x/%d", e.addr(), e.len()))
+                        .toList());
+        assertNotNull(bus.find(0x5000_4000L));
+        assertEquals(
+                "virtio-pci.1:fake2 [0x50004000, 0x50008000)", bus.find(0x5000_4000L).toString());
+
+        // moved: the old address is a hole, the ioeventfds follow
+        write(ecam + (1 << 15) + 0x10, 0x6000_0000);
+        assertNull(bus.find(0x5000_4000L));
+        assertNotNull(bus.find(0x6000_0000L));
+        assertEquals(
+                List.of("0x60003000", "0x60003004"),
+                kvm.ioevents.stream().map(e -> String.format("0x%x", e.addr())).toList());
+        // a BAR over RAM is never mapped
+        write(ecam + (1 << 15) + 0x10, (int) Layout.RAM_BASE);
+        assertNull(bus.find(Layout.RAM_BASE));
+        assertEquals(List.of(), kvm.ioevents);
+
+        devices.reset(); // an in-place reboot: decoding off, BAR 0
+        assertEquals(0, read(ecam + (1 << 15) + 0x10));
+    }
+
+    @Test
+    void overPciTheDeviceTreeHasOneHostBridgeWithAnInterruptMapEntryPerDevice() {
+        devices =
+                VirtioDevices.wire(
+                        List.of(new FakeDevice(1), new FakeDevice(1)),
+                        VirtioTransportKind.PCI,
+                        LAYOUT,
+                        bus,
+                        mem,
+                        kvm);
+        DeviceTreeInput in =
+                DeviceTreeInput.of(
+                                LAYOUT, DeviceTreeInput.kvmDefaultMpidrs(1), PsciVersion.V1_1, "")
+                        .withExtraNodes(devices.deviceTreeNodes(false));
+        FdtTestReader.Tree t = FdtTestReader.parse(new DeviceTreeBuilder(new Random(1)).build(in));
+        FdtTestReader.Node n = t.node("/pci@40000000");
+        assertEquals(List.of("pci-host-ecam-generic"), n.strings("compatible"));
+        assertEquals("pci", n.string("device_type"));
+        assertArrayEquals(new long[] {0x4000_0000L, 0x1000_0000L}, n.u64s("reg"));
+        assertArrayEquals(new int[] {0, 0}, n.u32s("bus-range"));
+        assertEquals(3, n.u32("#address-cells"));
+        assertEquals(2, n.u32("#size-cells"));
+        assertEquals(1, n.u32("#interrupt-cells"));
+        assertArrayEquals(
+                new int[] {0x0200_0000, 0, 0x5000_0000, 0, 0x5000_0000, 0, 0x3000_0000},
+                n.u32s("ranges"),
+                "32-bit memory, 1:1");
+        int edge = DeviceTreeBuilder.IRQ_TYPE_EDGE_RISING;
+        assertArrayEquals(
+                new int[] {
+                    0,
+                    0,
+                    0,
+                    1,
+                    DeviceTreeBuilder.GIC_PHANDLE,
+                    0,
+                    4,
+                    edge,
+                    1 << 11,
+                    0,
+                    0,
+                    1,
+                    DeviceTreeBuilder.GIC_PHANDLE,
+                    0,
+                    5,
+                    edge
+                },
+                n.u32s("interrupt-map"),
+                "INTA# of device n on SPI 4 + n; the GIC has no address cells without an ITS");
+        assertArrayEquals(new int[] {0xf800, 0, 0, 7}, n.u32s("interrupt-map-mask"));
+        assertFalse(n.has("msi-map"));
+        assertNull(
+                t.root().children().stream()
+                        .filter(c -> c.name().startsWith("virtio_mmio"))
+                        .findAny()
+                        .orElse(null));
+
+        FdtContributor withIts = devices.deviceTreeNodes(true).get(0);
+        FdtTestReader.Tree its =
+                FdtTestReader.parse(
+                        new DeviceTreeBuilder(new Random(1))
+                                .build(in.withExtraNodes(List.of(withIts))));
+        FdtTestReader.Node p = its.node("/pci@40000000");
+        assertArrayEquals(
+                new int[] {0, DeviceTreeBuilder.ITS_PHANDLE, 0, 0x1_0000},
+                p.u32s("msi-map"),
+                "every requester ID to the ITS as the same device ID");
+        assertEquals(2 * (4 + 1 + 2 + 3), p.u32s("interrupt-map").length, "2 parent address cells");
     }
 
     private void write(long addr, int v) {
