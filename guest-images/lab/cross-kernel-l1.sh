@@ -14,8 +14,8 @@ step=$1
 export JVMM_AOT=off   # a cache made for one jar is useless to the next build's; skip its minutes
 fail() { echo "cross-kernel $step: FAIL $*"; for f in "$D"/*.out "$D"/*.err; do [ -s "$f" ] && { echo "--- $f"; tail -n 15 "$f"; }; done; exit 1; }
 ok() { echo "cross-kernel $step: ok $*"; }
-# waits up to $2 s for text $1 in file $3
-await() { i=0; while ! grep -q "$1" "$3" 2>/dev/null; do i=$((i+1)); [ $i -gt "$2" ] && return 1; sleep 1; done; }
+# waits up to $2 s for text $1 in file $3 while process $4 lives
+await() { i=0; while ! grep -q "$1" "$3" 2>/dev/null; do i=$((i+1)); [ $i -gt "$2" ] && return 1; kill -0 "$4" 2>/dev/null || return 1; sleep 1; done; }
 last_tick() { tr -d '\r' < "$1" | grep -o 'tick [0-9]* ok' | tail -n 1 | cut -d' ' -f2; }
 # the consoles of both runs, joined (a line the snapshot cut in two is whole again), must count 0, 1,
 # 2, ... without a gap or a repeat; prints the last number
@@ -30,7 +30,7 @@ take)
   jvmm run -k "$JVMM_IMAGES/Image" -i "$JVMM_IMAGES/initramfs.gz" -m 256 -p "quiet jvmm.cmd=$cmd" \
     --api-socket "$D/api.sock" --timeout 400 > "$D/take.out" 2> "$D/take.err" &
   pid=$!
-  await 'tick 3 ok' 300 "$D/take.out" || fail "the guest printed no tick 3"
+  await 'tick 3 ok' 300 "$D/take.out" $pid || fail "the guest printed no tick 3"
   jvmm ctl --socket "$D/api.sock" snapshot --dir "$D/from-stock" --stop > "$D/ctl.out" 2>&1 || fail "jvmm ctl snapshot: $(cat "$D/ctl.out")"
   wait $pid; rc=$?
   [ $rc = 0 ] || fail "jvmm run exited $rc after snapshot --stop"
@@ -42,7 +42,7 @@ restore)
   t0=$(date +%s)
   jvmm run --restore "$D/from-stock" --api-socket "$D/api.sock" --timeout 300 > "$D/restore.out" 2> "$D/restore.err" &
   pid=$!
-  await "tick $want ok" 240 "$D/restore.out" || { kill $pid 2>/dev/null; fail "the restored guest printed no tick $want"; }
+  await "tick $want ok" 240 "$D/restore.out" $pid || { kill $pid 2>/dev/null; fail "the restored guest printed no tick $want"; }
   t1=$(date +%s)
   grep -q JVMM-BOOT-OK "$D/restore.out" && fail "the restored guest booted again"
   n=$(counts_on "$D/take.out" "$D/restore.out") || fail "the counter did not go on: $n"
@@ -54,7 +54,7 @@ restore)
   jvmm run -k "$JVMM_IMAGES/spin.img" -m 64 --impl-cpu midr=0x410fd083,revidr=0x1,aidr=0x551 \
     --api-socket "$D/api.sock" --timeout 300 > "$D/impl.out" 2> "$D/impl.err" &
   pid=$!
-  await BAREMETAL-SPIN 120 "$D/impl.out" || fail "spin.img did not start"
+  await BAREMETAL-SPIN 120 "$D/impl.out" $pid || fail "spin.img did not start"
   jvmm ctl --socket "$D/api.sock" snapshot --dir "$D/from-new-impl" --stop > "$D/ctl.out" 2>&1 || fail "jvmm ctl snapshot: $(cat "$D/ctl.out")"
   wait $pid; rc=$?
   [ $rc = 0 ] || fail "jvmm run exited $rc after snapshot --stop"
