@@ -22,7 +22,28 @@ final class TrainingGuest {
 
     /** The whole Image file. */
     static byte[] image() {
+        return image(code());
+    }
+
+    /**
+     * The guest {@code aot-train} snapshots and restores: the same UART write, then {@code wfi} in
+     * a loop, so it stays up (asleep in KVM, no interrupt is ever armed) until it is stopped.
+     */
+    static byte[] idleImage() {
+        return image(idleCode());
+    }
+
+    static int[] idleCode() {
         int[] code = code();
+        int[] idle = java.util.Arrays.copyOf(code, 6);
+        idle[4] = WFI;
+        idle[5] = branch(-4); // back to the wfi
+        return idle;
+    }
+
+    private static final int WFI = 0xd503207f;
+
+    private static byte[] image(int[] code) {
         ByteBuffer b =
                 ByteBuffer.allocate(HEADER_SIZE + 4 * code.length).order(ByteOrder.LITTLE_ENDIAN);
         b.putInt(0, branch(HEADER_SIZE)); // code0: over the header

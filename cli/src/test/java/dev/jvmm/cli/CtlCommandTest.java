@@ -13,6 +13,7 @@ import dev.jvmm.core.api.SharedRegion;
 import dev.jvmm.core.api.SharedRegionPage;
 import dev.jvmm.core.api.VcpuStolenTime;
 import dev.jvmm.core.api.VmStatus;
+import dev.jvmm.kvm.KvmException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -109,6 +110,8 @@ class CtlCommandTest {
             if (dir.endsWith("/full"))
                 throw new ControlException(
                         "snapshot " + dir + ": cannot write: No space left on device");
+            if (dir.endsWith("/kvm")) // a KVM call the VM did not put into words itself
+            throw new KvmException("KVM_GET_ONE_REG(SCTLR_EL1)", 22);
             snapshotDir = dir;
             snapshotStop = stop;
             return 12345;
@@ -223,6 +226,21 @@ class CtlCommandTest {
                 ctl("--socket", sock.toString(), "snapshot", "--dir", full.toString()),
                 ExitCodes.HOST_ERROR,
                 "snapshot: snapshot " + full + ": cannot write: No space left on device");
+    }
+
+    /** No "internal error", no exception class: the failed call and its errno. */
+    @Test
+    void aKvmCallThatFailsUnderASnapshotIsExit1WithOnePlainLine() throws Exception {
+        Path sock = serve();
+        assertOneLineError(
+                ctl(
+                        "--socket",
+                        sock.toString(),
+                        "snapshot",
+                        "--dir",
+                        dir.resolve("kvm").toString()),
+                ExitCodes.HOST_ERROR,
+                "snapshot: KVM_GET_ONE_REG(SCTLR_EL1): EINVAL");
     }
 
     @Test

@@ -33,6 +33,21 @@ class TrainingGuestTest {
     }
 
     @Test
+    void idleCodeIsTheUartWriteThenAWfiLoop() {
+        A64 a =
+                new A64()
+                        .emit(A64.movz(19, 0, 0))
+                        .emit(A64.movk(19, 0x0100, 1))
+                        .emit(A64.movz(1, '.', 0))
+                        .emit(A64.strB(1, 19, 0))
+                        .emit(0xd503207f) // wfi (ARM ARM C6.2.399)
+                        .emit(A64.b(-4));
+        A64 ours = new A64();
+        for (int word : TrainingGuest.idleCode()) ours.emit(word);
+        assertArrayEquals(a.bytes(), ours.bytes());
+    }
+
+    @Test
     void imageIsAnArm64ImageWhoseEntryBranchesToTheCode() throws Exception {
         byte[] image = TrainingGuest.image();
         KernelImage k = KernelImage.parse(Path.of("train.img"), image, 1 << 20);
@@ -70,5 +85,7 @@ class TrainingGuestTest {
         // where /dev/kvm runs arm64 guests, aot-train's status is its guest run's: 0 = SYSTEM_OFF
         assertEquals(0, code, err.toString());
         assertEquals("", out.toString());
+        // and its snapshot and restore of the idle guest completed (else it says so on stderr)
+        assertEquals("", err.toString());
     }
 }

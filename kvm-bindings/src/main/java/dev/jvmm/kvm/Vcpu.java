@@ -41,6 +41,7 @@ public final class Vcpu extends FdHandle {
     private final int id;
     private final MemorySegment run;
     private volatile int tid = -1;
+    private final Object kickLock = new Object();
 
     /** This vCPU's kvm_one_reg and the u64 its addr points at; see {@link #oneRegIoctl}. */
     private final MemorySegment oneReg;
@@ -335,7 +336,9 @@ public final class Vcpu extends FdHandle {
             sm.set(ValueLayout.JAVA_LONG_UNALIGNED, 4, kernelMask);
             ioctl(KvmUapi.KVM_SET_SIGNAL_MASK(), sm, "KVM_SET_SIGNAL_MASK(vcpu " + id + ")");
         }
-        tid = Signals.gettid();
+        synchronized (kickLock) {
+            tid = Signals.gettid();
+        }
     }
 
     /**
@@ -345,9 +348,14 @@ public final class Vcpu extends FdHandle {
      */
     public void kick() {
         kvm_run.immediate_exit(run, (byte) 1);
-        int t = tid;
-        // the bound thread kicking itself is not in KVM_RUN: the flag alone is enough
-        if (t > 0 && t != Signals.gettid()) Signals.tgkill(t, Signals.KICK_SIGNAL);
+        // under the lock the bound thread cannot unbind and exit between reading its id and the
+        // tgkill: a real-time signal sent to an id that is no longer (or no longer only) this
+        // vCPU's thread would kill the whole process (no handler is installed)
+        synchronized (kickLock) {
+            int t = tid;
+            // the bound thread kicking itself is not in KVM_RUN: the flag alone is enough
+            if (t > 0 && t != Signals.gettid()) Signals.tgkill(t, Signals.KICK_SIGNAL);
+        }
     }
 
     /**
@@ -356,7 +364,9 @@ public final class Vcpu extends FdHandle {
      * exiting.
      */
     public void unbindFromCurrentThread() {
-        tid = -1;
+        synchronized (kickLock) {
+            tid = -1;
+        }
         // a real-time signal queues once per kick (no coalescing): a parked vCPU can collect
         // several
         while (Signals.drain(Signals.KICK_SIGNAL)) {}

@@ -21,10 +21,9 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
- * {@code jvmm} as a user runs it: a separate JVM ({@code java --enable-native-access=ALL-UNNAMED
- * -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -cp ... dev.jvmm.cli.Main ARGS}) with stdin from
- * /dev/null, stdout and stderr captured as they arrive. Every wait is bounded; {@link #close()}
- * kills a process that is still alive, so no test leaves a VM behind.
+ * {@code jvmm} as a user runs it: a separate JVM (the lab's launcher, see {@link #jvmmCommand()})
+ * with stdin from /dev/null, stdout and stderr captured as they arrive. Every wait is bounded;
+ * {@link #close()} kills a process that is still alive, so no test leaves a VM behind.
  */
 final class JvmmProcess implements AutoCloseable {
     /**
@@ -92,15 +91,7 @@ final class JvmmProcess implements AutoCloseable {
     private static JvmmProcess start(
             List<String> prefix, boolean pipeStdin, boolean readStdout, String... args) {
         List<String> cmd = new ArrayList<>(prefix);
-        cmd.addAll(
-                List.of(
-                        javaBinary(),
-                        "--enable-native-access=ALL-UNNAMED",
-                        "-XX:TieredStopAtLevel=1",
-                        "-XX:+UseSerialGC",
-                        "-cp",
-                        classPath(),
-                        "dev.jvmm.cli.Main"));
+        cmd.addAll(jvmmCommand());
         cmd.addAll(List.of(args));
         ProcessBuilder pb =
                 new ProcessBuilder(cmd)
@@ -347,6 +338,26 @@ final class JvmmProcess implements AutoCloseable {
                                 "quiet " + guestCommand(shellCommand)));
         args.addAll(List.of(extra));
         return args.toArray(String[]::new);
+    }
+
+    /**
+     * How jvmm is started. {@code ./lab test} sets {@code JVMM_TEST_LAUNCHER} to the lab's {@code
+     * jvmm} command (the launcher users run: the freshly packaged jar, the launcher's JVM flags and
+     * its AOT cache, which the lab creates before the tests start), so each of the tiers' ~150 jvmm
+     * starts costs what a user's does. Without it (an IDE, a hand-run console launcher) the child
+     * runs from this JVM's class path, so it can never run a jar older than the tests' classes.
+     */
+    static List<String> jvmmCommand() {
+        String launcher = System.getenv("JVMM_TEST_LAUNCHER");
+        if (launcher != null && !launcher.isEmpty()) return List.of("sh", launcher);
+        return List.of(
+                javaBinary(),
+                "--enable-native-access=ALL-UNNAMED",
+                "-XX:TieredStopAtLevel=1",
+                "-XX:+UseSerialGC",
+                "-cp",
+                classPath(),
+                "dev.jvmm.cli.Main");
     }
 
     /** The java binary running this test (so the child runs on the same JDK). */

@@ -30,7 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code jvmm ctl snapshot} and {@code jvmm run --restore} against real KVM: a snapshot with --stop
  * writes a complete directory and ends the run with exit 0, one without lets the guest run on, a
  * reused directory or an MTE guest is refused and the guest keeps running, this host passes the
- * destination checks of its own snapshot, and the restored guest runs on without booting again.
+ * destination checks of its own snapshot, and the restored guest runs on without booting again: its
+ * SDEI registration and its shared-region list come back with it.
  */
 @BootTest
 class SnapshotBootTest {
@@ -78,11 +79,49 @@ class SnapshotBootTest {
         return p;
     }
 
+    /** The 2 vCPU guest's shares, as sdei-shared.img leaves them. */
+    private static final String SHARED =
+            """
+            IPA                 END                 SIZE
+            0x0000000080100000  0x0000000080101000  0x1000
+            0x0000000080102000  0x0000000080104000  0x2000
+            0x0000000080200000  0x0000000080201000  0x1000
+            total: 3 regions, 16 KiB
+            """;
+
+    /**
+     * sdei-shared.img shares three regions and registers SDEI event 100, then waits for it; it is
+     * snapshotted and stopped before the event comes, and the event is raised only in the restored
+     * process: the handler it reaches was registered before the snapshot.
+     */
     @Test
     void snapshotWithStopWritesACompleteSnapshotAndEndsTheRunWithExit0() throws Exception {
         Path snap = dir.resolve("snap");
         JvmmProcess.Result r;
-        try (JvmmProcess p = spinner()) {
+        String sharedBefore;
+        try (JvmmProcess p =
+                JvmmProcess.start(
+                        "run",
+                        "-k",
+                        image("sdei-shared.img"),
+                        "-c",
+                        "2",
+                        "-m",
+                        "64",
+                        "--sdei",
+                        "--sdei-event",
+                        "100,private,normal",
+                        "--shared-regions",
+                        "--api-socket",
+                        dir.resolve("api.sock").toString(),
+                        "--timeout",
+                        "120")) {
+            if (!p.awaitStdout("SDEI-READY", LIMIT))
+                fail("no SDEI-READY\n" + p.stdout() + "\n--- stderr ---\n" + p.stderr());
+            Ctl shared = ctl("shared-regions");
+            assertEquals(0, shared.code(), shared.describe());
+            assertEquals(SHARED, shared.out());
+            sharedBefore = shared.out();
             Ctl c = ctl("snapshot", "--dir", snap.toString(), "--stop");
             assertEquals(0, c.code(), c.describe());
             assertTrue(
@@ -139,10 +178,20 @@ class SnapshotBootTest {
             assertTrue(
                     status.out().startsWith("state    running\n"),
                     status.describe() + "\n--- restored ---\n" + restored.stderr());
-            assertEquals(0, ctl("stop").code());
+            Ctl shared = ctl("shared-regions");
+            assertEquals(0, shared.code(), shared.describe());
+            assertEquals(sharedBefore, shared.out(), "the same shared regions after the restore");
+            // the guest is still waiting: it did not see the event before its snapshot
+            assertFalse(restored.stdout().contains("SDEI-S"), restored.stdout());
+            Ctl sig = ctl("sdei-signal", "100", "--cpu", "0");
+            assertEquals(0, sig.code(), sig.describe());
+            // the handler checks what it was given and the guest powers off by itself
             JvmmProcess.Result rr = restored.waitFor(LIMIT);
             assertEquals(0, rr.code(), rr.describe());
-            assertFalse(rr.out().contains("BAREMETAL-SPIN"), "no second boot\n" + rr.describe());
+            assertTrue(rr.out().contains("SDEI-S PASS"), rr.describe());
+            assertFalse(rr.out().contains("FAIL"), rr.describe());
+            assertFalse(rr.out().contains("SDEI-S start"), "no second boot\n" + rr.describe());
+            assertFalse(rr.out().contains("SDEI-READY"), "no second boot\n" + rr.describe());
         }
     }
 

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.jr.ob.JSON;
+import dev.jvmm.core.JvmmException;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.util.ArrayList;
@@ -80,9 +81,15 @@ public final class ControlProtocol {
         } catch (ControlException e) {
             response = error(e.getMessage());
         } catch (RuntimeException e) {
-            // a bug in the target must not take the API down; the client still gets one line
-            LOG.log(System.Logger.Level.WARNING, "control request failed", e);
-            response = error("internal error: " + e);
+            if (JvmmException.kindOf(e) != null) {
+                // an expected failure (a KVM call, a host error) the target did not translate: its
+                // message is already one line for the user
+                response = error(e.getMessage());
+            } else {
+                // a bug in the target must not take the API down; the client still gets one line
+                LOG.log(System.Logger.Level.WARNING, "control request failed", e);
+                response = error("internal error: " + e);
+            }
         }
         return write(response);
     }

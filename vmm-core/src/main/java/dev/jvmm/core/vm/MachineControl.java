@@ -14,6 +14,7 @@ import dev.jvmm.core.hypercall.SmcccNames;
 import dev.jvmm.core.hypercall.sdei.SdeiSnapshot;
 import dev.jvmm.core.hypercall.sdei.SignalOutcome;
 import dev.jvmm.core.hypercall.shared.SharedRegionSet;
+import dev.jvmm.kvm.KvmException;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -81,6 +82,9 @@ public final class MachineControl implements ControlTarget {
             throw new ControlException(e.getMessage());
         } catch (InvalidPathException e) {
             throw new ControlException("snapshot " + dir + ": not a valid path");
+        } catch (KvmException e) { // a KVM call outside the parts' saving (pause, resume)
+            throw new ControlException(
+                    "snapshot failed: " + e.getMessage() + "; no snapshot was written");
         }
     }
 

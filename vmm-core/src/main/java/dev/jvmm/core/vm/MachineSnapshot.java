@@ -11,6 +11,7 @@ import dev.jvmm.core.snapshot.SnapshotFormat;
 import dev.jvmm.core.snapshot.SnapshotManifest;
 import dev.jvmm.core.snapshot.SnapshotWriter;
 import dev.jvmm.core.snapshot.Snapshottable;
+import dev.jvmm.kvm.KvmException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.System.Logger.Level;
@@ -46,6 +47,7 @@ final class MachineSnapshot {
                     "cannot snapshot: the guest runs with MTE (--mte), whose memory tags are not"
                             + " in guest RAM; jvmm does not save them");
         }
+        long t0 = System.nanoTime();
         SnapshotWriter writer = SnapshotWriter.create(dir);
         long bytes;
         try {
@@ -54,7 +56,15 @@ final class MachineSnapshot {
             writer.abandon();
             throw e;
         }
-        LOG.log(Level.INFO, "snapshot written to " + dir + " (" + bytes + " bytes)");
+        LOG.log(
+                Level.INFO,
+                "snapshot written to "
+                        + dir
+                        + " ("
+                        + bytes
+                        + " bytes) in "
+                        + (System.nanoTime() - t0) / 1_000_000
+                        + " ms");
         if (stop) {
             machine.stop(
                     VmResult.of(
@@ -65,9 +75,15 @@ final class MachineSnapshot {
     }
 
     private long write(SnapshotWriter writer) {
-        List<PartState> parts = new ArrayList<>();
-        for (Snapshottable<?> p : machine.snapshotParts())
-            parts.add(SnapshotWriter.partState(p.stateKey(), p.saveState()));
+        try {
+            return writeAll(writer);
+        } catch (KvmException e) { // outside the parts: the host facts read on vCPU 0
+            throw failed(e.operation(), e);
+        }
+    }
+
+    private long writeAll(SnapshotWriter writer) {
+        List<PartState> parts = saveParts(machine.snapshotParts());
         Machine.BuiltWith built = machine.builtWith();
         GuestDefinition guest =
                 SavedConfig.of(machine.config(), built.devices(), machine.firmware());
@@ -90,6 +106,38 @@ final class MachineSnapshot {
                                 memory,
                                 parts));
         return memory.dataBytes() + manifest;
+    }
+
+    /**
+     * Every part's record, in the machine's order. A KVM call that fails while a part saves is one
+     * line naming the call, the part and the errno (the snapshot is abandoned, nothing is kept).
+     */
+    static List<PartState> saveParts(List<Snapshottable<?>> parts) {
+        List<PartState> saved = new ArrayList<>();
+        for (Snapshottable<?> p : parts) {
+            try {
+                saved.add(SnapshotWriter.partState(p.stateKey(), p.saveState()));
+            } catch (KvmException e) {
+                throw failed(e.operation() + " on " + partName(p.stateKey()), e);
+            }
+        }
+        return saved;
+    }
+
+    private static SnapshotException failed(String what, KvmException e) {
+        return new SnapshotException(
+                Kind.HOST_ERROR,
+                "snapshot failed: "
+                        + what
+                        + ": "
+                        + e.errnoName()
+                        + "; no snapshot was written and the VM goes on as before",
+                e);
+    }
+
+    /** {@code vcpu.0} as "vCPU 0", any other part by its key ("the gic"). */
+    static String partName(String key) {
+        return key.startsWith("vcpu.") ? "vCPU " + key.substring(5) : "the " + key;
     }
 
     /** The version the build wrote into the jar, as {@code jvmm --version} shows it. */

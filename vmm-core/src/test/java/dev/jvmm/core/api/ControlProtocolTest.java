@@ -3,6 +3,8 @@ package dev.jvmm.core.api;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.jvmm.core.JvmmException;
+import dev.jvmm.kvm.KvmException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -157,6 +159,23 @@ class ControlProtocolTest {
         assertEquals(
                 "{\"ok\":false,\"error\":\"internal error: java.lang.IllegalStateException: boom\"}",
                 answer("{\"command\":\"status\"}"));
+    }
+
+    /**
+     * A KVM call that fails under a command is the failure the user sees, in one line: not an
+     * internal error with the exception's class name.
+     */
+    @Test
+    void aKvmFailureInTheTargetIsItsOwnMessage() {
+        target.snapshotFailure = new KvmException("KVM_GET_ONE_REG(SCTLR_EL1)", 22);
+        assertEquals(
+                "{\"ok\":false,\"error\":\"KVM_GET_ONE_REG(SCTLR_EL1): EINVAL\"}",
+                answer("{\"command\":\"snapshot\",\"dir\":\"/s\"}"));
+        target.snapshotFailure =
+                new JvmmException(JvmmException.Kind.HOST_ERROR, "snapshot /s: cannot write");
+        assertEquals(
+                "{\"ok\":false,\"error\":\"snapshot /s: cannot write\"}",
+                answer("{\"command\":\"snapshot\",\"dir\":\"/s\"}"));
     }
 
     @ParameterizedTest

@@ -19,11 +19,13 @@ final class FakeTarget implements ControlTarget {
     volatile ControlException pauseFailure;
     volatile ControlException sdeiFailure;
     volatile RuntimeException statusBug;
+    volatile RuntimeException snapshotFailure;
     volatile boolean pvTimeOff;
     final List<String> snapshots = new CopyOnWriteArrayList<>();
 
     @Override
     public long snapshot(String dir, boolean stop) {
+        if (snapshotFailure != null) throw snapshotFailure;
         snapshots.add(dir + (stop ? " stop" : ""));
         if (stop) stops.incrementAndGet();
         return 4096;

@@ -6,6 +6,7 @@ import dev.jvmm.core.boot.BootImages;
 import dev.jvmm.core.boot.KernelLoader;
 import dev.jvmm.core.firmware.FirmwareConfig;
 import dev.jvmm.core.hypercall.HypercallConfig;
+import dev.jvmm.core.snapshot.Snapshot;
 import dev.jvmm.kvm.testing.Arm64KvmCondition;
 import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
@@ -178,17 +179,35 @@ final class GuestRun implements AutoCloseable {
                         hypercalls,
                         cpu);
         machine = new VmBuilder(cfg, images).build();
-        runner =
-                Thread.ofPlatform()
-                        .name("guest-run")
-                        .start(
-                                () -> {
-                                    try {
-                                        result = machine.run();
-                                    } catch (Throwable t) {
-                                        failure = t;
-                                    }
-                                });
+        runner = start();
+    }
+
+    private GuestRun(Path snapshot, Duration timeout) {
+        machine =
+                RestoredMachine.build(
+                        Snapshot.open(snapshot), VmConfig.OnReset.EXIT, timeout, console, false);
+        runner = start();
+    }
+
+    /**
+     * The guest of the snapshot in {@code dir}, rebuilt as {@code jvmm run --restore} does, and
+     * running; its console shows only what the guest prints after the restore.
+     */
+    static GuestRun restored(Path dir, Duration timeout) {
+        return new GuestRun(dir, timeout);
+    }
+
+    private Thread start() {
+        return Thread.ofPlatform()
+                .name("guest-run")
+                .start(
+                        () -> {
+                            try {
+                                result = machine.run();
+                            } catch (Throwable t) {
+                                failure = t;
+                            }
+                        });
     }
 
     String console() {

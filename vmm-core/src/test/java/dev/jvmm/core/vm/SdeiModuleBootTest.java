@@ -23,7 +23,9 @@ import org.junit.jupiter.api.io.TempDir;
  * registers and enables SDEI event 100 through Linux's SDEI driver; the host raises it with {@link
  * Machine#sdeiSignal} and the module's handler runs. The module is compiled in L1 with the kernel's
  * own compiler and headers (build-in-l1.sh in the lab's module build root; cached) and appended to
- * the test initramfs as a second cpio archive.
+ * the test initramfs as a second cpio archive. Between the registration and the event the guest is
+ * snapshotted, stopped and rebuilt from the snapshot (as {@code jvmm run --restore} does): the
+ * handler the restored guest runs is the one the module registered before.
  */
 @BootTest
 class SdeiModuleBootTest {
@@ -102,6 +104,7 @@ class SdeiModuleBootTest {
         HypercallConfig sdei =
                 new HypercallConfig(
                         true, List.of(SdeiEventSpec.parse("100,private,normal")), List.of(), false);
+        Path snap = dir.resolve("snap");
         try (GuestRun g =
                 new GuestRun(
                         Arm64KvmCondition.images().resolve("Image"),
@@ -112,16 +115,26 @@ class SdeiModuleBootTest {
                         sdei,
                         BOOT)) {
             assertTrue(g.await("MODULE-READY", BOOT), g.describe());
+            // the module's registration lives in the snapshot: the event is raised only after
+            // the guest was stopped and rebuilt from it
+            g.machine.snapshot(snap, true);
+            VmResult stopped = g.finish(BOOT);
+            assertEquals(VmResult.Reason.STOPPED_BY_API, stopped.reason(), g.describe());
+            assertFalse(g.console().contains("FIRED="), g.describe());
+        }
+        try (GuestRun g = GuestRun.restored(snap, BOOT)) {
             assertEquals(SignalOutcome.QUEUED, g.machine.sdeiSignal(100, 1));
             VmResult r = g.finish(BOOT);
             assertEquals(VmResult.Reason.POWEROFF, r.reason(), g.describe());
             String out = g.console();
             assertTrue(out.contains("FIRED=1"), g.describe());
+            // the kernel log the restored guest prints holds the registration made before
             assertTrue(out.contains("sdei_test: event 100 registered and enabled"), g.describe());
             assertTrue(
                     out.contains("sdei_test: event 100 handled 1 time(s), last on CPU 1"),
                     g.describe());
             assertTrue(out.contains("JVMM-CMD-EXIT=0"), g.describe());
+            assertFalse(out.contains("JVMM-BOOT-OK"), "no second boot\n" + g.describe());
         }
     }
 }
