@@ -9,7 +9,8 @@ and stderr, both via the serial console) is streamed to our stdout; our exit sta
 status, carried out on a console marker line. 124 = timeout, 125 = the lab itself failed,
 128+N = stopped by signal N. On an arm64 host with a usable /dev/kvm the command runs natively.
 Environment: LAB (the .lab dir), LAB_VERBOSE=1 shows L1's boot messages too, LAB_MTE=0 starts L1
-without MTE (QEMU's mte=on, on by default).
+without MTE (QEMU's mte=on, on by default), LAB_KERNEL=stock|new the L1 kernel: trixie's (default,
+also the guests' kernel) or the newer one from backports (images/Image-new); exported in L1.
 """
 import base64
 import os
@@ -37,6 +38,18 @@ def native():
     return os.uname().machine == "aarch64" and os.access("/dev/kvm", os.R_OK | os.W_OK)
 
 
+# LAB_KERNEL -> the L1 kernel Image in images/ (build.sh makes both)
+L1_KERNELS = {"stock": "Image", "new": "Image-new"}
+
+
+def l1_kernel():
+    name = os.environ.get("LAB_KERNEL") or "stock"
+    if name not in L1_KERNELS:
+        say(f"FAILED: LAB_KERNEL={name}: not a lab kernel (stock or new)")
+        sys.exit(LAB_FAIL_RC)
+    return name
+
+
 def qemu_cmd(append):
     qemu = shutil.which("qemu-system-aarch64")
     if not qemu:
@@ -47,9 +60,9 @@ def qemu_cmd(append):
         machine += ",mte=on"
     return [qemu, "-M", machine, "-cpu", "max", "-smp", "2",
             "-m", "4096", "-accel", "tcg,thread=multi", "-nographic", "-no-reboot", "-nic", "none",
-            "-kernel", f"{LAB}/images/Image", "-initrd", f"{LAB}/l1.cpio",
+            "-kernel", f"{LAB}/images/{L1_KERNELS[l1_kernel()]}", "-initrd", f"{LAB}/l1.cpio",
             "-virtfs", f"local,path={REPO},mount_tag=host,security_model=none,id=host0",
-            "-append", f"console=ttyAMA0 rdinit=/init panic=-1 {append}{repo_arg()}"]
+            "-append", f"console=ttyAMA0 rdinit=/init panic=-1 {append}{repo_arg()} lab.kernel={l1_kernel()}"]
 
 
 def repo_arg():
@@ -83,6 +96,9 @@ def kill_group(proc):
 
 def run_native(cmdline, timeout):
     """arm64 host with /dev/kvm: the same command, same environment, no QEMU."""
+    if l1_kernel() != "stock":
+        say("FAILED: LAB_KERNEL=new needs the emulated lab; on this arm64 host jvmm runs on the host's own kernel")
+        return LAB_FAIL_RC
     bindir = os.path.join(LAB, "native-bin")
     os.makedirs(bindir, exist_ok=True)
     with open(os.path.join(bindir, "jvmm"), "w") as f:
@@ -159,7 +175,8 @@ def run_l1(cmdline, timeout):
                 if not up:
                     if text.startswith(ready):
                         up = True
-                        say(f"L1 up in {time.monotonic() - start:.1f} s")
+                        kernel = "" if l1_kernel() == "stock" else f" (LAB_KERNEL={l1_kernel()})"
+                        say(f"L1 up in {time.monotonic() - start:.1f} s{kernel}")
                     else:
                         boot_log += text
                         if VERBOSE:

@@ -2,7 +2,10 @@
 # Builds the arm64 lab and the guest images into $LAB (the repo's .lab/) from Debian packages only.
 #   $LAB/images/      Image (trixie's arm64 kernel), initramfs.gz, hello.img, spin.img, reset.img, ...,
 #                     cmdline-raw.bin (a raw binary: guest-images/baremetal/*-raw.S)
-#   $LAB/l1.cpio      the L1 root: busybox init, OpenJDK 25, qemu-system-arm (the peer VMM)
+#   $LAB/images/Image-new  the newer L1 kernel (LAB_KERNEL=new): the newest linux-image-arm64 of
+#                     $SUITE-backports (7.x, with KVM_REG_ARM_VENDOR_HYP_BMAP_2); L1 only, never a guest
+#   $LAB/l1.cpio      the L1 root: busybox init, OpenJDK 25, qemu-system-arm (the peer VMM), and the
+#                     L1 modules of both kernels (/lib/modules-lab/<release>/)
 #   $LAB/build/       extracted package roots (cached by package list) and logs; build/modroot is an
 #                     arm64 root with gcc-14 and the kernel's headers, where L1 builds test modules
 #                     (guest-images/modules/build-in-l1.sh) for exactly the guest kernel
@@ -14,6 +17,11 @@ LAB=${LAB:-$repo/.lab}
 B=$LAB/build
 SUITE=trixie
 KERNEL_PKGS=linux-image-arm64
+# the second L1 kernel: the same meta package from backports (its Image and modules are in
+# linux-binary-* / linux-modules-*, which it depends on). Extracted into its own root with its own
+# key, in parallel with the others, so adding or changing it re-extracts nothing else.
+NEW_KERNEL_SUITE=$SUITE-backports
+NEW_KERNEL_PKGS=linux-image-arm64
 L1_PKGS=busybox-static,openjdk-25-jre-headless,qemu-system-arm
 # the compiler Debian built the kernel with, its headers and what kbuild runs (make, sh, sed, awk, ...)
 MOD_PKGS=linux-headers-arm64,gcc-14,make,libc6-dev,binutils,dash,sed,grep,mawk,findutils,diffutils,coreutils
@@ -45,6 +53,22 @@ debstrap() { # $1 out dir, $2 packages; mmdebstrap's own default mirror, nothing
   mmdebstrap --variant=extract --mode=chrootless --arch=arm64 --include="$2" "$SUITE" "$1" \
     >"$1.log" 2>&1
 }
+# $1 out dir, $2 packages taken from suite $3 (e.g. trixie-backports): the hook adds $3 on the line
+# of mmdebstrap's own default mirror, so no archive host is named here; apt takes each package's
+# dependencies from $3 too where their versions need it.
+debstrap_from() {
+  rm -rf "$1"
+  mmdebstrap --variant=extract --mode=chrootless --arch=arm64 --include="$2/$3" \
+    --setup-hook="sed -n 's/^\(deb .*\) $SUITE main\$/\1 $3 main/p' \"\$1/etc/apt/sources.list\" > \"\$1/etc/apt/sources.list.d/$3.list\"" \
+    "$SUITE" "$1" >"$1.log" 2>&1
+}
+why() { grep -m1 "^E:" "$1" | cut -c1-160; }   # the first apt error names the cause
+knew_key="$NEW_KERNEL_SUITE|$NEW_KERNEL_PKGS"
+npid=
+if [ "$(cat "$B/knew.key" 2>/dev/null)" != "$knew_key" ]; then
+  rm -f "$B/knew.key"
+  debstrap_from "$B/knewroot" "$NEW_KERNEL_PKGS" "$NEW_KERNEL_SUITE" & npid=$!
+fi
 roots_key="$SUITE|$KERNEL_PKGS|$L1_PKGS|$MOD_PKGS"
 if [ "$(cat "$B/roots.key" 2>/dev/null)" != "$roots_key" ]; then
   rm -f "$B/roots.key"
@@ -54,7 +78,6 @@ if [ "$(cat "$B/roots.key" 2>/dev/null)" != "$roots_key" ]; then
   krc=0; wait $kpid || krc=$?
   lrc=0; wait $lpid || lrc=$?
   mrc=0; wait $mpid || mrc=$?
-  why() { grep -m1 "^E:" "$1" | cut -c1-160; }   # the first apt error names the cause
   [ $krc = 0 ] || fail "mmdebstrap of $KERNEL_PKGS ($SUITE, arm64): $(why "$B/kroot.log") (log: $B/kroot.log)"
   [ $lrc = 0 ] || fail "mmdebstrap of $L1_PKGS ($SUITE, arm64): $(why "$B/l1root.log") (log: $B/l1root.log)"
   [ $mrc = 0 ] || fail "mmdebstrap of $MOD_PKGS ($SUITE, arm64): $(why "$B/modroot.log") (log: $B/modroot.log)"
@@ -65,6 +88,12 @@ if [ "$(cat "$B/roots.key" 2>/dev/null)" != "$roots_key" ]; then
   mkdir -p "$m/dev" "$m/proc" "$m/tmp" "$m/build"
   echo "$roots_key" > "$B/roots.key"
   step "extracted arm64 packages from $SUITE"
+fi
+if [ -n "$npid" ]; then
+  nrc=0; wait $npid || nrc=$?
+  [ $nrc = 0 ] || fail "mmdebstrap of $NEW_KERNEL_PKGS ($NEW_KERNEL_SUITE, arm64): $(why "$B/knewroot.log") (log: $B/knewroot.log)"
+  echo "$knew_key" > "$B/knew.key"
+  step "extracted the newer L1 kernel from $NEW_KERNEL_SUITE"
 fi
 
 # ---- 2. kernel and modules -------------------------------------------------------------------
@@ -103,8 +132,22 @@ copy_modules() {
 }
 rm -rf "$B/guest-root" "$B/l1-overlay"   # rebuilt from scratch: stale files must not linger
 copy_modules "$B/guest-root/lib/modules-jvmm" "$GUEST_SOFTDEPS" $GUEST_MODULES
-copy_modules "$B/l1-overlay/usr/lib/modules-lab" "" $L1_MODULES   # /lib is a symlink in L1
+# L1 loads /lib/modules-lab/$(uname -r)/ (/lib is a symlink in L1): one directory per L1 kernel
+copy_modules "$B/l1-overlay/usr/lib/modules-lab/$kver" "" $L1_MODULES
 step "kernel $kver and modules"
+
+# the newer L1 kernel: 7.x packages keep the Image as /usr/lib/modules/<release>/vmlinuz (an
+# uncompressed arm64 Image, as trixie's), older ones as /boot/vmlinuz-<release>
+nimage=$(ls "$B"/knewroot/usr/lib/modules/*/vmlinuz "$B"/knewroot/boot/vmlinuz-* 2>/dev/null | head -n1 || true)
+[ -n "$nimage" ] || fail "no kernel Image in the extracted $NEW_KERNEL_PKGS ($NEW_KERNEL_SUITE)"
+case $nimage in */boot/vmlinuz-*) nver=${nimage##*/vmlinuz-} ;; *) nver=$(basename "$(dirname "$nimage")") ;; esac
+[ "$(dd if="$nimage" bs=1 skip=56 count=4 2>/dev/null | tr -d '\0')" = $'ARM\x64' ] \
+  || fail "$nimage ($NEW_KERNEL_SUITE) is not an uncompressed arm64 Image"
+cp "$nimage" "$LAB/images/Image-new"
+echo "$nver" > "$LAB/images/kernel-version-new"
+( kver=$nver moddir=$B/knewroot/usr/lib/modules/$nver/kernel
+  copy_modules "$B/l1-overlay/usr/lib/modules-lab/$nver" "" $L1_MODULES ) || exit 1
+step "newer L1 kernel $nver and its modules"
 
 # ---- 3. the test initramfs (guest image) -----------------------------------------------------
 g=$B/guest-root

@@ -13,6 +13,7 @@ import dev.jvmm.core.firmware.FirmwareConfig;
 import dev.jvmm.core.firmware.HypercallSelection;
 import dev.jvmm.core.hypercall.FunctionRange;
 import dev.jvmm.core.hypercall.HypercallConfig;
+import dev.jvmm.core.hypercall.ImplCpu;
 import dev.jvmm.core.hypercall.sdei.SdeiEventSpec;
 import dev.jvmm.core.snapshot.Snapshot;
 import dev.jvmm.core.vm.DiskConfig;
@@ -267,6 +268,21 @@ final class RunCommand implements Callable<Integer> {
     boolean sharedRegions;
 
     @Option(
+            names = "--impl-cpu",
+            paramLabel = "midr=V[,revidr=V][,aidr=V]",
+            converter = ImplCpuConverter.class,
+            description = {
+                "A CPU implementation the guest may run on (MIDR_EL1, REVIDR_EL1, AIDR_EL1; the last two"
+                        + " default to 0), repeatable, in index order: jvmm answers DISCOVER_IMPL_VER and"
+                        + " DISCOVER_IMPL_CPUS with the list, so a Linux 6.15+ guest enables the errata"
+                        + " workarounds of every CPU it may be moved to. Where KVM has VENDOR_HYP_BMAP_2 (Linux"
+                        + " 6.15+) the guest finds the calls through KVM_FEATURES (--hypercalls"
+                        + " discover-impl-ver,discover-impl-cpus, on by default with this option). Needs the"
+                        + " SMCCC filter (Linux 6.4+)."
+            })
+    List<ImplCpu> implCpus = new ArrayList<>();
+
+    @Option(
             names = "--api-socket",
             paramLabel = "PATH",
             description = {
@@ -458,7 +474,7 @@ final class RunCommand implements Callable<Integer> {
     }
 
     HypercallConfig hypercalls() {
-        return new HypercallConfig(sdei, sdeiEvents, smcccDeny, sharedRegions);
+        return new HypercallConfig(sdei, sdeiEvents, smcccDeny, sharedRegions, implCpus);
     }
 
     String commandLine() {
@@ -592,6 +608,13 @@ final class RunCommand implements Callable<Integer> {
             }
             // the architecture-call rule is HypercallConfig's (one place); this only parses
             return Converters.convert(value.substring(eq + 1), FunctionRange::parse);
+        }
+    }
+
+    static final class ImplCpuConverter implements picocli.CommandLine.ITypeConverter<ImplCpu> {
+        @Override
+        public ImplCpu convert(String value) {
+            return Converters.convert(value, ImplCpu::parse);
         }
     }
 

@@ -154,6 +154,7 @@ class RestoreCommandTest {
                                 false,
                                 List.of(),
                                 List.of(),
+                                List.of(),
                                 false,
                                 false,
                                 false),

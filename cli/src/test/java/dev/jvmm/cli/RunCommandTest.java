@@ -147,6 +147,31 @@ class RunCommandTest {
         assertUsageError(
                 MainTest.run("run", "-k", k.toString(), "--smccc", "deny=0x80000000"),
                 "deny=0x80000000 overlaps the Arm architecture calls");
+        assertUsageError(
+                MainTest.run("run", "-k", k.toString(), "--impl-cpu", "revidr=1"),
+                "bad CPU implementation 'revidr=1': midr= is missing");
+        assertUsageError(
+                MainTest.run("run", "-k", k.toString(), "--impl-cpu", "midr=0x41,cpu=1"),
+                "'cpu=1' is not midr=, revidr= or aidr=");
+    }
+
+    @Test
+    void implCpusParseInOrder() {
+        RunCommand c = new RunCommand();
+        new picocli.CommandLine(c)
+                .parseArgs(
+                        "-k",
+                        "K",
+                        "--impl-cpu",
+                        "midr=0x410fd083,revidr=0x1,aidr=0x551",
+                        "--impl-cpu",
+                        "midr=0x413fd0c1");
+        dev.jvmm.core.hypercall.HypercallConfig h = c.hypercalls();
+        assertEquals(
+                "[midr=0x410fd083,revidr=0x1,aidr=0x551, midr=0x413fd0c1,revidr=0x0,aidr=0x0]",
+                h.implCpus().toString());
+        assertTrue(h.servesDiscoverImpl() && h.needsFilter());
+        assertEquals("--impl-cpu", h.options());
     }
 
     @Test

@@ -59,10 +59,10 @@ public final class CapabilityProbe {
                     "usable",
                     host.pvTime()
                             && ServiceBitmaps.hostDefault(host).offers(HypercallService.PV_TIME));
-            c.put(
-                    "smccc_filter",
+            boolean filter =
                     vm.hasAttribute(
-                            KvmUapi.KVM_ARM_VM_SMCCC_CTRL(), KvmUapi.KVM_ARM_VM_SMCCC_FILTER()));
+                            KvmUapi.KVM_ARM_VM_SMCCC_CTRL(), KvmUapi.KVM_ARM_VM_SMCCC_FILTER());
+            c.put("smccc_filter", filter);
             Map<String, Object> bm = c.section("hypercall_bitmaps");
             for (BitmapRegister r : BitmapRegister.values()) {
                 bm.put(
@@ -73,7 +73,7 @@ public final class CapabilityProbe {
             }
             Map<String, Object> svc = c.section("hypercall_services");
             for (HypercallService s : HypercallService.values())
-                svc.put(s.cliName(), offerable(host, s));
+                svc.put(s.cliName(), offerable(host, s, filter));
         }
         try (Vm vm = kvm.createVm(0)) {
             c.section("irqchip").putAll(probeIrqchip(vm));
@@ -175,12 +175,13 @@ public final class CapabilityProbe {
 
     /**
      * Whether --hypercalls can offer {@code s} on this host: true or false from the register's
-     * limit, null when the host lacks the register. Services KVM forwards to the VMM are false:
-     * jvmm does not implement them.
+     * limit, null when the host lacks the register. Services KVM forwards to the VMM
+     * (DISCOVER_IMPL) are jvmm's to answer (with --impl-cpu): true where the SMCCC filter can
+     * forward their calls.
      */
-    static Boolean offerable(HostFirmware host, HypercallService s) {
+    static Boolean offerable(HostFirmware host, HypercallService s, boolean smcccFilter) {
         if (host.bitmap(s.register()).isEmpty()) return null;
-        if (s.vmmImplemented()) return false;
+        if (s.vmmImplemented()) return smcccFilter;
         return (host.bitmap(s.register()).getAsLong() & s.mask()) != 0;
     }
 

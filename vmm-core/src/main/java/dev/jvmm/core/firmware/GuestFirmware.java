@@ -3,6 +3,7 @@ package dev.jvmm.core.firmware;
 import dev.jvmm.core.UnsupportedRequestException;
 import dev.jvmm.core.arch.PsciVersion;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Consumer;
 
 /**
@@ -26,6 +27,18 @@ public record GuestFirmware(
      */
     public static GuestFirmware decide(
             FirmwareConfig cfg, HostFirmware host, Consumer<String> warn) {
+        return decide(cfg, host, Set.of(), warn);
+    }
+
+    /**
+     * Decides, with {@code vmmServed} the services KVM forwards to the VMM that jvmm answers in
+     * this run (see {@link HypercallSelection#resolve(HostFirmware, Set)}).
+     */
+    public static GuestFirmware decide(
+            FirmwareConfig cfg,
+            HostFirmware host,
+            Set<HypercallService> vmmServed,
+            Consumer<String> warn) {
         PsciVersion psci = psci(cfg, host);
         Optional<PsciVersion> write =
                 cfg.psci() != null && host.psci() != null && !cfg.psci().equals(host.psci())
@@ -37,7 +50,7 @@ public record GuestFirmware(
         // --no-pvtime also hides the service where it can; without the register, no IPA is enough
         // (PV_TIME_ST then answers NOT_SUPPORTED)
         if (!cfg.pvTime() && stdHyp) sel = sel.without(HypercallService.PV_TIME);
-        ServiceBitmaps bitmaps = sel.resolve(host);
+        ServiceBitmaps bitmaps = sel.resolve(host, vmmServed);
 
         boolean pvTime = cfg.wantsPvTime() && bitmaps.offers(HypercallService.PV_TIME);
         if (cfg.wantsPvTime() && !pvTime) {

@@ -95,18 +95,31 @@ public record HypercallSelection(
     }
 
     /**
-     * The register values this choice gives on {@code host}.
+     * The register values this choice gives on {@code host} when jvmm serves none of the services
+     * KVM forwards to the VMM.
      *
      * @throws UnsupportedRequestException naming the first service the host cannot offer or hide
      */
     public ServiceBitmaps resolve(HostFirmware host) {
+        return resolve(host, Set.of());
+    }
+
+    /**
+     * The register values this choice gives on {@code host}.
+     *
+     * @param vmmServed the services KVM forwards to the VMM that jvmm answers in this run
+     *     (DISCOVER_IMPL with --impl-cpu): where their register exists, {@code all} includes them
+     *     and they may be added; the others cannot be offered
+     * @throws UnsupportedRequestException naming the first service the host cannot offer or hide
+     */
+    public ServiceBitmaps resolve(HostFirmware host, Set<HypercallService> vmmServed) {
         for (HypercallService s : added) {
-            if (s.vmmImplemented()) {
+            if (s.vmmImplemented() && !vmmServed.contains(s)) {
                 throw new UnsupportedRequestException(
                         "--hypercalls "
                                 + s
-                                + ": KVM forwards this service's calls to"
-                                + " the VMM, and jvmm does not implement it");
+                                + ": KVM forwards this service's calls to the VMM, and jvmm"
+                                + " answers them only with --impl-cpu (the CPU implementations to report)");
             }
         }
         Map<BitmapRegister, Long> values = new EnumMap<>(BitmapRegister.class);
@@ -116,10 +129,11 @@ public record HypercallSelection(
                 requireControlNotNeeded(r);
                 continue;
             }
-            long v = fromAll ? def.getAsLong() : 0;
+            long limit = limit(r, def.getAsLong(), vmmServed);
+            long v = fromAll ? limit : 0;
             for (HypercallService s : added) {
                 if (s.register() != r) continue;
-                if ((def.getAsLong() & s.mask()) == 0) {
+                if ((limit & s.mask()) == 0) {
                     throw new UnsupportedRequestException(
                             String.format(
                                     "--hypercalls %s: not offered by this host's KVM"
@@ -132,6 +146,17 @@ public record HypercallSelection(
             values.put(r, v);
         }
         return new ServiceBitmaps(values, host.bitmaps());
+    }
+
+    /**
+     * What {@code r} may hold on a host whose reset value is {@code reset}: KVM's own services are
+     * the reset value (its upper limit), services answered by the VMM add their bits where jvmm
+     * serves them (KVM accepts any bit it knows, and resets them to 0).
+     */
+    static long limit(BitmapRegister r, long reset, Set<HypercallService> vmmServed) {
+        long limit = reset;
+        for (HypercallService s : vmmServed) if (s.register() == r) limit |= s.mask();
+        return limit;
     }
 
     /**

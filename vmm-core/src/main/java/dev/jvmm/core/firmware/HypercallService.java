@@ -21,8 +21,8 @@ public enum HypercallService {
     PTP("ptp", BitmapRegister.VENDOR_HYP, 1, false),
     /**
      * Discovery of the CPU implementations a VM may migrate across (Linux 6.15+ guests). KVM only
-     * advertises these; the calls themselves are forwarded to the VMM, and jvmm does not implement
-     * them.
+     * advertises these; the calls themselves are forwarded to the VMM, and jvmm answers them when
+     * given {@code --impl-cpu} ({@code hypercall.DiscoverImplService}).
      */
     DISCOVER_IMPL_VER("discover-impl-ver", BitmapRegister.VENDOR_HYP_2, 0, true),
     DISCOVER_IMPL_CPUS("discover-impl-cpus", BitmapRegister.VENDOR_HYP_2, 1, true);
@@ -53,7 +53,9 @@ public enum HypercallService {
         return 1L << bit;
     }
 
-    /** True for services whose calls KVM forwards to the VMM (jvmm offers none of them). */
+    /**
+     * True for services whose calls KVM forwards to the VMM: offered only when jvmm serves them.
+     */
     public boolean vmmImplemented() {
         return vmmImplemented;
     }

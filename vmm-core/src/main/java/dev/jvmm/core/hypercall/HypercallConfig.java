@@ -15,18 +15,39 @@ import java.util.Set;
  * @param deny function-ID ranges answered NOT_SUPPORTED
  * @param sharedRegions serve the pKVM memory-sharing calls and advertise them in vendor-hyp
  *     FEATURES
+ * @param implCpus the CPU implementations DISCOVER_IMPL_VER/_CPUS report ({@code --impl-cpu}, in
+ *     order); empty: jvmm does not serve those calls
  */
 public record HypercallConfig(
         boolean sdei,
         List<SdeiEventSpec> sdeiEvents,
         List<FunctionRange> deny,
-        boolean sharedRegions) {
+        boolean sharedRegions,
+        List<ImplCpu> implCpus) {
     public static final HypercallConfig NONE =
             new HypercallConfig(false, List.of(), List.of(), false);
+
+    /** Without --impl-cpu. */
+    public HypercallConfig(
+            boolean sdei,
+            List<SdeiEventSpec> sdeiEvents,
+            List<FunctionRange> deny,
+            boolean sharedRegions) {
+        this(sdei, sdeiEvents, deny, sharedRegions, List.of());
+    }
 
     public HypercallConfig {
         sdeiEvents = List.copyOf(sdeiEvents);
         deny = List.copyOf(deny);
+        implCpus = List.copyOf(implCpus);
+        if (implCpus.size() > ImplCpu.MAX) {
+            throw JvmmException.usage(
+                    "--impl-cpu given "
+                            + implCpus.size()
+                            + " times; at most "
+                            + ImplCpu.MAX
+                            + " CPU implementations");
+        }
         if (!sdei && !sdeiEvents.isEmpty()) {
             throw JvmmException.usage("--sdei-event " + sdeiEvents.get(0) + " needs --sdei");
         }
@@ -44,11 +65,17 @@ public record HypercallConfig(
         if (sdei) o.add("--sdei");
         if (sharedRegions) o.add("--shared-regions");
         deny.forEach(r -> o.add("--smccc deny=" + r));
+        if (!implCpus.isEmpty()) o.add("--impl-cpu");
         return String.join(" ", o);
     }
 
     /** True when anything needs the SMCCC filter (and so a kernel with KVM_ARM_VM_SMCCC_FILTER). */
     public boolean needsFilter() {
-        return sdei || sharedRegions || !deny.isEmpty();
+        return sdei || sharedRegions || !deny.isEmpty() || !implCpus.isEmpty();
+    }
+
+    /** Whether jvmm answers DISCOVER_IMPL_VER and DISCOVER_IMPL_CPUS (--impl-cpu given). */
+    public boolean servesDiscoverImpl() {
+        return !implCpus.isEmpty();
     }
 }

@@ -66,6 +66,7 @@ public final class HypercallServices {
                             SharedRegionService.FEATURE_BITS,
                             cfg.deny()));
         }
+        if (cfg.servesDiscoverImpl()) b.service(new DiscoverImplService(cfg.implCpus()));
         return new HypercallServices(b.build(), sdei, shared);
     }
 

@@ -16,6 +16,9 @@ import java.util.Map;
  * @param pvTime whether the guest had PV stolen-time records
  * @param sdeiEvents {@code --sdei-event} specs beyond event 0, as the user wrote them
  * @param smcccDeny {@code --smccc deny=} ranges
+ * @param implCpus {@code --impl-cpu} CPU implementations in order ({@code
+ *     midr=..,revidr=..,aidr=..}); null in snapshots written before jvmm served DISCOVER_IMPL, read
+ *     as none
  * @param memLock a host policy, re-applied on the destination
  */
 public record GuestDefinition(
@@ -33,6 +36,7 @@ public record GuestDefinition(
         List<String> sdeiEvents,
         List<String> smcccDeny,
         boolean sharedRegions,
+        List<String> implCpus,
         List<DiskIdentity> disks,
         List<NetDefinition> nets,
         boolean rng,

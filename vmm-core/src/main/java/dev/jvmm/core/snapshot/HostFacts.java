@@ -8,8 +8,8 @@ import java.util.Map;
  * ({@code HostProbe}): the most this host's KVM offers. {@link RestoreCheck} compares the two.
  *
  * @param bitmaps hypercall bitmap registers by {@code BitmapRegister} name: the guest's values, or
- *     this host's reset values (its limit; VENDOR_HYP_BMAP_2's limit is 0: jvmm serves none of its
- *     services); a register the host lacks is absent
+ *     this host's limit (the reset values; VENDOR_HYP_BMAP_2's is the DISCOVER_IMPL bits where the
+ *     SMCCC filter lets jvmm serve them, else 0); a register the host lacks is absent
  * @param psci the PSCI version, e.g. {@code 1.1}: the guest's, or the highest this host implements
  * @param workarounds SMCCC_ARCH_WORKAROUND_1..3 levels by number ({@code "1"}..{@code "3"}); a
  *     register the host lacks is absent

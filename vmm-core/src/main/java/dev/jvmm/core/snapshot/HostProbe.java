@@ -6,6 +6,7 @@ import dev.jvmm.core.firmware.BitmapRegister;
 import dev.jvmm.core.firmware.FirmwarePort;
 import dev.jvmm.core.firmware.GuestFirmware;
 import dev.jvmm.core.firmware.HostFirmware;
+import dev.jvmm.core.firmware.HypercallService;
 import dev.jvmm.kvm.Kvm;
 import dev.jvmm.kvm.KvmException;
 import dev.jvmm.kvm.RegIds;
@@ -69,9 +70,13 @@ public final class HostProbe {
         long cntfrq;
         Map<String, Long> wa;
         CpuOffer offer;
+        boolean filter;
         try (Vm vm = kvm.createVm(0);
                 Vcpu vcpu = vm.createVcpu(0)) {
             offer = CpuOffer.of(vm);
+            filter =
+                    vm.hasAttribute(
+                            KvmUapi.KVM_ARM_VM_SMCCC_CTRL(), KvmUapi.KVM_ARM_VM_SMCCC_FILTER());
             boolean psci02 = !"0.1".equals(guest.psci());
             if (psci02) vcpu.init(vm.preferredTarget(), Vcpu.FEATURE_PSCI_0_2);
             else vcpu.init(vm.preferredTarget());
@@ -81,8 +86,9 @@ public final class HostProbe {
         }
         Map<String, Long> bitmaps = new LinkedHashMap<>();
         for (BitmapRegister r : BitmapRegister.values()) {
-            // VENDOR_HYP_BMAP_2 resets to 0 and its services are the VMM's: jvmm serves none
-            host.bitmap(r).ifPresent(v -> bitmaps.put(r.uapiName(), r.defaultsToAll() ? v : 0L));
+            // VENDOR_HYP_BMAP_2 resets to 0 and its services are the VMM's: jvmm serves them
+            // (--impl-cpu, which the snapshot carries) wherever KVM can forward their calls
+            host.bitmap(r).ifPresent(v -> bitmaps.put(r.uapiName(), limit(r, v, filter)));
         }
         return new HostFacts(
                 bitmaps,
@@ -95,6 +101,19 @@ public final class HostProbe {
                 kvm.checkExtension(KvmUapi.KVM_CAP_ARM_PMU_V3()) > 0,
                 offer.mte(),
                 kernelRelease());
+    }
+
+    /**
+     * What a guest may have been given in register {@code r} on this host: its reset value for
+     * KVM's own services, plus the services jvmm answers when the SMCCC filter can forward them.
+     */
+    static long limit(BitmapRegister r, long reset, boolean smcccFilter) {
+        if (r.defaultsToAll()) return reset;
+        if (!smcccFilter) return 0;
+        long m = 0;
+        for (HypercallService s : HypercallService.values())
+            if (s.register() == r && s.vmmImplemented()) m |= s.mask();
+        return m;
     }
 
     private static List<Integer> sveVectorLengths(Kvm kvm) {

@@ -11,6 +11,7 @@ import dev.jvmm.core.firmware.HypercallSelection;
 import dev.jvmm.core.firmware.ServiceBitmaps;
 import dev.jvmm.core.hypercall.FunctionRange;
 import dev.jvmm.core.hypercall.HypercallConfig;
+import dev.jvmm.core.hypercall.ImplCpu;
 import dev.jvmm.core.hypercall.sdei.SdeiEventSpec;
 import dev.jvmm.core.net.MacAddress;
 import dev.jvmm.core.snapshot.GuestDefinition;
@@ -59,6 +60,7 @@ public final class SavedConfig {
                 h.sdeiEvents().stream().map(SdeiEventSpec::toString).toList(),
                 h.deny().stream().map(FunctionRange::toString).toList(),
                 h.sharedRegions(),
+                h.implCpus().stream().map(ImplCpu::toString).toList(),
                 v.disks().stream().map(d -> identity(d.path(), d.readOnly())).toList(),
                 v.nets().stream().map(n -> new NetDefinition(n.tap(), n.mac().toString())).toList(),
                 v.rng(),
@@ -111,7 +113,10 @@ public final class SavedConfig {
                             g.sdei(),
                             g.sdeiEvents().stream().map(SdeiEventSpec::parse).toList(),
                             g.smcccDeny().stream().map(FunctionRange::parse).toList(),
-                            g.sharedRegions());
+                            g.sharedRegions(),
+                            g.implCpus() == null
+                                    ? List.of()
+                                    : g.implCpus().stream().map(ImplCpu::parse).toList());
             return new VmConfig(
                     Objects.requireNonNull(g.cmdline(), "cmdline"),
                     g.cpus(),

@@ -22,6 +22,7 @@ import dev.jvmm.core.firmware.FirmwarePort;
 import dev.jvmm.core.firmware.FirmwareSetup;
 import dev.jvmm.core.firmware.GuestFirmware;
 import dev.jvmm.core.firmware.HostFirmware;
+import dev.jvmm.core.firmware.HypercallService;
 import dev.jvmm.core.firmware.PvTimeRegion;
 import dev.jvmm.core.hypercall.FilterRange;
 import dev.jvmm.core.hypercall.HypercallConfig;
@@ -43,7 +44,9 @@ import java.io.OutputStream;
 import java.lang.System.Logger.Level;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * The composition root: builds a VM in the order KVM requires (memory, VM, vGIC, vCPUs, vGIC init,
@@ -295,7 +298,10 @@ public final class VmBuilder {
                 restoring != null
                         ? SavedConfig.firmware(restoring, host)
                         : GuestFirmware.decide(
-                                config.firmware(), host, w -> LOG.log(Level.WARNING, w));
+                                config.firmware(),
+                                host,
+                                vmmServed(config.hypercalls()),
+                                w -> LOG.log(Level.WARNING, w));
         FirmwareSetup setup = new FirmwareSetup();
         setup.writeRegisters(ports.get(0), fw);
         PvTimeRegion pv = null;
@@ -306,6 +312,14 @@ public final class VmBuilder {
         }
         LOG.log(Level.INFO, fw.describe(layout.pvTime().base()));
         return new Firmware(setup, fw, pv);
+    }
+
+    /** The bitmap services KVM forwards to the VMM that this run's jvmm answers. */
+    static Set<HypercallService> vmmServed(HypercallConfig h) {
+        return h.servesDiscoverImpl()
+                ? EnumSet.of(
+                        HypercallService.DISCOVER_IMPL_VER, HypercallService.DISCOVER_IMPL_CPUS)
+                : EnumSet.noneOf(HypercallService.class);
     }
 
     /** What --mem-lock pins: RAM, plus the PV-time page when the guest may get one. */

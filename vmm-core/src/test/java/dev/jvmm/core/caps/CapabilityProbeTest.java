@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 
 class CapabilityProbeTest {
     @Test
-    void servicesAreOfferableFromTheLimitAbsentWithoutTheRegisterAndNeverWhenVmmImplemented() {
+    void servicesAreOfferableFromTheLimitAbsentWithoutTheRegisterAndVmmOnesWithTheFilter() {
         HostFirmware h =
                 new HostFirmware(
                         PsciVersion.V1_3,
@@ -30,10 +30,17 @@ class CapabilityProbeTest {
                                 BitmapRegister.VENDOR_HYP_2,
                                 0x0L),
                         true);
-        assertEquals(false, CapabilityProbe.offerable(h, HypercallService.TRNG));
-        assertNull(CapabilityProbe.offerable(h, HypercallService.PV_TIME), "no STD_HYP_BMAP");
-        assertEquals(true, CapabilityProbe.offerable(h, HypercallService.PTP));
-        assertEquals(false, CapabilityProbe.offerable(h, HypercallService.DISCOVER_IMPL_CPUS));
+        assertEquals(false, CapabilityProbe.offerable(h, HypercallService.TRNG, true));
+        assertNull(CapabilityProbe.offerable(h, HypercallService.PV_TIME, true), "no STD_HYP_BMAP");
+        assertEquals(true, CapabilityProbe.offerable(h, HypercallService.PTP, true));
+        // VENDOR_HYP_BMAP_2 resets to 0, yet jvmm answers its calls wherever KVM forwards them
+        assertEquals(true, CapabilityProbe.offerable(h, HypercallService.DISCOVER_IMPL_CPUS, true));
+        assertEquals(
+                false, CapabilityProbe.offerable(h, HypercallService.DISCOVER_IMPL_CPUS, false));
+        HostFirmware old = new HostFirmware(PsciVersion.V1_1, Map.of(), true);
+        assertNull(
+                CapabilityProbe.offerable(old, HypercallService.DISCOVER_IMPL_VER, true),
+                "a 6.12 KVM has no VENDOR_HYP_BMAP_2");
     }
 
     @Test

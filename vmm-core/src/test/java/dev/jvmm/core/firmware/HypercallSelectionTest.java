@@ -4,6 +4,7 @@ import static dev.jvmm.core.firmware.BitmapRegister.STD;
 import static dev.jvmm.core.firmware.BitmapRegister.STD_HYP;
 import static dev.jvmm.core.firmware.BitmapRegister.VENDOR_HYP;
 import static dev.jvmm.core.firmware.BitmapRegister.VENDOR_HYP_2;
+import static dev.jvmm.core.firmware.HypercallService.DISCOVER_IMPL_CPUS;
 import static dev.jvmm.core.firmware.HypercallService.DISCOVER_IMPL_VER;
 import static dev.jvmm.core.firmware.HypercallService.KVM_FEATURES;
 import static dev.jvmm.core.firmware.HypercallService.PTP;
@@ -181,15 +182,15 @@ class HypercallSelectionTest {
     }
 
     @Test
-    void vmmImplementedServicesAreRefusedEverywhere() {
+    void vmmImplementedServicesAreRefusedWithoutImplCpu() {
         for (HostFirmware h : new HostFirmware[] {LAB, NEW}) {
             var e =
                     assertThrows(
                             UnsupportedRequestException.class,
                             () -> HypercallSelection.parse("+discover-impl-cpus").resolve(h));
             assertEquals(
-                    "--hypercalls discover-impl-cpus: KVM forwards this service's calls to the VMM, and jvmm does not"
-                            + " implement it",
+                    "--hypercalls discover-impl-cpus: KVM forwards this service's calls to the VMM,"
+                            + " and jvmm answers them only with --impl-cpu (the CPU implementations to report)",
                     e.getMessage());
         }
         // removing them is always fine: on NEW the register stays at its reset value 0, on LAB it
@@ -199,6 +200,36 @@ class HypercallSelectionTest {
         assertEquals(
                 Map.of(), HypercallSelection.parse("-discover-impl-ver").resolve(LAB).changed());
         assertEquals(0L, HypercallSelection.parse("none").resolve(NEW).values().get(VENDOR_HYP_2));
+    }
+
+    static final Set<HypercallService> SERVED = EnumSet.of(DISCOVER_IMPL_VER, DISCOVER_IMPL_CPUS);
+
+    @Test
+    void servedDiscoverImplSetsVendorHyp2WhereTheRegisterExists() {
+        // explicit: exactly the two services, bits 0 and 1; nothing else of KVM's
+        ServiceBitmaps b =
+                HypercallSelection.parse("discover-impl-ver,discover-impl-cpus")
+                        .resolve(NEW, SERVED);
+        assertEquals(Map.of(STD, 0L, STD_HYP, 0L, VENDOR_HYP, 0L, VENDOR_HYP_2, 0x3L), b.changed());
+        assertTrue(b.offers(DISCOVER_IMPL_VER));
+        assertTrue(b.offers(DISCOVER_IMPL_CPUS));
+        // all: KVM's own services plus the two jvmm answers; -NAME hides one
+        assertEquals(
+                Map.of(VENDOR_HYP_2, 0x3L), HypercallSelection.ALL.resolve(NEW, SERVED).changed());
+        assertEquals(
+                Map.of(VENDOR_HYP_2, 0x2L),
+                HypercallSelection.parse("-discover-impl-ver").resolve(NEW, SERVED).changed());
+        // on 6.12 there is no register: all leaves it be (the calls are still answered), an
+        // explicit request is refused by name
+        assertEquals(Map.of(), HypercallSelection.ALL.resolve(LAB, SERVED).changed());
+        var e =
+                assertThrows(
+                        UnsupportedRequestException.class,
+                        () -> HypercallSelection.parse("+discover-impl-ver").resolve(LAB, SERVED));
+        assertEquals(
+                "--hypercalls discover-impl-ver: this host's KVM has no VENDOR_HYP_BMAP_2 register,"
+                        + " so jvmm cannot select the service",
+                e.getMessage());
     }
 
     @Test

@@ -119,6 +119,34 @@ class RestoreCheckTest {
                 refusal(guest(), with(guest(), "STD_BMAP", null)));
     }
 
+    /**
+     * A guest given the DISCOVER_IMPL services under a 6.15+ KVM cannot go to a 6.12 one (no
+     * register); the 6.15+ limit is both bits where jvmm can forward the calls, none without the
+     * SMCCC filter.
+     */
+    @Test
+    void discoverImplTravelsOnlyToAKvmWithTheRegister() {
+        assertEquals(
+                "cannot restore: the guest was given discover-impl-ver (VENDOR_HYP_BMAP_2 bit 0),"
+                        + " discover-impl-cpus (VENDOR_HYP_BMAP_2 bit 1) (VENDOR_HYP_BMAP_2=0x3);"
+                        + " this host's KVM has no VENDOR_HYP_BMAP_2 register",
+                refusal(
+                        with(guest(), "VENDOR_HYP_BMAP_2", 0x3L),
+                        with(guest(), "VENDOR_HYP_BMAP_2", null)));
+        HostFacts newer =
+                with(
+                        guest(),
+                        "VENDOR_HYP_BMAP_2",
+                        HostProbe.limit(
+                                dev.jvmm.core.firmware.BitmapRegister.VENDOR_HYP_2, 0, true));
+        RestoreCheck.check(with(guest(), "VENDOR_HYP_BMAP_2", 0x3L), newer);
+        assertEquals(
+                0L, HostProbe.limit(dev.jvmm.core.firmware.BitmapRegister.VENDOR_HYP_2, 0, false));
+        assertEquals(
+                0x3L,
+                HostProbe.limit(dev.jvmm.core.firmware.BitmapRegister.VENDOR_HYP, 0x3, false));
+    }
+
     @Test
     void aNewerPsciThanTheHostImplementsIsRefused() {
         assertEquals(

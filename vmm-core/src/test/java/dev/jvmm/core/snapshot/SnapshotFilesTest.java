@@ -60,6 +60,7 @@ class SnapshotFilesTest {
                 List.of(),
                 false,
                 List.of(),
+                List.of(),
                 List.of(new GuestDefinition.NetDefinition("tap0", "52:54:00:12:34:56")),
                 true,
                 false,

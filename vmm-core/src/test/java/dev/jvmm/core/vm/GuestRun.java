@@ -122,6 +122,47 @@ final class GuestRun implements AutoCloseable {
             CpuFeatures cpu,
             VmConfig.OnReset onReset)
             throws Exception {
+        this(
+                kernel,
+                initrd,
+                cmdline,
+                cpus,
+                memMiB,
+                hypercalls,
+                timeout,
+                cpu,
+                onReset,
+                FirmwareConfig.DEFAULT);
+    }
+
+    /** A bare-metal image from JVMM_IMAGES with these firmware choices (--hypercalls, ...). */
+    GuestRun(String image, int cpus, long memMiB, HypercallConfig hypercalls, FirmwareConfig fw)
+            throws Exception {
+        this(
+                Arm64KvmCondition.images().resolve(image),
+                null,
+                "",
+                cpus,
+                memMiB,
+                hypercalls,
+                GUEST_LIMIT,
+                CpuFeatures.DEFAULT,
+                VmConfig.OnReset.EXIT,
+                fw);
+    }
+
+    GuestRun(
+            Path kernel,
+            Path initrd,
+            String cmdline,
+            int cpus,
+            long memMiB,
+            HypercallConfig hypercalls,
+            Duration timeout,
+            CpuFeatures cpu,
+            VmConfig.OnReset onReset,
+            FirmwareConfig firmware)
+            throws Exception {
         Layout layout = new Layout(memMiB * Layout.MIB, cpus);
         BootImages images =
                 KernelLoader.prepare(kernel, initrd, cmdline, layout.ramBase(), layout.ramBytes());
@@ -133,7 +174,7 @@ final class GuestRun implements AutoCloseable {
                         onReset,
                         timeout,
                         console,
-                        FirmwareConfig.DEFAULT,
+                        firmware,
                         false,
                         hypercalls,
                         cpu);

@@ -13,6 +13,7 @@ import dev.jvmm.core.firmware.HostFirmware;
 import dev.jvmm.core.firmware.HypercallSelection;
 import dev.jvmm.core.hypercall.FunctionRange;
 import dev.jvmm.core.hypercall.HypercallConfig;
+import dev.jvmm.core.hypercall.ImplCpu;
 import dev.jvmm.core.hypercall.sdei.SdeiEventSpec;
 import dev.jvmm.core.snapshot.GuestDefinition;
 import dev.jvmm.core.snapshot.SnapshotException;
@@ -97,6 +98,79 @@ class SavedConfigTest {
         assertEquals(Optional.of(PsciVersion.V1_0), pinned.psciWrite());
         assertEquals(Map.of(BitmapRegister.VENDOR_HYP, 1L), pinned.bitmaps().changed());
         assertTrue(pinned.pvTime());
+    }
+
+    /**
+     * --impl-cpu travels: the list comes back in order, the bits it set are pinned, and a snapshot
+     * written before the field existed reads as no list.
+     */
+    @Test
+    void theImplCpuListTravelsAndOlderSnapshotsHaveNone() {
+        List<ImplCpu> cpus =
+                List.of(
+                        ImplCpu.parse("midr=0x410fd083,revidr=1,aidr=0x551"),
+                        ImplCpu.parse("midr=0x413fd0c1"));
+        HypercallConfig h = new HypercallConfig(false, List.of(), List.of(), false, cpus);
+        VmConfig c =
+                new VmConfig(
+                        "",
+                        1,
+                        64L << 20,
+                        VmConfig.OnReset.EXIT,
+                        null,
+                        OutputStream.nullOutputStream(),
+                        FirmwareConfig.DEFAULT,
+                        false,
+                        h);
+        GuestFirmware fw =
+                GuestFirmware.decide(c.firmware(), HOST, VmBuilder.vmmServed(h), w -> {});
+        GuestDefinition g = SavedConfig.of(c, VirtioConfig.NONE, fw);
+        assertEquals(
+                List.of(
+                        "midr=0x410fd083,revidr=0x1,aidr=0x551",
+                        "midr=0x413fd0c1,revidr=0x0,aidr=0x0"),
+                g.implCpus());
+        assertEquals(3L, g.bitmaps().get("VENDOR_HYP_BMAP_2"));
+        VmConfig back =
+                SavedConfig.toConfig(
+                        g, VmConfig.OnReset.EXIT, null, OutputStream.nullOutputStream(), false);
+        assertEquals(cpus, back.hypercalls().implCpus());
+        assertEquals(
+                Map.of(BitmapRegister.VENDOR_HYP_2, 3L),
+                SavedConfig.firmware(g, HOST).bitmaps().changed());
+
+        GuestDefinition older =
+                new GuestDefinition(
+                        g.cpus(),
+                        g.memoryBytes(),
+                        g.cmdline(),
+                        g.irqchip(),
+                        g.pmu(),
+                        g.sve(),
+                        g.ptrauth(),
+                        g.psci(),
+                        Map.of(),
+                        g.pvTime(),
+                        g.sdei(),
+                        g.sdeiEvents(),
+                        g.smcccDeny(),
+                        g.sharedRegions(),
+                        null,
+                        g.disks(),
+                        g.nets(),
+                        g.rng(),
+                        g.virtioConsole(),
+                        g.memLock());
+        assertEquals(
+                List.of(),
+                SavedConfig.toConfig(
+                                older,
+                                VmConfig.OnReset.EXIT,
+                                null,
+                                OutputStream.nullOutputStream(),
+                                false)
+                        .hypercalls()
+                        .implCpus());
     }
 
     @Test

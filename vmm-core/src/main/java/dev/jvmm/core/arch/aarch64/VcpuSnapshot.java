@@ -32,16 +32,25 @@ import java.util.Set;
  * registers are VM-wide and must be written before any vCPU's first KVM_RUN, which the part
  * contract guarantees; every vCPU writes the same values, which KVM accepts. A register the
  * snapshot has and this host's KVM does not: skipped if its value is zero (its reset value, e.g. a
- * bitmap register a newer kernel lists: nothing was exposed to the guest), refused by name
- * otherwise (QEMU's rule; SNAPSHOT-MIGRATION.md 0.2). With SVE, jvmm keeps KVM's default vector
- * lengths and finalizes at build, so KVM_REG_ARM64_SVE_VLS is compared, not written: a destination
- * offering other vector lengths is refused.
+ * bitmap register a newer kernel lists: nothing was exposed to the guest) or KVM's UNKNOWN-reset
+ * marker {@link #KVM_RESET_UNKNOWN} (the guest never wrote it: Linux 6.12 lists PIR_EL1/PIRE0_EL1
+ * with that value for a guest without FEAT_S1PIE, a 7.x KVM does not list them at all), refused by
+ * name otherwise (QEMU's rule; SNAPSHOT-MIGRATION.md 0.2). With SVE, jvmm keeps KVM's default
+ * vector lengths and finalizes at build, so KVM_REG_ARM64_SVE_VLS is compared, not written: a
+ * destination offering other vector lengths is refused.
  */
 public final class VcpuSnapshot implements Snapshottable<VcpuState> {
     /** The counters: {@link CounterSnapshot}'s (KVM_REG_ARM_TIMER_CNT and _PTIMER_CNT). */
     static final Set<Long> COUNTERS = Set.of(RegIds.CNTVCT_EL0, RegIds.CNTPCT_EL0);
 
     private static final long SVE_VLS = KvmUapi.KVM_REG_ARM64_SVE_VLS();
+
+    /**
+     * The value KVM gives a system register whose architectural reset value is UNKNOWN
+     * (arch/arm64/kvm/sys_regs.h, {@code reset_unknown}). A saved register still holding it was
+     * never written by the guest since reset, so a destination without the register loses nothing.
+     */
+    static final long KVM_RESET_UNKNOWN = 0x1de7ec7edbadc0deL;
 
     private final Vcpu vcpu;
     private final int features;
@@ -161,7 +170,7 @@ public final class VcpuSnapshot implements Snapshottable<VcpuState> {
             }
             if (here.contains(r.id())) {
                 writes.add(r);
-            } else if (!allZero(r.value())) {
+            } else if (!allZero(r.value()) && !isResetUnknown(r.value())) {
                 throw new SnapshotException(
                         Kind.HOST_UNSUPPORTED,
                         "snapshot: "
@@ -173,7 +182,7 @@ public final class VcpuSnapshot implements Snapshottable<VcpuState> {
                                 + ", which this host's KVM does not have; restore on a host"
                                 + " whose KVM lists it");
             }
-            // absent here and zero: its reset value, nothing was offered through it
+            // absent here and zero or never written: nothing the guest set is lost
         }
         return writes;
     }
@@ -204,6 +213,11 @@ public final class VcpuSnapshot implements Snapshottable<VcpuState> {
         long[] w = new long[b.length / 8];
         ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).asLongBuffer().get(w);
         return w;
+    }
+
+    private static boolean isResetUnknown(byte[] b) {
+        if (b.length != 8) return false;
+        return ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).getLong() == KVM_RESET_UNKNOWN;
     }
 
     private static boolean allZero(byte[] b) {
