@@ -9,11 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.jvmm.core.net.MacAddress;
 import dev.jvmm.kvm.testing.BootTest;
 import dev.jvmm.kvm.testing.TapHost;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -28,30 +24,14 @@ class VirtioNetConsoleBootTest {
     private static final Duration BOOT_LIMIT = Duration.ofMinutes(3);
     private static final String TAP = "jvmmtap1", HOST_IP = "10.77.0.1", GUEST_IP = "10.77.0.2";
 
-    private static int sh(String... cmd) throws IOException, InterruptedException {
-        Process p =
-                new ProcessBuilder(cmd)
-                        .redirectErrorStream(true)
-                        .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                        .start();
-        if (!p.waitFor(30, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new AssertionError(String.join(" ", cmd) + " hung");
-        }
-        return p.exitValue();
-    }
-
     @AfterEach
     void removeTap() throws Exception {
-        if (Files.exists(Path.of("/sys/class/net/" + TAP))) sh("tunctl", "-d", TAP);
+        TapHost.remove(TAP);
     }
 
     @Test
     void hvc0CarriesTheConsoleBothWaysAndTheTapCarriesPingsBothWays() throws Exception {
-        TapHost.require();
-        assertEquals(0, sh("tunctl", "-t", TAP));
-        assertEquals(0, sh("ip", "addr", "add", HOST_IP + "/24", "dev", TAP));
-        assertEquals(0, sh("ip", "link", "set", TAP, "up"));
+        TapHost.create(TAP, HOST_IP);
 
         String guest =
                 String.join(
@@ -80,7 +60,7 @@ class VirtioNetConsoleBootTest {
             assertTrue(
                     p.awaitStdout("NET-READY", BOOT_LIMIT),
                     "guest never got its network up\n" + p.stdout() + "\n" + p.stderr());
-            int hostPing = sh("ping", "-c", "3", "-W", "5", GUEST_IP);
+            int hostPing = TapHost.run("ping", "-c", "3", "-W", "5", GUEST_IP);
             p.input("hello-hvc\n");
             JvmmProcess.Result r = p.waitFor(Duration.ofSeconds(60));
             assertEquals(0, r.code(), r.describe());

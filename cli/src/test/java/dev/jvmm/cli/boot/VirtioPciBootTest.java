@@ -10,13 +10,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.jvmm.core.net.MacAddress;
 import dev.jvmm.kvm.testing.BootTest;
 import dev.jvmm.kvm.testing.TapHost;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,30 +35,14 @@ class VirtioPciBootTest {
 
     @TempDir Path dir;
 
-    private static int sh(String... cmd) throws IOException, InterruptedException {
-        Process p =
-                new ProcessBuilder(cmd)
-                        .redirectErrorStream(true)
-                        .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                        .start();
-        if (!p.waitFor(30, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new AssertionError(String.join(" ", cmd) + " hung");
-        }
-        return p.exitValue();
-    }
-
     @AfterEach
     void removeTap() throws Exception {
-        if (Files.exists(Path.of("/sys/class/net/" + TAP))) sh("tunctl", "-d", TAP);
+        TapHost.remove(TAP);
     }
 
     @Test
     void blkNetRngAndConsoleWorkOverPciWithoutVirtioMmio() throws Exception {
-        TapHost.require();
-        assertEquals(0, sh("tunctl", "-t", TAP));
-        assertEquals(0, sh("ip", "addr", "add", HOST_IP + "/24", "dev", TAP));
-        assertEquals(0, sh("ip", "link", "set", TAP, "up"));
+        TapHost.create(TAP, HOST_IP);
         Path disk = Files.write(dir.resolve("pci.img"), new byte[(int) (4 * MIB)]);
         String shell =
                 """

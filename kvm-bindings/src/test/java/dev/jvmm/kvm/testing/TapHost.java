@@ -3,6 +3,7 @@ package dev.jvmm.kvm.testing;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Assumptions;
 
@@ -26,6 +27,36 @@ public final class TapHost {
             return "cannot tell whether this process is root: " + e;
         }
         return null;
+    }
+
+    /**
+     * Makes tap {@code tap} with {@code hostIp}/24 and brings it up (after {@link #require()});
+     * each step must succeed. Pair it with {@link #remove} in an {@code @AfterEach}.
+     */
+    public static void create(String tap, String hostIp) throws IOException, InterruptedException {
+        require();
+        Assertions.assertEquals(0, run("tunctl", "-t", tap), "tunctl -t " + tap);
+        Assertions.assertEquals(0, run("ip", "addr", "add", hostIp + "/24", "dev", tap));
+        Assertions.assertEquals(0, run("ip", "link", "set", tap, "up"));
+    }
+
+    /** Deletes tap {@code tap} if it exists. */
+    public static void remove(String tap) throws IOException, InterruptedException {
+        if (Files.exists(Path.of("/sys/class/net/" + tap))) run("tunctl", "-d", tap);
+    }
+
+    /** Runs a host command with its output discarded and returns its exit status (30 s at most). */
+    public static int run(String... cmd) throws IOException, InterruptedException {
+        Process p =
+                new ProcessBuilder(cmd)
+                        .redirectErrorStream(true)
+                        .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                        .start();
+        if (!p.waitFor(30, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError(String.join(" ", cmd) + " hung");
+        }
+        return p.exitValue();
     }
 
     /** Skips (or, where tests must run, fails) unless taps can be made here. */
