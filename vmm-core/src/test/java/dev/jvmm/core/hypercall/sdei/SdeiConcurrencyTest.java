@@ -33,6 +33,10 @@ class SdeiConcurrencyTest {
                             .start(
                                     () -> {
                                         while (true) {
+                                            // read before the snapshot: a snapshot taken before
+                                            // the last inject must not end the loop once done is
+                                            // set (that lost a queued trigger under load)
+                                            boolean injectedAll = done.get();
                                             h.sdei.deliverPending(cpu, regs);
                                             // a COMPLETE may re-enter the handler at once
                                             // (afterCall): count entries, not deliverPending
@@ -44,7 +48,7 @@ class SdeiConcurrencyTest {
                                             if (!s.pes().get(cpu).running().isEmpty()) {
                                                 handled.incrementAndGet();
                                                 h.call(cpu, Sdei.EVENT_COMPLETE, 0);
-                                            } else if (done.get()
+                                            } else if (injectedAll
                                                     && !s.events()
                                                             .get(1)
                                                             .instances()
