@@ -10,7 +10,9 @@ bench_images() {
   local f ok try dst=target/bench-images want
   # the same inputs hash as ./lab's own staleness check
   want=$(cat guest-images/lab/build.sh guest-images/lab/mkcpio.py guest-images/lab/l1-init \
-           guest-images/lab/l1-bin/* guest-images/initramfs/init guest-images/baremetal/* | sha256sum | cut -c1-32)
+           guest-images/lab/l1-bin/* guest-images/initramfs/init guest-images/baremetal/* \
+           guest-images/debian/build.sh guest-images/debian/arm64-ns.py $(find guest-images/debian/rootfs -type f | sort) \
+         | sha256sum | cut -c1-32)
   mkdir -p .lab
   for try in 1 2 3; do
     # under the lab's build lock, so no other checkout rebuilds between the check and the copy

@@ -14,7 +14,11 @@ missing() { # prints the packages among "$@" that dpkg does not have installed
 }
 
 # ---- toolchain: arm64 cross assembler/compiler and the arm64 root builder -----------------------
-tools=$(missing gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu mmdebstrap device-tree-compiler)
+# qemu-user-static, kmod, e2fsprogs: the lab's Debian system image (guest-images/debian/build.sh runs
+# arm64 maintainer scripts through qemu-user in a private binfmt_misc, depmod, mke2fs -d); without
+# its Recommends nothing registers a binfmt handler on this machine
+tools=$(missing gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu mmdebstrap device-tree-compiler \
+  qemu-user-static kmod e2fsprogs)
 if [ -n "$tools" ]; then
   echo "setup-host: installing $tools" >&2
   $SUDO apt-get update -qq

@@ -6,6 +6,9 @@
 #                     $SUITE-backports (7.x, with KVM_REG_ARM_VENDOR_HYP_BMAP_2); L1 only, never a guest
 #   $LAB/l1.cpio      the L1 root: busybox init, OpenJDK 25, qemu-system-arm (the peer VMM), and the
 #                     L1 modules of both kernels (/lib/modules-lab/<release>/)
+#   $LAB/images/debian-root.img, debian-initrd.img  a real Debian system for the guest kernel: ext4 root
+#                     image and Debian's own initrd (guest-images/debian/build.sh, in the background
+#                     from step 2 on, cached in $LAB/build/debian under its own key)
 #   $LAB/build/       extracted package roots (cached by package list) and logs; build/modroot is an
 #                     arm64 root with gcc-14 and the kernel's headers, where L1 builds test modules
 #                     (guest-images/modules/build-in-l1.sh) for exactly the guest kernel
@@ -97,6 +100,9 @@ if [ -n "$npid" ]; then
 fi
 
 # ---- 2. kernel and modules -------------------------------------------------------------------
+# the Debian system image needs only the kernel's modules (kroot): it builds while the rest goes on
+bash "$repo/guest-images/debian/build.sh" "$B/kroot" 2>"$B/debian.log" & dpid=$!
+trap 'kill $dpid 2>/dev/null' EXIT
 kimage=$(ls "$B"/kroot/boot/vmlinuz-* 2>/dev/null | head -n1)
 [ -n "$kimage" ] || fail "no /boot/vmlinuz-* in the extracted $KERNEL_PKGS"
 kver=${kimage##*/vmlinuz-}
@@ -191,3 +197,9 @@ python3 "$here/mkcpio.py" "$LAB/l1.cpio" --dev dev/console:c:5:1 \
   --exclude usr/share/lintian --exclude var/cache --exclude var/lib/apt --exclude var/log \
   "$B/l1root" "$o"
 step "l1.cpio ($(du -m "$LAB/l1.cpio" | cut -f1) MiB)"
+
+# ---- 6. the Debian system (started in step 2) ----------------------------------------------------
+drc=0; wait $dpid || drc=$?
+trap - EXIT
+[ $drc = 0 ] || fail "the Debian system image: $(grep -m1 FAILED "$B/debian.log" | cut -c1-200) (log: $B/debian.log)"
+step "Debian system: $(tail -n 1 "$B/debian.log" | sed 's/^debian build: //')"
