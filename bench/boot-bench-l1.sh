@@ -13,6 +13,7 @@
 n=${1:-3}
 img=${JVMM_IMAGES:?JVMM_IMAGES is not set (run this inside ./lab)}
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/l1-lib.sh"
 out=/tmp/boot-bench
 ram_mib=256 sleep_s=3   # peer-qemu has -m 256 built in
 rm -rf "$out"; mkdir -p "$out"
@@ -81,12 +82,7 @@ while [ "$i" -le "$n" ]; do
   i=$((i + 1))
 done
 
-awk -v version="$(cat "$out/version")" '
-  function median(s,   a, k, m, x, y, t) { k = split(s, a, " ")
-    for (x = 2; x <= k; x++) { t = a[x]; for (y = x - 1; y >= 1 && a[y] + 0 > t + 0; y--) a[y + 1] = a[y]; a[y + 1] = t }
-    m = int((k + 1) / 2); return k % 2 ? a[m] : (a[m] + a[m + 1]) / 2 }
-  function add(arr, key, v) { arr[key] = arr[key] (arr[key] == "" ? "" : " ") v }
-  function ratio(a, b) { return b > 0 ? sprintf("%.2f", a / b) : "n/a" }
+awk -v version="$(cat "$out/version")" "$bench_awk_median"'
   { add(ok, $1, $3); add(ex, $1, $4); add(cpu, $1, sprintf("%.2f", $6))
     if ($5 != 0 || $3 < 0) add(bad, $1, "#" $2 "(rc " $5 ")")
     if ($12 == "ok") { add(beyond, $1, int($10 / 1024 + 0.5)); add(anon, $1, int($11 / 1024 + 0.5)) }
