@@ -30,11 +30,14 @@ kroot=${1:?usage: build.sh KROOT}
 D=$LAB/build/debian
 SUITE=trixie
 # login: agetty's serial gettys (ttyS0, hvc0) exec it; e2fsprogs: fsck.ext4 and the ext4 tools;
-# zstd: the initrd's compressor (initramfs-tools' default; without it, gzip under emulation: ~1 min)
-PKGS=systemd,systemd-sysv,udev,initramfs-tools,iproute2,e2fsprogs,login,zstd
+# zstd: the initrd's compressor (initramfs-tools' default; without it, gzip under emulation: ~1 min);
+# dbus: the system bus systemd-logind and systemctl's peers need (systemd's Recommends)
+PKGS=systemd,systemd-sysv,udev,initramfs-tools,iproute2,e2fsprogs,login,zstd,dbus
 
 IMG_SIZE=1G
 QEMU=/usr/bin/qemu-aarch64-static
+in_ns() { env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C.UTF-8 DEBIAN_FRONTEND=noninteractive \
+  DEBCONF_NONINTERACTIVE_SEEN=true python3 "$here/arm64-ns.py" "$QEMU" -- "$@"; }
 
 fail() { echo "debian build: FAILED: $*" >&2; exit 1; }
 t0=$(date +%s.%N)
@@ -47,25 +50,33 @@ done
 kver=$(ls "$kroot/usr/lib/modules" 2>/dev/null | head -n1)
 [ -n "$kver" ] && [ -d "$kroot/usr/lib/modules/$kver/kernel" ] || fail "no kernel modules in $kroot/usr/lib/modules"
 
-key="$SUITE|$PKGS|$IMG_SIZE|$kver|$(cat "$here"/build.sh "$here"/arm64-ns.py $(find "$here"/rootfs -type f | sort) | sha256sum | cut -c1-16)"
+# Two cache levels: the installed package root ($D/installed, steps 1-2, the slow part) under a key
+# of what makes it (bump INSTALL_RECIPE when steps 1-2 change), and the images under a key of
+# everything; a change to the configuration, the boot contract or the kernel redoes only steps 3-5.
+INSTALL_RECIPE=1
+excludes=('/usr/share/doc/*' '/usr/share/man/*' '/usr/share/info/*' '/usr/share/locale/*'
+  '/usr/lib/udev/hwdb.d/20-*')
+ikey="$SUITE|$PKGS|${excludes[*]}|$INSTALL_RECIPE|$(sha256sum < "$here/arm64-ns.py" | cut -c1-16)"
+key="$ikey|$IMG_SIZE|$kver|$(cat "$here"/build.sh $(find "$here"/rootfs -type f | sort) | sha256sum | cut -c1-16)"
 if [ "$(cat "$D/key" 2>/dev/null)" = "$key" ] && [ -f "$LAB/images/debian-root.img" ] \
    && [ -f "$LAB/images/debian-initrd.img" ]; then
   step "cached (key unchanged)"
   exit 0
 fi
-rm -rf "$D" "$LAB/images/debian-root.img" "$LAB/images/debian-initrd.img"
+rm -f "$D/key" "$LAB/images/debian-root.img" "$LAB/images/debian-initrd.img"
+mkdir -p "$LAB/images"
+i=$D/installed
+if [ "$(cat "$D/installed.key" 2>/dev/null)" != "$ikey" ] || [ ! -d "$i" ]; then
+rm -rf "$D"
 mkdir -p "$D"
-r=$D/root
 
 # ---- 1. download and extract (native) --------------------------------------------------------
 # The extract hook keeps the .debs for step 2 and drops what step 2 would not unpack (the
-# path-excludes below), so nothing excluded lingers from the extraction.
-excludes=('/usr/share/doc/*' '/usr/share/man/*' '/usr/share/info/*' '/usr/share/locale/*'
-  '/usr/lib/udev/hwdb.d/20-*')
+# path-excludes), so nothing excluded lingers from the extraction.
 hook='mkdir -p "$1/../debs" && cp -l "$1"/var/cache/apt/archives/*.deb "$1/../debs/"'
 for e in "${excludes[@]}"; do hook+="; rm -rf \"\$1\"$e"; done   # the hook's shell expands the globs
 mmdebstrap --variant=extract --mode=chrootless --arch=arm64 --include='?essential' --include="$PKGS" \
-  --extract-hook="$hook" "$SUITE" "$r" >"$D/mmdebstrap.log" 2>&1 \
+  --extract-hook="$hook" "$SUITE" "$i" >"$D/mmdebstrap.log" 2>&1 \
   || fail "mmdebstrap of $PKGS ($SUITE, arm64): $(grep -m1 '^E:' "$D/mmdebstrap.log" | cut -c1-160) (log: $D/mmdebstrap.log)"
 step "downloaded and extracted $(ls "$D/debs" | wc -l) packages"
 
@@ -74,16 +85,18 @@ step "downloaded and extracted $(ls "$D/debs" | wc -l) packages"
 # (--force-depends: dpkg alone does not order pre-dependencies; all of them are in the set)
 debs=("$D"/debs/base-passwd_*.deb "$D"/debs/base-files_*.deb)
 for f in "$D"/debs/*.deb; do case ${f##*/} in base-passwd_*|base-files_*) ;; *) debs+=("$f") ;; esac; done
-dpkgopts=(--root="$r" --log="$r/var/log/dpkg.log" --force-depends --force-unsafe-io)
+dpkgopts=(--root="$i" --log="$i/var/log/dpkg.log" --force-depends --force-unsafe-io)
 for e in "${excludes[@]}"; do dpkgopts+=(--path-exclude="$e"); done
-in_ns() { env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C.UTF-8 DEBIAN_FRONTEND=noninteractive \
-  DEBCONF_NONINTERACTIVE_SEEN=true python3 "$here/arm64-ns.py" "$QEMU" -- "$@"; }
 in_ns dpkg "${dpkgopts[@]}" --install "${debs[@]}" >"$D/dpkg.log" 2>&1 \
   || fail "dpkg --install in the arm64 root: $(grep -m1 -i 'error' "$D/dpkg.log" | cut -c1-160) (log: $D/dpkg.log)"
-bad=$(grep '^Status: ' "$r/var/lib/dpkg/status" | grep -vc 'install ok installed' || true)
+bad=$(grep '^Status: ' "$i/var/lib/dpkg/status" | grep -vc 'install ok installed' || true)
 [ "$bad" = 0 ] || fail "$bad packages not configured in the arm64 root (log: $D/dpkg.log)"
-rm -rf "$r"/var/cache/apt/archives/*.deb "$r"/var/lib/apt/lists/*
-step "installed and configured ($(grep -c '^Package: ' "$r/var/lib/dpkg/status") packages)"
+rm -rf "$i"/var/cache/apt/archives/*.deb "$i"/var/lib/apt/lists/* "$D/debs"
+echo "$ikey" > "$D/installed.key"
+step "installed and configured ($(grep -c '^Package: ' "$i/var/lib/dpkg/status") packages)"
+fi
+r=$D/root
+rm -rf "$r"; cp -a "$i" "$r"
 
 # ---- 3. the system's configuration and jvmm's boot contract --------------------------------------
 cp -a "$here"/rootfs/. "$r"/
@@ -106,6 +119,9 @@ cp "$r/boot/initrd.img-$kver" "$LAB/images/debian-initrd.img.tmp"
 step "modules of $kver and the initrd ($(du -k "$r/boot/initrd.img-$kver" | cut -f1) KiB)"
 
 # ---- 5. the image ------------------------------------------------------------------------------
+# what ConditionNeedsUpdate= units (ldconfig, hwdb, journal catalog) would redo at the first boot was
+# done by the maintainer scripts and depmod above: mark /etc and /var up to date with /usr
+touch "$r/etc/.updated" "$r/var/.updated"
 rm -f "$D/root.img"
 mke2fs -q -t ext4 -L debian-root -E root_owner=0:0 -d "$r" "$D/root.img" "$IMG_SIZE" \
   || fail "mke2fs -d of the root"

@@ -202,4 +202,4 @@ step "l1.cpio ($(du -m "$LAB/l1.cpio" | cut -f1) MiB)"
 drc=0; wait $dpid || drc=$?
 trap - EXIT
 [ $drc = 0 ] || fail "the Debian system image: $(grep -m1 FAILED "$B/debian.log" | cut -c1-200) (log: $B/debian.log)"
-step "Debian system: $(tail -n 1 "$B/debian.log" | sed 's/^debian build: //')"
+step "Debian system: $(tail -n 1 "$B/debian.log" | sed 's/^debian build: //; s/ *( *[0-9.]* s)$//')"
