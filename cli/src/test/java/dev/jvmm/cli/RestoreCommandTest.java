@@ -157,7 +157,9 @@ class RestoreCommandTest {
                                 List.of(),
                                 false,
                                 false,
-                                false),
+                                false,
+                                null,
+                                null),
                         new HostFacts(
                                 Map.of(), "1.1", Map.of(), 1, 40, List.of(), false, false, false,
                                 null),
