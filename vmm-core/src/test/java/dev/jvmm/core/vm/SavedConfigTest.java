@@ -193,6 +193,7 @@ class SavedConfigTest {
                 SavedConfig.of(
                         undecided,
                         VirtioConfig.NONE,
+                        List.of(),
                         GuestFirmware.decide(undecided.firmware(), HOST, w -> {}));
         assertEquals("AUTO", g.irqchip());
         String msg =
