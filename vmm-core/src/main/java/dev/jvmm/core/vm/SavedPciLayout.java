@@ -41,19 +41,24 @@ final class SavedPciLayout {
             PciFunctionDefinition s = i < saved.size() ? saved.get(i) : null;
             PciFunctionDefinition b = i < built.size() ? built.get(i) : null;
             if (s != null && b != null && same(s, b)) continue;
-            String what =
-                    s == null
-                            ? "this jvmm builds "
-                                    + b.describe()
-                                    + " for its devices, which the snapshot lacks"
-                            : b == null
-                                    ? "the snapshot has "
-                                            + s.describe()
-                                            + ", for which its devices make no function here"
-                                    : "the snapshot has "
-                                            + s.describe()
-                                            + " where this jvmm builds "
-                                            + b.describe();
+            String what;
+            if (i < saved.size() && s == null) what = "its PCI function " + i + " is empty";
+            else if (s == null)
+                what =
+                        "this jvmm builds "
+                                + b.describe()
+                                + " for its devices, which the snapshot lacks";
+            else if (b == null)
+                what =
+                        "the snapshot has "
+                                + s.describe()
+                                + ", for which its devices make no function here";
+            else
+                what =
+                        "the snapshot has "
+                                + s.describe()
+                                + " where this jvmm builds "
+                                + b.describe();
             throw refused(dir, "its PCI layout does not match: " + what);
         }
     }

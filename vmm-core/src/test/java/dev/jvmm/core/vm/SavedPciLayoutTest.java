@@ -153,6 +153,15 @@ class SavedPciLayoutTest {
     }
 
     @Test
+    void anEmptyEntryIsNamed() {
+        List<PciFunctionDefinition> l = new ArrayList<>(built());
+        l.add(null);
+        refused(
+                guest("pci", l),
+                "cannot restore /snap: its PCI layout does not match: its PCI function 3 is empty");
+    }
+
+    @Test
     void theTransportMustBeKnownAndAnMmioGuestHasNoPciFunctions() {
         refused(
                 guest("mmio", built()),
