@@ -67,6 +67,8 @@ class RestoreCommandTest {
                 "--pmu",
                 "--disable-sve",
                 "--irqchip=gicv3-its",
+                "--virtio-transport=pci",
+                "--virtio-transport=mmio",
                 "--dump-dtb=/x.dtb",
                 "--nodefaults"
             })
@@ -123,14 +125,18 @@ class RestoreCommandTest {
                         + ": incomplete snapshot: its writing did not finish (no snapshot.json)");
     }
 
-    @Test
-    void aSnapshotWithoutVcpuStateIsRefusedBeforeAnyGuestRuns() {
+    /** A complete snapshot directory holding {@code parts}, a guest on {@code transport}. */
+    private Path snapshot(
+            List<String> partKeys,
+            String transport,
+            int rngs,
+            List<GuestDefinition.PciFunctionDefinition> pci) {
         Path snap = tmp.resolve("snap");
         long ram = 16L << 20;
         SnapshotWriter w = SnapshotWriter.create(snap);
         MemoryImage mem = w.writeMemory(MemorySegment.ofArray(new byte[(int) ram]));
         List<dev.jvmm.core.snapshot.PartState> parts = new ArrayList<>();
-        parts.add(SnapshotWriter.partState("uart", new Uart(1)));
+        for (String key : partKeys) parts.add(SnapshotWriter.partState(key, new Uart(1)));
         w.writeManifest(
                 new SnapshotManifest(
                         SnapshotFormat.NAME,
@@ -155,20 +161,47 @@ class RestoreCommandTest {
                                 List.of(),
                                 List.of(),
                                 List.of(),
+                                rngs > 0,
                                 false,
                                 false,
-                                false),
+                                transport,
+                                pci),
                         new HostFacts(
                                 Map.of(), "1.1", Map.of(), 1, 40, List.of(), false, false, false,
                                 null),
                         mem,
                         parts));
+        return snap;
+    }
+
+    @Test
+    void aSnapshotWithoutVcpuStateIsRefusedBeforeAnyGuestRuns() {
+        Path snap = snapshot(List.of("uart"), null, 0, null);
         assertUsageError(
                 MainTest.run("run", "--restore", snap.toString()),
                 "cannot restore "
                         + snap
                         + ": the snapshot lacks the vCPU state (it holds uart); a guest is never run"
                         + " with half its state");
+    }
+
+    @Test
+    void aPciLayoutThisJvmmDoesNotBuildIsRefusedBeforeAnythingIsBuilt() {
+        // the guest had an entropy device at 00:00.0 with a 32 KiB BAR; this jvmm's has 16 KiB
+        Path snap =
+                snapshot(
+                        List.of("vcpu.0", "virtio-pci.00:00.0"),
+                        "pci",
+                        1,
+                        List.of(
+                                new GuestDefinition.PciFunctionDefinition(
+                                        "00:00.0", 0x1af4, 0x1044, List.of(0x8000L))));
+        assertUsageError(
+                MainTest.run("run", "--restore", snap.toString()),
+                "cannot restore "
+                        + snap
+                        + ": its PCI layout does not match: the snapshot has 00:00.0 1af4:1044 BARs"
+                        + " [0x8000] where this jvmm builds 00:00.0 1af4:1044 BARs [0x4000]");
     }
 
     @Test

@@ -17,7 +17,9 @@ import org.junit.jupiter.api.Test;
  * One boot with {@code --console virtio --net tap=...}: everything the guest prints reaches stdout
  * through hvc0 (the UART is not connected), the guest and the host ping each other over the tap,
  * and a line typed on jvmm's stdin reaches the guest's shell through hvc0. The host side is a
- * persistent tap made with busybox tunctl, as a user would prepare one.
+ * persistent tap made with busybox tunctl, as a user would prepare one. On virtio-mmio: PCI, the
+ * default, has VirtioPciBootTest and the tests that take the default; this keeps mmio's net and
+ * console (hvc0 only once virtio_mmio is loaded) covered.
  */
 @BootTest
 class VirtioNetConsoleBootTest {
@@ -53,6 +55,8 @@ class VirtioNetConsoleBootTest {
             "virtio",
             "--net",
             "tap=" + TAP,
+            "--virtio-transport",
+            "mmio",
             "-p",
             "quiet jvmm.modules=virtio_mmio,virtio_net " + guestCommand(guest)
         };

@@ -131,6 +131,50 @@ public final class PciHeader implements PciFunction {
         }
     }
 
+    /** The fields the guest can change, for a snapshot. */
+    public synchronized PciFunctionState saveState() {
+        return new PciFunctionState(
+                get(COMMAND, 2), Integer.toUnsignedLong(bar), get(0x0c, 1), get(INTERRUPT_LINE, 1));
+    }
+
+    /**
+     * Why {@code s} cannot be this function's state (a snapshot is input), or null when it fits:
+     * only the command bits the function implements, a 32-bit BAR0 aligned to its size, byte-wide
+     * registers within a byte.
+     */
+    public String stateProblem(PciFunctionState s) {
+        int writableCommand = COMMAND_MEMORY | COMMAND_BUS_MASTER | COMMAND_INTX_DISABLE;
+        if ((s.command() & ~writableCommand) != 0)
+            return String.format(
+                    "command 0x%x has bits the function does not implement", s.command());
+        if (s.bar0() < 0 || s.bar0() > 0xffff_ffffL)
+            return String.format("BAR0 0x%x is not a 32-bit address", s.bar0());
+        if ((s.bar0() & (barSize - 1)) != 0)
+            return String.format("BAR0 0x%x is not aligned to its size 0x%x", s.bar0(), barSize);
+        if ((s.cacheLineSize() & ~0xff) != 0)
+            return "cacheLineSize " + s.cacheLineSize() + " is not a byte";
+        if ((s.interruptLine() & ~0xff) != 0)
+            return "interruptLine " + s.interruptLine() + " is not a byte";
+        return null;
+    }
+
+    /**
+     * Puts this freshly built function into {@code s} as the guest would have: BAR0 first, then the
+     * command register, so the {@link BarListener} hears the restored address once, when decoding
+     * turns on (the BAR is mapped and its notifications registered there). Check it with {@link
+     * #stateProblem} first.
+     */
+    public synchronized void restoreState(PciFunctionState s) {
+        String problem = stateProblem(s);
+        if (problem != null) throw new IllegalArgumentException(problem);
+        if (decoding != UNMAPPED || get(COMMAND, 2) != 0)
+            throw new IllegalStateException("restore into a function the guest has used");
+        configWrite(0x0c, 1, s.cacheLineSize());
+        configWrite(INTERRUPT_LINE, 1, s.interruptLine());
+        configWrite(BAR0, 4, (int) s.bar0());
+        configWrite(COMMAND, 2, s.command());
+    }
+
     /** Back to power-on values (an in-place reboot): decoding off, BAR0 0, INTx enabled. */
     public synchronized void reset() {
         configWrite(COMMAND, 2, 0);

@@ -20,6 +20,10 @@ import java.util.Map;
  *     midr=..,revidr=..,aidr=..}); null in snapshots written before jvmm served DISCOVER_IMPL, read
  *     as none
  * @param memLock a host policy, re-applied on the destination
+ * @param virtioTransport how the virtio devices reach the guest, {@code mmio} or {@code pci}; null
+ *     in snapshots written before jvmm saved virtio-pci machines, read as {@code mmio}
+ * @param pciFunctions with {@code pci}, every PCI function the guest had, in device order (the
+ *     layout a restore must build again); null or empty otherwise
  */
 public record GuestDefinition(
         int cpus,
@@ -41,7 +45,9 @@ public record GuestDefinition(
         List<NetDefinition> nets,
         boolean rng,
         boolean virtioConsole,
-        boolean memLock) {
+        boolean memLock,
+        String virtioTransport,
+        List<PciFunctionDefinition> pciFunctions) {
 
     /**
      * A disk the guest had: reattached at the same path; refused when it is no longer the file the
@@ -52,6 +58,38 @@ public record GuestDefinition(
      */
     public record DiskIdentity(
             String path, boolean readOnly, long size, long modifiedNanos, String fileKey) {}
+
+    /**
+     * A PCI function the guest had, as built: its address on bus 0 ({@code 00:02.0}), IDs and the
+     * size of each BAR (what the guest sized and placed).
+     */
+    public record PciFunctionDefinition(
+            String address, int vendorId, int deviceId, List<Long> barSizes) {
+        /** As lspci -n shows it: {@code 00:02.0 1af4:1042 BARs [0x4000]}. */
+        public String describe() {
+            return String.format(
+                    "%s %04x:%04x BARs %s",
+                    printable(address),
+                    vendorId,
+                    deviceId,
+                    barSizes == null
+                            ? "missing"
+                            : barSizes.stream()
+                                    .map(b -> b == null ? "null" : "0x" + Long.toHexString(b))
+                                    .toList());
+        }
+    }
+
+    /** {@code s} on one short line: a snapshot is input, and messages naming it stay one line. */
+    static String printable(String s) {
+        if (s == null) return "(no address)";
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < s.length() && i < 24; i++) {
+            char c = s.charAt(i);
+            b.append(c >= ' ' && c < 0x7f ? c : '?');
+        }
+        return s.length() > 24 ? b + "..." : b.toString();
+    }
 
     /** A NIC the guest had, on the same tap with the same MAC. */
     public record NetDefinition(String tap, String mac) {}

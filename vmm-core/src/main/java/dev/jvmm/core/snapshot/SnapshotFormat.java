@@ -23,6 +23,12 @@ import java.util.zip.CRC32C;
  * The manifest is written last, under a temporary name, and renamed into place: a directory without
  * it is a snapshot whose writing did not finish, never mistaken for a complete one.
  *
+ * <p>Compatibility: a field added later is optional and read as what older snapshots meant when it
+ * is absent ({@code implCpus} as none, {@code virtioTransport} as virtio-mmio), and a new part has
+ * a key of its own (virtio-pci functions are {@code virtio-pci.00:NN.0}, virtio-mmio transports
+ * {@code virtio.0x...}), so the version stays; an older jvmm refuses such a snapshot in one line
+ * (unknown fields are refused). A change an older reader would misread bumps {@link #VERSION}.
+ *
  * <p>Why CRC32C and runs: a restore should cost what the guest actually used. The JDK's CRC32C is
  * hardware-accelerated, and it covers only the written runs, so 256 MiB of zeros is neither read
  * nor hashed. A CRC detects damage, not tampering; a snapshot is trusted as much as its directory.

@@ -18,7 +18,7 @@ import java.util.Arrays;
  * accesses.
  */
 public final class VirtioMmioTransport
-        implements MmioDevice, VirtioTransport, Snapshottable<VirtioMmioState> {
+        implements MmioDevice, VirtioTransport, Snapshottable<VirtioState> {
     public static final int MAGIC = 0x74726976; // "virt"
     public static final int VERSION = 2;
     public static final int VENDOR_ID = 0x4d4d564a; // "JVMM" as little-endian bytes
@@ -32,7 +32,7 @@ public final class VirtioMmioTransport
     final VirtioCore core;
     private final long base;
 
-    // Guarded by core; VirtioMmioStates reads and writes them under it too.
+    // Guarded by core; VirtioStates reads and writes them under it too.
     int deviceFeaturesSel;
     int driverFeaturesSel;
     int queueSel;
@@ -234,22 +234,22 @@ public final class VirtioMmioTransport
     }
 
     @Override
-    public Class<VirtioMmioState> stateType() {
-        return VirtioMmioState.class;
+    public Class<VirtioState> stateType() {
+        return VirtioState.class;
     }
 
     @Override
-    public VirtioMmioState saveState() {
+    public VirtioState saveState() {
         synchronized (core) {
-            return VirtioMmioStates.save(this);
+            return VirtioStates.save(this);
         }
     }
 
-    /** Puts this freshly built transport into {@code s} (see {@link VirtioMmioStates#restore}). */
+    /** Puts this freshly built transport into {@code s} (see {@link VirtioStates#restore}). */
     @Override
-    public void restoreState(VirtioMmioState s) {
+    public void restoreState(VirtioState s) {
         synchronized (core) {
-            if (VirtioMmioStates.restore(this, s)) core.activate(s.queues());
+            if (VirtioStates.restore(this, s)) core.activate(s.queues());
         }
     }
 

@@ -4,7 +4,7 @@ import dev.jvmm.core.memory.GuestMemory;
 import dev.jvmm.core.snapshot.SnapshotException;
 
 /**
- * Checks a {@link VirtioMmioState} against the transport it is restored into, before anything is
+ * Checks a {@link VirtioState} against the transport it is restored into, before anything is
  * applied. A snapshot is input: each refusal names the transport and the field. The rules are the
  * ones the live transport enforces on the driver, so every state a guest can reach passes.
  */
@@ -28,7 +28,7 @@ final class VirtioStateCheck {
      * @throws SnapshotException naming {@code part} and the field that does not fit
      */
     static boolean check(
-            VirtioMmioState s,
+            VirtioState s,
             String part,
             long offered,
             int queueCount,
@@ -38,7 +38,7 @@ final class VirtioStateCheck {
     }
 
     private boolean run(
-            VirtioMmioState s, long offered, int queueCount, int maxQueueSize, GuestMemory mem) {
+            VirtioState s, long offered, int queueCount, int maxQueueSize, GuestMemory mem) {
         int st = s.status();
         if ((st & ~STATUS_BITS) != 0)
             bad("status 0x" + Integer.toHexString(st) + " has unknown bits");

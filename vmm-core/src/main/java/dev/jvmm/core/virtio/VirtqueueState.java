@@ -1,8 +1,8 @@
 package dev.jvmm.core.virtio;
 
 /**
- * One queue of a {@link VirtioMmioState}: the registers the driver programmed and, once the device
- * is active, where the device stands in the rings. The rings themselves are in guest RAM, which the
+ * One queue of a {@link VirtioState}: the registers the driver programmed and, once the device is
+ * active, where the device stands in the rings. The rings themselves are in guest RAM, which the
  * snapshot carries whole.
  *
  * @param size QueueNum as written

@@ -1,7 +1,6 @@
 package dev.jvmm.core.vm;
 
 import dev.jvmm.core.JvmmException;
-import dev.jvmm.core.UnsupportedRequestException;
 import dev.jvmm.core.arch.aarch64.CounterSnapshot;
 import dev.jvmm.core.arch.aarch64.Its;
 import dev.jvmm.core.arch.aarch64.VgicV3;
@@ -20,7 +19,6 @@ import dev.jvmm.core.hypercall.shared.SharedRegionSet;
 import dev.jvmm.core.memory.GuestRam;
 import dev.jvmm.core.snapshot.SnapshotException;
 import dev.jvmm.core.snapshot.Snapshottable;
-import dev.jvmm.core.virtio.VirtioMmioTransport;
 import dev.jvmm.kvm.Kvm;
 import dev.jvmm.kvm.Vcpu;
 import dev.jvmm.kvm.Vm;
@@ -349,11 +347,9 @@ public final class Machine implements AutoCloseable {
         parts.add(uart);
         parts.add(rtc);
         for (VirtioDevices.Slot s : virtio.slots()) {
-            if (!(s.transport() instanceof VirtioMmioTransport t)) {
-                throw new UnsupportedRequestException(
-                        "snapshots of virtio-pci devices are not supported yet; run with"
-                                + " --virtio-transport mmio to snapshot this guest");
-            }
+            // virtio-mmio or virtio-pci: the transport with its device, as built
+            if (!(s.transport() instanceof Snapshottable<?> t))
+                throw new IllegalStateException(s.name() + " has no snapshot state");
             parts.add(t);
         }
         hypercalls.sdei().ifPresent(parts::add);

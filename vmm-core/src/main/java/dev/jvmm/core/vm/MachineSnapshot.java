@@ -47,12 +47,6 @@ final class MachineSnapshot {
                     "cannot snapshot: the guest runs with MTE (--mte), whose memory tags are not"
                             + " in guest RAM; jvmm does not save them");
         }
-        if (machine.virtio().pci()) {
-            throw new SnapshotException(
-                    Kind.HOST_UNSUPPORTED,
-                    "cannot snapshot: the guest's virtio devices are on PCI"
-                            + " (--virtio-transport pci), whose state jvmm does not save yet");
-        }
         long t0 = System.nanoTime();
         SnapshotWriter writer = SnapshotWriter.create(dir);
         long bytes;
@@ -92,7 +86,11 @@ final class MachineSnapshot {
         List<PartState> parts = saveParts(machine.snapshotParts());
         Machine.BuiltWith built = machine.builtWith();
         GuestDefinition guest =
-                SavedConfig.of(machine.config(), built.devices(), machine.firmware());
+                SavedConfig.of(
+                        machine.config(),
+                        built.devices(),
+                        machine.virtio().pciFunctions(),
+                        machine.firmware());
         HostFacts host =
                 HostProbe.ofGuest(
                         machine.firmware(),

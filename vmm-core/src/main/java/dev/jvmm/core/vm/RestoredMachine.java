@@ -47,6 +47,7 @@ public final class RestoredMachine {
         long t0 = System.nanoTime();
         GuestDefinition g = snapshot.manifest().guest();
         requireVcpuState(snapshot);
+        SavedPciLayout.check(snapshot.dir(), g);
         HostFacts here;
         try (Kvm kvm = KvmHost.openArm64()) {
             here = HostProbe.offered(kvm, g);

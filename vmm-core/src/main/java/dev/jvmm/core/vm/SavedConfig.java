@@ -40,7 +40,11 @@ public final class SavedConfig {
     private SavedConfig() {}
 
     /** The guest-defining configuration of a paused machine; disks were flushed by the pause. */
-    static GuestDefinition of(VmConfig c, VirtioConfig v, GuestFirmware fw) {
+    static GuestDefinition of(
+            VmConfig c,
+            VirtioConfig v,
+            List<GuestDefinition.PciFunctionDefinition> pci,
+            GuestFirmware fw) {
         Map<String, Long> bitmaps = new java.util.LinkedHashMap<>();
         fw.bitmaps().values().forEach((r, val) -> bitmaps.put(r.uapiName(), val));
         CpuFeatures cpu = c.cpu();
@@ -65,7 +69,26 @@ public final class SavedConfig {
                 v.nets().stream().map(n -> new NetDefinition(n.tap(), n.mac().toString())).toList(),
                 v.rng(),
                 v.consoleOnVirtio(),
-                c.memLock());
+                c.memLock(),
+                v.transport().cliName(),
+                v.transport() == VirtioTransportKind.PCI ? List.copyOf(pci) : null);
+    }
+
+    /**
+     * How the saved guest's virtio devices reach it: a snapshot without the field predates
+     * virtio-pci snapshots and is virtio-mmio.
+     */
+    static VirtioTransportKind transport(GuestDefinition g) {
+        if (g.virtioTransport() == null) return VirtioTransportKind.MMIO;
+        for (VirtioTransportKind k : VirtioTransportKind.values())
+            if (k.cliName().equals(g.virtioTransport())) return k;
+        throw SnapshotException.invalid(
+                "guest configuration",
+                "virtioTransport \""
+                        + (g.virtioTransport().length() > 20
+                                ? g.virtioTransport().substring(0, 20) + "..."
+                                : g.virtioTransport())
+                        + "\" is not mmio or pci");
     }
 
     static DiskIdentity identity(Path path, boolean readOnly) {
@@ -165,7 +188,7 @@ public final class SavedConfig {
                     g.nets().stream()
                             .map(n -> new NetConfig(n.tap(), MacAddress.parse(n.mac())))
                             .toList();
-            return new VirtioConfig(disks, nets, g.rng(), g.virtioConsole());
+            return new VirtioConfig(disks, nets, g.rng(), g.virtioConsole(), transport(g));
         } catch (IllegalArgumentException e) {
             throw SnapshotException.invalid("guest configuration", e.getMessage());
         }

@@ -76,6 +76,24 @@ public record VirtioConfig(
         return count(disks, nets, rng, consoleOnVirtio);
     }
 
+    /**
+     * The virtio device type of each slot, in slot order (as {@link VirtioDeviceFactory} opens
+     * them).
+     */
+    public List<Integer> deviceTypes() {
+        return deviceTypes(disks.size(), nets.size(), rng, consoleOnVirtio);
+    }
+
+    /** Slot order: disks, NICs, rng, console. */
+    static List<Integer> deviceTypes(int disks, int nets, boolean rng, boolean console) {
+        List<Integer> types = new java.util.ArrayList<>();
+        for (int i = 0; i < disks; i++) types.add(dev.jvmm.core.virtio.Virtio.ID_BLOCK);
+        for (int i = 0; i < nets; i++) types.add(dev.jvmm.core.virtio.Virtio.ID_NET);
+        if (rng) types.add(dev.jvmm.core.virtio.Virtio.ID_RNG);
+        if (console) types.add(dev.jvmm.core.virtio.Virtio.ID_CONSOLE);
+        return List.copyOf(types);
+    }
+
     private static int count(
             List<DiskConfig> disks, List<NetConfig> nets, boolean rng, boolean console) {
         return disks.size() + nets.size() + (rng ? 1 : 0) + (console ? 1 : 0);

@@ -9,6 +9,7 @@ import dev.jvmm.core.device.QueueNotifier;
 import dev.jvmm.core.memory.GuestMemory;
 import dev.jvmm.core.pci.BarWindow;
 import dev.jvmm.core.pci.PciEcam;
+import dev.jvmm.core.snapshot.GuestDefinition.PciFunctionDefinition;
 import dev.jvmm.core.virtio.VirtioDevice;
 import dev.jvmm.core.virtio.VirtioMmioTransport;
 import dev.jvmm.core.virtio.VirtioTransport;
@@ -159,7 +160,7 @@ public final class VirtioDevices implements AutoCloseable {
         EventFd irq = EventFd.create(name + " irq");
         undo.add(irq);
         kvm.irqfd(irq, Layout.spiNumber(intid));
-        VirtioPciTransport t = new VirtioPciTransport(d, mem, irq::signal);
+        VirtioPciTransport t = new VirtioPciTransport(d, i, mem, irq::signal);
         undo.add(t);
         List<EventFd> events = new ArrayList<>();
         for (int q = 0; q < d.queueCount(); q++) {
@@ -199,6 +200,29 @@ public final class VirtioDevices implements AutoCloseable {
     /** Queue {@code q}'s notification address in a BAR at {@code base}: 16-bit writes of Linux. */
     private static long notifyAddress(long base, int q) {
         return base + VirtioPciLayout.NOTIFY + (long) q * VirtioPciLayout.NOTIFY_MULTIPLIER;
+    }
+
+    /**
+     * The PCI functions as built (IDs and BAR sizes read from their config headers), in device
+     * order; empty over virtio-mmio.
+     */
+    public List<PciFunctionDefinition> pciFunctions() {
+        List<PciFunctionDefinition> out = new ArrayList<>();
+        for (Slot s : slots) {
+            if (!(s.transport() instanceof VirtioPciTransport t)) continue;
+            int ids = t.header().configRead(0, 4);
+            out.add(
+                    new PciFunctionDefinition(
+                            t.address(), ids & 0xffff, ids >>> 16, List.of(t.header().barSize())));
+        }
+        return List.copyOf(out);
+    }
+
+    /** The PCI functions {@code types} (in slot order) are built as, by this jvmm. */
+    static List<PciFunctionDefinition> pciLayout(List<Integer> types) {
+        List<PciFunctionDefinition> out = new ArrayList<>();
+        for (int i = 0; i < types.size(); i++) out.add(VirtioPciLayout.definition(i, types.get(i)));
+        return List.copyOf(out);
     }
 
     /** True when the devices are on PCI. */

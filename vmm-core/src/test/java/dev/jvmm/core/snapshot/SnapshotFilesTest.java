@@ -64,7 +64,9 @@ class SnapshotFilesTest {
                 List.of(new GuestDefinition.NetDefinition("tap0", "52:54:00:12:34:56")),
                 true,
                 false,
-                false);
+                false,
+                "mmio",
+                null);
     }
 
     static HostFacts host() {

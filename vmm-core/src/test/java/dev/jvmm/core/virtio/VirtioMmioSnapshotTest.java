@@ -24,8 +24,8 @@ class VirtioMmioSnapshotTest {
         return g;
     }
 
-    private static VirtioMmioState saved(GuestDriver g) {
-        return StateJson.read(StateJson.write(g.transport.saveState()), VirtioMmioState.class, KEY);
+    private static VirtioState saved(GuestDriver g) {
+        return StateJson.read(StateJson.write(g.transport.saveState()), VirtioState.class, KEY);
     }
 
     @Test
@@ -38,7 +38,7 @@ class VirtioMmioSnapshotTest {
 
         LoopbackDevice dev2 = new LoopbackDevice(2, 8);
         GuestDriver r = g.copyFor(dev2, BASE);
-        r.transport.restoreState(StateJson.read(json, VirtioMmioState.class, KEY));
+        r.transport.restoreState(StateJson.read(json, VirtioState.class, KEY));
         assertEquals(json, StateJson.write(r.transport.saveState()));
         assertEquals(1, dev2.activations, "activated once, as by DRIVER_OK");
         assertEquals(g.status(), r.status());
@@ -62,8 +62,8 @@ class VirtioMmioSnapshotTest {
     }
 
     private static SnapshotException refused(
-            GuestDriver g, UnaryOperator<VirtioMmioState> change, String expected) {
-        VirtioMmioState s = change.apply(saved(g));
+            GuestDriver g, UnaryOperator<VirtioState> change, String expected) {
+        VirtioState s = change.apply(saved(g));
         LoopbackDevice fresh = new LoopbackDevice(2, 8);
         GuestDriver r = g.copyFor(fresh, BASE);
         SnapshotException e =
@@ -76,14 +76,14 @@ class VirtioMmioSnapshotTest {
         return e;
     }
 
-    private static VirtioMmioState withQueue(VirtioMmioState s, int i, VirtqueueState q) {
+    private static VirtioState withQueue(VirtioState s, int i, VirtqueueState q) {
         List<VirtqueueState> qs = new ArrayList<>(s.queues());
         qs.set(i, q);
         return withQueues(s, qs);
     }
 
-    private static VirtioMmioState withQueues(VirtioMmioState s, List<VirtqueueState> qs) {
-        return new VirtioMmioState(
+    private static VirtioState withQueues(VirtioState s, List<VirtqueueState> qs) {
+        return new VirtioState(
                 s.status(),
                 s.deviceFeaturesSel(),
                 s.driverFeaturesSel(),
@@ -122,7 +122,7 @@ class VirtioMmioSnapshotTest {
         refused(
                 g,
                 s ->
-                        new VirtioMmioState(
+                        new VirtioState(
                                 s.status(),
                                 0,
                                 0,
@@ -137,7 +137,7 @@ class VirtioMmioSnapshotTest {
         refused(
                 g,
                 s ->
-                        new VirtioMmioState(
+                        new VirtioState(
                                 Virtio.STATUS_DRIVER_OK,
                                 0,
                                 0,
@@ -152,7 +152,7 @@ class VirtioMmioSnapshotTest {
         refused(
                 g,
                 s ->
-                        new VirtioMmioState(
+                        new VirtioState(
                                 s.status(),
                                 0,
                                 0,

@@ -65,7 +65,7 @@ class SavedConfigTest {
                                 false),
                         new CpuFeatures(CpuFeatures.Irqchip.GICV3_ITS, true, true, false, false));
         GuestFirmware fw = GuestFirmware.decide(c.firmware(), HOST, w -> {});
-        return SavedConfig.of(c, devices, fw);
+        return SavedConfig.of(c, devices, List.of(), fw);
     }
 
     @Test
@@ -125,7 +125,7 @@ class SavedConfigTest {
                         .withCpu(CpuFeatures.DEFAULT.withIrqchip(CpuFeatures.Irqchip.GICV3));
         GuestFirmware fw =
                 GuestFirmware.decide(c.firmware(), HOST, VmBuilder.vmmServed(h), w -> {});
-        GuestDefinition g = SavedConfig.of(c, VirtioConfig.NONE, fw);
+        GuestDefinition g = SavedConfig.of(c, VirtioConfig.NONE, List.of(), fw);
         assertEquals(
                 List.of(
                         "midr=0x410fd083,revidr=0x1,aidr=0x551",
@@ -161,7 +161,9 @@ class SavedConfigTest {
                         g.nets(),
                         g.rng(),
                         g.virtioConsole(),
-                        g.memLock());
+                        g.memLock(),
+                        null,
+                        null);
         assertEquals(
                 List.of(),
                 SavedConfig.toConfig(
@@ -191,6 +193,7 @@ class SavedConfigTest {
                 SavedConfig.of(
                         undecided,
                         VirtioConfig.NONE,
+                        List.of(),
                         GuestFirmware.decide(undecided.firmware(), HOST, w -> {}));
         assertEquals("AUTO", g.irqchip());
         String msg =

@@ -470,6 +470,120 @@ class VirtioDevicesTest {
         assertEquals(0, read(ecam + (1 << 15) + 0x10));
     }
 
+    private void write(long addr, int len, long v) {
+        byte[] d = new byte[len];
+        for (int i = 0; i < len; i++) d[i] = (byte) (v >>> (8 * i));
+        bus.dispatch(addr, d, true);
+    }
+
+    /** Device 1's driver as Linux runs it, through config space and its BAR at {@code bar}. */
+    private void startPciDevice1(long bar) {
+        long fn = Layout.PCI_ECAM_BASE + (1 << 15);
+        write(fn + 0x10, -1);
+        write(fn + 0x10, (int) 0x5000_4000L); // placed ...
+        write(fn + 0x04, 0x6);
+        write(fn + 0x10, (int) bar); // ... and moved while decoding
+        write(bar + 0x14, 1, Virtio.STATUS_ACKNOWLEDGE | Virtio.STATUS_DRIVER);
+        write(bar + 0x08, 4, 1);
+        write(bar + 0x0c, 4, 1); // VERSION_1
+        write(bar + 0x14, 1, 0x3 | Virtio.STATUS_FEATURES_OK);
+        for (int q = 0; q < 2; q++) {
+            long ring = Layout.RAM_BASE + 0x1000L * (q + 1);
+            write(bar + 0x16, 2, q);
+            write(bar + 0x18, 2, 16);
+            write(bar + 0x20, 8, ring);
+            write(bar + 0x28, 8, ring + 0x100);
+            write(bar + 0x30, 8, ring + 0x200);
+            write(bar + 0x1c, 2, 1);
+        }
+        write(bar + 0x14, 1, 0xf); // DRIVER_OK
+        write(bar + 0x00, 4, 1); // device_feature_select left at 1
+    }
+
+    private static List<String> statesOf(VirtioDevices d) {
+        List<String> out = new ArrayList<>();
+        for (VirtioDevices.Slot s : d.slots()) {
+            var part = (dev.jvmm.core.snapshot.Snapshottable<?>) s.transport();
+            out.add(
+                    part.stateKey()
+                            + "="
+                            + dev.jvmm.core.snapshot.StateJson.write(part.saveState()));
+        }
+        return out;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <S extends Record> void restoreFrom(
+            dev.jvmm.core.snapshot.Snapshottable<S> part, String json) {
+        part.restoreState(
+                dev.jvmm.core.snapshot.StateJson.read(json, part.stateType(), part.stateKey()));
+    }
+
+    @Test
+    void overPciASnapshotRestoresEachFunctionWithItsBarMappedAndIoeventfdsWhereTheGuestMovedIt()
+            throws Exception {
+        long bar = 0x6000_8000L;
+        FakeDevice dev = new FakeDevice(2);
+        devices =
+                VirtioDevices.wire(
+                        List.of(new FakeDevice(1), dev),
+                        VirtioTransportKind.PCI,
+                        LAYOUT,
+                        bus,
+                        mem,
+                        kvm);
+        startPciDevice1(bar);
+        assertNotNull(dev.activation);
+        List<String> saved = statesOf(devices);
+        assertEquals(
+                List.of("virtio-pci.00:00.0", "virtio-pci.00:01.0"),
+                saved.stream().map(x -> x.substring(0, x.indexOf('='))).toList());
+        assertEquals(
+                VirtioDevices.pciLayout(List.of(Virtio.ID_RNG, Virtio.ID_RNG)),
+                devices.pciFunctions(),
+                "what a restore expects is what was built");
+        devices.close();
+
+        // a new process: fresh bus, fresh KVM registrations, same devices in the same order
+        MmioBus bus2 = new MmioBus();
+        Recorder kvm2 = new Recorder();
+        FakeDevice dev2 = new FakeDevice(2);
+        devices =
+                VirtioDevices.wire(
+                        List.of(new FakeDevice(1), dev2),
+                        VirtioTransportKind.PCI,
+                        LAYOUT,
+                        bus2,
+                        mem,
+                        kvm2);
+        assertEquals(List.of(), kvm2.ioevents);
+        for (int i = 0; i < saved.size(); i++) {
+            String json = saved.get(i).substring(saved.get(i).indexOf('=') + 1);
+            restoreFrom(
+                    (dev.jvmm.core.snapshot.Snapshottable<?>) devices.slots().get(i).transport(),
+                    json);
+        }
+        assertEquals(saved, statesOf(devices), "saving the restored functions gives the same");
+        assertEquals("virtio-pci.1:fake2 [0x60008000, 0x6000c000)", bus2.find(bar).toString());
+        assertNull(bus2.find(0x5000_4000L), "not where it was first placed");
+        assertEquals(
+                List.of("0x6000b000/2", "0x6000b004/2"),
+                kvm2.ioevents.stream()
+                        .map(e -> String.format("0x%x/%d", e.addr(), e.len()))
+                        .toList());
+        assertEquals(List.of(4, 5), kvm2.irqs.stream().map(Recorder.Irq::spi).toList());
+        assertNotNull(dev2.activation, "activated as by DRIVER_OK");
+        // the restored ioeventfd of queue 1 reaches the device through its notifier
+        kvm2.ioevents.get(1).efd().signal();
+        String n = dev2.notified.poll(5, TimeUnit.SECONDS);
+        assertNotNull(n, "queue 1's notification");
+        assertTrue(n.startsWith("1@"), n);
+        // and the guest's next register accesses see the restored selectors
+        byte[] sel = new byte[4];
+        bus2.dispatch(bar + 0x00, sel, false);
+        assertEquals(1, sel[0]);
+    }
+
     @Test
     void overPciTheDeviceTreeHasOneHostBridgeWithAnInterruptMapEntryPerDevice() {
         devices =

@@ -1,7 +1,9 @@
 package dev.jvmm.core.virtio.pci;
 
+import dev.jvmm.core.snapshot.GuestDefinition.PciFunctionDefinition;
 import dev.jvmm.core.virtio.VirtioDevice;
 import java.io.ByteArrayOutputStream;
+import java.util.List;
 
 /**
  * Where the four virtio structures sit in BAR0 (one 4 KiB page each, so a driver may map them
@@ -75,6 +77,20 @@ public final class VirtioPciLayout {
 
     private static void putInt(ByteArrayOutputStream out, int v) {
         for (int i = 0; i < 4; i++) out.write(v >>> (8 * i));
+    }
+
+    /** Device {@code n}'s function on bus 0 as lspci shows it, e.g. {@code 00:02.0}. */
+    public static String address(int n) {
+        return String.format("00:%02x.0", n);
+    }
+
+    /**
+     * What device {@code n} of virtio type {@code type} is built as: the layout a snapshot pins and
+     * a restore checks before it builds anything.
+     */
+    public static PciFunctionDefinition definition(int n, int type) {
+        return new PciFunctionDefinition(
+                address(n), VENDOR, DEVICE_ID_BASE + type, List.of(BAR_SIZE));
     }
 
     /** PCI class code (base, sub, prog-if) for a virtio device type, as kvmtool reports them. */

@@ -10,11 +10,15 @@ import static dev.jvmm.core.virtio.pci.VirtioPciLayout.NOTIFY_MULTIPLIER;
 import dev.jvmm.core.device.MmioDevice;
 import dev.jvmm.core.memory.GuestMemory;
 import dev.jvmm.core.pci.PciHeader;
+import dev.jvmm.core.snapshot.SnapshotException;
+import dev.jvmm.core.snapshot.Snapshottable;
 import dev.jvmm.core.virtio.QueueField;
 import dev.jvmm.core.virtio.VirtioCore;
 import dev.jvmm.core.virtio.VirtioDevice;
 import dev.jvmm.core.virtio.VirtioError;
 import dev.jvmm.core.virtio.VirtioInterrupt;
+import dev.jvmm.core.virtio.VirtioState;
+import dev.jvmm.core.virtio.VirtioStates;
 import dev.jvmm.core.virtio.VirtioTransport;
 import java.util.Arrays;
 
@@ -27,12 +31,13 @@ import java.util.Arrays;
  * only its own width (the 64-bit ring addresses also as two 32-bit halves, as Linux writes them);
  * anything else reads 0, writes nothing, and is counted.
  */
-public final class VirtioPciTransport implements VirtioTransport {
+public final class VirtioPciTransport implements VirtioTransport, Snapshottable<VirtioPciState> {
     /** Read by a driver for a vector it never set: no MSI-X (VIRTIO_MSI_NO_VECTOR). */
     private static final int NO_VECTOR = 0xffff;
 
     private final VirtioCore core;
     private final PciHeader header;
+    private final int deviceNumber;
     private final Bar bar = new Bar();
 
     // Guarded by core.
@@ -40,10 +45,18 @@ public final class VirtioPciTransport implements VirtioTransport {
     private int driverFeatureSel;
     private int queueSel;
 
+    /** Device 0 on the bus (see the other constructor). */
+    public VirtioPciTransport(VirtioDevice device, GuestMemory mem, VirtioInterrupt irq) {
+        this(device, 0, mem, irq);
+    }
+
     /**
+     * @param deviceNumber the function's device number on bus 0 (names its snapshot part)
      * @param irq the INTx line's edge (an irqfd); not raised while the guest has INTx disabled
      */
-    public VirtioPciTransport(VirtioDevice device, GuestMemory mem, VirtioInterrupt irq) {
+    public VirtioPciTransport(
+            VirtioDevice device, int deviceNumber, GuestMemory mem, VirtioInterrupt irq) {
+        this.deviceNumber = deviceNumber;
         PciHeader[] h = new PciHeader[1];
         this.core =
                 new VirtioCore(
@@ -93,6 +106,57 @@ public final class VirtioPciTransport implements VirtioTransport {
     @Override
     public void close() {
         core.close();
+    }
+
+    /** The function's address as lspci shows it on bus 0, e.g. {@code 00:02.0}. */
+    public String address() {
+        return VirtioPciLayout.address(deviceNumber);
+    }
+
+    @Override
+    public String stateKey() {
+        return "virtio-pci." + address();
+    }
+
+    @Override
+    public Class<VirtioPciState> stateType() {
+        return VirtioPciState.class;
+    }
+
+    @Override
+    public VirtioPciState saveState() {
+        synchronized (core) {
+            return new VirtioPciState(
+                    header.saveState(),
+                    VirtioStates.save(core, deviceFeatureSel, driverFeatureSel, queueSel));
+        }
+    }
+
+    /**
+     * Puts this freshly built transport into {@code s}: everything is checked first; then the
+     * virtio core, then the function's config space — which maps BAR0 at the restored address with
+     * the queues' notification ioeventfds there (the INTx irqfd was bound at build) — and last the
+     * device's activation when the driver had it running. All before any vCPU runs.
+     */
+    @Override
+    public void restoreState(VirtioPciState s) {
+        String key = stateKey();
+        if (s.function() == null || s.virtio() == null)
+            throw SnapshotException.invalid(key, "function and virtio are required");
+        String problem = header.stateProblem(s.function());
+        if (problem != null) throw SnapshotException.invalid(key, "function: " + problem);
+        VirtioState v = s.virtio();
+        if ((v.queueSel() & ~0xffff) != 0)
+            throw SnapshotException.invalid(key, "queue_select " + v.queueSel() + " is not a u16");
+        boolean activate;
+        synchronized (core) {
+            activate = VirtioStates.restore(core, v, key);
+            deviceFeatureSel = v.deviceFeaturesSel();
+            driverFeatureSel = v.driverFeaturesSel();
+            queueSel = v.queueSel();
+        }
+        header.restoreState(s.function());
+        if (activate) VirtioStates.activate(core, v);
     }
 
     @Override

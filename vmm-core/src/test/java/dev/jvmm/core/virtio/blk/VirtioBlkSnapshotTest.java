@@ -9,7 +9,7 @@ import dev.jvmm.core.virtio.GuestDriver;
 import dev.jvmm.core.virtio.GuestDriver.Buf;
 import dev.jvmm.core.virtio.GuestDriver.Used;
 import dev.jvmm.core.virtio.Virtio;
-import dev.jvmm.core.virtio.VirtioMmioState;
+import dev.jvmm.core.virtio.VirtioState;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -99,7 +99,7 @@ class VirtioBlkSnapshotTest {
         guest.join(5000);
         assertFalse(pause.isAlive());
 
-        VirtioMmioState saved = source.transport.saveState();
+        VirtioState saved = source.transport.saveState();
         assertEquals(3, source.usedIdx(0), "the request in flight is in the used ring");
         assertEquals(S_OK, status(source, st));
         assertEquals(3, saved.queues().get(0).nextUsed());
@@ -112,7 +112,7 @@ class VirtioBlkSnapshotTest {
         dest = source.copyFor(dev2, BASE); // guest RAM as saved
         GuestDriver g = dest;
         source = null;
-        g.transport.restoreState(StateJson.read(json, VirtioMmioState.class, "virtio.0xa000000"));
+        g.transport.restoreState(StateJson.read(json, VirtioState.class, "virtio.0xa000000"));
         assertEquals(json, StateJson.write(g.transport.saveState()), "saving the restored part");
         assertTrue(g.transport.isActive(), "DRIVER_OK restores an activated device");
         assertEquals(0x0f, g.status());
@@ -141,7 +141,7 @@ class VirtioBlkSnapshotTest {
         VirtioBlkDevice dev2 = new VirtioBlkDevice(FileBlockBackend.open(image(dir, 8), true), "s");
         dest = source.copyFor(dev2, 0);
         source = null;
-        dest.transport.restoreState(StateJson.read(json, VirtioMmioState.class, "x"));
+        dest.transport.restoreState(StateJson.read(json, VirtioState.class, "x"));
         assertFalse(dest.transport.isActive());
         assertEquals(0x0b, dest.status());
         dest.w32(0x30, 0);

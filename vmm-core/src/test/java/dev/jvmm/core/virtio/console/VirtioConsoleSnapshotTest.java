@@ -6,7 +6,7 @@ import dev.jvmm.core.snapshot.SnapshotException;
 import dev.jvmm.core.snapshot.StateJson;
 import dev.jvmm.core.virtio.GuestDriver;
 import dev.jvmm.core.virtio.GuestDriver.Buf;
-import dev.jvmm.core.virtio.VirtioMmioState;
+import dev.jvmm.core.virtio.VirtioState;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -27,7 +27,7 @@ class VirtioConsoleSnapshotTest {
 
         VirtioConsoleDevice dev2 = new VirtioConsoleDevice(new ByteArrayOutputStream());
         GuestDriver r = g.copyFor(dev2, 0xa000600L);
-        r.transport.restoreState(StateJson.read(json, VirtioMmioState.class, "c"));
+        r.transport.restoreState(StateJson.read(json, VirtioState.class, "c"));
         assertEquals(json, StateJson.write(r.transport.saveState()));
         assertEquals(5, dev2.pendingInput());
         Buf in = r.in(16);
@@ -40,15 +40,15 @@ class VirtioConsoleSnapshotTest {
     void oversizedInputIsRefused() {
         VirtioConsoleDevice dev = new VirtioConsoleDevice(new ByteArrayOutputStream());
         GuestDriver g = new GuestDriver(dev, 0xa000600L).start(0, 16);
-        VirtioMmioState s = g.transport.saveState();
+        VirtioState s = g.transport.saveState();
         g.transport.close();
         String big =
                 StateJson.write(
                         new VirtioConsoleState(
                                 new byte[VirtioConsoleDevice.MAX_PENDING_INPUT + 1]));
         Map<String, Object> device = Map.of("pendingInput", big.substring(17, big.length() - 2));
-        VirtioMmioState hostile =
-                new VirtioMmioState(
+        VirtioState hostile =
+                new VirtioState(
                         s.status(), 0, 0, s.driverFeatures(), 0, 0, 0, false, s.queues(), device);
         VirtioConsoleDevice dev2 = new VirtioConsoleDevice(new ByteArrayOutputStream());
         GuestDriver r = g.copyFor(dev2, 0xa000600L);

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.*;
 import dev.jvmm.core.snapshot.SnapshotException;
 import dev.jvmm.core.snapshot.StateJson;
 import dev.jvmm.core.virtio.GuestDriver;
-import dev.jvmm.core.virtio.VirtioMmioState;
+import dev.jvmm.core.virtio.VirtioState;
 import java.util.List;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
@@ -50,7 +50,7 @@ class VirtioNetSnapshotTest {
     @Test
     void aReceiveBufferTheDeviceHeldIsUsedAfterRestore() throws Exception {
         String json = savedWithAParkedBuffer();
-        VirtioMmioState s = StateJson.read(json, VirtioMmioState.class, "net");
+        VirtioState s = StateJson.read(json, VirtioState.class, "net");
         assertEquals(0, s.queues().get(RX).nextAvail(), "the held buffer is given back");
 
         VirtioNetDevice dev2 = new VirtioNetDevice(backend2, MAC);
@@ -74,7 +74,7 @@ class VirtioNetSnapshotTest {
                         SnapshotException.class,
                         () ->
                                 r.transport.restoreState(
-                                        StateJson.read(json, VirtioMmioState.class, "net")));
+                                        StateJson.read(json, VirtioState.class, "net")));
         assertEquals(
                 "snapshot: virtio.0xa000400: device: mac 52:54:00:12:34:56 is not this NIC's"
                         + " 52:54:00:01:01:01",
