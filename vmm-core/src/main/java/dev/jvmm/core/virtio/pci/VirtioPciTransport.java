@@ -4,11 +4,17 @@ import static dev.jvmm.core.virtio.pci.VirtioPciLayout.COMMON;
 import static dev.jvmm.core.virtio.pci.VirtioPciLayout.COMMON_SIZE;
 import static dev.jvmm.core.virtio.pci.VirtioPciLayout.DEVICE;
 import static dev.jvmm.core.virtio.pci.VirtioPciLayout.ISR;
+import static dev.jvmm.core.virtio.pci.VirtioPciLayout.MSIX_END;
+import static dev.jvmm.core.virtio.pci.VirtioPciLayout.MSIX_PBA;
+import static dev.jvmm.core.virtio.pci.VirtioPciLayout.MSIX_TABLE;
 import static dev.jvmm.core.virtio.pci.VirtioPciLayout.NOTIFY;
+import static dev.jvmm.core.virtio.pci.VirtioPciLayout.NOTIFY_END;
 import static dev.jvmm.core.virtio.pci.VirtioPciLayout.NOTIFY_MULTIPLIER;
 
 import dev.jvmm.core.device.MmioDevice;
 import dev.jvmm.core.memory.GuestMemory;
+import dev.jvmm.core.pci.MsixCapability;
+import dev.jvmm.core.pci.MsixTable;
 import dev.jvmm.core.pci.PciHeader;
 import dev.jvmm.core.virtio.QueueField;
 import dev.jvmm.core.virtio.VirtioCore;
@@ -22,17 +28,18 @@ import java.util.Arrays;
  * virtio-pci modern (virtio 1.x spec 4.1) for one {@link VirtioDevice}: a PCI function ({@link
  * #header}) whose BAR0 ({@link #bar}) holds the common configuration, the ISR, the device
  * configuration and one notification address per queue, decoded onto a {@link VirtioCore}.
- * Interrupts are legacy INTx: the core's interrupt-status bits are the ISR, which a read clears; no
- * MSI-X capability is offered, so drivers fall back to INTx. Each common-configuration field takes
+ * Interrupts are MSI-X when the function offers it (an ITS to route it to) and the guest enabled
+ * it: one vector per queue and one for configuration changes, in BAR0 after the virtio structures
+ * ({@link VirtioMsixVectors}, {@link MsixTable}). Otherwise legacy INTx: the core's
+ * interrupt-status bits are the ISR, which a read clears. Each common-configuration field takes
  * only its own width (the 64-bit ring addresses also as two 32-bit halves, as Linux writes them);
  * anything else reads 0, writes nothing, and is counted.
  */
 public final class VirtioPciTransport implements VirtioTransport {
-    /** Read by a driver for a vector it never set: no MSI-X (VIRTIO_MSI_NO_VECTOR). */
-    private static final int NO_VECTOR = 0xffff;
-
     private final VirtioCore core;
     private final PciHeader header;
+    private final MsixTable msix;
+    private final VirtioMsixVectors vectors;
     private final Bar bar = new Bar();
 
     // Guarded by core.
@@ -40,27 +47,54 @@ public final class VirtioPciTransport implements VirtioTransport {
     private int driverFeatureSel;
     private int queueSel;
 
-    /**
-     * @param irq the INTx line's edge (an irqfd); not raised while the guest has INTx disabled
-     */
+    /** A function with INTx only (no ITS to route MSI-X to). */
     public VirtioPciTransport(VirtioDevice device, GuestMemory mem, VirtioInterrupt irq) {
+        this(device, mem, irq, null);
+    }
+
+    /**
+     * @param irq the INTx line's edge (an irqfd); not raised while the guest has INTx disabled or
+     *     MSI-X enabled
+     * @param msix where MSI-X vectors are routed and delivered; null offers no MSI-X capability
+     */
+    public VirtioPciTransport(
+            VirtioDevice device, GuestMemory mem, VirtioInterrupt irq, MsixTable.Sink msix) {
+        this.msix = msix == null ? null : new MsixTable(VirtioPciLayout.msixVectors(device), msix);
+        this.vectors = new VirtioMsixVectors(this.msix, device.queueCount());
         PciHeader[] h = new PciHeader[1];
-        this.core =
-                new VirtioCore(
-                        device,
-                        mem,
-                        () -> {
-                            if (!h[0].intxDisabled()) irq.trigger();
-                        });
+        VirtioInterrupt routed =
+                new VirtioInterrupt() {
+                    @Override
+                    public void trigger() {
+                        trigger(CONFIG);
+                    }
+
+                    @Override
+                    public void trigger(int source) {
+                        if (!vectors.trigger(source) && !h[0].intxDisabled()) irq.trigger();
+                    }
+                };
+        this.core = new VirtioCore(device, mem, routed);
         int type = device.deviceType();
+        MsixCapability cap =
+                this.msix == null
+                        ? null
+                        : new MsixCapability(this.msix, 0, 0, MSIX_TABLE, MSIX_PBA);
         this.header =
                 new PciHeader(
                         VirtioPciLayout.VENDOR | (VirtioPciLayout.DEVICE_ID_BASE + type) << 16,
                         VirtioPciLayout.classCode(type) << 8 | 1, // revision 1: modern only
                         VirtioPciLayout.VENDOR | type << 16,
                         VirtioPciLayout.BAR_SIZE,
-                        VirtioPciLayout.capabilities(device));
+                        VirtioPciLayout.capabilities(device, cap == null ? null : cap.bytes()));
+        if (cap != null)
+            header.attach(VirtioPciLayout.msixOffset(device), MsixCapability.LENGTH, cap);
         h[0] = header;
+    }
+
+    /** The function's MSI-X table, or null when it offers none. */
+    public MsixTable msix() {
+        return msix;
     }
 
     @Override
@@ -83,11 +117,12 @@ public final class VirtioPciTransport implements VirtioTransport {
         core.notifyQueue(queue);
     }
 
-    /** Resets the device and the function (decoding off, BAR0 0), as after power-on. */
+    /** Resets the device and the function (decoding off, BAR0 0, MSI-X off), as after power-on. */
     @Override
     public void reset() {
         writeCommon(0x14, 1, 0);
         header.reset();
+        if (msix != null) msix.reset();
     }
 
     @Override
@@ -120,6 +155,9 @@ public final class VirtioPciTransport implements VirtioTransport {
                 v = readCommon((int) offset, data.length);
             } else if (offset == ISR && data.length == 1) {
                 v = core.takeInterruptStatus();
+            } else if (offset >= MSIX_TABLE && offset < MSIX_END) {
+                if (!msixAccess(offset, data, false)) bad("read", offset, data.length);
+                return;
             } else {
                 bad("read", offset, data.length);
             }
@@ -135,7 +173,11 @@ public final class VirtioPciTransport implements VirtioTransport {
             }
             long v = 0;
             for (int i = 0; i < data.length; i++) v |= (data[i] & 0xffL) << (8 * i);
-            if (offset >= NOTIFY && offset < NOTIFY + VirtioPciLayout.BAR_SIZE - NOTIFY) {
+            if (offset >= MSIX_TABLE && offset < MSIX_END) {
+                if (!msixAccess(offset, data, true)) bad("write", offset, data.length);
+                return;
+            }
+            if (offset >= NOTIFY && offset < NOTIFY_END) {
                 long rel = offset - NOTIFY;
                 if ((data.length == 2 || data.length == 4) && rel % NOTIFY_MULTIPLIER == 0) {
                     core.notifyQueue((int) Math.min(rel / NOTIFY_MULTIPLIER, Integer.MAX_VALUE));
@@ -155,6 +197,21 @@ public final class VirtioPciTransport implements VirtioTransport {
             }
             bad("write", offset, data.length);
         }
+    }
+
+    /** The table or PBA access at BAR {@code offset}; false for a bad one (or no MSI-X). */
+    private boolean msixAccess(long offset, byte[] data, boolean isWrite) {
+        if (msix == null) {
+            if (!isWrite) Arrays.fill(data, (byte) 0);
+            return false;
+        }
+        if (offset < MSIX_PBA) {
+            return isWrite
+                    ? msix.writeTable(offset - MSIX_TABLE, data)
+                    : msix.readTable(offset - MSIX_TABLE, data);
+        }
+        if (isWrite) return false; // the PBA is read-only
+        return msix.readPba(offset - MSIX_PBA, data);
     }
 
     private int queueSel() {
@@ -177,7 +234,8 @@ public final class VirtioPciTransport implements VirtioTransport {
                 case 0x04 -> core.deviceFeatures(deviceFeatureSel);
                 case 0x08 -> driverFeatureSel;
                 case 0x0c -> core.driverFeatures(driverFeatureSel);
-                case 0x10, 0x1a -> NO_VECTOR;
+                case 0x10 -> vectors.vector(VirtioInterrupt.CONFIG);
+                case 0x1a -> queue ? vectors.vector(queueSel) : VirtioMsixVectors.NO_VECTOR;
                 case 0x12 -> core.queueCount();
                 case 0x14 -> core.status();
                 case 0x15 -> core.configGeneration() & 0xff;
@@ -210,10 +268,14 @@ public final class VirtioPciTransport implements VirtioTransport {
                 case 0x00 -> deviceFeatureSel = v;
                 case 0x08 -> driverFeatureSel = v;
                 case 0x0c -> core.writeDriverFeatures(driverFeatureSel, v);
-                case 0x10, 0x1a -> {} // MSI-X vectors: none offered, the read stays NO_VECTOR
+                case 0x10 -> vectors.setVector(VirtioInterrupt.CONFIG, v & 0xffff);
+                case 0x1a -> queueVector(v & 0xffff);
                 case 0x14 -> {
                     core.writeStatus(v & 0xff);
-                    if ((v & 0xff) == 0) deviceFeatureSel = driverFeatureSel = queueSel = 0;
+                    if ((v & 0xff) == 0) {
+                        deviceFeatureSel = driverFeatureSel = queueSel = 0;
+                        vectors.reset();
+                    }
                 }
                 case 0x16 -> {
                     if (v >= core.queueCount()) {
@@ -235,6 +297,15 @@ public final class VirtioPciTransport implements VirtioTransport {
                 default -> bad("write", off, size); // read-only fields
             }
         }
+    }
+
+    private void queueVector(int v) {
+        if (queueSel < 0 || queueSel >= core.queueCount()) {
+            core.errorCounter()
+                    .count(VirtioError.QUEUE_INDEX, "queue_msix_vector for queue " + queueSel);
+            return;
+        }
+        vectors.setVector(queueSel, v);
     }
 
     private void queue(dev.jvmm.core.virtio.QueueField f, int v, String name) {
