@@ -5,7 +5,6 @@ import static dev.jvmm.core.virtio.pci.VirtioPciLayout.COMMON_SIZE;
 import static dev.jvmm.core.virtio.pci.VirtioPciLayout.DEVICE;
 import static dev.jvmm.core.virtio.pci.VirtioPciLayout.ISR;
 import static dev.jvmm.core.virtio.pci.VirtioPciLayout.MSIX_END;
-import static dev.jvmm.core.virtio.pci.VirtioPciLayout.MSIX_PBA;
 import static dev.jvmm.core.virtio.pci.VirtioPciLayout.MSIX_TABLE;
 import static dev.jvmm.core.virtio.pci.VirtioPciLayout.NOTIFY;
 import static dev.jvmm.core.virtio.pci.VirtioPciLayout.NOTIFY_END;
@@ -13,7 +12,6 @@ import static dev.jvmm.core.virtio.pci.VirtioPciLayout.NOTIFY_MULTIPLIER;
 
 import dev.jvmm.core.device.MmioDevice;
 import dev.jvmm.core.memory.GuestMemory;
-import dev.jvmm.core.pci.MsixCapability;
 import dev.jvmm.core.pci.MsixTable;
 import dev.jvmm.core.pci.PciHeader;
 import dev.jvmm.core.virtio.QueueField;
@@ -30,16 +28,15 @@ import java.util.Arrays;
  * configuration and one notification address per queue, decoded onto a {@link VirtioCore}.
  * Interrupts are MSI-X when the function offers it (an ITS to route it to) and the guest enabled
  * it: one vector per queue and one for configuration changes, in BAR0 after the virtio structures
- * ({@link VirtioMsixVectors}, {@link MsixTable}). Otherwise legacy INTx: the core's
- * interrupt-status bits are the ISR, which a read clears. Each common-configuration field takes
- * only its own width (the 64-bit ring addresses also as two 32-bit halves, as Linux writes them);
- * anything else reads 0, writes nothing, and is counted.
+ * ({@link VirtioPciMsix}, {@link MsixTable}). Otherwise legacy INTx: the core's interrupt-status
+ * bits are the ISR, which a read clears. Each common-configuration field takes only its own width
+ * (the 64-bit ring addresses also as two 32-bit halves, as Linux writes them); anything else reads
+ * 0, writes nothing, and is counted.
  */
 public final class VirtioPciTransport implements VirtioTransport {
     private final VirtioCore core;
     private final PciHeader header;
-    private final MsixTable msix;
-    private final VirtioMsixVectors vectors;
+    private final VirtioPciMsix msix;
     private final Bar bar = new Bar();
 
     // Guarded by core.
@@ -59,8 +56,7 @@ public final class VirtioPciTransport implements VirtioTransport {
      */
     public VirtioPciTransport(
             VirtioDevice device, GuestMemory mem, VirtioInterrupt irq, MsixTable.Sink msix) {
-        this.msix = msix == null ? null : new MsixTable(VirtioPciLayout.msixVectors(device), msix);
-        this.vectors = new VirtioMsixVectors(this.msix, device.queueCount());
+        this.msix = new VirtioPciMsix(device, msix);
         PciHeader[] h = new PciHeader[1];
         VirtioInterrupt routed =
                 new VirtioInterrupt() {
@@ -71,30 +67,26 @@ public final class VirtioPciTransport implements VirtioTransport {
 
                     @Override
                     public void trigger(int source) {
-                        if (!vectors.trigger(source) && !h[0].intxDisabled()) irq.trigger();
+                        if (!VirtioPciTransport.this.msix.trigger(source) && !h[0].intxDisabled())
+                            irq.trigger();
                     }
                 };
         this.core = new VirtioCore(device, mem, routed);
         int type = device.deviceType();
-        MsixCapability cap =
-                this.msix == null
-                        ? null
-                        : new MsixCapability(this.msix, 0, 0, MSIX_TABLE, MSIX_PBA);
         this.header =
                 new PciHeader(
                         VirtioPciLayout.VENDOR | (VirtioPciLayout.DEVICE_ID_BASE + type) << 16,
                         VirtioPciLayout.classCode(type) << 8 | 1, // revision 1: modern only
                         VirtioPciLayout.VENDOR | type << 16,
                         VirtioPciLayout.BAR_SIZE,
-                        VirtioPciLayout.capabilities(device, cap == null ? null : cap.bytes()));
-        if (cap != null)
-            header.attach(VirtioPciLayout.msixOffset(device), MsixCapability.LENGTH, cap);
+                        VirtioPciLayout.capabilities(device, this.msix.capabilityBytes()));
+        this.msix.attach(header, device);
         h[0] = header;
     }
 
     /** The function's MSI-X table, or null when it offers none. */
     public MsixTable msix() {
-        return msix;
+        return msix.table();
     }
 
     @Override
@@ -122,7 +114,7 @@ public final class VirtioPciTransport implements VirtioTransport {
     public void reset() {
         writeCommon(0x14, 1, 0);
         header.reset();
-        if (msix != null) msix.reset();
+        msix.resetFunction();
     }
 
     @Override
@@ -156,7 +148,7 @@ public final class VirtioPciTransport implements VirtioTransport {
             } else if (offset == ISR && data.length == 1) {
                 v = core.takeInterruptStatus();
             } else if (offset >= MSIX_TABLE && offset < MSIX_END) {
-                if (!msixAccess(offset, data, false)) bad("read", offset, data.length);
+                if (!msix.barAccess(offset, data, false)) bad("read", offset, data.length);
                 return;
             } else {
                 bad("read", offset, data.length);
@@ -174,7 +166,7 @@ public final class VirtioPciTransport implements VirtioTransport {
             long v = 0;
             for (int i = 0; i < data.length; i++) v |= (data[i] & 0xffL) << (8 * i);
             if (offset >= MSIX_TABLE && offset < MSIX_END) {
-                if (!msixAccess(offset, data, true)) bad("write", offset, data.length);
+                if (!msix.barAccess(offset, data, true)) bad("write", offset, data.length);
                 return;
             }
             if (offset >= NOTIFY && offset < NOTIFY_END) {
@@ -199,21 +191,6 @@ public final class VirtioPciTransport implements VirtioTransport {
         }
     }
 
-    /** The table or PBA access at BAR {@code offset}; false for a bad one (or no MSI-X). */
-    private boolean msixAccess(long offset, byte[] data, boolean isWrite) {
-        if (msix == null) {
-            if (!isWrite) Arrays.fill(data, (byte) 0);
-            return false;
-        }
-        if (offset < MSIX_PBA) {
-            return isWrite
-                    ? msix.writeTable(offset - MSIX_TABLE, data)
-                    : msix.readTable(offset - MSIX_TABLE, data);
-        }
-        if (isWrite) return false; // the PBA is read-only
-        return msix.readPba(offset - MSIX_PBA, data);
-    }
-
     private int queueSel() {
         synchronized (core) {
             return queueSel;
@@ -234,8 +211,8 @@ public final class VirtioPciTransport implements VirtioTransport {
                 case 0x04 -> core.deviceFeatures(deviceFeatureSel);
                 case 0x08 -> driverFeatureSel;
                 case 0x0c -> core.driverFeatures(driverFeatureSel);
-                case 0x10 -> vectors.vector(VirtioInterrupt.CONFIG);
-                case 0x1a -> queue ? vectors.vector(queueSel) : VirtioMsixVectors.NO_VECTOR;
+                case 0x10 -> msix.vector(VirtioInterrupt.CONFIG);
+                case 0x1a -> queue ? msix.vector(queueSel) : VirtioPciMsix.NO_VECTOR;
                 case 0x12 -> core.queueCount();
                 case 0x14 -> core.status();
                 case 0x15 -> core.configGeneration() & 0xff;
@@ -268,13 +245,13 @@ public final class VirtioPciTransport implements VirtioTransport {
                 case 0x00 -> deviceFeatureSel = v;
                 case 0x08 -> driverFeatureSel = v;
                 case 0x0c -> core.writeDriverFeatures(driverFeatureSel, v);
-                case 0x10 -> vectors.setVector(VirtioInterrupt.CONFIG, v & 0xffff);
+                case 0x10 -> msix.setVector(VirtioInterrupt.CONFIG, v & 0xffff);
                 case 0x1a -> queueVector(v & 0xffff);
                 case 0x14 -> {
                     core.writeStatus(v & 0xff);
                     if ((v & 0xff) == 0) {
                         deviceFeatureSel = driverFeatureSel = queueSel = 0;
-                        vectors.reset();
+                        msix.reset();
                     }
                 }
                 case 0x16 -> {
@@ -305,7 +282,7 @@ public final class VirtioPciTransport implements VirtioTransport {
                     .count(VirtioError.QUEUE_INDEX, "queue_msix_vector for queue " + queueSel);
             return;
         }
-        vectors.setVector(queueSel, v);
+        msix.setVector(queueSel, v);
     }
 
     private void queue(dev.jvmm.core.virtio.QueueField f, int v, String name) {
