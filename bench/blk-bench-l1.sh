@@ -24,6 +24,7 @@ read a _ </proc/uptime; dd if=/dev/zero of=/dev/vda bs=1M count=$mib oflag=direc
 SH
 )
 args="quiet jvmm.modules=virtio_mmio,virtio_blk jvmm.cmd=$cmd"
+# both VMMs on virtio-mmio (QEMU: virtio-blk-device), so the transport is the same on both sides
 
 one() { # $1: vmm, $2: run; the rest: the command
   vmm=$1 i=$2; shift 2
@@ -43,9 +44,9 @@ echo "blk-bench: kernel $img/Image, initrd $img/initramfs.gz, -c 1 -m 256; L1 $(
 i=1
 while [ "$i" -le "$runs" ]; do
   if [ -n "${JVMM_BENCH_BASE_JAR:-}" ]; then
-    one base "$i" env JVMM_JAR="$JVMM_BENCH_BASE_JAR" jvmm run -k "$img/Image" -i "$img/initramfs.gz" -c 1 -m 256 -p "$args" --disk "path=$disk"
+    one base "$i" env JVMM_JAR="$JVMM_BENCH_BASE_JAR" jvmm run -k "$img/Image" -i "$img/initramfs.gz" -c 1 -m 256 -p "$args" --disk "path=$disk" --virtio-transport mmio
   fi
-  one jvmm "$i" jvmm run -k "$img/Image" -i "$img/initramfs.gz" -c 1 -m 256 -p "$args" --disk "path=$disk"
+  one jvmm "$i" jvmm run -k "$img/Image" -i "$img/initramfs.gz" -c 1 -m 256 -p "$args" --disk "path=$disk" --virtio-transport mmio
   one qemu "$i" peer-qemu -k "$img/Image" -i "$img/initramfs.gz" -a "$args" -- \
     -drive "file=$disk,if=none,format=raw,id=d0" -device virtio-blk-device,drive=d0
   i=$((i + 1))

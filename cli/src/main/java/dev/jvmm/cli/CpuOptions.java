@@ -11,12 +11,14 @@ import picocli.CommandLine.TypeConversionException;
 final class CpuOptions {
     @Option(
             names = "--irqchip",
-            paramLabel = "gicv3|gicv3-its|gicv2",
+            paramLabel = "auto|gicv3|gicv3-its|gicv2",
             converter = IrqchipConverter.class,
             description =
-                    "In-kernel interrupt controller: gicv3 (default), gicv3-its (GICv3 with an ITS,"
-                            + " for MSIs) or gicv2 (refused: jvmm builds GICv3 machines only).")
-    Irqchip irqchip = Irqchip.GICV3;
+                    "In-kernel interrupt controller: auto (default: gicv3-its when virtio devices are"
+                            + " on PCI and the host's KVM has an ITS, else gicv3), gicv3, gicv3-its"
+                            + " (GICv3 with an ITS, for MSIs) or gicv2 (refused: jvmm builds GICv3"
+                            + " machines only).")
+    Irqchip irqchip = Irqchip.AUTO;
 
     @Option(
             names = "--pmu",
@@ -62,6 +64,7 @@ final class CpuOptions {
         @Override
         public Irqchip convert(String value) {
             return switch (value.toLowerCase(Locale.ROOT)) {
+                case "auto" -> Irqchip.AUTO;
                 case "gicv3" -> Irqchip.GICV3;
                 case "gicv3-its" -> Irqchip.GICV3_ITS;
                 case "gicv2" -> Irqchip.GICV2;
@@ -69,8 +72,8 @@ final class CpuOptions {
                         throw new TypeConversionException(
                                 "'"
                                         + value
-                                        + "' is not an interrupt controller jvmm knows (gicv3,"
-                                        + " gicv3-its, gicv2)");
+                                        + "' is not an interrupt controller jvmm knows (auto,"
+                                        + " gicv3, gicv3-its, gicv2)");
             };
         }
     }

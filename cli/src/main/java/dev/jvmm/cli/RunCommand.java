@@ -147,14 +147,13 @@ final class RunCommand implements Callable<Integer> {
 
     @Option(
             names = "--virtio-transport",
-            paramLabel = "mmio|pci",
+            paramLabel = "pci|mmio",
             description = {
-                "How virtio devices reach the guest: mmio (default), virtio-mmio with one window and SPI per"
-                        + " device, or pci, modern virtio-pci behind an ECAM host bridge (kvmtool's layout;"
-                        + " INTx interrupts), which kernels with VIRTIO_PCI built in see without loading"
-                        + " virtio_mmio."
+                "How virtio devices reach the guest: pci (default, as kvmtool's), modern virtio-pci behind an"
+                        + " ECAM host bridge, which kernels with VIRTIO_PCI built in (Debian's) see without any"
+                        + " module; or mmio, virtio-mmio with one window and SPI per device."
             })
-    VirtioTransportKind virtioTransport = VirtioTransportKind.MMIO;
+    VirtioTransportKind virtioTransport = VirtioTransportKind.PCI;
 
     /** Which device carries the console. */
     enum ConsoleDevice {

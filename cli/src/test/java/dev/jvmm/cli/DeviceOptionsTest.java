@@ -212,8 +212,8 @@ class DeviceOptionsTest {
     }
 
     @Test
-    void virtioTransportIsMmioUnlessPciIsAskedFor() {
-        assertEquals(dev.jvmm.core.vm.VirtioTransportKind.MMIO, parse("-k", "K").virtioTransport);
+    void virtioTransportIsPciUnlessMmioIsAskedFor() {
+        assertEquals(dev.jvmm.core.vm.VirtioTransportKind.PCI, parse("-k", "K").virtioTransport);
         assertEquals(
                 dev.jvmm.core.vm.VirtioTransportKind.PCI,
                 parse("-k", "K", "--virtio-transport", "pci").virtioTransport);

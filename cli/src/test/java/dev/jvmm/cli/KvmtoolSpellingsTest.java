@@ -121,6 +121,8 @@ class KvmtoolSpellingsTest {
                         .features();
         assertEquals(new CpuFeatures(CpuFeatures.Irqchip.GICV3_ITS, true, false, false, false), f);
         assertEquals(CpuFeatures.DEFAULT, parse("-k", "K").cpu.features());
+        assertEquals(CpuFeatures.Irqchip.AUTO, CpuFeatures.DEFAULT.irqchip());
+        assertEquals(CpuFeatures.DEFAULT, parse("-k", "K", "--irqchip", "AUTO").cpu.features());
         assertEquals(CpuFeatures.DEFAULT, parse("-k", "K", "--disable-mte").cpu.features());
         assertTrue(parse("-k", "K", "--mte").cpu.features().mte());
     }

@@ -183,6 +183,9 @@ class SnapshotLinuxBootTest {
             "quiet jvmm.modules=virtio_mmio,virtio_blk " + JvmmProcess.guestCommand(writer),
             "--disk",
             "path=" + disk,
+            // snapshots of virtio-pci machines are not there yet: the disk stays on virtio-mmio
+            "--virtio-transport",
+            "mmio",
             "--api-socket",
             dir.resolve("api.sock").toString(),
             "--timeout",

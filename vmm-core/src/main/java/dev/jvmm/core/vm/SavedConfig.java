@@ -105,6 +105,8 @@ public final class SavedConfig {
         String where = "snapshot: guest configuration";
         try {
             CpuFeatures.Irqchip irqchip = CpuFeatures.Irqchip.valueOf(g.irqchip());
+            if (irqchip == CpuFeatures.Irqchip.AUTO)
+                throw new IllegalArgumentException("irqchip AUTO is never saved");
             FirmwareConfig fw =
                     new FirmwareConfig(
                             HypercallSelection.ALL, g.pvTime(), PsciVersion.parse(g.psci()));

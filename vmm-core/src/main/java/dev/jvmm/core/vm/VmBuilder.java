@@ -159,13 +159,21 @@ public final class VmBuilder {
             MemorySegment ram = guestRam.segment();
             vm.setUserMemoryRegion(RAM_SLOT, 0, layout.ramBase(), ram);
 
+            boolean pciFunctions =
+                    virtio.transport() == VirtioTransportKind.PCI && !devices.isEmpty();
+            VmConfig built =
+                    config.withCpu(
+                            config.cpu()
+                                    .withIrqchip(
+                                            VgicV3.choose(
+                                                    vm, config.cpu().irqchip(), pciFunctions)));
             Aarch64Cpus cpus =
                     Aarch64Cpus.create(
                             kvm,
                             vm,
                             layout,
                             config.cpus(),
-                            config.cpu(),
+                            built.cpu(),
                             config.firmware().psci02(),
                             undo);
             VgicV3 gic = cpus.gic();
@@ -254,7 +262,7 @@ public final class VmBuilder {
                             consoleOut,
                             wired,
                             dispatcher,
-                            config,
+                            built,
                             () -> {
                                 wired.reset(); // before the images are reloaded: no device may
                                 // write into the old rings

@@ -29,6 +29,21 @@ public record VmConfig(
         boolean memLock,
         HypercallConfig hypercalls,
         CpuFeatures cpu) {
+    /** The same request with the vCPU features the VM was built with. */
+    public VmConfig withCpu(CpuFeatures built) {
+        return new VmConfig(
+                cmdline,
+                cpus,
+                memoryBytes,
+                onReset,
+                timeout,
+                consoleOut,
+                firmware,
+                memLock,
+                hypercalls,
+                built);
+    }
+
     public enum OnReset {
         EXIT,
         REBOOT

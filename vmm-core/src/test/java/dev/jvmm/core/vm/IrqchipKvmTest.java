@@ -56,6 +56,10 @@ class IrqchipKvmTest {
     }
 
     private VmBuilder builder(Irqchip irqchip, int cpus) throws Exception {
+        return builder(irqchip, cpus, VirtioConfig.NONE);
+    }
+
+    private VmBuilder builder(Irqchip irqchip, int cpus, VirtioConfig virtio) throws Exception {
         VmConfig cfg =
                 new VmConfig(
                         "",
@@ -70,8 +74,45 @@ class IrqchipKvmTest {
                         new CpuFeatures(irqchip, false, true, true, false));
         return new VmBuilder(
                 cfg,
-                KernelLoader.prepare(
-                        powerOffImage(), null, "", Layout.RAM_BASE, cfg.memoryBytes()));
+                KernelLoader.prepare(powerOffImage(), null, "", Layout.RAM_BASE, cfg.memoryBytes()),
+                virtio);
+    }
+
+    /**
+     * kvmtool's automatic choice: an ITS only when virtio devices sit on PCI (and this KVM has one,
+     * which the lab's does); the machine records what was chosen, never AUTO, so a snapshot saves
+     * the real interrupt controller.
+     */
+    @Test
+    void autoGivesAnItsExactlyWhenVirtioDevicesAreOnPci() throws Exception {
+        boolean hostHasIts;
+        try (Kvm kvm = KvmHost.openArm64();
+                Vm vm = kvm.createVm(0)) {
+            hostHasIts = vm.canCreateDevice(KvmUapi.KVM_DEV_TYPE_ARM_VGIC_ITS());
+        }
+        assertTrue(hostHasIts, "the lab's KVM has an ITS; on a host without one AUTO is gicv3");
+        VirtioConfig rngOnPci =
+                new VirtioConfig(
+                        java.util.List.of(),
+                        java.util.List.of(),
+                        true,
+                        false,
+                        VirtioTransportKind.PCI);
+        VirtioConfig rngOnMmio =
+                new VirtioConfig(java.util.List.of(), java.util.List.of(), true, false);
+        record Case(String what, VirtioConfig virtio, Irqchip asked, Irqchip built) {}
+        for (Case c :
+                java.util.List.of(
+                        new Case("pci, auto", rngOnPci, Irqchip.AUTO, Irqchip.GICV3_ITS),
+                        new Case("mmio, auto", rngOnMmio, Irqchip.AUTO, Irqchip.GICV3),
+                        new Case(
+                                "no devices, auto", VirtioConfig.NONE, Irqchip.AUTO, Irqchip.GICV3),
+                        new Case("pci, gicv3 asked", rngOnPci, Irqchip.GICV3, Irqchip.GICV3))) {
+            try (Machine m = builder(c.asked(), 1, c.virtio()).build()) {
+                assertEquals(c.built(), m.config().cpu().irqchip(), c.what());
+                assertEquals(c.built() == Irqchip.GICV3_ITS, m.its().isPresent(), c.what());
+            }
+        }
     }
 
     @Test

@@ -113,15 +113,16 @@ class SavedConfigTest {
         HypercallConfig h = new HypercallConfig(false, List.of(), List.of(), false, cpus);
         VmConfig c =
                 new VmConfig(
-                        "",
-                        1,
-                        64L << 20,
-                        VmConfig.OnReset.EXIT,
-                        null,
-                        OutputStream.nullOutputStream(),
-                        FirmwareConfig.DEFAULT,
-                        false,
-                        h);
+                                "",
+                                1,
+                                64L << 20,
+                                VmConfig.OnReset.EXIT,
+                                null,
+                                OutputStream.nullOutputStream(),
+                                FirmwareConfig.DEFAULT,
+                                false,
+                                h)
+                        .withCpu(CpuFeatures.DEFAULT.withIrqchip(CpuFeatures.Irqchip.GICV3));
         GuestFirmware fw =
                 GuestFirmware.decide(c.firmware(), HOST, VmBuilder.vmmServed(h), w -> {});
         GuestDefinition g = SavedConfig.of(c, VirtioConfig.NONE, fw);
@@ -171,6 +172,39 @@ class SavedConfigTest {
                                 false)
                         .hypercalls()
                         .implCpus());
+    }
+
+    /** A snapshot names the interrupt controller that was built; AUTO in one is garbage. */
+    @Test
+    void anUndecidedIrqchipInASnapshotIsRefused() {
+        VmConfig undecided =
+                new VmConfig(
+                        "",
+                        1,
+                        64L << 20,
+                        VmConfig.OnReset.EXIT,
+                        null,
+                        OutputStream.nullOutputStream(),
+                        FirmwareConfig.DEFAULT,
+                        false);
+        GuestDefinition g =
+                SavedConfig.of(
+                        undecided,
+                        VirtioConfig.NONE,
+                        GuestFirmware.decide(undecided.firmware(), HOST, w -> {}));
+        assertEquals("AUTO", g.irqchip());
+        String msg =
+                assertThrows(
+                                SnapshotException.class,
+                                () ->
+                                        SavedConfig.toConfig(
+                                                g,
+                                                VmConfig.OnReset.EXIT,
+                                                null,
+                                                OutputStream.nullOutputStream(),
+                                                false))
+                        .getMessage();
+        assertTrue(msg.endsWith("irqchip AUTO is never saved"), msg);
     }
 
     @Test

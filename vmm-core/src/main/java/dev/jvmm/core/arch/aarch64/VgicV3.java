@@ -57,12 +57,25 @@ public final class VgicV3 implements AutoCloseable {
     }
 
     /**
+     * Decides {@code AUTO} as kvmtool does: an ITS when there are PCI functions to send MSIs and
+     * this host's KVM can create one, plain GICv3 otherwise. Any other request is kept as asked.
+     */
+    public static CpuFeatures.Irqchip choose(
+            Vm vm, CpuFeatures.Irqchip asked, boolean pciFunctions) {
+        if (asked != CpuFeatures.Irqchip.AUTO) return asked;
+        return pciFunctions && vm.canCreateDevice(KvmUapi.KVM_DEV_TYPE_ARM_VGIC_ITS())
+                ? CpuFeatures.Irqchip.GICV3_ITS
+                : CpuFeatures.Irqchip.GICV3;
+    }
+
+    /**
      * Refuses, in one line, what cannot be built: a GICv2 (jvmm's machine is GICv3 only, and many
      * GICv3 hosts cannot emulate one at all) and an ITS on a KVM without the ITS device.
      */
     static void requireBuildable(Vm vm, CpuFeatures.Irqchip irqchip) {
         switch (irqchip) {
             case GICV3 -> {}
+            case AUTO -> throw new IllegalStateException("irqchip AUTO must be chosen first");
             case GICV3_ITS -> {
                 if (!vm.canCreateDevice(KvmUapi.KVM_DEV_TYPE_ARM_VGIC_ITS()))
                     throw new UnsupportedRequestException(
