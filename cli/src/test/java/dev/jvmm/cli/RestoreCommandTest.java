@@ -187,7 +187,8 @@ class RestoreCommandTest {
 
     @Test
     void aPciLayoutThisJvmmDoesNotBuildIsRefusedBeforeAnythingIsBuilt() {
-        // the guest had an entropy device at 00:00.0 with a 32 KiB BAR; this jvmm's has 16 KiB
+        // the guest had an entropy device at 00:00.0 with a 16 KiB BAR (before MSI-X); this jvmm's
+        // has 32 KiB
         Path snap =
                 snapshot(
                         List.of("vcpu.0", "virtio-pci.00:00.0"),
@@ -195,13 +196,13 @@ class RestoreCommandTest {
                         1,
                         List.of(
                                 new GuestDefinition.PciFunctionDefinition(
-                                        "00:00.0", 0x1af4, 0x1044, List.of(0x8000L))));
+                                        "00:00.0", 0x1af4, 0x1044, List.of(0x4000L))));
         assertUsageError(
                 MainTest.run("run", "--restore", snap.toString()),
                 "cannot restore "
                         + snap
                         + ": its PCI layout does not match: the snapshot has 00:00.0 1af4:1044 BARs"
-                        + " [0x8000] where this jvmm builds 00:00.0 1af4:1044 BARs [0x4000]");
+                        + " [0x4000] where this jvmm builds 00:00.0 1af4:1044 BARs [0x8000]");
     }
 
     @Test

@@ -180,6 +180,20 @@ public final class Vm extends FdHandle {
     }
 
     /**
+     * KVM_SET_GSI_ROUTING: replaces the VM's whole routing table with {@code routes} (KVM's default
+     * table, one identity entry per SPI, is gone after the first call). irqfds bound to a GSI
+     * follow its new entry; a GSI without an entry delivers nothing.
+     */
+    public void setGsiRouting(java.util.List<IrqRoute> routes) {
+        try (Arena a = Arena.ofConfined()) {
+            ioctl(
+                    KvmUapi.KVM_SET_GSI_ROUTING(),
+                    IrqRouting.encode(a, routes),
+                    "KVM_SET_GSI_ROUTING(" + routes.size() + " entries)");
+        }
+    }
+
+    /**
      * Signals eventfd {@code efd} on a guest write of {@code len} bytes to {@code addr} (any
      * value).
      */

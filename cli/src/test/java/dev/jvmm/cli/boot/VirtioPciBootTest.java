@@ -15,16 +15,21 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * virtio-pci under the stock Debian kernel, which has VIRTIO_PCI and PCI_HOST_GENERIC built in. One
- * boot with {@code --virtio-transport pci} and all four device kinds: the guest enumerates the ECAM
- * host bridge and finds them as modern virtio functions at 00:00.0-00:03.0 without virtio_mmio;
- * everything it prints comes through hvc0, it sees the disk as /dev/vda and its write is in the
- * image on the host, it pings the host over the tap, and it reads the entropy device.
+ * boot per interrupt controller with {@code --virtio-transport pci} and all four device kinds: the
+ * guest enumerates the ECAM host bridge and finds them as modern virtio functions at
+ * 00:00.0-00:03.0 without virtio_mmio; everything it prints comes through hvc0, it sees the disk as
+ * /dev/vda and its write is in the image on the host, it pings the host over the tap, and it reads
+ * the entropy device. With gicv3-its the functions interrupt through MSI-X vectors translated by
+ * the ITS (the disk's queue vector counts its I/O in /proc/interrupts); with plain gicv3 there is
+ * no MSI-X and the same devices work over INTx.
  */
 @BootTest
 class VirtioPciBootTest {
@@ -32,6 +37,9 @@ class VirtioPciBootTest {
     private static final long MIB = 1 << 20;
     private static final byte[] MARKER = "JVMM-PCI-WROTE-THIS".getBytes(StandardCharsets.US_ASCII);
     private static final String TAP = "jvmmtap5", HOST_IP = "10.77.5.1", GUEST_IP = "10.77.5.2";
+
+    /** A /proc/interrupts line: number, per-CPU counts, then the chip and the name. */
+    private static final Pattern IRQ_LINE = Pattern.compile("^\\s*\\d+:((?:\\s+\\d+)+)\\s+(.*)$");
 
     @TempDir Path dir;
 
@@ -41,7 +49,50 @@ class VirtioPciBootTest {
     }
 
     @Test
-    void blkNetRngAndConsoleWorkOverPciWithoutVirtioMmio() throws Exception {
+    void withAnItsTheDevicesInterruptThroughMsixVectors() throws Exception {
+        String out = boot("gicv3-its");
+        long disk = interrupts(out, l -> l.contains("virtio0-req"));
+        assertTrue(disk > 0, "the disk's queue vector counted its I/O\n" + out);
+        assertTrue(
+                out.lines().anyMatch(l -> l.contains("virtio0-req") && l.contains("ITS")),
+                "the disk's vector is an ITS MSI\n" + out);
+        assertTrue(
+                out.lines().anyMatch(l -> l.contains("virtio0-config")),
+                "a vector for configuration changes\n" + out);
+        assertTrue(
+                interrupts(out, l -> l.contains("virtio1-input")) > 0,
+                "the NIC's rx vector\n" + out);
+        assertFalse(
+                out.lines().anyMatch(l -> l.contains("GICv3") && l.matches(".*virtio\\d+\\s*$")),
+                "no INTx line is in use\n" + out);
+    }
+
+    @Test
+    void withPlainGicv3TheDevicesInterruptOverIntx() throws Exception {
+        String out = boot("gicv3");
+        assertTrue(
+                interrupts(out, l -> l.contains("GICv3") && l.matches(".*virtio0\\s*$")) > 0,
+                "the disk's INTx line counted its I/O\n" + out);
+        assertEquals(0, interrupts(out, l -> l.contains("ITS")), "no ITS, so no MSI\n" + out);
+        assertFalse(
+                out.lines().anyMatch(l -> IRQ_LINE.matcher(l).matches() && l.contains("ITS")),
+                "no ITS interrupt at all\n" + out);
+    }
+
+    /** The sum of the per-CPU counts of the /proc/interrupts lines {@code which} selects. */
+    private static long interrupts(String out, java.util.function.Predicate<String> which) {
+        long sum = 0;
+        for (String l : out.lines().toList()) {
+            Matcher m = IRQ_LINE.matcher(l);
+            if (!m.matches() || !which.test(m.group(2))) continue;
+            Matcher n = Pattern.compile("\\d+").matcher(m.group(1));
+            while (n.find()) sum += Long.parseLong(n.group());
+        }
+        return sum;
+    }
+
+    /** One boot with every device kind over PCI; the common assertions; the guest's output. */
+    private String boot(String irqchip) throws Exception {
         TapHost.create(TAP, HOST_IP);
         Path disk = Files.write(dir.resolve("pci.img"), new byte[(int) (4 * MIB)]);
         String shell =
@@ -54,7 +105,7 @@ class VirtioPciBootTest {
                 ip link set eth0 up && ip addr add %s/24 dev eth0
                 ping -c 3 -W 5 %s >/dev/null; echo GUEST-PING-RC=$?
                 grep -q '^virtio_mmio ' /proc/modules && echo MMIO-LOADED
-                grep virtio /proc/interrupts
+                echo IRQS-BEGIN; cat /proc/interrupts; echo IRQS-END
                 """
                         .formatted(GUEST_IP, HOST_IP);
         JvmmProcess.Result r =
@@ -69,6 +120,8 @@ class VirtioPciBootTest {
                         "256",
                         "--virtio-transport",
                         "pci",
+                        "--irqchip",
+                        irqchip,
                         "--disk",
                         "path=" + disk,
                         "--net",
@@ -105,5 +158,6 @@ class VirtioPciBootTest {
                 MARKER,
                 Arrays.copyOfRange(img, 256 * 4096, 256 * 4096 + MARKER.length),
                 "the guest's write at 1 MiB, read on the host");
+        return out;
     }
 }

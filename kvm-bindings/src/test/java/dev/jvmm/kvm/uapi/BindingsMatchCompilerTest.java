@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.jvmm.kvm.IrqRouting;
 import dev.jvmm.kvm.RegIds;
 import dev.jvmm.kvm.sys.Tun;
 import java.io.IOException;
@@ -198,6 +199,50 @@ class BindingsMatchCompilerTest {
                                 "offsetof(struct ifreq, ifr_flags)"),
                         eqInt("Tun.IFREQ_FLAGS_OFFSET", 0, "offsetof(struct ifreq, ifr_name)"));
         compile("tun", prelude, asserts);
+    }
+
+    /** The hand-written GSI routing layout (dev.jvmm.kvm.IrqRouting), which jextract leaves out. */
+    @Test
+    void irqRoutingLayoutMatchesTheCompiler() throws Exception {
+        String prelude = "#include <stddef.h>\n#include <linux/kvm.h>\n";
+        String r = "struct kvm_irq_routing", e = "struct kvm_irq_routing_entry";
+        String ic = "struct kvm_irq_routing_irqchip", msi = "struct kvm_irq_routing_msi";
+        List<String> asserts =
+                List.of(
+                        eqInt("HEADER_SIZE", IrqRouting.HEADER_SIZE, "sizeof(" + r + ")"),
+                        eqInt("NR", IrqRouting.NR, "offsetof(" + r + ", nr)"),
+                        eqInt("FLAGS", IrqRouting.FLAGS, "offsetof(" + r + ", flags)"),
+                        eqInt("entries", IrqRouting.HEADER_SIZE, "offsetof(" + r + ", entries)"),
+                        eqInt("ENTRY_SIZE", IrqRouting.ENTRY_SIZE, "sizeof(" + e + ")"),
+                        eqInt("ENTRY_GSI", IrqRouting.ENTRY_GSI, "offsetof(" + e + ", gsi)"),
+                        eqInt("ENTRY_TYPE", IrqRouting.ENTRY_TYPE, "offsetof(" + e + ", type)"),
+                        eqInt("ENTRY_FLAGS", IrqRouting.ENTRY_FLAGS, "offsetof(" + e + ", flags)"),
+                        eqInt("ENTRY_U", IrqRouting.ENTRY_U, "offsetof(" + e + ", u)"),
+                        eqInt("union", 32, "sizeof(((" + e + " *)0)->u)"),
+                        eqInt(
+                                "IRQCHIP_IRQCHIP",
+                                IrqRouting.IRQCHIP_IRQCHIP,
+                                "offsetof(" + ic + ", irqchip)"),
+                        eqInt("IRQCHIP_PIN", IrqRouting.IRQCHIP_PIN, "offsetof(" + ic + ", pin)"),
+                        eqInt(
+                                "MSI_ADDRESS_LO",
+                                IrqRouting.MSI_ADDRESS_LO,
+                                "offsetof(" + msi + ", address_lo)"),
+                        eqInt(
+                                "MSI_ADDRESS_HI",
+                                IrqRouting.MSI_ADDRESS_HI,
+                                "offsetof(" + msi + ", address_hi)"),
+                        eqInt("MSI_DATA", IrqRouting.MSI_DATA, "offsetof(" + msi + ", data)"),
+                        eqInt("MSI_DEVID", IrqRouting.MSI_DEVID, "offsetof(" + msi + ", devid)"),
+                        eqInt("msi", 16, "sizeof(" + msi + ")"),
+                        eqInt("TYPE_IRQCHIP", IrqRouting.TYPE_IRQCHIP, "KVM_IRQ_ROUTING_IRQCHIP"),
+                        eqInt("TYPE_MSI", IrqRouting.TYPE_MSI, "KVM_IRQ_ROUTING_MSI"),
+                        eqInt("MSI_VALID_DEVID", IrqRouting.MSI_VALID_DEVID, "KVM_MSI_VALID_DEVID"),
+                        eq64(
+                                "KVM_SET_GSI_ROUTING",
+                                KvmUapi.KVM_SET_GSI_ROUTING(),
+                                "_IOW(KVMIO, 0x6a, struct kvm_irq_routing)"));
+        compile("irq-routing", prelude, asserts);
     }
 
     @Test

@@ -10,7 +10,8 @@ package dev.jvmm.core.pci;
  * write to it is dropped. BAR0 is sized the way Linux does it: write all ones, read back the size
  * mask (the low bits of an aligned power-of-two size read as 0). Whenever memory decoding or BAR0's
  * address changes, the {@link BarListener} hears where the BAR now decodes (or that it stopped).
- * Offsets past the 256-byte header (extended config space) read as 0: no extended capabilities.
+ * Offsets past the 256-byte header (extended config space) read as 0: no extended capabilities. A
+ * capability with live registers (MSI-X) is {@link #attach}ed over its bytes in the list.
  */
 public final class PciHeader implements PciFunction {
     /** Where BAR0 decodes: {@link #UNMAPPED} when memory decoding is off. */
@@ -41,6 +42,8 @@ public final class PciHeader implements PciFunction {
     private int bar; // BAR0 as the guest reads it
     private long decoding = UNMAPPED;
     private BarListener listener = (from, to) -> {};
+    private volatile int regionStart = SIZE, regionEnd = SIZE;
+    private volatile PciFunction region;
 
     /**
      * @param ids vendor ID (low 16 bits) and device ID (high 16 bits)
@@ -76,6 +79,26 @@ public final class PciHeader implements PciFunction {
         listener = l;
     }
 
+    /**
+     * Hands config accesses to {@code [offset, offset + length)} to {@code f} (offsets relative to
+     * {@code offset}), for a capability whose registers live elsewhere; once, before the guest
+     * runs. The range is dword-aligned inside the capability area, so no aligned access straddles
+     * it.
+     */
+    public void attach(int offset, int length, PciFunction f) {
+        if (offset < CAPABILITIES_START
+                || (offset & 3) != 0
+                || (length & 3) != 0
+                || length <= 0
+                || offset + length > SIZE
+                || region != null)
+            throw new IllegalArgumentException(
+                    "capability region 0x" + Integer.toHexString(offset));
+        region = f; // published before the range a reader checks first
+        regionEnd = offset + length;
+        regionStart = offset;
+    }
+
     public long barSize() {
         return barSize;
     }
@@ -97,7 +120,13 @@ public final class PciHeader implements PciFunction {
     }
 
     @Override
-    public synchronized int configRead(int offset, int size) {
+    public int configRead(int offset, int size) {
+        if (offset >= regionStart && offset < regionEnd)
+            return region.configRead(offset - regionStart, size);
+        return headerRead(offset, size);
+    }
+
+    private synchronized int headerRead(int offset, int size) {
         if (offset >= SIZE) return 0;
         int v = 0;
         for (int i = 0; i < size; i++) {
@@ -109,7 +138,15 @@ public final class PciHeader implements PciFunction {
     }
 
     @Override
-    public synchronized void configWrite(int offset, int size, int value) {
+    public void configWrite(int offset, int size, int value) {
+        if (offset >= regionStart && offset < regionEnd) {
+            region.configWrite(offset - regionStart, size, value);
+            return;
+        }
+        headerWrite(offset, size, value);
+    }
+
+    private synchronized void headerWrite(int offset, int size, int value) {
         if (offset >= SIZE) return;
         for (int i = 0; i < size; i++) {
             int o = offset + i;
@@ -177,10 +214,10 @@ public final class PciHeader implements PciFunction {
 
     /** Back to power-on values (an in-place reboot): decoding off, BAR0 0, INTx enabled. */
     public synchronized void reset() {
-        configWrite(COMMAND, 2, 0);
-        configWrite(BAR0, 4, 0);
-        configWrite(0x0c, 1, 0);
-        configWrite(INTERRUPT_LINE, 1, 0);
+        headerWrite(COMMAND, 2, 0);
+        headerWrite(BAR0, 4, 0);
+        headerWrite(0x0c, 1, 0);
+        headerWrite(INTERRUPT_LINE, 1, 0);
     }
 
     private int get(int offset, int size) {

@@ -20,24 +20,26 @@ final class VirtioCoreHost implements VirtioHost {
     public void fail(VirtioError kind, String detail) {
         c.errors.count(kind, detail);
         if (c.needsResetBit.getAndSet(Virtio.STATUS_NEEDS_RESET) == 0 && c.activated) {
-            raise(Virtio.INT_CONFIG_CHANGE); // spec 2.1.2: NEEDS_RESET after DRIVER_OK
+            raise(
+                    Virtio.INT_CONFIG_CHANGE,
+                    VirtioInterrupt.CONFIG); // spec 2.1.2: NEEDS_RESET after DRIVER_OK
             // comes with a config change
         }
     }
 
     @Override
     public void usedBuffer(int queue) {
-        raise(Virtio.INT_USED_BUFFER);
+        raise(Virtio.INT_USED_BUFFER, queue);
     }
 
     @Override
     public void configChanged() {
         c.configGeneration.incrementAndGet();
-        raise(Virtio.INT_CONFIG_CHANGE);
+        raise(Virtio.INT_CONFIG_CHANGE, VirtioInterrupt.CONFIG);
     }
 
-    private void raise(int bit) {
+    private void raise(int bit, int source) {
         c.interruptStatus.getAndUpdate(s -> s | bit);
-        c.irq.trigger();
+        c.irq.trigger(source);
     }
 }

@@ -8,5 +8,17 @@ package dev.jvmm.core.virtio;
  */
 @FunctionalInterface
 public interface VirtioInterrupt {
+    /** The source of a configuration-change interrupt; queue interrupts name their queue. */
+    int CONFIG = -1;
+
     void trigger();
+
+    /**
+     * An edge for {@code source}: the index of a queue with used buffers, or {@link #CONFIG}. A
+     * transport with one interrupt (virtio-mmio, INTx) ignores the source; MSI-X picks the vector
+     * the driver assigned to it.
+     */
+    default void trigger(int source) {
+        trigger();
+    }
 }

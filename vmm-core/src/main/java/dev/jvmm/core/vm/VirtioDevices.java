@@ -28,7 +28,9 @@ import java.util.List;
  * into device work. Over virtio-mmio device n has the n-th MMIO slot, its ioeventfds datamatched on
  * the QueueNotify register, and a {@code virtio,mmio} node; over virtio-pci it is device n on the
  * ECAM host bridge's bus 0 with its INTA# on the SPI, and its BAR (with the queues' notification
- * ioeventfds) is mapped wherever the guest places it in the memory window. Either way disks become
+ * ioeventfds) is mapped wherever the guest places it in the memory window; where the VM has an ITS
+ * it also offers MSI-X, each vector an eventfd bound to an MSI GSI ({@link MsixRoutes}), and the
+ * device ID of its MSIs is its requester ID (bus 0, device n, function 0). Either way disks become
  * vda, vdb, ... in the order given.
  *
  * <p>Lifecycle: {@link #reset} before an in-place reboot (nothing may write into the old rings
@@ -44,7 +46,8 @@ public final class VirtioDevices implements AutoCloseable {
             VirtioTransport transport,
             EventFd irq,
             List<EventFd> queueEvents,
-            QueueNotifier notifier) {
+            QueueNotifier notifier,
+            List<EventFd> vectorEvents) {
         public String name() {
             return region.name() + ":" + transport.device().name();
         }
@@ -127,7 +130,7 @@ public final class VirtioDevices implements AutoCloseable {
                         new QueueNotifier(region.name() + "-" + d.name(), events, t::notifyQueue)
                                 .start();
                 undo.add(n);
-                slots.add(new Slot(region, intid, t, irq, List.copyOf(events), n));
+                slots.add(new Slot(region, intid, t, irq, List.copyOf(events), n, List.of()));
             }
             return new VirtioDevices(slots, layout, pci);
         } catch (RuntimeException e) {
@@ -160,7 +163,19 @@ public final class VirtioDevices implements AutoCloseable {
         EventFd irq = EventFd.create(name + " irq");
         undo.add(irq);
         kvm.irqfd(irq, Layout.spiNumber(intid));
-        VirtioPciTransport t = new VirtioPciTransport(d, i, mem, irq::signal);
+        List<EventFd> vectorEvents = new ArrayList<>();
+        MsixRoutes msix = null;
+        if (kvm.msi()) {
+            // with an ITS: MSI-X, one eventfd and MSI GSI per vector, the device ID its requester
+            // ID
+            for (int v = 0; v < VirtioPciLayout.msixVectors(d); v++) {
+                EventFd e = EventFd.create(name + " vector " + v);
+                undo.add(e);
+                vectorEvents.add(e);
+            }
+            msix = new MsixRoutes(kvm, vectorEvents, i << 3);
+        }
+        VirtioPciTransport t = new VirtioPciTransport(d, i, mem, irq::signal, msix);
         undo.add(t);
         List<EventFd> events = new ArrayList<>();
         for (int q = 0; q < d.queueCount(); q++) {
@@ -194,7 +209,7 @@ public final class VirtioDevices implements AutoCloseable {
         ecam.attach(i, t.header());
         QueueNotifier n = new QueueNotifier(name + "-" + d.name(), events, t::notifyQueue).start();
         undo.add(n);
-        return new Slot(function, intid, t, irq, List.copyOf(events), n);
+        return new Slot(function, intid, t, irq, List.copyOf(events), n, List.copyOf(vectorEvents));
     }
 
     /** Queue {@code q}'s notification address in a BAR at {@code base}: 16-bit writes of Linux. */
@@ -335,6 +350,7 @@ public final class VirtioDevices implements AutoCloseable {
         }
         for (Slot s : slots) {
             s.queueEvents().forEach(EventFd::close);
+            s.vectorEvents().forEach(EventFd::close);
             s.irq().close();
         }
     }

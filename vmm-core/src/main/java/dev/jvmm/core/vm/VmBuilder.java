@@ -8,6 +8,7 @@ import dev.jvmm.core.arch.FdtContributor;
 import dev.jvmm.core.arch.Layout;
 import dev.jvmm.core.arch.PsciVersion;
 import dev.jvmm.core.arch.aarch64.Aarch64Cpus;
+import dev.jvmm.core.arch.aarch64.GsiRoutes;
 import dev.jvmm.core.arch.aarch64.VgicV3;
 import dev.jvmm.core.boot.BootImageException;
 import dev.jvmm.core.boot.BootImages;
@@ -215,6 +216,7 @@ public final class VmBuilder {
             bus.register(layout.rtc().base(), layout.rtc().size(), rtc, "rtc");
 
             GuestMemory mem = new SegmentGuestMemory(layout.ramBase(), ram);
+            GsiRoutes gsiRoutes = GsiRoutes.of(vm);
             VirtioDevices wired =
                     VirtioDevices.wire(
                             devices,
@@ -222,7 +224,7 @@ public final class VmBuilder {
                             layout,
                             bus,
                             mem,
-                            NotificationRouting.of(vm));
+                            NotificationRouting.of(vm, gsiRoutes, gic.its().orElse(null)));
             undo.add(wired);
             wired.threads().forEach(guestRam::addUser);
             List<FdtContributor> nodes = new ArrayList<>();

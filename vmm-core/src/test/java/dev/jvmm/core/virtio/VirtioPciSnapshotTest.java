@@ -39,7 +39,7 @@ class VirtioPciSnapshotTest {
     private TransportPort busy(LoopbackDevice dev) {
         TransportPort p = fresh(dev);
         PciHeader h = pci(p).header();
-        h.configWrite(PciHeader.BAR0, 4, 0x5000_4000);
+        h.configWrite(PciHeader.BAR0, 4, 0x5000_8000);
         h.configWrite(
                 PciHeader.COMMAND, 2, PciHeader.COMMAND_MEMORY | PciHeader.COMMAND_BUS_MASTER);
         p.status(Virtio.STATUS_ACKNOWLEDGE | Virtio.STATUS_DRIVER);
@@ -75,7 +75,7 @@ class VirtioPciSnapshotTest {
         VirtioPciState s = pci(p).saveState();
         assertNotEquals(0, s.virtio().interruptStatus(), "the ISR not yet read");
         assertEquals(1, s.virtio().queueSel());
-        assertEquals(0x5000_4000L, s.function().bar0());
+        assertEquals(0x5000_8000L, s.function().bar0());
         String json = json(p);
 
         LoopbackDevice dev2 = new LoopbackDevice(2, 8);
@@ -83,7 +83,7 @@ class VirtioPciSnapshotTest {
         pci(r).restoreState(StateJson.read(json, VirtioPciState.class, KEY));
         assertEquals(json, json(r), "saving the restored transport gives the same record");
         assertEquals(1, dev2.activations, "activated once, as by DRIVER_OK");
-        assertEquals(0x5000_4000L, pci(r).header().decoding());
+        assertEquals(0x5000_8000L, pci(r).header().decoding());
         assertEquals(0, r.interrupts.get(), "no interrupt replayed: the vGIC has it");
         assertEquals(p.status(), r.status());
         assertEquals(1, r.enabled(), "queue_select still 1, and that queue ready");
@@ -145,11 +145,11 @@ class VirtioPciSnapshotTest {
         refused(s -> new VirtioPciState(null, s.virtio()), "function and virtio are required");
         refused(s -> new VirtioPciState(s.function(), null), "function and virtio are required");
         refused(
-                s -> withFunction(s, new PciFunctionState(0xffff, 0x5000_4000L, 0, 0)),
+                s -> withFunction(s, new PciFunctionState(0xffff, 0x5000_8000L, 0, 0)),
                 "function: command 0xffff has bits the function does not implement");
         refused(
-                s -> withFunction(s, new PciFunctionState(2, 0x5000_4100L, 0, 0)),
-                "function: BAR0 0x50004100 is not aligned to its size 0x4000");
+                s -> withFunction(s, new PciFunctionState(2, 0x5000_8100L, 0, 0)),
+                "function: BAR0 0x50008100 is not aligned to its size 0x8000");
         refused(
                 s -> new VirtioPciState(s.function(), withQueueSel(s.virtio(), 0x10000)),
                 "queue_select 65536 is not a u16");

@@ -51,9 +51,9 @@ class SavedPciLayoutTest {
 
     private static List<PciFunctionDefinition> built() {
         return List.of(
-                new PciFunctionDefinition("00:00.0", 0x1af4, 0x1042, List.of(0x4000L)),
-                new PciFunctionDefinition("00:01.0", 0x1af4, 0x1041, List.of(0x4000L)),
-                new PciFunctionDefinition("00:02.0", 0x1af4, 0x1044, List.of(0x4000L)));
+                new PciFunctionDefinition("00:00.0", 0x1af4, 0x1042, List.of(0x8000L)),
+                new PciFunctionDefinition("00:01.0", 0x1af4, 0x1041, List.of(0x8000L)),
+                new PciFunctionDefinition("00:02.0", 0x1af4, 0x1044, List.of(0x8000L)));
     }
 
     private static void refused(GuestDefinition g, String message) {
@@ -94,34 +94,34 @@ class SavedPciLayoutTest {
                         with(
                                 1,
                                 new PciFunctionDefinition(
-                                        "00:01.0", 0x1af4, 0x1042, List.of(0x4000L)))),
+                                        "00:01.0", 0x1af4, 0x1042, List.of(0x8000L)))),
                 start
-                        + "the snapshot has 00:01.0 1af4:1042 BARs [0x4000] where this jvmm builds"
-                        + " 00:01.0 1af4:1041 BARs [0x4000]");
+                        + "the snapshot has 00:01.0 1af4:1042 BARs [0x8000] where this jvmm builds"
+                        + " 00:01.0 1af4:1041 BARs [0x8000]");
         refused(
                 guest(
                         "pci",
                         with(
                                 2,
                                 new PciFunctionDefinition(
-                                        "00:02.0", 0x1af4, 0x1044, List.of(0x8000L)))),
+                                        "00:02.0", 0x1af4, 0x1044, List.of(0x4000L)))),
                 start
-                        + "the snapshot has 00:02.0 1af4:1044 BARs [0x8000] where this jvmm builds"
-                        + " 00:02.0 1af4:1044 BARs [0x4000]");
+                        + "the snapshot has 00:02.0 1af4:1044 BARs [0x4000] where this jvmm builds"
+                        + " 00:02.0 1af4:1044 BARs [0x8000]");
         refused(
                 guest(
                         "pci",
                         with(
                                 0,
                                 new PciFunctionDefinition(
-                                        "00:05.0", 0x1af4, 0x1042, List.of(0x4000L)))),
+                                        "00:05.0", 0x1af4, 0x1042, List.of(0x8000L)))),
                 start
-                        + "the snapshot has 00:05.0 1af4:1042 BARs [0x4000] where this jvmm builds"
-                        + " 00:00.0 1af4:1042 BARs [0x4000]");
+                        + "the snapshot has 00:05.0 1af4:1042 BARs [0x8000] where this jvmm builds"
+                        + " 00:00.0 1af4:1042 BARs [0x8000]");
         refused(
                 guest("pci", with(2, null)),
                 start
-                        + "this jvmm builds 00:02.0 1af4:1044 BARs [0x4000] for its devices, which the"
+                        + "this jvmm builds 00:02.0 1af4:1044 BARs [0x8000] for its devices, which the"
                         + " snapshot lacks");
         refused(
                 guest(
@@ -129,14 +129,14 @@ class SavedPciLayoutTest {
                         with(
                                 3,
                                 new PciFunctionDefinition(
-                                        "00:03.0", 0x1af4, 0x1043, List.of(0x4000L)))),
+                                        "00:03.0", 0x1af4, 0x1043, List.of(0x8000L)))),
                 start
-                        + "the snapshot has 00:03.0 1af4:1043 BARs [0x4000], for which its devices"
+                        + "the snapshot has 00:03.0 1af4:1043 BARs [0x8000], for which its devices"
                         + " make no function here");
         refused(
                 guest("pci", null),
                 start
-                        + "this jvmm builds 00:00.0 1af4:1042 BARs [0x4000] for its devices, which the snapshot lacks");
+                        + "this jvmm builds 00:00.0 1af4:1042 BARs [0x8000] for its devices, which the snapshot lacks");
         refused(
                 guest(
                         "pci",
@@ -149,7 +149,7 @@ class SavedPciLayoutTest {
                                         null))),
                 start
                         + "the snapshot has 00:00.0??[2Jxxxxxxxxxxxx... 1af4:1042 BARs missing where"
-                        + " this jvmm builds 00:00.0 1af4:1042 BARs [0x4000]");
+                        + " this jvmm builds 00:00.0 1af4:1042 BARs [0x8000]");
     }
 
     @Test

@@ -14,12 +14,18 @@ import dev.jvmm.core.arch.DeviceTreeInput;
 import dev.jvmm.core.arch.FdtContributor;
 import dev.jvmm.core.arch.Layout;
 import dev.jvmm.core.arch.PsciVersion;
+import dev.jvmm.core.arch.aarch64.GsiRoutes;
 import dev.jvmm.core.device.MmioBus;
 import dev.jvmm.core.fdt.FdtTestReader;
 import dev.jvmm.core.memory.SegmentGuestMemory;
+import dev.jvmm.core.pci.MsixTable;
+import dev.jvmm.core.pci.PciHeader;
 import dev.jvmm.core.virtio.Virtio;
 import dev.jvmm.core.virtio.VirtioActivation;
 import dev.jvmm.core.virtio.VirtioDevice;
+import dev.jvmm.core.virtio.pci.VirtioPciLayout;
+import dev.jvmm.core.virtio.pci.VirtioPciTransport;
+import dev.jvmm.kvm.IrqRoute;
 import dev.jvmm.kvm.sys.EventFd;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -442,21 +448,21 @@ class VirtioDevicesTest {
 
         // the guest sizes and places device 1's BAR, then turns memory decoding on
         write(ecam + (1 << 15) + 0x10, -1);
-        assertEquals(~0x3fff, read(ecam + (1 << 15) + 0x10));
-        write(ecam + (1 << 15) + 0x10, 0x5000_4000);
+        assertEquals(~0x7fff, read(ecam + (1 << 15) + 0x10));
+        write(ecam + (1 << 15) + 0x10, 0x5000_8000);
         write(ecam + (1 << 15) + 0x04, 0x6);
         assertEquals(
-                List.of("0x50007000/2", "0x50007004/2"),
+                List.of("0x5000b000/2", "0x5000b004/2"),
                 kvm.ioevents.stream()
                         .map(e -> String.format("0x%x/%d", e.addr(), e.len()))
                         .toList());
-        assertNotNull(bus.find(0x5000_4000L));
+        assertNotNull(bus.find(0x5000_8000L));
         assertEquals(
-                "virtio-pci.1:fake2 [0x50004000, 0x50008000)", bus.find(0x5000_4000L).toString());
+                "virtio-pci.1:fake2 [0x50008000, 0x50010000)", bus.find(0x5000_8000L).toString());
 
         // moved: the old address is a hole, the ioeventfds follow
         write(ecam + (1 << 15) + 0x10, 0x6000_0000);
-        assertNull(bus.find(0x5000_4000L));
+        assertNull(bus.find(0x5000_8000L));
         assertNotNull(bus.find(0x6000_0000L));
         assertEquals(
                 List.of("0x60003000", "0x60003004"),
@@ -564,7 +570,7 @@ class VirtioDevicesTest {
                     json);
         }
         assertEquals(saved, statesOf(devices), "saving the restored functions gives the same");
-        assertEquals("virtio-pci.1:fake2 [0x60008000, 0x6000c000)", bus2.find(bar).toString());
+        assertEquals("virtio-pci.1:fake2 [0x60008000, 0x60010000)", bus2.find(bar).toString());
         assertNull(bus2.find(0x5000_4000L), "not where it was first placed");
         assertEquals(
                 List.of("0x6000b000/2", "0x6000b004/2"),
@@ -652,6 +658,104 @@ class VirtioDevicesTest {
                 p.u32s("msi-map"),
                 "every requester ID to the ITS as the same device ID");
         assertEquals(2 * (4 + 1 + 2 + 3), p.u32s("interrupt-map").length, "2 parent address cells");
+    }
+
+    /** A VM with an ITS: MSIs through a real {@link GsiRoutes} whose pushes are recorded. */
+    private static final class MsiRecorder implements NotificationRouting {
+        final List<List<IrqRoute>> tables = new ArrayList<>();
+        final List<Integer> irqfdGsis = new ArrayList<>();
+        final GsiRoutes routes =
+                new GsiRoutes(
+                        new GsiRoutes.Target() {
+                            @Override
+                            public void irqfd(int efd, int gsi) {
+                                irqfdGsis.add(gsi);
+                            }
+
+                            @Override
+                            public void setGsiRouting(List<IrqRoute> r) {
+                                tables.add(List.copyOf(r));
+                            }
+                        });
+
+        @Override
+        public void ioeventfd(EventFd efd, long addr, int len, long datamatch) {}
+
+        @Override
+        public void ioeventfd(EventFd efd, long addr, int len) {}
+
+        @Override
+        public void removeIoeventfd(EventFd efd, long addr, int len) {}
+
+        @Override
+        public void irqfd(EventFd efd, int spi) {
+            routes.bindSpi(efd.fd(), spi);
+        }
+
+        @Override
+        public boolean msi() {
+            return true;
+        }
+
+        @Override
+        public boolean msiNeedsDeviceId() {
+            return true;
+        }
+
+        @Override
+        public int bindMsi(EventFd efd) {
+            return routes.bindMsi(efd.fd());
+        }
+
+        @Override
+        public void routeMsi(java.util.Map<Integer, IrqRoute.Msi> changes) {
+            routes.route(changes);
+        }
+    }
+
+    @Test
+    void withAnItsEachVectorIsAnMsiRouteFromTheRequesterIdAndTheSpisStayRouted() {
+        MsiRecorder its = new MsiRecorder();
+        devices =
+                VirtioDevices.wire(
+                        List.of(new FakeDevice(1), new FakeDevice(1)),
+                        VirtioTransportKind.PCI,
+                        LAYOUT,
+                        bus,
+                        mem,
+                        its);
+        int first = GsiRoutes.FIRST_MSI_GSI;
+        assertEquals(List.of(4, first, first + 1, 5, first + 2, first + 3), its.irqfdGsis);
+        assertTrue(its.tables.isEmpty(), "nothing routed before the guest enables MSI-X");
+        assertEquals(2, devices.slots().get(1).vectorEvents().size(), "a queue and the config");
+
+        long fn = Layout.PCI_ECAM_BASE + (1 << 15);
+        int cap = VirtioPciLayout.msixOffset(new FakeDevice(1));
+        write(fn + 0x10, 0x5000_8000);
+        write(fn + 0x04, 0x6 | PciHeader.COMMAND_INTX_DISABLE);
+        write(fn + cap, MsixTable.CONTROL_ENABLE << 16);
+        long table = 0x5000_8000L + VirtioPciLayout.MSIX_TABLE;
+        write(table, 0x3ffd_0040);
+        write(table + 8, 0x21);
+        write(table + 12, 0); // unmask vector 0
+        assertEquals(
+                List.of(
+                        new IrqRoute.Irqchip(4, 4),
+                        new IrqRoute.Irqchip(5, 5),
+                        new IrqRoute.Msi(first + 2, 0x3ffd_0040L, 0x21, 1 << 3, true)),
+                its.tables.getLast(),
+                "device 1's requester ID (00:01.0) is the device ID; both INTx lines kept");
+
+        VirtioPciTransport t = (VirtioPciTransport) devices.slots().get(1).transport();
+        assertTrue(t.msix().trigger(0));
+        assertEquals(1, devices.slots().get(1).vectorEvents().get(0).drain(), "its eventfd");
+        assertTrue(t.msix().trigger(1)); // masked: pending, no signal
+        assertEquals(0, devices.slots().get(1).vectorEvents().get(1).drain());
+
+        devices.reset(); // an in-place reboot unroutes it again
+        assertEquals(
+                List.of(new IrqRoute.Irqchip(4, 4), new IrqRoute.Irqchip(5, 5)),
+                its.tables.getLast());
     }
 
     private void write(long addr, int v) {

@@ -7,16 +7,27 @@ import java.util.List;
 
 /**
  * Where the four virtio structures sit in BAR0 (one 4 KiB page each, so a driver may map them
- * apart) and the vendor capabilities (virtio 1.x spec 4.1.4) that tell the driver so.
+ * apart) and the vendor capabilities (virtio 1.x spec 4.1.4) that tell the driver so. With MSI-X
+ * the vector table and the pending-bit array follow in BAR0, a page each (the PCI spec wants them
+ * in pages of their own), and an MSI-X capability ends the list.
  */
 public final class VirtioPciLayout {
     private VirtioPciLayout() {}
 
-    public static final long BAR_SIZE = 0x4000;
+    public static final long BAR_SIZE = 0x8000;
     public static final int COMMON = 0x0000;
     public static final int ISR = 0x1000;
     public static final int DEVICE = 0x2000;
     public static final int NOTIFY = 0x3000;
+    public static final int NOTIFY_END = 0x4000;
+    public static final int MSIX_TABLE = 0x4000;
+    public static final int MSIX_PBA = 0x5000;
+    public static final int MSIX_END = 0x6000;
+
+    /**
+     * Vectors that fit the table's page: more queues than this share vectors (Linux falls back).
+     */
+    public static final int MSIX_MAX_VECTORS = 0x1000 / 16;
 
     /** sizeof(struct virtio_pci_common_cfg) of virtio 1.1. */
     public static final int COMMON_SIZE = 0x38;
@@ -35,22 +46,39 @@ public final class VirtioPciLayout {
     static final int CFG_ISR = 3;
     static final int CFG_DEVICE = 4;
 
+    /** Config offset of the first capability. */
+    static final int FIRST_CAPABILITY = 0x40;
+
     /**
      * The capability list for {@code device}, starting at config offset 0x40: common, notify, ISR
-     * and (when the device has config space) device; every capability dword-aligned.
+     * and (when the device has config space) device; every capability dword-aligned. With {@code
+     * msix}, its 12 bytes follow at {@link #msixOffset}, and the last vendor capability points
+     * there.
      */
-    static byte[] capabilities(VirtioDevice device) {
+    static byte[] capabilities(VirtioDevice device, byte[] msix) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         boolean hasDevice = device.configSize() > 0;
-        int at = 0x40;
+        boolean more = msix != null;
+        int at = FIRST_CAPABILITY;
         at = cap(out, at, CFG_COMMON, COMMON, COMMON_SIZE, 16, false);
         int notifyLength = Math.max(1, device.queueCount()) * NOTIFY_MULTIPLIER;
         at = cap(out, at, CFG_NOTIFY, NOTIFY, notifyLength, 20, false);
         // notify_off_multiplier follows the generic part of the notify capability
         putInt(out, NOTIFY_MULTIPLIER);
-        at = cap(out, at, CFG_ISR, ISR, 4, 16, !hasDevice);
-        if (hasDevice) cap(out, at, CFG_DEVICE, DEVICE, device.configSize(), 16, true);
+        at = cap(out, at, CFG_ISR, ISR, 4, 16, !hasDevice && !more);
+        if (hasDevice) cap(out, at, CFG_DEVICE, DEVICE, device.configSize(), 16, !more);
+        if (more) out.writeBytes(msix);
         return out.toByteArray();
+    }
+
+    /** Where the MSI-X capability of {@code device} sits: right after its vendor capabilities. */
+    public static int msixOffset(VirtioDevice device) {
+        return FIRST_CAPABILITY + 16 + 20 + 16 + (device.configSize() > 0 ? 16 : 0);
+    }
+
+    /** MSI-X vectors for {@code device}: one per queue and one for configuration changes. */
+    public static int msixVectors(VirtioDevice device) {
+        return Math.min(device.queueCount() + 1, MSIX_MAX_VECTORS);
     }
 
     private static int cap(

@@ -12,5 +12,13 @@ import dev.jvmm.core.virtio.VirtioState;
  *
  * @param function the PCI function's config space as the guest programmed it
  * @param virtio the virtio core, its selectors and its device
+ * @param msix the MSI-X table, PBA and the queues' and configuration's vectors; null (absent) on a
+ *     function without MSI-X, and in snapshots written before MSI-X existed
  */
-public record VirtioPciState(PciFunctionState function, VirtioState virtio) {}
+public record VirtioPciState(
+        PciFunctionState function, VirtioState virtio, VirtioPciMsixState msix) {
+    /** A function without MSI-X. */
+    public VirtioPciState(PciFunctionState function, VirtioState virtio) {
+        this(function, virtio, null);
+    }
+}

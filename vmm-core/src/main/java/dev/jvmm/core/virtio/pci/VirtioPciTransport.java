@@ -4,11 +4,15 @@ import static dev.jvmm.core.virtio.pci.VirtioPciLayout.COMMON;
 import static dev.jvmm.core.virtio.pci.VirtioPciLayout.COMMON_SIZE;
 import static dev.jvmm.core.virtio.pci.VirtioPciLayout.DEVICE;
 import static dev.jvmm.core.virtio.pci.VirtioPciLayout.ISR;
+import static dev.jvmm.core.virtio.pci.VirtioPciLayout.MSIX_END;
+import static dev.jvmm.core.virtio.pci.VirtioPciLayout.MSIX_TABLE;
 import static dev.jvmm.core.virtio.pci.VirtioPciLayout.NOTIFY;
+import static dev.jvmm.core.virtio.pci.VirtioPciLayout.NOTIFY_END;
 import static dev.jvmm.core.virtio.pci.VirtioPciLayout.NOTIFY_MULTIPLIER;
 
 import dev.jvmm.core.device.MmioDevice;
 import dev.jvmm.core.memory.GuestMemory;
+import dev.jvmm.core.pci.MsixTable;
 import dev.jvmm.core.pci.PciHeader;
 import dev.jvmm.core.snapshot.SnapshotException;
 import dev.jvmm.core.snapshot.Snapshottable;
@@ -26,18 +30,18 @@ import java.util.Arrays;
  * virtio-pci modern (virtio 1.x spec 4.1) for one {@link VirtioDevice}: a PCI function ({@link
  * #header}) whose BAR0 ({@link #bar}) holds the common configuration, the ISR, the device
  * configuration and one notification address per queue, decoded onto a {@link VirtioCore}.
- * Interrupts are legacy INTx: the core's interrupt-status bits are the ISR, which a read clears; no
- * MSI-X capability is offered, so drivers fall back to INTx. Each common-configuration field takes
- * only its own width (the 64-bit ring addresses also as two 32-bit halves, as Linux writes them);
- * anything else reads 0, writes nothing, and is counted.
+ * Interrupts are MSI-X when the function offers it (an ITS to route it to) and the guest enabled
+ * it: one vector per queue and one for configuration changes, in BAR0 after the virtio structures
+ * ({@link VirtioPciMsix}, {@link MsixTable}). Otherwise legacy INTx: the core's interrupt-status
+ * bits are the ISR, which a read clears. Each common-configuration field takes only its own width
+ * (the 64-bit ring addresses also as two 32-bit halves, as Linux writes them); anything else reads
+ * 0, writes nothing, and is counted.
  */
 public final class VirtioPciTransport implements VirtioTransport, Snapshottable<VirtioPciState> {
-    /** Read by a driver for a vector it never set: no MSI-X (VIRTIO_MSI_NO_VECTOR). */
-    private static final int NO_VECTOR = 0xffff;
-
     private final VirtioCore core;
     private final PciHeader header;
     private final int deviceNumber;
+    private final VirtioPciMsix msix;
     private final Bar bar = new Bar();
 
     // Guarded by core.
@@ -45,26 +49,46 @@ public final class VirtioPciTransport implements VirtioTransport, Snapshottable<
     private int driverFeatureSel;
     private int queueSel;
 
-    /** Device 0 on the bus (see the other constructor). */
+    /** Device 0 on the bus, INTx only (see the last constructor). */
     public VirtioPciTransport(VirtioDevice device, GuestMemory mem, VirtioInterrupt irq) {
-        this(device, 0, mem, irq);
+        this(device, 0, mem, irq, null);
+    }
+
+    /** A function with INTx only (no ITS to route MSI-X to). */
+    public VirtioPciTransport(
+            VirtioDevice device, int deviceNumber, GuestMemory mem, VirtioInterrupt irq) {
+        this(device, deviceNumber, mem, irq, null);
     }
 
     /**
      * @param deviceNumber the function's device number on bus 0 (names its snapshot part)
-     * @param irq the INTx line's edge (an irqfd); not raised while the guest has INTx disabled
+     * @param irq the INTx line's edge (an irqfd); not raised while the guest has INTx disabled or
+     *     MSI-X enabled
+     * @param msix where MSI-X vectors are routed and delivered; null offers no MSI-X capability
      */
     public VirtioPciTransport(
-            VirtioDevice device, int deviceNumber, GuestMemory mem, VirtioInterrupt irq) {
+            VirtioDevice device,
+            int deviceNumber,
+            GuestMemory mem,
+            VirtioInterrupt irq,
+            MsixTable.Sink msix) {
         this.deviceNumber = deviceNumber;
+        this.msix = new VirtioPciMsix(device, msix);
         PciHeader[] h = new PciHeader[1];
-        this.core =
-                new VirtioCore(
-                        device,
-                        mem,
-                        () -> {
-                            if (!h[0].intxDisabled()) irq.trigger();
-                        });
+        VirtioInterrupt routed =
+                new VirtioInterrupt() {
+                    @Override
+                    public void trigger() {
+                        trigger(CONFIG);
+                    }
+
+                    @Override
+                    public void trigger(int source) {
+                        if (!VirtioPciTransport.this.msix.trigger(source) && !h[0].intxDisabled())
+                            irq.trigger();
+                    }
+                };
+        this.core = new VirtioCore(device, mem, routed);
         int type = device.deviceType();
         this.header =
                 new PciHeader(
@@ -72,8 +96,14 @@ public final class VirtioPciTransport implements VirtioTransport, Snapshottable<
                         VirtioPciLayout.classCode(type) << 8 | 1, // revision 1: modern only
                         VirtioPciLayout.VENDOR | type << 16,
                         VirtioPciLayout.BAR_SIZE,
-                        VirtioPciLayout.capabilities(device));
+                        VirtioPciLayout.capabilities(device, this.msix.capabilityBytes()));
+        this.msix.attach(header, device);
         h[0] = header;
+    }
+
+    /** The function's MSI-X table, or null when it offers none. */
+    public MsixTable msix() {
+        return msix.table();
     }
 
     @Override
@@ -96,11 +126,12 @@ public final class VirtioPciTransport implements VirtioTransport, Snapshottable<
         core.notifyQueue(queue);
     }
 
-    /** Resets the device and the function (decoding off, BAR0 0), as after power-on. */
+    /** Resets the device and the function (decoding off, BAR0 0, MSI-X off), as after power-on. */
     @Override
     public void reset() {
         writeCommon(0x14, 1, 0);
         header.reset();
+        msix.resetFunction();
     }
 
     @Override
@@ -128,7 +159,8 @@ public final class VirtioPciTransport implements VirtioTransport, Snapshottable<
         synchronized (core) {
             return new VirtioPciState(
                     header.saveState(),
-                    VirtioStates.save(core, deviceFeatureSel, driverFeatureSel, queueSel));
+                    VirtioStates.save(core, deviceFeatureSel, driverFeatureSel, queueSel),
+                    msix.table() == null ? null : msix.saveState());
         }
     }
 
@@ -145,6 +177,8 @@ public final class VirtioPciTransport implements VirtioTransport, Snapshottable<
             throw SnapshotException.invalid(key, "function and virtio are required");
         String problem = header.stateProblem(s.function());
         if (problem != null) throw SnapshotException.invalid(key, "function: " + problem);
+        String msixProblem = msix.stateProblem(s.msix());
+        if (msixProblem != null) throw SnapshotException.invalid(key, msixProblem);
         VirtioState v = s.virtio();
         if ((v.queueSel() & ~0xffff) != 0)
             throw SnapshotException.invalid(key, "queue_select " + v.queueSel() + " is not a u16");
@@ -156,6 +190,7 @@ public final class VirtioPciTransport implements VirtioTransport, Snapshottable<
             queueSel = v.queueSel();
         }
         header.restoreState(s.function());
+        msix.restoreState(s.msix()); // routes its vectors (KVM_SET_GSI_ROUTING, irqfds)
         if (activate) VirtioStates.activate(core, v);
     }
 
@@ -184,6 +219,9 @@ public final class VirtioPciTransport implements VirtioTransport, Snapshottable<
                 v = readCommon((int) offset, data.length);
             } else if (offset == ISR && data.length == 1) {
                 v = core.takeInterruptStatus();
+            } else if (offset >= MSIX_TABLE && offset < MSIX_END) {
+                if (!msix.barAccess(offset, data, false)) bad("read", offset, data.length);
+                return;
             } else {
                 bad("read", offset, data.length);
             }
@@ -199,7 +237,11 @@ public final class VirtioPciTransport implements VirtioTransport, Snapshottable<
             }
             long v = 0;
             for (int i = 0; i < data.length; i++) v |= (data[i] & 0xffL) << (8 * i);
-            if (offset >= NOTIFY && offset < NOTIFY + VirtioPciLayout.BAR_SIZE - NOTIFY) {
+            if (offset >= MSIX_TABLE && offset < MSIX_END) {
+                if (!msix.barAccess(offset, data, true)) bad("write", offset, data.length);
+                return;
+            }
+            if (offset >= NOTIFY && offset < NOTIFY_END) {
                 long rel = offset - NOTIFY;
                 if ((data.length == 2 || data.length == 4) && rel % NOTIFY_MULTIPLIER == 0) {
                     core.notifyQueue((int) Math.min(rel / NOTIFY_MULTIPLIER, Integer.MAX_VALUE));
@@ -241,7 +283,8 @@ public final class VirtioPciTransport implements VirtioTransport, Snapshottable<
                 case 0x04 -> core.deviceFeatures(deviceFeatureSel);
                 case 0x08 -> driverFeatureSel;
                 case 0x0c -> core.driverFeatures(driverFeatureSel);
-                case 0x10, 0x1a -> NO_VECTOR;
+                case 0x10 -> msix.vector(VirtioInterrupt.CONFIG);
+                case 0x1a -> queue ? msix.vector(queueSel) : VirtioPciMsix.NO_VECTOR;
                 case 0x12 -> core.queueCount();
                 case 0x14 -> core.status();
                 case 0x15 -> core.configGeneration() & 0xff;
@@ -274,10 +317,14 @@ public final class VirtioPciTransport implements VirtioTransport, Snapshottable<
                 case 0x00 -> deviceFeatureSel = v;
                 case 0x08 -> driverFeatureSel = v;
                 case 0x0c -> core.writeDriverFeatures(driverFeatureSel, v);
-                case 0x10, 0x1a -> {} // MSI-X vectors: none offered, the read stays NO_VECTOR
+                case 0x10 -> msix.setVector(VirtioInterrupt.CONFIG, v & 0xffff);
+                case 0x1a -> queueVector(v & 0xffff);
                 case 0x14 -> {
                     core.writeStatus(v & 0xff);
-                    if ((v & 0xff) == 0) deviceFeatureSel = driverFeatureSel = queueSel = 0;
+                    if ((v & 0xff) == 0) {
+                        deviceFeatureSel = driverFeatureSel = queueSel = 0;
+                        msix.reset();
+                    }
                 }
                 case 0x16 -> {
                     if (v >= core.queueCount()) {
@@ -299,6 +346,15 @@ public final class VirtioPciTransport implements VirtioTransport, Snapshottable<
                 default -> bad("write", off, size); // read-only fields
             }
         }
+    }
+
+    private void queueVector(int v) {
+        if (queueSel < 0 || queueSel >= core.queueCount()) {
+            core.errorCounter()
+                    .count(VirtioError.QUEUE_INDEX, "queue_msix_vector for queue " + queueSel);
+            return;
+        }
+        msix.setVector(queueSel, v);
     }
 
     private void queue(dev.jvmm.core.virtio.QueueField f, int v, String name) {
