@@ -95,9 +95,9 @@ while [ "$i" -le "$n" ]; do
       n = split(ph, f, " in "); sum = rd
       for (k = 2; k <= n; k++) { split(f[k], g, " "); sum += g[1] }
       pre = (rt == "" || rd == "") ? "no phase lines" : sprintf("%.2f s before reading the snapshot, read in %d ms", rt - sum / 1000, rd)
-      # the next tick, whole or (when the snapshot fell inside the guest's echo) its rest, "N"
-      next = first == "tick " (last + 1) || first == (last + 1) " "
-      ok = cb != "" && crc == 0 && crc2 == 0 && next && qb != ""
+      # the next tick, whole or (when the snapshot fell inside the echo of the guest) its rest, "N"
+      nexttick = first == "tick " (last + 1) || first == (last + 1) " "
+      ok = cb != "" && crc == 0 && crc2 == 0 && nexttick && qb != ""
       printf "R %s %.2f %.2f %.2f %.2f %.2f %.2f %s %d %s %s|%s|%s|%s\n", i, (cb == "" ? -1 : cb), cexit - s0, s1 - s0,
         (rl == "" ? -1 : rl), (rt == "" ? -1 : rt), (qb == "" ? -1 : qb), (w == "" ? -1 : w), du / 1024,
         (ok ? "ok" : "FAILED"), ph, first, "last before: tick " last, pre
