@@ -167,12 +167,20 @@ public final class Vcpu extends FdHandle {
                             + " bytes, not "
                             + bytes.length);
         }
+        if (bytes.length == Long.BYTES) { // most registers: the preallocated kvm_one_reg, no arena
+            setOneReg(regId, MemorySegment.ofArray(bytes).get(LE_LONG, 0));
+            return;
+        }
         try (Arena a = Arena.ofConfined()) {
             MemorySegment value = a.allocate(bytes.length, 8);
             MemorySegment.copy(bytes, 0, value, ValueLayout.JAVA_BYTE, 0, bytes.length);
             wideRegIoctl(KVM_SET_ONE_REG, regId, value, "KVM_SET_ONE_REG");
         }
     }
+
+    /** A register's bytes as KVM takes them (arm64 is little-endian), unaligned in a byte[]. */
+    private static final ValueLayout.OfLong LE_LONG =
+            ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
 
     /** KVM_GET_MP_STATE: KVM_MP_STATE_RUNNABLE, _STOPPED (powered off) or _SUSPENDED. */
     public int getMpState() {

@@ -17,13 +17,14 @@ import dev.jvmm.kvm.uapi.KvmUapi;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
  * Reads {@link HostFacts}: what a running guest was given (for its snapshot), and what this host's
- * KVM offers (for {@link RestoreCheck}, on a scratch VM, before the restored VM is built).
+ * KVM offers (for {@link RestoreCheck}, on one scratch VM, before the restored VM is built).
  */
 public final class HostProbe {
     /** KVM's IPA size for a VM created with type 0. */
@@ -71,18 +72,24 @@ public final class HostProbe {
         Map<String, Long> wa;
         CpuOffer offer;
         boolean filter;
+        List<Integer> vls;
+        // one scratch VM for everything: the SVE vector lengths are read on the same vCPU (SVE
+        // changes none of the firmware registers read here), not on a second VM
         try (Vm vm = kvm.createVm(0);
                 Vcpu vcpu = vm.createVcpu(0)) {
             offer = CpuOffer.of(vm);
             filter =
                     vm.hasAttribute(
                             KvmUapi.KVM_ARM_VM_SMCCC_CTRL(), KvmUapi.KVM_ARM_VM_SMCCC_FILTER());
-            boolean psci02 = !"0.1".equals(guest.psci());
-            if (psci02) vcpu.init(vm.preferredTarget(), Vcpu.FEATURE_PSCI_0_2);
-            else vcpu.init(vm.preferredTarget());
+            List<Integer> features = new ArrayList<>();
+            if (!"0.1".equals(guest.psci())) features.add(Vcpu.FEATURE_PSCI_0_2);
+            if (offer.sve()) features.add(Vcpu.FEATURE_SVE);
+            vcpu.init(
+                    vm.preferredTarget(), features.stream().mapToInt(Integer::intValue).toArray());
             host = HostFirmware.read(FirmwarePort.of(vcpu));
             cntfrq = HostCounter.frequency();
             wa = workarounds(vcpu);
+            vls = offer.sve() ? SveVectorLengths.read(vcpu) : List.of();
         }
         Map<String, Long> bitmaps = new LinkedHashMap<>();
         for (BitmapRegister r : BitmapRegister.values()) {
@@ -96,7 +103,7 @@ public final class HostProbe {
                 wa,
                 cntfrq,
                 ipa > 0 ? ipa : DEFAULT_IPA_BITS,
-                offer.sve() ? sveVectorLengths(kvm) : List.of(),
+                vls,
                 offer.ptrauth(),
                 kvm.checkExtension(KvmUapi.KVM_CAP_ARM_PMU_V3()) > 0,
                 offer.mte(),
@@ -114,14 +121,6 @@ public final class HostProbe {
         for (HypercallService s : HypercallService.values())
             if (s.register() == r && s.vmmImplemented()) m |= s.mask();
         return m;
-    }
-
-    private static List<Integer> sveVectorLengths(Kvm kvm) {
-        try (Vm vm = kvm.createVm(0);
-                Vcpu vcpu = vm.createVcpu(0)) {
-            vcpu.init(vm.preferredTarget(), Vcpu.FEATURE_SVE);
-            return SveVectorLengths.read(vcpu);
-        }
     }
 
     /** SMCCC_ARCH_WORKAROUND_1..3 by number; a register this KVM lacks is absent. */

@@ -51,8 +51,10 @@ public final class Snapshot {
         if (!Files.isDirectory(dir))
             throw bad(dir, Files.exists(dir) ? "not a directory" : "no such directory");
         Path file = dir.resolve(SnapshotFormat.MANIFEST);
-        String text = readManifest(dir, file);
-        String problem = SnapshotFormat.checkProblem(text);
+        byte[] bytes = readManifest(dir, file);
+        String text = utf8(file, bytes);
+        // the content check on the bytes as read; then one parse, bound straight into the records
+        String problem = SnapshotFormat.checkProblem(bytes);
         if (problem != null) throw bad(file, problem);
         Map<String, Object> tree;
         try {
@@ -71,12 +73,7 @@ public final class Snapshot {
                             + SnapshotFormat.VERSION);
         }
         tree.remove("check");
-        SnapshotManifest m;
-        try {
-            m = StateJson.read(JSON.std.asString(tree), SnapshotManifest.class, file.toString());
-        } catch (IOException e) {
-            throw bad(file, firstLine(e.getMessage()));
-        }
+        SnapshotManifest m = StateJson.fromTree(tree, SnapshotManifest.class, file.toString());
         validate(file, m);
         Path memory = dir.resolve(m.memory().file());
         try {
@@ -94,7 +91,7 @@ public final class Snapshot {
         return new Snapshot(dir, m);
     }
 
-    private static String readManifest(Path dir, Path file) {
+    private static byte[] readManifest(Path dir, Path file) {
         try {
             if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
                 if (Files.exists(dir.resolve(SnapshotFormat.MEMORY))
@@ -110,14 +107,17 @@ public final class Snapshot {
             if (Files.size(file) > SnapshotFormat.MAX_MANIFEST_BYTES)
                 throw bad(
                         file, "larger than " + (SnapshotFormat.MAX_MANIFEST_BYTES >> 20) + " MiB");
-            return StandardCharsets.UTF_8
-                    .newDecoder()
-                    .decode(ByteBuffer.wrap(Files.readAllBytes(file)))
-                    .toString();
-        } catch (CharacterCodingException e) {
-            throw bad(file, "not UTF-8 text (damaged)");
+            return Files.readAllBytes(file);
         } catch (IOException e) {
             throw bad(file, "cannot read: " + HostFiles.reason(e));
+        }
+    }
+
+    private static String utf8(Path file, byte[] bytes) {
+        try {
+            return StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(bytes)).toString();
+        } catch (CharacterCodingException e) {
+            throw bad(file, "not UTF-8 text (damaged)");
         }
     }
 
@@ -158,43 +158,78 @@ public final class Snapshot {
         }
     }
 
+    /** Runs at most this many pages apart are read with one read (the gap zeroed again). */
+    static final long MAX_GAP_PAGES = 16;
+
+    /** The most one read takes. */
+    static final long MAX_READ_BYTES = 16L << 20;
+
+    /**
+     * What {@link #loadMemory} did: how many runs, in how many reads, and the time the CRC32C took
+     * of the whole (restore's log line).
+     */
+    public record MemoryLoad(int runs, int reads, long crcNanos) {}
+
     /**
      * Fills guest RAM, freshly mapped (all zero), from the memory file: only the runs are read,
-     * each straight into its place, and their CRC32C checked.
+     * straight into their place, runs close together (at most {@value #MAX_GAP_PAGES} pages apart)
+     * with one read, whose gap (a hole: zeros, unless the file was written there since) is zeroed
+     * again, so RAM outside the runs stays zero whatever the file holds there; the runs' CRC32C is
+     * checked.
      */
-    public void loadMemory(MemorySegment ram) {
+    public MemoryLoad loadMemory(MemorySegment ram) {
         MemoryImage mem = manifest.memory();
         Path file = dir.resolve(mem.file());
         if (ram.byteSize() != mem.bytes())
             throw new IllegalArgumentException("guest RAM is not the snapshot's size");
         CRC32C crc = new CRC32C();
+        long page = mem.pageSize(), crcNanos = 0;
+        List<Long> runs = mem.runs();
+        int reads = 0;
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            List<Long> runs = mem.runs();
-            for (int i = 0; i < runs.size(); i += 2) {
-                long at = runs.get(i) * mem.pageSize();
-                ByteBuffer b = ram.asSlice(at, runs.get(i + 1) * mem.pageSize()).asByteBuffer();
-                long pos = at;
-                while (b.hasRemaining()) {
-                    int n = ch.read(b, pos);
-                    if (n < 0) throw bad(file, "shorter than its runs (damaged)");
-                    pos += n;
+            for (int i = 0; i < runs.size(); ) {
+                long first = runs.get(i), end = first + runs.get(i + 1);
+                int last = i;
+                while (last + 2 < runs.size()
+                        && runs.get(last + 2) - end <= MAX_GAP_PAGES
+                        && (runs.get(last + 2) + runs.get(last + 3) - first) * page
+                                <= MAX_READ_BYTES) {
+                    last += 2;
+                    end = runs.get(last) + runs.get(last + 1);
                 }
-                crc.update(b.flip());
+                read(ch, file, ram.asSlice(first * page, (end - first) * page), first * page);
+                reads++;
+                long c0 = System.nanoTime();
+                for (int k = i; k <= last; k += 2) {
+                    long at = runs.get(k) * page, bytes = runs.get(k + 1) * page;
+                    crc.update(ram.asSlice(at, bytes).asByteBuffer());
+                    long next = k + 2 <= last ? runs.get(k + 2) * page : at + bytes;
+                    if (next > at + bytes)
+                        ram.asSlice(at + bytes, next - at - bytes).fill((byte) 0);
+                }
+                crcNanos += System.nanoTime() - c0;
+                i = last + 2;
             }
         } catch (IOException e) {
             throw bad(file, "cannot read: " + HostFiles.reason(e));
         }
         if (!SnapshotFormat.hex(crc.getValue()).equals(mem.crc32c()))
             throw bad(file, "content check failed (the file is damaged)");
+        return new MemoryLoad(runs.size() / 2, reads, crcNanos);
+    }
+
+    private static void read(FileChannel ch, Path file, MemorySegment into, long pos)
+            throws IOException {
+        ByteBuffer b = into.asByteBuffer();
+        while (b.hasRemaining()) {
+            int n = ch.read(b, pos + b.position());
+            if (n < 0) throw bad(file, "shorter than its runs (damaged)");
+        }
     }
 
     /** The record the snapshot holds for {@code key}, read into the part's type. */
     public <S extends Record> S state(PartState p, Class<S> type) {
-        try {
-            return StateJson.read(JSON.std.asString(p.state()), type, p.key());
-        } catch (IOException e) {
-            throw SnapshotException.invalid(p.key(), firstLine(e.getMessage()));
-        }
+        return StateJson.fromTree(p.state(), type, p.key());
     }
 
     static SnapshotException bad(Path where, String what) {

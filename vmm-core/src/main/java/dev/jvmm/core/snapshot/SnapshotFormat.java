@@ -1,9 +1,8 @@
 package dev.jvmm.core.snapshot;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.HexFormat;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.zip.CRC32C;
 
 /**
@@ -51,8 +50,12 @@ public final class SnapshotFormat {
 
     static final String CHECK_PLACEHOLDER = "00000000";
 
-    private static final Pattern CHECK =
-            Pattern.compile(",\"check\":\"([0-9a-f]{8})\"}\\n?\\z", Pattern.DOTALL);
+    /** What precedes the check's value at the manifest's end: {@code ,"check":"}. */
+    private static final byte[] CHECK_FIELD = ",\"check\":\"".getBytes(StandardCharsets.US_ASCII);
+
+    private static final int HEX_DIGITS = CHECK_PLACEHOLDER.length();
+    private static final byte[] PLACEHOLDER_BYTES =
+            CHECK_PLACEHOLDER.getBytes(StandardCharsets.US_ASCII);
 
     private SnapshotFormat() {}
 
@@ -70,14 +73,41 @@ public final class SnapshotFormat {
      * @return null when it does, else what is wrong
      */
     static String checkProblem(String text) {
-        Matcher m = CHECK.matcher(text);
-        if (!m.find()) return "no content check at its end (truncated or not written by jvmm)";
-        String placeholder =
-                text.substring(0, m.start(1)) + CHECK_PLACEHOLDER + text.substring(m.end(1));
-        String want = crc(placeholder);
-        if (!want.equals(m.group(1)))
+        return checkProblem(text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /**
+     * {@link #checkProblem(String)} on the file's bytes as read (UTF-8): the check field is ASCII,
+     * so its value is found at a fixed place from the end and the CRC32C runs over the bytes with
+     * the placeholder in its place, without copying the text.
+     */
+    static String checkProblem(byte[] text) {
+        int end = text.length;
+        if (end > 0 && text[end - 1] == '\n') end--;
+        int value = end - 2 - HEX_DIGITS; // the 8 hex digits, then "}
+        int field = value - CHECK_FIELD.length;
+        if (field < 0
+                || !Arrays.equals(text, field, value, CHECK_FIELD, 0, CHECK_FIELD.length)
+                || !lowerHex(text, value, value + HEX_DIGITS)
+                || text[end - 2] != '"'
+                || text[end - 1] != '}')
+            return "no content check at its end (truncated or not written by jvmm)";
+        CRC32C c = new CRC32C();
+        c.update(text, 0, value);
+        c.update(PLACEHOLDER_BYTES);
+        c.update(text, value + HEX_DIGITS, text.length - value - HEX_DIGITS);
+        byte[] want = hex(c.getValue()).getBytes(StandardCharsets.US_ASCII);
+        if (!Arrays.equals(text, value, value + HEX_DIGITS, want, 0, HEX_DIGITS))
             return "content check failed (the file is damaged or was edited)";
         return null;
+    }
+
+    private static boolean lowerHex(byte[] b, int from, int to) {
+        for (int i = from; i < to; i++) {
+            boolean digit = b[i] >= '0' && b[i] <= '9', letter = b[i] >= 'a' && b[i] <= 'f';
+            if (!digit && !letter) return false;
+        }
+        return true;
     }
 
     private static String crc(String text) {

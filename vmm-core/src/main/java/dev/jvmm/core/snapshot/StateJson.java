@@ -69,6 +69,31 @@ public final class StateJson {
         }
     }
 
+    /**
+     * The record of {@code type} that {@code tree} (a JSON object as jackson-jr parses it) holds:
+     * bound straight from the tree when it fits exactly ({@link RecordBinder}), else read from its
+     * text as {@link #read} does, with the same checks and the same one-line refusal.
+     */
+    public static <S extends Record> S fromTree(Object tree, Class<S> type, String part) {
+        S s = bind(tree, type);
+        if (s != null) return s;
+        String json;
+        try {
+            json = JSON.std.asString(tree);
+        } catch (IOException e) {
+            throw SnapshotException.invalid(part, firstLine(e.getMessage()));
+        }
+        return read(json, type, part);
+    }
+
+    /**
+     * {@code tree} bound straight into a record of {@code type}, or null when it does not fit
+     * exactly (then read its text with {@link #read} for the refusal).
+     */
+    public static <S extends Record> S bind(Object tree, Class<S> type) {
+        return RecordBinder.bind(tree, type);
+    }
+
     /** The dotted path of the first primitive component absent from {@code tree}, or null. */
     private static String missingField(Object tree, Class<?> type, String prefix) {
         if (!(tree instanceof Map<?, ?> map))

@@ -24,6 +24,8 @@ final class DeviceStateJson {
     }
 
     static <S extends Record> S fromMap(Map<String, Object> map, Class<S> type, String part) {
+        S bound = StateJson.bind(map, type); // no text round trip when it fits exactly
+        if (bound != null) return bound;
         try {
             return StateJson.read(JSON.std.asString(map), type, part + " device");
         } catch (IOException e) {

@@ -58,9 +58,10 @@ public final class RestoredMachine {
         VirtioConfig devices = SavedConfig.toVirtio(g);
         Machine m = VmBuilder.restoring(config, devices, g).build();
         long t2 = System.nanoTime(), t3;
+        Snapshot.MemoryLoad load;
         try {
             matchParts(snapshot, m.snapshotParts());
-            snapshot.loadMemory(m.ram().segment());
+            load = snapshot.loadMemory(m.ram().segment());
             t3 = System.nanoTime();
             Map<String, PartState> saved = byKey(snapshot.manifest().parts());
             for (Snapshottable<?> p : m.snapshotParts())
@@ -75,11 +76,15 @@ public final class RestoredMachine {
                 Level.INFO,
                 String.format(
                         "restore: host checked in %d ms, machine built in %d ms, memory read in %d"
-                                + " ms (%d MiB of data), %d parts restored in %d ms",
+                                + " ms (%d MiB of data, %d runs by %d reads, CRC32C %d ms), %d"
+                                + " parts restored in %d ms",
                         ms(t1 - t0),
                         ms(t2 - t1),
                         ms(t3 - t2),
                         snapshot.manifest().memory().dataBytes() >> 20,
+                        load.runs(),
+                        load.reads(),
+                        ms(load.crcNanos()),
                         m.snapshotParts().size(),
                         ms(t4 - t3)));
         return m;

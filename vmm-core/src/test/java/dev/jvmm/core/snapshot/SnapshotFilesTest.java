@@ -43,7 +43,7 @@ class SnapshotFilesTest {
         return m;
     }
 
-    private static GuestDefinition guest() {
+    static GuestDefinition guest() {
         return new GuestDefinition(
                 2,
                 RAM,
@@ -292,6 +292,105 @@ class SnapshotFilesTest {
                         + RAM
                         + " (damaged)",
                 refusal(dir));
+    }
+
+    @Test
+    void everyCorruptedByteOfTheManifestIsRefused() throws IOException {
+        Path dir = tmp.resolve("snap");
+        write(dir);
+        Path m = dir.resolve(SnapshotFormat.MANIFEST);
+        byte[] good = Files.readAllBytes(m);
+        for (int i = 0; i < good.length; i++) {
+            for (int bit : new int[] {0, 5}) {
+                byte[] bad = good.clone();
+                bad[i] ^= (byte) (1 << bit);
+                Files.write(m, bad);
+                String msg = refusal(dir);
+                assertTrue(
+                        msg.equals(
+                                        "snapshot "
+                                                + m
+                                                + ": content check failed (the file is damaged or was edited)")
+                                || msg.equals(
+                                        "snapshot "
+                                                + m
+                                                + ": no content check at its end (truncated or not written by jvmm)")
+                                || msg.equals("snapshot " + m + ": not UTF-8 text (damaged)"),
+                        "byte " + i + " bit " + bit + ": " + msg);
+            }
+        }
+        Files.write(m, good);
+        assertEquals(List.of(1L, 2L, 40L, 1L), Snapshot.open(dir).manifest().memory().runs());
+    }
+
+    @Test
+    void theCheckIsFoundAtTheVeryEndOnly() throws IOException {
+        Path dir = tmp.resolve("snap");
+        write(dir);
+        Path m = dir.resolve(SnapshotFormat.MANIFEST);
+        String text = Files.readString(m);
+        assertTrue(text.endsWith("\"}\n"));
+        String body = text.substring(0, text.length() - 1);
+        // the final newline is covered by the check
+        Files.writeString(m, body);
+        assertEquals(
+                "snapshot " + m + ": content check failed (the file is damaged or was edited)",
+                refusal(dir));
+        for (String tail : new String[] {"\n\n", "\r\n", " \n", "\n "}) {
+            Files.writeString(m, body + tail);
+            assertEquals(
+                    "snapshot "
+                            + m
+                            + ": no content check at its end (truncated or not written by jvmm)",
+                    refusal(dir),
+                    tail);
+        }
+        // the check's value must be 8 lowercase hex digits
+        String digits = body.substring(body.length() - 10, body.length() - 2);
+        Files.writeString(
+                m, body.substring(0, body.length() - 10) + "0x" + digits.substring(2) + "\"}\n");
+        assertEquals(
+                "snapshot "
+                        + m
+                        + ": no content check at its end (truncated or not written by jvmm)",
+                refusal(dir));
+        Files.writeString(m, text);
+        assertEquals(List.of(1L, 2L, 40L, 1L), Snapshot.open(dir).manifest().memory().runs());
+    }
+
+    @Test
+    void runsCloseTogetherAreReadAtOnceAndTheirGapStaysZero() throws IOException {
+        MemorySegment ram = MemorySegment.ofArray(new byte[(int) RAM]);
+        // runs at pages 1-2, 10 (gap 7: read with them), 40 (gap 29: a read of its own)
+        for (long page : new long[] {1, 2, 10, 40})
+            ram.set(java.lang.foreign.ValueLayout.JAVA_BYTE, page * PAGE + 3, (byte) (page + 1));
+        Path dir = tmp.resolve("snap");
+        SnapshotWriter w = SnapshotWriter.create(dir);
+        MemoryImage mem = w.writeMemory(ram);
+        assertEquals(List.of(1L, 2L, 10L, 1L, 40L, 1L), mem.runs());
+        w.writeManifest(
+                new SnapshotManifest(
+                        SnapshotFormat.NAME,
+                        SnapshotFormat.VERSION,
+                        "test",
+                        "2026-12-07T00:00:00Z",
+                        guest(),
+                        host(),
+                        mem,
+                        List.of(SnapshotWriter.partState("uart", new Uart(5, List.of())))));
+        // a hole inside the first read's span written since: never checked, so never loaded
+        try (var ch =
+                java.nio.channels.FileChannel.open(
+                        dir.resolve(SnapshotFormat.MEMORY),
+                        java.nio.file.StandardOpenOption.WRITE)) {
+            ch.write(java.nio.ByteBuffer.wrap(new byte[] {42, 43}), 5L * PAGE + 100);
+        }
+        Snapshot s = Snapshot.open(dir);
+        MemorySegment back = MemorySegment.ofArray(new byte[(int) RAM]);
+        Snapshot.MemoryLoad load = s.loadMemory(back);
+        assertEquals(3, load.runs());
+        assertEquals(2, load.reads());
+        assertEquals(-1, back.mismatch(ram), "RAM as saved, the gap zero");
     }
 
     /** Replaces one piece of the manifest and gives it a valid check, as a hostile writer could. */
