@@ -15,6 +15,7 @@ import dev.jvmm.core.hypercall.FunctionRange;
 import dev.jvmm.core.hypercall.HypercallConfig;
 import dev.jvmm.core.hypercall.ImplCpu;
 import dev.jvmm.core.hypercall.sdei.SdeiEventSpec;
+import dev.jvmm.core.snapshot.HostProbeAhead;
 import dev.jvmm.core.snapshot.Snapshot;
 import dev.jvmm.core.vm.DiskConfig;
 import dev.jvmm.core.vm.Machine;
@@ -379,6 +380,8 @@ final class RunCommand implements Callable<Integer> {
         roles.add("--api-socket " + apiSocket, apiSocket);
         outputProblem(
                 "--serial file=", serial.kind() == SerialTarget.Kind.FILE ? serial.file() : null);
+        // the host probe runs while the snapshot is read (its result waits for the host check)
+        HostProbeAhead probe = HostProbeAhead.start();
         long t0 = System.nanoTime();
         Snapshot snapshot = Snapshot.open(restore);
         logSnapshotRead(t0);
@@ -386,7 +389,8 @@ final class RunCommand implements Callable<Integer> {
         try (ApiServer api = openApi();
                 LateOutput console = new LateOutput();
                 Machine machine =
-                        RestoredMachine.build(snapshot, onReset, timeout, console, memLock)) {
+                        RestoredMachine.build(
+                                snapshot, onReset, timeout, console, memLock, probe)) {
             return runMachine(machine, api, console, "restored from " + restore);
         }
     }

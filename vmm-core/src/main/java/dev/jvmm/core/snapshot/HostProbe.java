@@ -66,6 +66,19 @@ public final class HostProbe {
 
     /** What this host's KVM offers a guest built with the snapshot's vCPU features. */
     public static HostFacts offered(Kvm kvm, GuestDefinition guest) {
+        return offered(kvm, psci02(guest));
+    }
+
+    /** Whether the guest's vCPUs were initialised with PSCI 0.2 (anything but --psci 0.1). */
+    static boolean psci02(GuestDefinition guest) {
+        return !"0.1".equals(guest.psci());
+    }
+
+    /**
+     * What this host's KVM offers a guest whose vCPUs are initialised with PSCI 0.2 or later
+     * ({@code psci02}) or with PSCI 0.1 (the only vCPU feature that changes what is read here).
+     */
+    static HostFacts offered(Kvm kvm, boolean psci02) {
         int ipa = kvm.checkExtension(KvmUapi.KVM_CAP_ARM_VM_IPA_SIZE());
         HostFirmware host;
         long cntfrq;
@@ -82,7 +95,7 @@ public final class HostProbe {
                     vm.hasAttribute(
                             KvmUapi.KVM_ARM_VM_SMCCC_CTRL(), KvmUapi.KVM_ARM_VM_SMCCC_FILTER());
             List<Integer> features = new ArrayList<>();
-            if (!"0.1".equals(guest.psci())) features.add(Vcpu.FEATURE_PSCI_0_2);
+            if (psci02) features.add(Vcpu.FEATURE_PSCI_0_2);
             if (offer.sve()) features.add(Vcpu.FEATURE_SVE);
             vcpu.init(
                     vm.preferredTarget(), features.stream().mapToInt(Integer::intValue).toArray());

@@ -1,16 +1,14 @@
 package dev.jvmm.core.vm;
 
 import dev.jvmm.core.JvmmException.Kind;
-import dev.jvmm.core.KvmHost;
 import dev.jvmm.core.snapshot.GuestDefinition;
 import dev.jvmm.core.snapshot.HostFacts;
-import dev.jvmm.core.snapshot.HostProbe;
+import dev.jvmm.core.snapshot.HostProbeAhead;
 import dev.jvmm.core.snapshot.PartState;
 import dev.jvmm.core.snapshot.RestoreCheck;
 import dev.jvmm.core.snapshot.Snapshot;
 import dev.jvmm.core.snapshot.SnapshotException;
 import dev.jvmm.core.snapshot.Snapshottable;
-import dev.jvmm.kvm.Kvm;
 import java.io.OutputStream;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
@@ -44,14 +42,25 @@ public final class RestoredMachine {
             Duration timeout,
             OutputStream consoleOut,
             boolean memLock) {
+        return build(snapshot, onReset, timeout, consoleOut, memLock, null);
+    }
+
+    /**
+     * As above, with the host probe started before the snapshot was read ({@link HostProbeAhead});
+     * null probes now.
+     */
+    public static Machine build(
+            Snapshot snapshot,
+            VmConfig.OnReset onReset,
+            Duration timeout,
+            OutputStream consoleOut,
+            boolean memLock,
+            HostProbeAhead probe) {
         long t0 = System.nanoTime();
         GuestDefinition g = snapshot.manifest().guest();
         requireVcpuState(snapshot);
         SavedPciLayout.check(snapshot.dir(), g);
-        HostFacts here;
-        try (Kvm kvm = KvmHost.openArm64()) {
-            here = HostProbe.offered(kvm, g);
-        }
+        HostFacts here = probe != null ? probe.offered(g) : HostProbeAhead.now(g);
         RestoreCheck.check(snapshot.manifest().host(), here);
         long t1 = System.nanoTime();
         VmConfig config = SavedConfig.toConfig(g, onReset, timeout, consoleOut, memLock);
