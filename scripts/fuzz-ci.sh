@@ -5,7 +5,7 @@
 #   scripts/fuzz-ci.sh [SECONDS_PER_TARGET]      default 60
 #
 # Builds once, then runs each target in Jazzer's JUnit fuzzing mode (JAZZER_FUZZ=1, one test selected per
-# surefire run, JAZZER_MAX_DURATION = the time given). Prints one line per target,
+# surefire run, JAZZER_MAX_DURATION = the time given), two targets at a time (JVMM_FUZZ_JOBS overrides). Prints one line per target,
 #   fuzz: TARGET  N execs in S s  (ok|CRASH reproducer: PATH)
 # and a closing "fuzz-ci:" line. Crashing inputs are moved to target/fuzz-findings/ (replay one by copying it
 # into the target's ...FuzzTestInputs/METHOD/ resource folder and running mvn verify); each target's full
@@ -41,29 +41,29 @@ if [ ${#targets[@]} -eq 0 ]; then
 fi
 modules=$(printf '%s\n' "${targets[@]}" | cut -d' ' -f1 | sort -u | paste -sd, -)
 
-mvn_common=(-B -ntp -Djvmm.surefire.reports="$out/reports" -Dsurefire.failIfNoSpecifiedTests=false)
-echo "fuzz-ci: building $modules once, then ${#targets[@]} targets for ${secs} s each" >&2
-if ! mvn "${mvn_common[@]}" -q -pl "$modules" -am -DskipTests test-compile > "$out/logs/build.log" 2>&1; then
+mvn_common=(-B -ntp -Dsurefire.failIfNoSpecifiedTests=false)
+echo "fuzz-ci: building $modules once, then ${#targets[@]} targets for ${secs} s each, ${JVMM_FUZZ_JOBS:-2} at a time" >&2
+if ! mvn "${mvn_common[@]}" -Djvmm.surefire.reports="$out/reports" -q -pl "$modules" -am -DskipTests test-compile > "$out/logs/build.log" 2>&1; then
   echo "fuzz-ci: the build failed; see $out/logs/build.log" >&2
   tail -n 20 "$out/logs/build.log" >&2
   exit 1
 fi
 
-failed=0 total_execs=0 t0=$SECONDS
-for t in "${targets[@]}"; do
-  read -r module class method <<< "$t"
-  name="${class##*.}.$method"
-  log="$out/logs/$name.log"
-  rc=0
+# One target: fuzzes it and writes "EXECS FAILED LINE" to $out/results/NAME (read back below).
+fuzz_one() {
+  local module=$1 class=$2 method=$3
+  local name="${class##*.}.$method"
+  local log="$out/logs/$name.log" rc=0 failed=0
   # test-compile is a no-op after the build above; it makes the reactor hand vmm-core its sibling modules'
-  # classes instead of whatever snapshot jar sits in ~/.m2. The outer timeout catches a hang in a target.
+  # classes instead of whatever snapshot jar sits in ~/.m2. Each target has its own surefire report folder
+  # (two run at once). The outer timeout catches a hang in a target.
   JAZZER_FUZZ=1 JAZZER_MAX_DURATION="${secs}s" timeout --kill-after=30 $((secs + 300)) \
-    mvn "${mvn_common[@]}" -pl "$module" -am test-compile surefire:test -Dtest="$class#$method" \
-    > "$log" 2>&1 || rc=$?
+    mvn "${mvn_common[@]}" -Djvmm.surefire.reports="$out/reports/$name" -pl "$module" -am \
+    test-compile surefire:test -Dtest="$class#$method" > "$log" 2>&1 || rc=$?
+  local execs runs took unit saved verdict
   execs=$(sed -n 's/.*Done \([0-9]*\) runs in \([0-9]*\) second.*/\1 \2/p' "$log" | tail -n 1)
   runs=${execs% *} took=${execs#* }
   [ -n "$execs" ] || { runs=0; took=0; }
-  total_execs=$((total_execs + runs))
   unit=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -n 1)
   if [ -n "$unit" ] && [ -f "$unit" ]; then
     saved="$out/$name-$(basename "$unit")"
@@ -80,7 +80,33 @@ for t in "${targets[@]}"; do
   else
     verdict="ok"
   fi
-  printf 'fuzz: %-40s %9d execs in %3d s  (%s)\n' "$name" "$runs" "$took" "$verdict"
+  local line
+  line=$(printf 'fuzz: %-40s %9d execs in %3d s  (%s)' "$name" "$runs" "$took" "$verdict")
+  echo "$line"
+  echo "$runs $failed $line" > "$out/results/$name"
+}
+
+# Two targets at a time: each Jazzer run is one busy thread, and CI machines have two cores.
+jobs=${JVMM_FUZZ_JOBS:-2}
+mkdir -p "$out/results"
+t0=$SECONDS
+for t in "${targets[@]}"; do
+  read -r module class method <<< "$t"
+  while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n || true; done
+  fuzz_one "$module" "$class" "$method" &
+done
+wait
+failed=0 total_execs=0
+for t in "${targets[@]}"; do
+  read -r _ class method <<< "$t"
+  name="${class##*.}.$method"
+  if ! read -r runs f _ < "$out/results/$name" 2>/dev/null; then
+    echo "fuzz: $name left no result" >&2
+    failed=1
+    continue
+  fi
+  total_execs=$((total_execs + runs))
+  [ "$f" = 0 ] || failed=1
 done
 if [ "$failed" -eq 0 ]; then
   echo "fuzz-ci: ${#targets[@]} targets fuzzed, no findings, $total_execs execs in $((SECONDS - t0)) s"

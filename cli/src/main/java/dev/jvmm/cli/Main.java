@@ -7,19 +7,18 @@ import java.util.List;
 import java.util.function.Supplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 
 /**
  * Entry point: {@code jvmm COMMAND}. stdout belongs to the guest console; everything else goes to
  * stderr.
+ *
+ * <p>The top-level command's model is built in code ({@link #topLevel}), not from annotations:
+ * reading an annotation makes the JDK define a proxy class for its type at run time, which the AOT
+ * cache cannot hold, and {@code jvmm --version} would pay for six of them (about a third of its
+ * start-up in the lab). The subcommands keep picocli's annotations.
  */
-@Command(
-        name = "jvmm",
-        mixinStandardHelpOptions = true,
-        versionProvider = VersionProvider.class,
-        description = "A kvmtool-style virtual machine monitor for arm64 KVM, in Java.",
-        // subcommands: see SUBCOMMANDS below (registered on demand, not here)
-        exitCodeListHeading = "%nExit codes:%n",
-        exitCodeList = {})
 public final class Main implements Runnable {
     /**
      * Every subcommand, in the order --help lists them; registering one is one line here. Picocli
@@ -34,7 +33,7 @@ public final class Main implements Runnable {
                     AotTrainCommand.class,
                     CommandLine.HelpCommand.class);
 
-    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+    private CommandSpec spec;
 
     @Override
     public void run() {
@@ -99,8 +98,33 @@ public final class Main implements Runnable {
         return subcommand.getAnnotation(Command.class).name();
     }
 
+    /**
+     * {@code jvmm} itself: its name, description, version and the standard {@code -h}/{@code -V}
+     * options (what {@code mixinStandardHelpOptions} would add, with picocli's own wording).
+     */
+    static CommandSpec topLevel() {
+        Main main = new Main();
+        CommandSpec spec = CommandSpec.wrapWithoutInspection(main);
+        main.spec = spec;
+        spec.name("jvmm").versionProvider(new VersionProvider());
+        spec.usageMessage()
+                .description("A kvmtool-style virtual machine monitor for arm64 KVM, in Java.")
+                .exitCodeListHeading("%nExit codes:%n");
+        spec.addOption(
+                OptionSpec.builder("-h", "--help")
+                        .usageHelp(true)
+                        .description("Show this help message and exit.")
+                        .build());
+        spec.addOption(
+                OptionSpec.builder("-V", "--version")
+                        .versionHelp(true)
+                        .description("Print version information and exit.")
+                        .build());
+        return spec;
+    }
+
     private static CommandLine commandLine(List<Class<?>> subcommands) {
-        CommandLine cl = new CommandLine(new Main());
+        CommandLine cl = new CommandLine(topLevel());
         // subcommands first: the settings below apply to the subcommands already there
         for (Class<?> sub : subcommands) cl.addSubcommand(sub);
         cl.setExecutionExceptionHandler(Main::handleExecutionException);

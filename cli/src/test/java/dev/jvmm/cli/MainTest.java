@@ -30,6 +30,23 @@ class MainTest {
         assertTrue(r.out().contains("Java " + Runtime.version().feature()), r.out());
     }
 
+    /**
+     * {@code jvmm --version} reads no annotation: each annotation type read makes the JDK define a
+     * proxy class at run time, which no AOT cache holds (the top-level model is built in code).
+     */
+    @Test
+    void versionDefinesNoProxyClass() throws Exception {
+        Result r = ChildJvmm.run(List.of("-Xlog:class+load=info"), false, "--version");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("jvmm "), r.out());
+        List<String> proxies =
+                r.out().lines().filter(l -> l.contains("__dynamic_proxy__")).toList();
+        assertEquals(List.of(), proxies, "proxy classes defined by --version");
+        // the check can fail: a subcommand's model does define them
+        Result help = ChildJvmm.run(List.of("-Xlog:class+load=info"), false, "caps", "--help");
+        assertTrue(help.out().contains("__dynamic_proxy__"), "class loading is logged");
+    }
+
     @Test
     void helpListsCommandsAndTheExitCodeContract() {
         Result r = run("--help");

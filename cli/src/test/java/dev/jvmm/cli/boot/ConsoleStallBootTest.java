@@ -62,7 +62,7 @@ class ConsoleStallBootTest {
     void timeoutEndsAFloodingGuestWithExit124WhileNobodyReadsStdout(@TempDir Path dir)
             throws Exception {
         Path sock = dir.resolve("api.sock");
-        int timeout = 30;
+        int timeout = 15;
         try (JvmmProcess p =
                 startFlood(
                         "run",

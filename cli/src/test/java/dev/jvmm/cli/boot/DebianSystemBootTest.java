@@ -10,13 +10,9 @@ import dev.jvmm.kvm.testing.BootTest;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -24,9 +20,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A real Debian system (guest-images/debian: trixie with systemd and udev on an ext4 root, Debian's
- * own initrd for the stock kernel) boots from its own virtio-pci disk: under jvmm, and the same
- * image under the QEMU peer. The image's jvmm-boot.service prints JVMM-SYSTEM-OK once
- * multi-user.target is reached, runs the jvmm.cmd= command once the boot has finished, prints
+ * own initrd for the stock kernel) boots from its own virtio-pci disk under jvmm (the same image
+ * under the QEMU peer is bench/debian-bench's business: it boots both, and kept here it cost the
+ * boot tier ~100 s of CI's 45-minute budget). The image's jvmm-boot.service prints JVMM-SYSTEM-OK
+ * once multi-user.target is reached, runs the jvmm.cmd= command once the boot has finished, prints
  * JVMM-CMD-EXIT and powers the system off. The command reports the guest's date (from the PL031
  * RTC), systemd's state and any failed unit, the command line and the root mount.
  */
@@ -79,62 +76,7 @@ class DebianSystemBootTest {
         assertFalse(r.err().contains("Exception"), r.describe());
     }
 
-    @Test
-    void theSameImageBootsUnderTheQemuPeer() throws Exception {
-        Path disk = copyOfRoot();
-        Path log = dir.resolve("qemu.log");
-        // peer-qemu (guest-images/lab/l1-bin) is the QEMU command the benchmarks use: virt with
-        // GICv3, KVM, -cpu host; console ttyAMA0; the later -smp/-m replace its defaults
-        List<String> cmd =
-                List.of(
-                        "peer-qemu",
-                        "-k",
-                        image("Image"),
-                        "-i",
-                        image("debian-initrd.img"),
-                        "-a",
-                        "root=/dev/vda rw " + guestCommand(REPORT),
-                        "--",
-                        "-smp",
-                        "2",
-                        "-m",
-                        "1024",
-                        "-drive",
-                        "file=" + disk + ",format=raw,if=none,id=root",
-                        "-device",
-                        "virtio-blk-pci,drive=root");
-        long before = System.currentTimeMillis() / 1000;
-        long t0 = System.nanoTime();
-        Process p =
-                new ProcessBuilder(cmd)
-                        .redirectErrorStream(true)
-                        .redirectOutput(log.toFile())
-                        .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
-                        .start();
-        boolean done;
-        try {
-            done = p.waitFor(BOOT_LIMIT.toSeconds(), TimeUnit.SECONDS);
-        } finally {
-            p.destroyForcibly();
-        }
-        long after = System.currentTimeMillis() / 1000;
-        String out = Files.readString(log, StandardCharsets.ISO_8859_1);
-        String describe =
-                (done ? "exit " + p.exitValue() : "still running after " + BOOT_LIMIT)
-                        + " after "
-                        + (System.nanoTime() - t0) / 1_000_000
-                        + " ms\n--- output ---\n"
-                        + out;
-        System.out.println(
-                "qemu: Debian system booted and powered off in "
-                        + (System.nanoTime() - t0) / 1_000_000
-                        + " ms");
-        assertTrue(done, describe);
-        assertEquals(0, p.exitValue(), describe);
-        assertSystem(out, describe, before, after);
-    }
-
-    /** What both VMMs must show: the markers, the host's date, a running system, the command. */
+    /** What the system must show: the markers, the host's date, a running system, the command. */
     private static void assertSystem(String out, String describe, long before, long after) {
         assertTrue(out.contains("JVMM-SYSTEM-OK"), "multi-user.target reached\n" + describe);
         assertTrue(out.contains("JVMM-CMD-EXIT=0"), "the command ran\n" + describe);

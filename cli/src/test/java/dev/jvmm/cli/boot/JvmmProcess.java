@@ -249,8 +249,16 @@ final class JvmmProcess implements AutoCloseable {
      * passed first.
      */
     boolean awaitStdout(String needle, Duration limit) throws InterruptedException {
+        return awaitStdout(needle, 1, limit);
+    }
+
+    /**
+     * Waits until stdout contains {@code needle} at least {@code times} times; false if the process
+     * ended or {@code limit} passed first.
+     */
+    boolean awaitStdout(String needle, int times, Duration limit) throws InterruptedException {
         if (out == null) throw new IllegalStateException("stdout is not read in this run");
-        return out.await(needle, System.nanoTime() + limit.toNanos());
+        return out.await(needle, times, System.nanoTime() + limit.toNanos());
     }
 
     /**
@@ -430,13 +438,22 @@ final class JvmmProcess implements AutoCloseable {
             return bytes.toString(StandardCharsets.UTF_8);
         }
 
-        synchronized boolean await(String needle, long deadlineNanos) throws InterruptedException {
-            while (!text().contains(needle)) {
+        synchronized boolean await(String needle, int times, long deadlineNanos)
+                throws InterruptedException {
+            while (occurrences(text(), needle) < times) {
                 long left = deadlineNanos - System.nanoTime();
                 if (ended || left <= 0) return false;
                 TimeUnit.NANOSECONDS.timedWait(this, left);
             }
             return true;
+        }
+
+        private static int occurrences(String text, String needle) {
+            int n = 0;
+            for (int i = text.indexOf(needle);
+                    i >= 0;
+                    i = text.indexOf(needle, i + needle.length())) n++;
+            return n;
         }
 
         void join() throws InterruptedException {

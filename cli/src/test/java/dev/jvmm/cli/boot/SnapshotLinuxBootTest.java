@@ -156,14 +156,15 @@ class SnapshotLinuxBootTest {
 
     /**
      * A guest writing its disk without pause (each write fsynced, then reported with the marker it
-     * reads back from the disk) is snapshotted in the middle of it, over each virtio transport
-     * (virtio-pci also with an ITS beside it): the restored guest goes on writing and reading, so
-     * its requests and their interrupts work, it reads the marker written before the snapshot back
-     * through the restored device, and the image holds that marker and the counter the guest last
-     * reported (or the one after it).
+     * reads back from the disk) is snapshotted in the middle of it, over virtio-mmio (INTx through
+     * the GICv3) and over virtio-pci with MSI-X through an ITS (virtio-pci over INTx saves and
+     * restores the same parts minus MSI-X; VirtioPciBootTest boots it): the restored guest goes on
+     * writing and reading, so its requests and their interrupts work, it reads the marker written
+     * before the snapshot back through the restored device, and the image holds that marker and the
+     * counter the guest last reported (or the one after it).
      */
     @ParameterizedTest(name = "{0} {1}")
-    @CsvSource({"mmio, gicv3", "pci, gicv3", "pci, gicv3-its"})
+    @CsvSource({"mmio, gicv3", "pci, gicv3-its"})
     void aDiskBeingWrittenAtTheSnapshotHoldsWhatTheGuestWroteAfterRestore(
             String transport, String irqchip) throws Exception {
         Path disk = dir.resolve("disk.img");

@@ -74,7 +74,7 @@ class SoakBootTest {
      */
     static final int INPUT_MIB = Integer.getInteger("jvmm.soak.inputMiB", 100);
 
-    static final int INPUT_SECONDS = Integer.getInteger("jvmm.soak.inputSeconds", 60);
+    static final int INPUT_SECONDS = Integer.getInteger("jvmm.soak.inputSeconds", 40);
 
     /**
      * Console input as fast as the guest takes it: every MiB the guest has read it reports with a
