@@ -64,6 +64,26 @@ for k in 1 2 3; do
   v="$v $(echo "$t0 $t1" | awk '{ printf "%.2f", $2 - $1 }')"
 done
 echo "$v" > "$out/version"
+# JVMM_BENCH_JARS="LABEL=PATH ...": more jars restoring each round's snapshot (their AOT caches are
+# made here, not counted)
+jars=${JVMM_BENCH_JARS:-}
+for spec in $jars; do
+  read t0 _ < /proc/uptime; JVMM_JAR=${spec#*=} jvmm --version > /dev/null 2>&1; read t1 _ < /proc/uptime
+  echo "$t0 $t1" | awk -v l="${spec%%=*}" '{ printf "restore-bench: first --version by %-14s %6.2f s\n", l, $2 - $1 }' >&2
+done
+
+restore_by() { # $1: round, $2: label, $3: jar; restores snap.$1 with that jar, prints its line
+  one restore.$1.$2 '^tick ' "sh $out/kill.sh" env JVMM_JAR="$3" jvmm run --restore "$out/snap.$1" --log-level info
+  awk -v t0="$(cat "$out/restore.$1.$2.t0")" -v i="$1" -v label="$2" '
+    $2 == "jvmm:" && /restore: host checked/ && ph == "" { ph = $0; sub(/^[^ ]+ jvmm: info: restore: /, "", ph); rt = $1 - t0 }
+    /restore: snapshot read and checked in/ && rd == "" { rd = $0; sub(/.* in /, "", rd); sub(/ ms.*/, "", rd) }
+    $2 != "jvmm:" && $2 != "EXIT" && first == "" { first = $2 " " $3; rl = $1 - t0 }
+    END { n = split(ph, f, " in "); sum = rd
+      for (k = 2; k <= n; k++) { split(f[k], g, " "); sum += g[1] }
+      printf "X %s %s %.2f %.2f %.2f %s |%s|%s\n", i, label, (rl == "" ? -1 : rl), (rt == "" ? -1 : rt),
+        (rt == "" || rd == "" ? -1 : rt - sum / 1000), (rd == "" ? -1 : rd), ph, first }' "$out/restore.$1.$2.log" >> "$out/results"
+  tail -n 1 "$out/results" | awk '{ split($0, p, "|"); printf "round #%s: restore by %s -> \"%s\" %5.2f s (restored after %5.2f s: %.2f s before reading the snapshot, read in %s ms; %s)\n", $2, $3, p[3], $4, $5, $6, $7, p[2] }' >&2
+}
 
 i=1
 while [ "$i" -le "$n" ]; do
@@ -72,7 +92,10 @@ while [ "$i" -le "$n" ]; do
     jvmm run -k "$img/Image" -i "$img/initramfs.gz" -c 1 -m "$ram_mib" -p "$args" \
     --api-socket "$out/api.$i.sock" --log-level info
   du -k "$snap" 2>/dev/null | tail -n 1 | cut -f1 > "$out/cold.$i.du"
+  # the other jars restore the same snapshot, before the current one in odd rounds, after it in even
+  if [ $((i % 2)) = 1 ]; then for spec in $jars; do restore_by "$i" "${spec%%=*}" "${spec#*=}"; done; fi
   one restore.$i '^tick ' "sh $out/kill.sh" jvmm run --restore "$snap" --log-level info
+  if [ $((i % 2)) = 0 ]; then for spec in $jars; do restore_by "$i" "${spec%%=*}" "${spec#*=}"; done; fi
   rm -rf "$snap"   # L1's /tmp is RAM
   one qemu.$i 'JVMM-BOOT-OK' "sh $out/kill.sh" peer-qemu -k "$img/Image" -i "$img/initramfs.gz" -a "$args"
   # one line per round
@@ -115,6 +138,8 @@ awk -v version="$(cat "$out/version")" '
   function add(arr, key, v) { arr[key] = arr[key] (arr[key] == "" ? "" : " ") v }
   $1 == "R" { add(x, "cold", $3); add(x, "snap", $4); add(x, "ctl", $5); add(x, "restore", $6); add(x, "built", $7)
     add(x, "qemu", $8); add(x, "mib", $10); if ($11 != "ok") bad = bad " #" $2 }
+  $1 == "X" { if (!($3 in xr)) labels = labels " " $3; add(xr, $3, $4); add(xb, $3, $5); add(xp, $3, $6); add(xd, $3, $7)
+    split($0, p, "|"); if (p[3] !~ /^(tick )?[0-9]+ ?$/) bad = bad " #" $2 "(" $3 ")" }
   END {
     printf "%-34s | %s\n", "", "median  [runs]"
     printf "%-34s | %5.2f  [%s]\n", "jvmm --version (JVM start)", median(version), version
@@ -125,6 +150,16 @@ awk -v version="$(cat "$out/version")" '
     printf "%-34s | %5.2f  [%s]\n", "restore: start -> state restored", median(x["built"]), x["built"]
     printf "%-34s | %5.2f  [%s]\n", "restore: start -> next line", median(x["restore"]), x["restore"]
     printf "%-34s | %5d  [%s]\n", "snapshot on disk (MiB)", median(x["mib"]), x["mib"]
+    nl = split(labels, lab, " ")
+    for (j = 1; j <= nl; j++) {
+      l = lab[j]
+      printf "%-34s | %5.2f  [%s]\n", "restore by " l ": -> state restored", median(xb[l]), xb[l]
+      printf "%-34s | %5.2f  [%s]\n", "restore by " l ": -> next line", median(xr[l]), xr[l]
+      printf "%-34s | %5.2f  [%s]\n", "  of it before reading the snapshot", median(xp[l]), xp[l]
+      printf "%-34s | %5d  [%s]\n", "  reading and checking it (ms)", median(xd[l]), xd[l]
+    }
+    for (j = 1; j <= nl; j++) if (median(x["qemu"]) > 0)
+      printf "restore-bench: restore by %s/qemu cold-boot %.2f (restore %.2f s)\n", lab[j], median(xr[lab[j]]) / median(x["qemu"]), median(xr[lab[j]])
     if (bad != "") printf "restore-bench: FAILED rounds:%s\n", bad
     q = median(x["qemu"])
     printf "restore-bench: jvmm restore/qemu cold-boot %s (restore %.2f s, snapshot %.2f s, %d MiB on disk)\n",
