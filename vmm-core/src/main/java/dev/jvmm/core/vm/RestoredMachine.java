@@ -85,14 +85,13 @@ public final class RestoredMachine {
                 Level.INFO,
                 String.format(
                         "restore: host checked in %d ms, machine built in %d ms, memory read in %d"
-                                + " ms (%d MiB of data, %d runs by %d reads, CRC32C %d ms), %d"
+                                + " ms (%d MiB of data, %d runs, CRC32C %d ms), %d"
                                 + " parts restored in %d ms",
                         ms(t1 - t0),
                         ms(t2 - t1),
                         ms(t3 - t2),
                         snapshot.manifest().memory().dataBytes() >> 20,
                         load.runs(),
-                        load.reads(),
                         ms(load.crcNanos()),
                         m.snapshotParts().size(),
                         ms(t4 - t3)));
