@@ -17,6 +17,13 @@ import java.util.Map;
  * sets its pending bit and is delivered (the bit cleared) once it is routed again, as the spec
  * asks. New vectors are masked, as after reset.
  *
+ * <p>A delivery is not always done when {@link Sink#fire} returns: KVM may inject an irqfd's MSI
+ * from a work item, and that looks the route up only when it runs, so a vector masked (its route
+ * removed) just after it fired could lose the interrupt. A vector that fired while routed therefore
+ * leaves its pending bit set when it is unrouted by a mask (not by disabling MSI-X): the unmask
+ * delivers it again, at worst once more than needed, which a driver takes as a spurious interrupt
+ * (virtio's find nothing new in the used ring), where losing it could stall a queue for good.
+ *
  * <p>Guest accesses are 4 bytes aligned to 4 or 8 bytes aligned to 8 (the spec's DWORD and QWORD)
  * inside the table or the PBA; anything else reads zeros, writes nothing and returns false, for the
  * caller to count. The PBA is read-only. Nothing here throws on guest input.
@@ -51,6 +58,7 @@ public final class MsixTable {
     private final int[] control;
     private final long[] pending;
     private final MsiMessage[] routed;
+    private final boolean[] firedWhileRouted;
     private boolean enabled;
     private boolean functionMasked;
 
@@ -64,6 +72,7 @@ public final class MsixTable {
         this.control = new int[vectors];
         this.pending = new long[(vectors + 63) / 64];
         this.routed = new MsiMessage[vectors];
+        this.firedWhileRouted = new boolean[vectors];
         Arrays.fill(control, VECTOR_MASKED);
     }
 
@@ -108,8 +117,12 @@ public final class MsixTable {
     public synchronized boolean trigger(int vector) {
         if (!enabled) return false;
         if (vector < 0 || vector >= vectors) return true;
-        if (routed[vector] == null) pending[vector / 64] |= 1L << (vector % 64);
-        else sink.fire(vector);
+        if (routed[vector] == null) {
+            pending[vector / 64] |= 1L << (vector % 64);
+        } else {
+            firedWhileRouted[vector] = true;
+            sink.fire(vector);
+        }
         return true;
     }
 
@@ -228,6 +241,7 @@ public final class MsixTable {
         Arrays.fill(data, 0);
         Arrays.fill(control, VECTOR_MASKED);
         Arrays.fill(pending, 0);
+        Arrays.fill(firedWhileRouted, false);
         update();
     }
 
@@ -265,6 +279,9 @@ public final class MsixTable {
             boolean go = enabled && !functionMasked && (control[v] & VECTOR_MASKED) == 0;
             MsiMessage m = go ? new MsiMessage(address[v], data[v]) : null;
             if (!java.util.Objects.equals(m, routed[v])) {
+                // masked after firing: the last delivery may not have been injected yet
+                if (m == null && enabled && firedWhileRouted[v]) pending[v / 64] |= 1L << (v % 64);
+                firedWhileRouted[v] = false;
                 routed[v] = m;
                 changed.put(v, m);
             }
@@ -273,6 +290,7 @@ public final class MsixTable {
         for (int v = 0; v < vectors; v++) {
             if (routed[v] != null && (pending[v / 64] & 1L << (v % 64)) != 0) {
                 pending[v / 64] &= ~(1L << (v % 64));
+                firedWhileRouted[v] = true;
                 sink.fire(v);
             }
         }

@@ -126,6 +126,41 @@ class MsixTableTest {
         assertEquals(new MsiMessage(0x3ffd_0040L, 9), t.routed(2));
     }
 
+    /**
+     * KVM may inject a fired vector later, through its route as it is then: masking right after a
+     * delivery must not lose it, so the vector is left pending and delivered again on unmask.
+     */
+    @Test
+    void aVectorMaskedAfterItFiredIsDeliveredAgainOnUnmask() {
+        t.writeControl(MsixTable.CONTROL_ENABLE);
+        program(0, 0x3ffd_0040L, 3);
+        program(1, 0x3ffd_0040L, 4);
+        mask(0, false);
+        mask(1, false);
+        assertTrue(t.trigger(0));
+        assertEquals(List.of(0), fired);
+        mask(0, true);
+        mask(1, true);
+        assertTrue(t.pending(0), "fired while routed: kept pending across the mask");
+        assertFalse(t.pending(1), "never fired: nothing pending");
+        mask(0, false);
+        mask(1, false);
+        assertEquals(List.of(0, 0), fired, "delivered again on unmask");
+        assertFalse(t.pending(0));
+        // the redelivery is a delivery like any other: a mask right after it keeps it pending
+        mask(0, true);
+        assertTrue(t.pending(0), "the redelivery counts as firing");
+        // disabling MSI-X is not a mask: the function goes back to INTx, nothing stays pending
+        t.writeControl(0);
+        t.reset();
+        t.writeControl(MsixTable.CONTROL_ENABLE);
+        program(2, 0x3ffd_0040L, 5);
+        mask(2, false);
+        assertTrue(t.trigger(2));
+        t.writeControl(0);
+        assertFalse(t.pending(2), "disabled after firing: not pending");
+    }
+
     @Test
     void disablingUnroutesAndFallsBackToIntx() {
         t.writeControl(MsixTable.CONTROL_ENABLE);
