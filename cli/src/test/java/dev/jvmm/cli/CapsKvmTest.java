@@ -11,8 +11,9 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@code jvmm caps} on real arm64 KVM (kvm tier): the lab's 6.12 kernel offers everything jvmm
- * uses.
+ * {@code jvmm caps} on real arm64 KVM (kvm tier): the lab's L1 kernels offer everything jvmm uses.
+ * The stock one (Debian's 6.12) and the newer one ({@code LAB_KERNEL=new}, 6.15 or later: PSCI 1.3,
+ * {@code VENDOR_HYP_BMAP_2} with DISCOVER_IMPL) differ where the kernel's KVM does.
  */
 @KvmTest
 class CapsKvmTest {
@@ -36,8 +37,18 @@ class CapsKvmTest {
         assertEquals("0x1", bm.get("std_hyp"));
         assertEquals("0x3", bm.get("vendor_hyp"));
         assertEquals(true, pv.get("usable"));
-        assertEquals("1.1", psci.get("version"), "Debian 6.12's KVM");
-        assertEquals(java.util.List.of("0.1", "0.2", "1.0", "1.1"), psci.get("selectable"));
+        boolean bmap2 = atLeast((String) caps.get("kernel"), 6, 15);
+        if (bmap2) {
+            assertEquals("0x0", bm.get("vendor_hyp_2"), "VENDOR_HYP_BMAP_2 starts empty");
+            assertEquals("1.3", psci.get("version"), "6.15+'s KVM");
+            assertEquals(
+                    java.util.List.of("0.1", "0.2", "1.0", "1.1", "1.2", "1.3"),
+                    psci.get("selectable"));
+        } else {
+            assertEquals(null, bm.get("vendor_hyp_2"), "no VENDOR_HYP_BMAP_2 before 6.15");
+            assertEquals("1.1", psci.get("version"), "Debian 6.12's KVM");
+            assertEquals(java.util.List.of("0.1", "0.2", "1.0", "1.1"), psci.get("selectable"));
+        }
         Map<String, Object> svc = (Map<String, Object>) caps.get("hypercall_services");
         assertEquals(
                 java.util.List.of(
@@ -50,9 +61,10 @@ class CapsKvmTest {
                 java.util.List.copyOf(svc.keySet()));
         for (String s : new String[] {"trng", "pv-time", "kvm-features", "ptp"})
             assertEquals(true, svc.get(s), s);
-        assertTrue(
-                svc.containsKey("discover-impl-ver") && svc.get("discover-impl-ver") == null,
-                "no VENDOR_HYP_BMAP_2 on 6.12");
+        for (String s : new String[] {"discover-impl-ver", "discover-impl-cpus"}) {
+            assertTrue(svc.containsKey(s), s);
+            assertEquals(bmap2 ? Boolean.TRUE : null, svc.get(s), s + " needs VENDOR_HYP_BMAP_2");
+        }
         Map<String, Object> irq = (Map<String, Object>) caps.get("irqchip");
         assertEquals(true, irq.get("gicv3"));
         assertEquals(true, irq.get("gicv3_its"), "6.12's KVM has the ITS device");
@@ -76,7 +88,9 @@ class CapsKvmTest {
         Map<String, Object> lock = (Map<String, Object>) caps.get("memory_lock");
         assertEquals("unlimited", lock.get("lockable"), "root in the lab has CAP_IPC_LOCK");
         assertEquals(
-                false, lock.get("kvm_pre_fault_memory"), "no arm64 KVM_PRE_FAULT_MEMORY in 6.12");
+                false,
+                lock.get("kvm_pre_fault_memory"),
+                "no arm64 KVM_PRE_FAULT_MEMORY in either lab kernel");
         // L1 is QEMU's -cpu max: one PMUv3, listed by perf as armv8_pmuv3 on both CPUs
         Map<String, Object> pmu = (Map<String, Object>) caps.get("pmu");
         assertEquals(true, pmu.get("usable"));
@@ -92,19 +106,26 @@ class CapsKvmTest {
     void tableHasOneLinePerValue() {
         MainTest.Result r = MainTest.run("caps");
         assertEquals(0, r.code(), r.err());
+        boolean bmap2 = atLeast(System.getProperty("os.version"), 6, 15);
         assertTrue(r.out().contains("smccc_filter"), r.out());
         assertTrue(
                 r.out().contains(String.format("%-38s %s%n", "irqchip.gicv3_its", "yes")), r.out());
         assertTrue(r.out().contains("hypercall_bitmaps.vendor_hyp"), r.out());
         assertTrue(
-                r.out().contains(String.format("%-38s %s%n", "psci.selectable", "0.1 0.2 1.0 1.1")),
+                r.out()
+                        .contains(
+                                String.format(
+                                        "%-38s %s%n",
+                                        "psci.selectable",
+                                        bmap2 ? "0.1 0.2 1.0 1.1 1.2 1.3" : "0.1 0.2 1.0 1.1")),
                 r.out());
         assertTrue(
                 r.out()
                         .contains(
                                 String.format(
                                         "%-38s %s%n",
-                                        "hypercall_services.discover-impl-cpus", "absent")),
+                                        "hypercall_services.discover-impl-cpus",
+                                        bmap2 ? "yes" : "absent")),
                 r.out());
         assertTrue(r.out().contains(String.format("%-38s %s%n", "pmu.usable", "yes")), r.out());
         assertTrue(
@@ -113,5 +134,14 @@ class CapsKvmTest {
                                 String.format(
                                         "%-38s %s%n", "pmu.host_pmus.armv8_pmuv3.cpus", "0-1")),
                 r.out());
+    }
+
+    /** Whether a kernel release string ("6.12.118+deb13-arm64") is at least MAJOR.MINOR. */
+    private static boolean atLeast(String release, int major, int minor) {
+        java.util.regex.Matcher m =
+                java.util.regex.Pattern.compile("^(\\d+)\\.(\\d+)").matcher(release);
+        assertTrue(m.find(), "kernel release " + release);
+        int a = Integer.parseInt(m.group(1)), b = Integer.parseInt(m.group(2));
+        return a > major || (a == major && b >= minor);
     }
 }
