@@ -167,12 +167,16 @@ final class CtlModel {
         return spec;
     }
 
-    /** A subcommand that runs {@code action} with its own model, holding its parsed values. */
+    /**
+     * A subcommand that runs {@code action} with its own model, holding its parsed values. It has
+     * {@code -h}/{@code -V} like every jvmm command: a usage error's message points to its {@code
+     * --help}.
+     */
     private static CommandSpec sub(
             String name, ToIntFunction<CommandSpec> action, String... description) {
         CommandSpec[] self = new CommandSpec[1];
         Callable<Integer> call = () -> action.applyAsInt(self[0]);
-        self[0] = CliModel.command(call, name, description);
+        self[0] = CliModel.standardHelp(CliModel.command(call, name, description));
         return self[0];
     }
 

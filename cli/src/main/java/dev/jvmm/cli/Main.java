@@ -34,6 +34,9 @@ public final class Main implements Runnable {
     /** A subcommand's name and what makes its model (or its annotated object). */
     private record Subcommand(String name, Supplier<Object> model) {}
 
+    /** What every command's {@code -V} prints. */
+    private static final VersionProvider VERSION = new VersionProvider();
+
     private CommandSpec spec;
 
     @Override
@@ -103,7 +106,7 @@ public final class Main implements Runnable {
         Main main = new Main();
         CommandSpec spec = CommandSpec.wrapWithoutInspection(main);
         main.spec = spec;
-        spec.name("jvmm").versionProvider(new VersionProvider());
+        spec.name("jvmm").versionProvider(VERSION);
         spec.usageMessage()
                 .description("A kvmtool-style virtual machine monitor for arm64 KVM, in Java.")
                 .exitCodeListHeading("%nExit codes:%n");
@@ -119,6 +122,7 @@ public final class Main implements Runnable {
         cl.setCaseInsensitiveEnumValuesAllowed(true); // the help documents --on-reset exit|reboot
         cl.setUsageHelpLongOptionsMaxWidth(30);
         for (CommandLine sub : cl.getSubcommands().values()) {
+            sub.getCommandSpec().versionProvider(VERSION); // jvmm run -V printed nothing
             sub.getCommandSpec()
                     .usageMessage()
                     .exitCodeListHeading("%nExit codes:%n")
@@ -129,6 +133,7 @@ public final class Main implements Runnable {
         if (ctl != null) {
             ctl.getCommandSpec().usageMessage().exitCodeList(ctlExitCodes());
             for (CommandLine sub : ctl.getSubcommands().values()) {
+                sub.getCommandSpec().versionProvider(VERSION);
                 sub.getCommandSpec()
                         .usageMessage()
                         .exitCodeListHeading("%nExit codes:%n")

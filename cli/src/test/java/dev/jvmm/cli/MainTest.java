@@ -10,6 +10,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -62,6 +63,43 @@ class MainTest {
         Result help = ChildJvmm.run(List.of("-Xlog:class+load=info"), false, "help", "caps");
         assertEquals(0, help.code(), help.err());
         assertTrue(help.out().contains("__dynamic_proxy__"), "annotations read by help");
+    }
+
+    /**
+     * Every visible command and subcommand answers {@code --help} and {@code -V}: a usage error
+     * ends with "(see: jvmm ctl snapshot --help)", which must then work.
+     */
+    @Test
+    void everyCommandHasHelpAndVersion() {
+        List<List<String>> paths = new ArrayList<>();
+        commandPaths(Main.fullCommandLine(), List.of(), paths);
+        assertTrue(paths.size() >= 12, "run, caps, ctl and its 9 commands: " + paths);
+        for (List<String> path : paths) {
+            List<String> help = new ArrayList<>(path);
+            help.add("--help");
+            Result h = run(help.toArray(String[]::new));
+            String name = String.join(" ", path);
+            assertEquals(0, h.code(), name + " --help: " + h.err());
+            assertTrue(h.out().startsWith("Usage: jvmm " + name + " "), h.out());
+            List<String> version = new ArrayList<>(path);
+            version.add("-V");
+            Result v = run(version.toArray(String[]::new));
+            assertEquals(0, v.code(), name + " -V: " + v.err());
+            assertTrue(v.out().startsWith("jvmm "), name + " -V: " + v.out());
+        }
+    }
+
+    /** The names leading to every visible command but the top level and picocli's help. */
+    private static void commandPaths(
+            picocli.CommandLine cl, List<String> path, List<List<String>> into) {
+        for (var e : cl.getSubcommands().entrySet()) {
+            var spec = e.getValue().getCommandSpec();
+            if (spec.usageMessage().hidden() || e.getKey().equals("help")) continue;
+            List<String> sub = new ArrayList<>(path);
+            sub.add(e.getKey());
+            into.add(sub);
+            commandPaths(e.getValue(), sub, into);
+        }
     }
 
     @Test
