@@ -43,6 +43,12 @@
 # big guests need. One C1 compiler thread; no hsperfdata file (jstat cannot see jvmm, nothing uses it).
 JVMM_FLAGS="-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xmn8m -XX:CICompilerCount=1 -XX:-UsePerfData"
 JVMM_FLAGS="$JVMM_FLAGS -Xlog:disable -Xlog:all=warning:stderr"
+# The CDS/AOT archive is mapped at the address it was made for instead of a random one: relocating
+# it writes every pointer in it, copying its pages into private memory (10 MiB more anonymous memory
+# in the lab with the AOT cache) and touching all of them at start under TCG. The price is ASLR for
+# the archive's class metadata only (heap, code, stacks and libraries stay randomized);
+# JVMM_JAVA_OPTS=-XX:ArchiveRelocationMode=1 restores the JDK's default. bench/README.md, "JVM flags".
+JVMM_FLAGS="$JVMM_FLAGS -XX:+UnlockDiagnosticVMOptions -XX:ArchiveRelocationMode=0"
 
 jar=${JVMM_JAR:-}
 if [ -z "$jar" ]; then

@@ -12,9 +12,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code jvmm aot-train} (hidden): the training run that {@code jvmm-launch.sh} records the AOT
@@ -24,14 +22,20 @@ import picocli.CommandLine.Spec;
  * variant over the control socket. Everything goes through {@link Main#execute} with null writers;
  * the exit code is that of the guest run (0 where there is none).
  */
-@Command(
-        name = "aot-train",
-        hidden = true,
-        description = "Training run for the AOT cache (used by the launcher).")
 final class AotTrainCommand implements Callable<Integer> {
     private static final Path KVM = Path.of("/dev/kvm");
 
-    @Spec CommandSpec spec;
+    private CommandSpec spec;
+
+    /** Its model (built in code: {@link CliModel}); hidden from help and documentation. */
+    static CommandSpec model() {
+        AotTrainCommand c = new AotTrainCommand();
+        c.spec =
+                CliModel.command(
+                        c, "aot-train", "Training run for the AOT cache (used by the launcher).");
+        c.spec.usageMessage().hidden(true);
+        return c.spec;
+    }
 
     @Override
     public Integer call() throws IOException {

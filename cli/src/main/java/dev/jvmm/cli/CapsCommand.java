@@ -9,26 +9,36 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.OptionSpec;
 
 /** {@code jvmm caps}: what this host's KVM offers for jvmm. */
-@Command(
-        name = "caps",
-        mixinStandardHelpOptions = true,
-        description =
-                "Show what this host's KVM offers jvmm: API, IPA size, vCPUs, PSCI (and the versions --psci"
-                        + " accepts), vGICv3, PV stolen time, interrupt controllers (GICv3 ITS, MSI device IDs, GICv2), SMCCC filter, hypercall bitmap limits and the services"
-                        + " --hypercalls can offer, memory locking (--mem-lock), CPU features (SVE with its vector"
-                        + " lengths in bits, pointer authentication, MTE), the PMU --pmu would use and the"
-                        + " host's CPU PMUs, irqfd/ioeventfd.")
 final class CapsCommand implements Callable<Integer> {
-    @Spec CommandSpec spec;
+    CommandSpec spec; // set by model()
 
-    @Option(names = "--json", description = "Print one JSON object instead of a table.")
     boolean json;
+
+    /** {@code jvmm caps}'s model (built in code: {@link CliModel}). */
+    static CommandSpec model() {
+        CapsCommand c = new CapsCommand();
+        CommandSpec spec =
+                CliModel.command(
+                        c,
+                        "caps",
+                        "Show what this host's KVM offers jvmm: API, IPA size, vCPUs, PSCI (and the versions --psci"
+                                + " accepts), vGICv3, PV stolen time, interrupt controllers (GICv3 ITS, MSI device IDs, GICv2), SMCCC filter, hypercall bitmap limits and the services"
+                                + " --hypercalls can offer, memory locking (--mem-lock), CPU features (SVE with its vector"
+                                + " lengths in bits, pointer authentication, MTE), the PMU --pmu would use and the"
+                                + " host's CPU PMUs, irqfd/ioeventfd.");
+        c.spec = spec;
+        spec.addOption(
+                CliModel.flag(
+                        () -> c.json,
+                        v -> c.json = v,
+                        OptionSpec.builder("--json")
+                                .description("Print one JSON object instead of a table.")));
+        return CliModel.standardHelp(spec);
+    }
 
     @Override
     public Integer call() throws IOException {

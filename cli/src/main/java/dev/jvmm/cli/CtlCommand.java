@@ -12,27 +12,15 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.BiConsumer;
 import picocli.CommandLine;
-import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ScopeType;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code jvmm ctl --socket PATH COMMAND}: the client of a running {@code jvmm run --api-socket
  * PATH}. Sends one request and prints the answer (human-readable, or the raw JSON line with {@code
  * --json}). Exit 0 when the VM answered ok, 1 when it answered an error or cannot be reached, 2 on
- * bad usage.
+ * bad usage. {@link CtlModel} names and documents its options and subcommands, which call the
+ * methods here.
  */
-@Command(
-        name = "ctl",
-        mixinStandardHelpOptions = true,
-        sortOptions = false,
-        description = {
-            "Control a running jvmm (one started with --api-socket PATH).",
-            "Exit 0 on success, 1 when the VM answers an error or the socket cannot be reached, 2 on bad usage."
-        })
 final class CtlCommand implements Runnable {
     /**
      * A VM that does not answer within this is reported as an error rather than hanging a script.
@@ -42,19 +30,10 @@ final class CtlCommand implements Runnable {
     /** A snapshot writes guest RAM: allow for a large guest on a slow disk. */
     static final Duration SNAPSHOT_TIMEOUT = Duration.ofMinutes(5);
 
-    @Spec CommandSpec spec;
+    CommandSpec spec; // set by CtlModel
 
-    @Option(
-            names = "--socket",
-            paramLabel = "PATH",
-            scope = ScopeType.INHERIT,
-            description = "The control socket given to jvmm run --api-socket.")
     Path socket;
 
-    @Option(
-            names = "--json",
-            scope = ScopeType.INHERIT,
-            description = "Print the VM's raw JSON response line.")
     boolean json;
 
     @Override
@@ -64,36 +43,18 @@ final class CtlCommand implements Runnable {
                         + "stolen-time, hypercall-stats");
     }
 
-    @Command(
-            name = "status",
-            description = "State, vCPUs, memory, uptime, pid and kernel of the VM.")
     int status() {
         return send(request("status"), CtlOutput::status);
     }
 
-    @Command(name = "stop", description = "Stop the VM; its jvmm run exits 0.")
     int stop() {
         return send(request("stop"), (out, body) -> out.println("stopping"));
     }
 
-    @Command(
-            name = "pause",
-            description = {
-                "Pause the VM: returns once every vCPU is stopped outside the guest, in-flight disk "
-                        + "requests have finished and writable disks are flushed. The guest's clock "
-                        + "stands still while paused; --timeout keeps counting; stop still works. "
-                        + "Pausing a paused VM changes nothing (exit 0). A vCPU or device that does not "
-                        + "come to rest within 5 s fails the pause (exit 1) and the VM keeps running."
-            })
     int pause() {
         return send(request("pause"), changed("paused", "already paused"));
     }
 
-    @Command(
-            name = "resume",
-            description =
-                    "Let a paused VM continue where it stopped. Resuming a running VM changes"
-                            + " nothing (exit 0).")
     int resume() {
         return send(request("resume"), changed("resumed", "already running"));
     }
@@ -103,23 +64,7 @@ final class CtlCommand implements Runnable {
         return (out, body) -> out.println(Boolean.TRUE.equals(body.get("changed")) ? yes : no);
     }
 
-    @Command(
-            name = "snapshot",
-            description = {
-                "Write a snapshot of the VM to DIR (which must not exist, or be an empty directory):"
-                        + " the guest is paused, its state and memory are written (zero pages are"
-                        + " holes), and it resumes, or with --stop the VM ends (its jvmm run exits 0)."
-                        + " Restore it with jvmm run --restore DIR."
-            })
-    int snapshot(
-            @Option(
-                            names = "--dir",
-                            required = true,
-                            paramLabel = "DIR",
-                            description = "The snapshot's directory.")
-                    Path dir,
-            @Option(names = "--stop", description = "End the VM once the snapshot is written.")
-                    boolean stop) {
+    int snapshot(Path dir, boolean stop) {
         Path abs = dir.toAbsolutePath().normalize(); // jvmm run's working directory is not ours
         if (Files.isDirectory(abs)) { // checked again by the VM; here it is a usage error
             try (var entries = Files.list(abs)) {
@@ -151,21 +96,7 @@ final class CtlCommand implements Runnable {
                 SNAPSHOT_TIMEOUT);
     }
 
-    @Command(
-            name = "sdei-signal",
-            description =
-                    "Raise SDEI event EVENT on a vCPU (event 0: the software-signalled event).")
-    int sdeiSignal(
-            @Parameters(
-                            paramLabel = "EVENT",
-                            description = "Event number, 0..4294967295, decimal or 0x hex.")
-                    String eventArg,
-            @Option(
-                            names = "--cpu",
-                            paramLabel = "N",
-                            defaultValue = "0",
-                            description = "Target vCPU (default: ${DEFAULT-VALUE}).")
-                    String cpuArg) {
+    int sdeiSignal(String eventArg, String cpuArg) {
         // parsed here rather than by picocli converters so that a bad value is one line, not one
         // line plus usage
         long event = parse(eventArg, 0xFFFF_FFFFL);
@@ -186,31 +117,7 @@ final class CtlCommand implements Runnable {
                 (out, body) -> out.println("signalled SDEI event " + event + " on cpu " + cpu));
     }
 
-    @Command(
-            name = "shared-regions",
-            description = {
-                "Guest memory the guest shared with the host: at most "
-                        + ControlProtocol.MAX_REGIONS
-                        + " regions per answer, with the total count and size; the last line "
-                        + "says where the next page starts when there are more."
-            })
-    int sharedRegions(
-            @Option(
-                            names = "--from",
-                            paramLabel = "IPA",
-                            defaultValue = "0",
-                            description =
-                                    "List from the granule holding IPA on (decimal or 0x hex; default: from the start).")
-                    String fromArg,
-            @Option(
-                            names = "--limit",
-                            paramLabel = "N",
-                            defaultValue = "" + ControlProtocol.MAX_REGIONS,
-                            description =
-                                    "At most N regions, 1.."
-                                            + ControlProtocol.MAX_REGIONS
-                                            + " (default: ${DEFAULT-VALUE}).")
-                    String limitArg) {
+    int sharedRegions(String fromArg, String limitArg) {
         long from = parse(fromArg, Long.MAX_VALUE);
         if (from < 0)
             throw new UsageException(
@@ -230,18 +137,10 @@ final class CtlCommand implements Runnable {
         return send(req, CtlOutput::sharedRegions);
     }
 
-    @Command(name = "stolen-time", description = "PV stolen time per vCPU.")
     int stolenTime() {
         return send(request("stolen-time"), CtlOutput::stolenTime);
     }
 
-    @Command(
-            name = "hypercall-stats",
-            description = {
-                "Calls per SMCCC function ID that jvmm handles: each ID jvmm "
-                        + "serves, and the first 64 denied or unknown IDs the guest called; calls to further IDs are summed in one "
-                        + "'other' line."
-            })
     int hypercallStats() {
         return send(request("hypercall-stats"), CtlOutput::hypercallStats);
     }

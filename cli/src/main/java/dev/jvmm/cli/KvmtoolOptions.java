@@ -4,7 +4,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import picocli.CommandLine.ITypeConverter;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.TypeConversionException;
 
 /**
@@ -13,24 +14,34 @@ import picocli.CommandLine.TypeConversionException;
  * are aliases on jvmm's own options (README, "Coming from kvmtool").
  */
 final class KvmtoolOptions {
-    @Option(
-            names = "--nodefaults",
-            description = {
-                "Add nothing to the kernel command line: the guest gets --params byte for byte, an empty"
-                        + " line too (for bare-metal programs that parse it). The machine is the same: the"
-                        + " console device is still there, and /chosen/stdout-path names it."
-            })
     boolean nodefaults;
 
-    @Option(
-            names = {"-n", "--network"},
-            paramLabel = "mode=none",
-            converter = NetworkModeConverter.class,
-            description =
-                    "kvmtool's 'no default NIC': accepted, and nothing to do, since jvmm adds no NIC"
-                            + " of its own; NICs are --net tap=NAME, created as asked also with this"
-                            + " (as kvmtool creates its -n NICs). kvmtool's other modes are not offered.")
     List<String> network = new ArrayList<>();
+
+    /** Adds these options to {@code spec}, bound to this object's fields. */
+    void addOptions(CommandSpec spec) {
+        spec.addOption(
+                CliModel.flag(
+                        () -> this.nodefaults,
+                        v -> this.nodefaults = v,
+                        OptionSpec.builder("--nodefaults")
+                                .description(
+                                        "Add nothing to the kernel command line: the guest gets --params byte for byte, an empty"
+                                                + " line too (for bare-metal programs that parse it). The machine is the same: the"
+                                                + " console device is still there, and /chosen/stdout-path names it.")));
+        spec.addOption(
+                CliModel.list(
+                        String.class,
+                        () -> this.network,
+                        v -> this.network = v,
+                        OptionSpec.builder("-n", "--network")
+                                .paramLabel("mode=none")
+                                .converters(new NetworkModeConverter())
+                                .description(
+                                        "kvmtool's 'no default NIC': accepted, and nothing to do, since jvmm adds no NIC"
+                                                + " of its own; NICs are --net tap=NAME, created as asked also with this"
+                                                + " (as kvmtool creates its -n NICs). kvmtool's other modes are not offered.")));
+    }
 
     /**
      * Only {@code mode=none} has a meaning here; for kvmtool's NIC modes the message says what jvmm

@@ -6,9 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.function.Supplier;
 import picocli.CommandLine;
-import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Model.OptionSpec;
 
 /**
  * Entry point: {@code jvmm COMMAND}. stdout belongs to the guest console; everything else goes to
@@ -17,21 +15,27 @@ import picocli.CommandLine.Model.OptionSpec;
  * <p>The top-level command's model is built in code ({@link #topLevel}), not from annotations:
  * reading an annotation makes the JDK define a proxy class for its type at run time, which the AOT
  * cache cannot hold, and {@code jvmm --version} would pay for six of them (about a third of its
- * start-up in the lab). The subcommands keep picocli's annotations.
+ * start-up in the lab). The subcommands are built in code too ({@link CliModel}).
  */
 public final class Main implements Runnable {
     /**
-     * Every subcommand, in the order --help lists them; registering one is one line here. Picocli
-     * builds a command's model (every option, converter and help text, by reflection) when it is
-     * registered, so a run registers only the command it names (see {@link #commandLine}).
+     * Every subcommand, in the order --help lists them; registering one is one line here. A model
+     * is built only for the commands a run needs (see {@link #commandLine}): {@code help} is
+     * picocli's own command, read from its annotations, so only the full tree pays for that.
      */
-    private static final List<Class<?>> SUBCOMMANDS =
+    private static final List<Subcommand> SUBCOMMANDS =
             List.of(
-                    RunCommand.class,
-                    CapsCommand.class,
-                    CtlCommand.class,
-                    AotTrainCommand.class,
-                    CommandLine.HelpCommand.class);
+                    new Subcommand("run", () -> RunModel.of(new RunCommand())),
+                    new Subcommand("caps", CapsCommand::model),
+                    new Subcommand("ctl", () -> CtlModel.of(new CtlCommand())),
+                    new Subcommand("aot-train", AotTrainCommand::model),
+                    new Subcommand("help", CommandLine.HelpCommand::new));
+
+    /** A subcommand's name and what makes its model (or its annotated object). */
+    private record Subcommand(String name, Supplier<Object> model) {}
+
+    /** What every command's {@code -V} prints. */
+    private static final VersionProvider VERSION = new VersionProvider();
 
     private CommandSpec spec;
 
@@ -87,15 +91,11 @@ public final class Main implements Runnable {
         if (args.length == 1 && (args[0].equals("--version") || args[0].equals("-V")))
             return commandLine(List.of());
         if (args.length > 0 && !args[0].equals("help")) {
-            for (Class<?> sub : SUBCOMMANDS) {
-                if (args[0].equals(nameOf(sub))) return commandLine(List.of(sub));
+            for (Subcommand sub : SUBCOMMANDS) {
+                if (args[0].equals(sub.name())) return commandLine(List.of(sub));
             }
         }
         return fullCommandLine();
-    }
-
-    private static String nameOf(Class<?> subcommand) {
-        return subcommand.getAnnotation(Command.class).name();
     }
 
     /**
@@ -106,32 +106,23 @@ public final class Main implements Runnable {
         Main main = new Main();
         CommandSpec spec = CommandSpec.wrapWithoutInspection(main);
         main.spec = spec;
-        spec.name("jvmm").versionProvider(new VersionProvider());
+        spec.name("jvmm").versionProvider(VERSION);
         spec.usageMessage()
                 .description("A kvmtool-style virtual machine monitor for arm64 KVM, in Java.")
                 .exitCodeListHeading("%nExit codes:%n");
-        spec.addOption(
-                OptionSpec.builder("-h", "--help")
-                        .usageHelp(true)
-                        .description("Show this help message and exit.")
-                        .build());
-        spec.addOption(
-                OptionSpec.builder("-V", "--version")
-                        .versionHelp(true)
-                        .description("Print version information and exit.")
-                        .build());
-        return spec;
+        return CliModel.standardHelp(spec);
     }
 
-    private static CommandLine commandLine(List<Class<?>> subcommands) {
+    private static CommandLine commandLine(List<Subcommand> subcommands) {
         CommandLine cl = new CommandLine(topLevel());
         // subcommands first: the settings below apply to the subcommands already there
-        for (Class<?> sub : subcommands) cl.addSubcommand(sub);
+        for (Subcommand sub : subcommands) cl.addSubcommand(sub.name(), sub.model().get());
         cl.setExecutionExceptionHandler(Main::handleExecutionException);
         cl.setParameterExceptionHandler(Main::handleParameterException);
         cl.setCaseInsensitiveEnumValuesAllowed(true); // the help documents --on-reset exit|reboot
         cl.setUsageHelpLongOptionsMaxWidth(30);
         for (CommandLine sub : cl.getSubcommands().values()) {
+            sub.getCommandSpec().versionProvider(VERSION); // jvmm run -V printed nothing
             sub.getCommandSpec()
                     .usageMessage()
                     .exitCodeListHeading("%nExit codes:%n")
@@ -142,6 +133,7 @@ public final class Main implements Runnable {
         if (ctl != null) {
             ctl.getCommandSpec().usageMessage().exitCodeList(ctlExitCodes());
             for (CommandLine sub : ctl.getSubcommands().values()) {
+                sub.getCommandSpec().versionProvider(VERSION);
                 sub.getCommandSpec()
                         .usageMessage()
                         .exitCodeListHeading("%nExit codes:%n")

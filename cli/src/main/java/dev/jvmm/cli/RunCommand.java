@@ -37,123 +37,33 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
-/** {@code jvmm run}: boot an arm64 Linux kernel (and initrd) with a serial console. */
-@Command(
-        name = "run",
-        mixinStandardHelpOptions = true,
-        sortOptions = false,
-        description = {
-            "Boot an arm64 Linux Image (or Image.gz, or a raw binary) under KVM with a 16550A serial console (ttyS0) and, "
-                    + "when asked, virtio-mmio disks, NICs, an entropy source and a virtio console (hvc0).",
-            "stdout carries only the guest console; jvmm's own messages go to stderr.",
-            "On a terminal, stdin is raw while the guest runs: Ctrl-A x quits (exit 130), Ctrl-A Ctrl-A sends Ctrl-A."
-        })
+/**
+ * {@code jvmm run}: boot an arm64 Linux kernel (and initrd) with a serial console. The fields are
+ * its options, which {@link RunModel} names, documents and binds.
+ */
 final class RunCommand implements Callable<Integer> {
-    @Option(
-            names = {"-k", "--kernel"},
-            paramLabel = "FILE",
-            description =
-                    "Required unless --restore. arm64 kernel Image, uncompressed or gzip-compressed, or a raw binary (a file without"
-                            + " the Image magic: loaded at RAM + 0x80000 and entered at its first byte, as"
-                            + " kvmtool does); a regular file, opened once at start and held open (an"
-                            + " in-place reboot reads that file again, and stops if it was rewritten in place).")
     Path kernel;
 
-    @Option(
-            names = {"-i", "--initrd"},
-            paramLabel = "FILE",
-            description =
-                    "Initial ramdisk (initramfs) to load; a regular file, held open like the kernel.")
     Path initrd;
 
-    @Option(
-            names = {"-p", "--params", "--cmdline"},
-            paramLabel = "ARGS",
-            description =
-                    "Kernel command line. 'console=ttyS0' (hvc0 with --console virtio) is added when it names no console,"
-                            + " unless --nodefaults. At most 2047 bytes.")
     String params = "";
 
-    @Option(
-            names = {"-c", "--cpus"},
-            paramLabel = "N",
-            description =
-                    "Number of vCPUs (default: ${DEFAULT-VALUE}); more than the host's online CPUs is a"
-                            + " warning, more than KVM allows an error.")
     int cpus = 1;
 
-    @Option(
-            names = {"-m", "--memory", "--mem"},
-            paramLabel = "SIZE",
-            converter = MemoryConverter.class,
-            description =
-                    "Guest RAM: MiB (as kvmtool's -m/--mem), or with a K/M/G/T suffix; 16M at least"
-                            + " (default: 256M).")
     long memoryBytes = 256L << 20;
 
-    @Option(
-            names = "--serial",
-            paramLabel = "stdio|file=PATH|none",
-            converter = SerialConverter.class,
-            description = {
-                "Where the serial console goes (default: stdio). file=PATH is created or truncated only once"
-                        + " every input is checked and every disk locked.",
-                "The guest never waits for the reader: output beyond a 1 MiB buffer it has not taken is dropped,"
-                        + " and the count logged at exit.",
-                "Kernel, initrd, disks, serial file, --dump-dtb and --api-socket must be different files."
-            })
     SerialTarget serial = new SerialTarget(SerialTarget.Kind.STDIO, null);
 
-    @Option(
-            names = {"-d", "--disk"},
-            paramLabel = DeviceOptions.DISK_SYNTAX,
-            converter = DeviceOptions.DiskConverter.class,
-            description = {
-                "A virtio-blk disk backed by FILE (repeatable: vda, vdb, ... in order). ro=on attaches it "
-                        + "read-only (required for a file jvmm may not write). ',,' in FILE is a comma."
-            })
     List<DiskConfig> disks = new ArrayList<>();
 
-    @Option(
-            names = "--net",
-            paramLabel = DeviceOptions.NET_SYNTAX,
-            converter = DeviceOptions.NetConverter.class,
-            description = {
-                "A virtio-net NIC on host tap interface NAME (repeatable), created if missing and jvmm may. "
-                        + "The default MAC is derived from NAME: locally administered, the same on every run."
-            })
     List<NetConfig> nets = new ArrayList<>();
 
-    @Option(
-            names = "--rng",
-            description =
-                    "A virtio-rng entropy device fed from the host's /dev/urandom (guest /dev/hwrng).")
     boolean rng;
 
-    @Option(
-            names = "--console",
-            paramLabel = "serial|virtio",
-            description = {
-                "The console device: the 16550A, ttyS0 (default), or virtio-console, hvc0 ('console=hvc0' is "
-                        + "added when the command line names no console; the UART stays but is not connected). "
-                        + "--serial says where either one goes."
-            })
     ConsoleDevice console = ConsoleDevice.SERIAL;
 
-    @Option(
-            names = "--virtio-transport",
-            paramLabel = "pci|mmio",
-            description = {
-                "How virtio devices reach the guest: pci (default, as kvmtool's), modern virtio-pci behind an"
-                        + " ECAM host bridge, which kernels with VIRTIO_PCI built in (Debian's) see without any"
-                        + " module; or mmio, virtio-mmio with one window and SPI per device."
-            })
     VirtioTransportKind virtioTransport = VirtioTransportKind.PCI;
 
     /** Which device carries the console. */
@@ -162,42 +72,14 @@ final class RunCommand implements Callable<Integer> {
         VIRTIO
     }
 
-    @Option(
-            names = "--dump-dtb",
-            paramLabel = "FILE",
-            description =
-                    "Write the generated device tree blob to FILE and exit 0 without running the guest.")
     Path dumpDtb;
 
-    @Option(
-            names = "--timeout",
-            paramLabel = "DURATION",
-            converter = DurationConverter.class,
-            description =
-                    "Stop the guest after DURATION (30, 30s, 500ms, 2m; 1ms to 8760h) and exit 124.")
     Duration timeout;
 
-    @Option(
-            names = "--on-reset",
-            paramLabel = "exit|reboot",
-            description = "On a guest reset: exit with code 32 (default) or reboot in place.")
     VmConfig.OnReset onReset = VmConfig.OnReset.EXIT;
 
-    @Option(
-            names = "--no-pvtime",
-            description = "No PV stolen time for the guest (on by default where the host has it).")
     boolean noPvTime;
 
-    @Option(
-            names = "--hypercalls",
-            paramLabel = "LIST",
-            parameterConsumer = HypercallsConsumer.class,
-            description = {
-                "Hypercall services the guest may see: all (default: what the host's KVM offers), none,"
-                        + " +NAME / -NAME to add or remove, comma-separated; a list starting with a bare NAME offers"
-                        + " exactly the names listed. Services: trng, pv-time, kvm-features, ptp,"
-                        + " discover-impl-ver, discover-impl-cpus (see jvmm caps)."
-            })
     HypercallSelection
             hypercalls; // null: ALL. Not initialised here: its class reaches native code, which a
 
@@ -207,113 +89,31 @@ final class RunCommand implements Callable<Integer> {
         return hypercalls != null ? hypercalls : HypercallSelection.ALL;
     }
 
-    @Mixin CpuOptions cpu = new CpuOptions();
+    CpuOptions cpu = new CpuOptions();
 
-    @Option(
-            names = "--psci",
-            paramLabel = "VERSION",
-            converter = PsciConverter.class,
-            description =
-                    "PSCI version the guest sees: 0.1, 0.2, 1.0, 1.1, 1.2 or 1.3, up to what the host"
-                            + " implements (default: the highest).")
     PsciVersion psci;
 
-    @Option(
-            names = "--mem-lock",
-            description = {
-                "Pre-fault and pin guest RAM and the PV-time records before the"
-                        + " guest starts (MADV_POPULATE_WRITE + mlock), so it never waits on a host page fault.",
-                "Needs RLIMIT_MEMLOCK (ulimit -l) of at least the RAM size, or CAP_IPC_LOCK."
-            })
     boolean memLock;
 
-    @Option(
-            names = "--sdei",
-            description = {
-                "Serve SDEI 1.1 (software delegated exceptions) to the guest from jvmm:"
-                        + " a /firmware/sdei node (method hvc) in the device tree and the SDEI calls forwarded to userspace."
-                        + " Event 0 (EVENT_SIGNAL) is always there. Needs a KVM with the SMCCC filter (Linux 6.4+)."
-            })
     boolean sdei;
 
-    @Option(
-            names = "--sdei-event",
-            paramLabel = "NUM,shared|private,normal|critical",
-            converter = SdeiEventConverter.class,
-            description =
-                    "Also offer SDEI event NUM (1..2147483647) of that type and priority, e.g. 100,private,normal;"
-                            + " repeatable; needs --sdei.")
     List<SdeiEventSpec> sdeiEvents = new ArrayList<>();
 
-    @Option(
-            names = "--smccc",
-            paramLabel = "deny=RANGE",
-            converter = SmcccConverter.class,
-            description = {
-                "Hide SMCCC function IDs from the guest: calls in RANGE are answered NOT_SUPPORTED"
-                        + " (and counted). RANGE is FIRST-LAST, BASE+COUNT or one ID, hex or decimal, e.g."
-                        + " deny=0xC4000020-0xC400003F; repeatable. The Arm architecture calls (0x80000000-0x8000FFFF,"
-                        + " 0xC0000000-0xC000FFFF) cannot be denied."
-            })
     List<FunctionRange> smcccDeny = new ArrayList<>();
 
-    @Option(
-            names = "--shared-regions",
-            description = {
-                "Serve the pKVM memory-sharing calls (HYP_MEMINFO, MEM_SHARE,"
-                        + " MEM_UNSHARE) and list what the guest shares. Off by default: a guest with the pKVM guest driver"
-                        + " that finds them believes it is protected and bounces all DMA through shared buffers."
-                        + " The list costs one bit per 4 KiB of RAM at most."
-            })
     boolean sharedRegions;
 
-    @Option(
-            names = "--impl-cpu",
-            paramLabel = "midr=V[,revidr=V][,aidr=V]",
-            converter = ImplCpuConverter.class,
-            description = {
-                "A CPU implementation the guest may run on (MIDR_EL1, REVIDR_EL1, AIDR_EL1; the last two"
-                        + " default to 0), repeatable, in index order: jvmm answers DISCOVER_IMPL_VER and"
-                        + " DISCOVER_IMPL_CPUS with the list, so a Linux 6.15+ guest enables the errata"
-                        + " workarounds of every CPU it may be moved to. Where KVM has VENDOR_HYP_BMAP_2 (Linux"
-                        + " 6.15+) the guest finds the calls through KVM_FEATURES (--hypercalls"
-                        + " discover-impl-ver,discover-impl-cpus, on by default with this option). Needs the"
-                        + " SMCCC filter (Linux 6.4+)."
-            })
     List<ImplCpu> implCpus = new ArrayList<>();
 
-    @Option(
-            names = "--api-socket",
-            paramLabel = "PATH",
-            description = {
-                "Serve the control API (jvmm ctl) on a Unix socket at PATH, mode 0600 (only you can connect).",
-                "A leftover socket nobody listens on is replaced; the socket is removed when jvmm exits.",
-                "A client jvmm waits on for 10 s (no complete request, or an answer it does not read) is closed; "
-                        + "of at most 32 connections, a new one closes the longest-idle, so jvmm ctl stop always gets through."
-            })
     Path apiSocket;
 
-    @Option(
-            names = {"--log-level", "--loglevel"},
-            paramLabel = "LEVEL",
-            description =
-                    "jvmm's stderr logging: error, warn or warning (default: warn), info, debug.")
     String logLevel = "warn";
 
-    @Mixin KvmtoolOptions kvmtool = new KvmtoolOptions();
+    KvmtoolOptions kvmtool = new KvmtoolOptions();
 
-    @Option(
-            names = "--restore",
-            paramLabel = "DIR",
-            description = {
-                "Continue the guest saved in snapshot DIR (jvmm ctl snapshot) where it was. The"
-                        + " snapshot defines the guest: only --serial, --api-socket, --timeout,"
-                        + " --log-level, --on-reset and --mem-lock may be given with it. Disks and taps"
-                        + " are reattached at their saved paths and names; a disk changed since is refused."
-            })
     Path restore;
 
-    @Spec CommandSpec spec;
+    CommandSpec spec; // set by RunModel
 
     @Override
     @SuppressWarnings(

@@ -34,7 +34,7 @@ class DeviceOptionsTest {
 
     private RunCommand parse(String... args) {
         RunCommand c = new RunCommand();
-        new CommandLine(c).setCaseInsensitiveEnumValuesAllowed(true).parseArgs(args);
+        new CommandLine(RunModel.of(c)).setCaseInsensitiveEnumValuesAllowed(true).parseArgs(args);
         return c;
     }
 

@@ -31,7 +31,9 @@ class KvmtoolSpellingsTest {
 
     private static RunCommand parse(String... args) {
         RunCommand c = new RunCommand();
-        new picocli.CommandLine(c).setCaseInsensitiveEnumValuesAllowed(true).parseArgs(args);
+        new picocli.CommandLine(RunModel.of(c))
+                .setCaseInsensitiveEnumValuesAllowed(true)
+                .parseArgs(args);
         return c;
     }
 

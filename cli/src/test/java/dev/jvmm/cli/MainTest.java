@@ -10,8 +10,11 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class MainTest {
     record Result(int code, String out, String err) {}
@@ -31,20 +34,72 @@ class MainTest {
     }
 
     /**
-     * {@code jvmm --version} reads no annotation: each annotation type read makes the JDK define a
-     * proxy class at run time, which no AOT cache holds (the top-level model is built in code).
+     * No command users run reads an annotation: each annotation type read makes the JDK define a
+     * proxy class at run time, which no AOT cache holds (the models are built in code, {@link
+     * CliModel}). Each command line here is parsed in full and run up to its first refusal.
      */
-    @Test
-    void versionDefinesNoProxyClass() throws Exception {
-        Result r = ChildJvmm.run(List.of("-Xlog:class+load=info"), false, "--version");
-        assertEquals(0, r.code(), r.err());
-        assertTrue(r.out().contains("jvmm "), r.out());
+    @ParameterizedTest
+    @ValueSource(
+            strings = {
+                "--version",
+                "run -k /nonexistent/Image -c 2 -m 64M --rng --timeout 5s -d /nonexistent/disk",
+                "run --restore /nonexistent/snapshot --serial none",
+                "caps --json",
+                "ctl --socket /nonexistent/sock snapshot --dir /nonexistent/dir --stop",
+                "ctl --socket /nonexistent/sock sdei-signal 1 --cpu 0",
+            })
+    void commandsDefineNoProxyClass(String commandLine) throws Exception {
+        Result r = ChildJvmm.run(List.of("-Xlog:class+load=info"), false, commandLine.split(" "));
+        assertTrue(r.out().contains("[class,load]"), "class loading is logged: " + r.err());
+        assertTrue(r.code() >= 0 && r.code() <= 3, "ran to an answer: " + r.code() + r.err());
         List<String> proxies =
                 r.out().lines().filter(l -> l.contains("__dynamic_proxy__")).toList();
-        assertEquals(List.of(), proxies, "proxy classes defined by --version");
-        // the check can fail: a subcommand's model does define them
-        Result help = ChildJvmm.run(List.of("-Xlog:class+load=info"), false, "caps", "--help");
-        assertTrue(help.out().contains("__dynamic_proxy__"), "class loading is logged");
+        assertEquals(List.of(), proxies, "proxy classes defined by jvmm " + commandLine);
+    }
+
+    /** The check above can fail: picocli's own help command is read from its annotations. */
+    @Test
+    void theProxyCheckSeesAnnotationsRead() throws Exception {
+        Result help = ChildJvmm.run(List.of("-Xlog:class+load=info"), false, "help", "caps");
+        assertEquals(0, help.code(), help.err());
+        assertTrue(help.out().contains("__dynamic_proxy__"), "annotations read by help");
+    }
+
+    /**
+     * Every visible command and subcommand answers {@code --help} and {@code -V}: a usage error
+     * ends with "(see: jvmm ctl snapshot --help)", which must then work.
+     */
+    @Test
+    void everyCommandHasHelpAndVersion() {
+        List<List<String>> paths = new ArrayList<>();
+        commandPaths(Main.fullCommandLine(), List.of(), paths);
+        assertTrue(paths.size() >= 12, "run, caps, ctl and its 9 commands: " + paths);
+        for (List<String> path : paths) {
+            List<String> help = new ArrayList<>(path);
+            help.add("--help");
+            Result h = run(help.toArray(String[]::new));
+            String name = String.join(" ", path);
+            assertEquals(0, h.code(), name + " --help: " + h.err());
+            assertTrue(h.out().startsWith("Usage: jvmm " + name + " "), h.out());
+            List<String> version = new ArrayList<>(path);
+            version.add("-V");
+            Result v = run(version.toArray(String[]::new));
+            assertEquals(0, v.code(), name + " -V: " + v.err());
+            assertTrue(v.out().startsWith("jvmm "), name + " -V: " + v.out());
+        }
+    }
+
+    /** The names leading to every visible command but the top level and picocli's help. */
+    private static void commandPaths(
+            picocli.CommandLine cl, List<String> path, List<List<String>> into) {
+        for (var e : cl.getSubcommands().entrySet()) {
+            var spec = e.getValue().getCommandSpec();
+            if (spec.usageMessage().hidden() || e.getKey().equals("help")) continue;
+            List<String> sub = new ArrayList<>(path);
+            sub.add(e.getKey());
+            into.add(sub);
+            commandPaths(e.getValue(), sub, into);
+        }
     }
 
     @Test

@@ -158,7 +158,7 @@ class RunCommandTest {
     @Test
     void implCpusParseInOrder() {
         RunCommand c = new RunCommand();
-        new picocli.CommandLine(c)
+        new picocli.CommandLine(RunModel.of(c))
                 .parseArgs(
                         "-k",
                         "K",
@@ -177,7 +177,7 @@ class RunCommandTest {
     @Test
     void hypercallOptionsParse() {
         RunCommand c = new RunCommand();
-        new picocli.CommandLine(c)
+        new picocli.CommandLine(RunModel.of(c))
                 .parseArgs(
                         "-k",
                         "K",
@@ -196,14 +196,14 @@ class RunCommandTest {
         assertEquals("[100,private,normal, 200,shared,critical]", h.sdeiEvents().toString());
         assertEquals("[0xC5000020-0xC5000021, 0x86000001]", h.deny().toString());
         RunCommand d = new RunCommand();
-        new picocli.CommandLine(d).parseArgs("-k", "K");
+        new picocli.CommandLine(RunModel.of(d)).parseArgs("-k", "K");
         assertEquals(dev.jvmm.core.hypercall.HypercallConfig.NONE, d.hypercalls());
     }
 
     @Test
     void firmwareOptionsParse() {
         RunCommand c = new RunCommand();
-        new picocli.CommandLine(c)
+        new picocli.CommandLine(RunModel.of(c))
                 .parseArgs(
                         "-k",
                         "K",
@@ -220,7 +220,7 @@ class RunCommandTest {
         assertTrue(c.noPvTime);
         assertTrue(c.memLock);
         RunCommand d = new RunCommand();
-        new picocli.CommandLine(d).parseArgs("-k", "K");
+        new picocli.CommandLine(RunModel.of(d)).parseArgs("-k", "K");
         assertEquals(dev.jvmm.core.firmware.HypercallSelection.ALL, d.hypercallSelection());
         assertEquals(null, d.psci);
         assertFalse(d.noPvTime || d.memLock);
@@ -237,7 +237,7 @@ class RunCommandTest {
     @Test
     void documentedOptionSpellingsParse() {
         RunCommand c = new RunCommand();
-        new picocli.CommandLine(c)
+        new picocli.CommandLine(RunModel.of(c))
                 .setCaseInsensitiveEnumValuesAllowed(true)
                 .parseArgs(
                         "-k",
