@@ -28,6 +28,11 @@ if ! [[ $secs =~ ^[0-9]+$ ]] || [ "$secs" -lt 1 ]; then
   echo "fuzz-ci: SECONDS_PER_TARGET must be a positive whole number of seconds, not '$secs'" >&2
   exit 2
 fi
+jobs=${JVMM_FUZZ_JOBS:-2}
+if ! [[ $jobs =~ ^[0-9]+$ ]] || [ "$jobs" -lt 1 ]; then
+  echo "fuzz-ci: JVMM_FUZZ_JOBS must be a positive whole number of targets at a time, not '$jobs'" >&2
+  exit 2
+fi
 . scripts/jdk.sh
 
 out=$repo/target/fuzz-findings
@@ -48,7 +53,7 @@ if [ ${#targets[@]} -eq 0 ]; then
 fi
 modules=$(printf '%s\n' "${targets[@]}" | cut -d' ' -f1 | sort -u | paste -sd, -)
 
-echo "fuzz-ci: building $modules once, then ${#targets[@]} targets for ${secs} s each, ${JVMM_FUZZ_JOBS:-2} at a time" >&2
+echo "fuzz-ci: building $modules once, then ${#targets[@]} targets for ${secs} s each, $jobs at a time" >&2
 # In the same Maven run as test-compile, the reactor resolves sibling modules to their target/classes
 # and target/test-classes, not to the snapshot jars another checkout may have installed in ~/.m2.
 # (The relative outputFile lands in each module's own target/.)
@@ -123,8 +128,8 @@ fuzz_one() {
   echo "$runs $failed $line" > "$out/results/$name"
 }
 
-# Two targets at a time: each Jazzer run is one busy thread, and CI machines have two cores.
-jobs=${JVMM_FUZZ_JOBS:-2}
+# Two targets at a time (JVMM_FUZZ_JOBS, checked above): each Jazzer run is one busy thread, and CI
+# machines have two cores.
 mkdir -p "$out/results"
 t0=$SECONDS
 for t in "${targets[@]}"; do
