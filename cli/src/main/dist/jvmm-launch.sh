@@ -16,7 +16,8 @@
 #                   can override any of them; they are part of the cache key
 # Behaviour:
 #   * JVM flags: JVMM_FLAGS below (chosen by measurement: bench/README.md, "JVM flags").
-#   * AOT cache (JDK 25+, JEP 483/514): DIR/jvmm-KEY.aot, where KEY hashes the jar's sha256, the
+#   * AOT cache (JDK 25+, JEP 483/514): DIR/jvmm-KEY.aot, where KEY hashes the jar's sha256, path and
+#     mtime (the JVM checks the last two and silently ignores a cache whose jar moved or was rebuilt), the
 #     runtime's identity (its `release` file and libjvm.so's path, size and mtime: a JDK update
 #     gives a new key) and every JVM flag. A file for the current key was created by this exact
 #     runtime from this exact jar with these flags; anything else is simply never looked up (and the
@@ -99,7 +100,11 @@ case ${key:-} in
     jvm_id=$(stat -L -c '%n %s %Y' "$libjvm" 2>/dev/null || ls -lnL "$libjvm" 2>/dev/null)
     # shellcheck disable=SC2086
     jar_sum=$(sha256sum < "$jar") || exec "$java" $flags -jar "$jar" "$@"
-    key=$(printf '%s\n' "$jar_sum" "$jvm_id" "$flags" "${JAVA_TOOL_OPTIONS:-}" | cat - "$release" | sha256sum | cut -c1-16)
+    # the jar's path and modification time too, not only its content: the JVM refuses a cache whose
+    # jar is at another path or has another mtime ("timestamp has changed"), silently here, so a
+    # rebuild that reproduces the same bytes (mvn package again) must get a new cache, not a dead one
+    jar_id=$(stat -L -c '%n %s %y' "$jar" 2>/dev/null || ls -lnL --full-time "$jar" 2>/dev/null)
+    key=$(printf '%s\n' "$jar_sum" "$jar_id" "$jvm_id" "$flags" "${JAVA_TOOL_OPTIONS:-}" | cat - "$release" | sha256sum | cut -c1-16)
     # written whole and renamed; a directory that cannot be written just keeps no memo
     [ -n "$memo" ] && (echo "$key" > "$memo.$$" && mv -f "$memo.$$" "$memo") 2> /dev/null
     ;;

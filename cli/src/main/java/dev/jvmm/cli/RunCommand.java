@@ -22,6 +22,7 @@ import dev.jvmm.core.vm.Machine;
 import dev.jvmm.core.vm.MachineControl;
 import dev.jvmm.core.vm.NetConfig;
 import dev.jvmm.core.vm.RestoredMachine;
+import dev.jvmm.core.vm.StartupLog;
 import dev.jvmm.core.vm.VirtioConfig;
 import dev.jvmm.core.vm.VirtioTransportKind;
 import dev.jvmm.core.vm.VmBuilder;
@@ -121,6 +122,7 @@ final class RunCommand implements Callable<Integer> {
     // other path
     public Integer call() throws Exception {
         Logging.configure(logLevel);
+        StartupLog.mark("command line parsed");
         if (restore != null) return restoreRun();
         if (kernel == null) throw new UsageException("Missing required option: '--kernel=FILE'");
         Layout layout = layout();
@@ -132,6 +134,7 @@ final class RunCommand implements Callable<Integer> {
         BootImages images =
                 KernelLoader.prepare(
                         kernel, initrd, commandLine(), layout.ramBase(), layout.ramBytes());
+        StartupLog.mark("kernel and initrd read");
         NativeAccess.require(); // every input is checked: from here on jvmm calls the kernel
         FirmwareConfig firmware = firmware();
         HypercallConfig hypercallConfig = hypercalls();

@@ -9,6 +9,8 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Map;
@@ -152,6 +154,28 @@ class LaunchScriptTest {
         Result runtime = launch("--version");
         assertTrue(runtime.err().contains("creating the AOT cache"), runtime.err());
         assertEquals(4, caches().size(), caches().toString());
+    }
+
+    /**
+     * The JVM refuses a cache whose jar has another mtime or path than at training ("timestamp has
+     * changed"), silently under the launcher's logging: a rebuild that reproduces the same bytes
+     * left every later start without its cache.
+     */
+    @Test
+    void aJarRebuiltWithTheSameBytesOrMovedGetsItsOwnCache() throws Exception {
+        launch("--version");
+        Files.setLastModifiedTime(
+                jar, FileTime.fromMillis(Files.getLastModifiedTime(jar).toMillis() + 5_000));
+        Result rebuilt = launch("--version");
+        assertTrue(rebuilt.err().contains("creating the AOT cache"), rebuilt.err());
+        Path moved =
+                Files.copy(jar, dir.resolve("elsewhere.jar"), StandardCopyOption.COPY_ATTRIBUTES);
+        Result elsewhere = launch(Map.of("JVMM_JAR", moved.toString()), "--version");
+        assertTrue(elsewhere.err().contains("creating the AOT cache"), elsewhere.err());
+        assertEquals(3, caches().size(), caches().toString());
+        Result again = launch("--version"); // the rebuilt jar's cache is found again
+        assertEquals("", again.err());
+        assertEquals(1, again.calls().size(), again.calls().toString());
     }
 
     @Test

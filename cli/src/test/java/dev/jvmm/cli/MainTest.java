@@ -57,6 +57,35 @@ class MainTest {
         assertEquals(List.of(), proxies, "proxy classes defined by jvmm " + commandLine);
     }
 
+    /**
+     * {@code --log-level debug} splits a start into its steps (bench/README.md uses it in the lab):
+     * here up to reading the kernel, where a host without arm64 KVM stops.
+     */
+    @Test
+    void debugLoggingTimesTheStartUpSteps() throws Exception {
+        Path kernel = Files.write(Files.createTempFile("raw", ".bin"), new byte[] {0, 0, 0, 0x14});
+        try {
+            Result r =
+                    ChildJvmm.run(
+                            List.of(),
+                            false,
+                            "run",
+                            "-k",
+                            kernel.toString(),
+                            "--log-level",
+                            "debug");
+            assertTrue(
+                    r.err().matches("(?s).*start-up: command line parsed at \\d+ ms\n.*"), r.err());
+            assertTrue(
+                    r.err().matches("(?s).*start-up: kernel and initrd read at \\d+ ms\n.*"),
+                    r.err());
+            Result quiet = ChildJvmm.run(List.of(), false, "run", "-k", kernel.toString());
+            assertFalse(quiet.err().contains("start-up:"), quiet.err());
+        } finally {
+            Files.delete(kernel);
+        }
+    }
+
     /** The check above can fail: picocli's own help command is read from its annotations. */
     @Test
     void theProxyCheckSeesAnnotationsRead() throws Exception {

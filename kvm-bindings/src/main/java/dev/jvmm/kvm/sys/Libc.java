@@ -30,7 +30,7 @@ public final class Libc {
             MAP_PRIVATE = 2,
             MAP_ANONYMOUS = 0x20,
             MAP_NORESERVE = 0x4000;
-    public static final int MADV_DONTFORK = 10, MADV_POPULATE_WRITE = 23;
+    public static final int MADV_DONTFORK = 10, MADV_HUGEPAGE = 14, MADV_POPULATE_WRITE = 23;
     public static final int EFD_NONBLOCK = O_NONBLOCK, EFD_CLOEXEC = O_CLOEXEC;
     public static final int SIG_BLOCK = 0, SIG_UNBLOCK = 1, SIG_SETMASK = 2;
 

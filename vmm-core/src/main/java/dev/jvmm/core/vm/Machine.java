@@ -417,6 +417,7 @@ public final class Machine implements AutoCloseable {
         try {
             while (true) {
                 StopControl control = current;
+                StartupLog.mark("starting the vCPUs");
                 List<Thread> threads = new ArrayList<>();
                 for (Vcpu v : vcpus) {
                     Thread t =

@@ -158,6 +158,7 @@ public final class VmBuilder {
             undo.add(guestRam);
             MemorySegment ram = guestRam.segment();
             vm.setUserMemoryRegion(RAM_SLOT, 0, layout.ramBase(), ram);
+            StartupLog.mark("VM created, RAM mapped");
 
             boolean pciFunctions =
                     virtio.transport() == VirtioTransportKind.PCI && !devices.isEmpty();
@@ -180,10 +181,12 @@ public final class VmBuilder {
             List<Vcpu> vcpus = cpus.vcpus();
             // C1 compiles the exit path while the rest of set-up runs; joined before any vCPU runs
             warmup = ExitPathWarmup.start(vm, vcpus.get(0));
+            StartupLog.mark("vCPUs and interrupt controller created");
 
             Firmware fwParts = setUpFirmware(vm, vcpus, undo);
             GuestFirmware fw = fwParts.guest();
             if (config.memLock()) lockMemory(vm, vcpus.get(0), ram, fwParts.pvTime());
+            StartupLog.mark("firmware set up");
 
             List<Long> mpidrs = vcpus.stream().map(v -> v.getOneReg(RegIds.MPIDR_EL1)).toList();
             HypercallServices hypercalls =
@@ -243,13 +246,16 @@ public final class VmBuilder {
                                                 + " not part of the snapshot");
                             }
                             : () -> loadAndPoint(mem, vcpus.get(0), mpidrs, psci, its);
+            StartupLog.mark("devices wired");
             if (images != null) loadImages.run();
+            StartupLog.mark("images loaded");
 
             ExitDispatcher dispatcher =
                     new ExitDispatcher(
                             bus, ExitDispatcher.routeTo(hypercalls.router()), config.onReset());
             PvTimeRegion pv = fwParts.pvTime();
             warmup.finish();
+            StartupLog.mark("exit path warmed up");
             Machine m =
                     new Machine(
                             kvm,

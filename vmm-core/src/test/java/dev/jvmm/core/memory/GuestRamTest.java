@@ -109,4 +109,39 @@ class GuestRamTest {
         ram.close();
         assertEquals(1, unmaps.get());
     }
+
+    /**
+     * Guest RAM is 2 MiB aligned, exactly as long as asked (the over-mapped ends are gone), and
+     * advised MADV_HUGEPAGE ("hg" in the mapping's VmFlags), as QEMU and kvmtool map it.
+     */
+    @Test
+    void mappedRamIsHugePageAlignedAndAdvised() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(
+                java.nio.file.Files.isDirectory(
+                        java.nio.file.Path.of("/sys/kernel/mm/transparent_hugepage")),
+                "this kernel has no transparent huge pages");
+        long bytes = 3 * GuestRam.HUGE_PAGE;
+        try (GuestRam ram = GuestRam.map(bytes)) {
+            long a = ram.segment().address();
+            assertEquals(0, a % GuestRam.HUGE_PAGE, Long.toHexString(a));
+            assertEquals(bytes, ram.segment().byteSize());
+            ram.segment().set(ValueLayout.JAVA_BYTE, bytes - 1, (byte) 7); // the last byte is ours
+            String vma = null, flags = null;
+            for (String line :
+                    java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/smaps"))) {
+                if (line.matches("^[0-9a-f]+-[0-9a-f]+ .*")) {
+                    int dash = line.indexOf('-'), space = line.indexOf(' ');
+                    boolean ours = Long.parseUnsignedLong(line.substring(0, dash), 16) == a;
+                    vma = ours ? line : null;
+                    long end = Long.parseUnsignedLong(line.substring(dash + 1, space), 16);
+                    if (ours) assertEquals(a + bytes, end, line);
+                } else if (vma != null && line.startsWith("VmFlags:")) {
+                    flags = line;
+                    vma = null;
+                }
+            }
+            assertNotNull(flags, "the mapping starts at its aligned address");
+            assertTrue((flags + " ").contains(" hg "), flags);
+        }
+    }
 }
