@@ -14,8 +14,7 @@ import picocli.CommandLine.Model.CommandSpec;
  *
  * <p>The top-level command's model is built in code ({@link #topLevel}), not from annotations:
  * reading an annotation makes the JDK define a proxy class for its type at run time, which the AOT
- * cache cannot hold, and {@code jvmm --version} would pay for six of them (about a third of its
- * start-up in the lab). The subcommands are built in code too ({@link CliModel}).
+ * cache cannot hold ({@link CliModel} says what that costs). The subcommands are built in code too.
  */
 public final class Main implements Runnable {
     /**
