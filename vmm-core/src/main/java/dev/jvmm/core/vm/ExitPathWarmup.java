@@ -76,26 +76,13 @@ final class ExitPathWarmup implements Runnable {
 
         /** Waits for the warm-up to end (it no longer touches the vCPU afterwards). */
         void finish() {
-            joinUninterruptibly();
+            SetupThreads.joinUninterruptibly(thread);
         }
 
         /** Stops the warm-up early and waits for it (set-up failed; the vCPU is about to close). */
         void cancel() {
             warmup.cancelled = true;
-            joinUninterruptibly();
-        }
-
-        private void joinUninterruptibly() {
-            boolean interrupted = false;
-            while (true) {
-                try {
-                    thread.join();
-                    break;
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                }
-            }
-            if (interrupted) Thread.currentThread().interrupt();
+            SetupThreads.joinUninterruptibly(thread);
         }
     }
 

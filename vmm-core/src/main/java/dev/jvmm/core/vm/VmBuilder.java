@@ -157,6 +157,11 @@ public final class VmBuilder {
             GuestRam guestRam = GuestRam.map(layout.ramBytes());
             undo.add(guestRam);
             MemorySegment ram = guestRam.segment();
+            GuestMemory mem = new SegmentGuestMemory(layout.ramBase(), ram);
+            // the kernel and initrd are copied while the rest is set up; joined before the RAM
+            // could be unmapped (undo runs in reverse) and before the device tree is written
+            ImagePreload preload = images == null ? null : ImagePreload.start(mem, images);
+            if (preload != null) undo.add(preload);
             vm.setUserMemoryRegion(RAM_SLOT, 0, layout.ramBase(), ram);
             StartupLog.mark("VM created, RAM mapped");
 
@@ -218,7 +223,6 @@ public final class VmBuilder {
             undo.add(rtc);
             bus.register(layout.rtc().base(), layout.rtc().size(), rtc, "rtc");
 
-            GuestMemory mem = new SegmentGuestMemory(layout.ramBase(), ram);
             GsiRoutes gsiRoutes = GsiRoutes.of(vm);
             VirtioDevices wired =
                     VirtioDevices.wire(
@@ -245,9 +249,16 @@ public final class VmBuilder {
                                         "a restored guest cannot reboot in place: its kernel is"
                                                 + " not part of the snapshot");
                             }
-                            : () -> loadAndPoint(mem, vcpus.get(0), mpidrs, psci, its);
+                            : () ->
+                                    loadAndPoint(
+                                            () -> KernelLoader.load(mem, images),
+                                            mem,
+                                            vcpus.get(0),
+                                            mpidrs,
+                                            psci,
+                                            its);
             StartupLog.mark("devices wired");
-            if (images != null) loadImages.run();
+            if (preload != null) loadAndPoint(preload::await, mem, vcpus.get(0), mpidrs, psci, its);
             StartupLog.mark("images loaded");
 
             ExitDispatcher dispatcher =
@@ -440,11 +451,24 @@ public final class VmBuilder {
         return s;
     }
 
-    /** Loads kernel, initrd and a fresh DTB, and points the boot vCPU at the kernel (x0 = DTB). */
+    /** Where the kernel and initrd were copied: on a thread of its own or in place. */
+    private interface ImageCopy {
+        BootPlacement placement() throws BootImageException;
+    }
+
+    /**
+     * Takes the copied kernel and initrd, writes a fresh DTB and points the boot vCPU at the kernel
+     * (x0 = DTB).
+     */
     private void loadAndPoint(
-            GuestMemory mem, Vcpu boot, List<Long> mpidrs, PsciVersion psci, boolean its) {
+            ImageCopy copy,
+            GuestMemory mem,
+            Vcpu boot,
+            List<Long> mpidrs,
+            PsciVersion psci,
+            boolean its) {
         try {
-            BootPlacement p = KernelLoader.load(mem, images);
+            BootPlacement p = copy.placement();
             DeviceTreeInput in =
                     DeviceTreeInput.of(
                             layout,
