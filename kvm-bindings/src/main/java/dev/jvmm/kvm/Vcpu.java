@@ -9,7 +9,6 @@ import dev.jvmm.kvm.uapi.kvm_pre_fault_memory;
 import dev.jvmm.kvm.uapi.kvm_reg_list;
 import dev.jvmm.kvm.uapi.kvm_run;
 import dev.jvmm.kvm.uapi.kvm_vcpu_events;
-import dev.jvmm.kvm.uapi.kvm_vcpu_init;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -65,14 +64,9 @@ public final class Vcpu extends FdHandle {
     /** KVM_ARM_VCPU_INIT with the given KVM_ARM_VCPU_* feature bits. */
     public void init(int target, int... features) {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment init = kvm_vcpu_init.allocate(a);
-            kvm_vcpu_init.target(init, target);
-            MemorySegment words = kvm_vcpu_init.features(init);
-            for (int f : features) {
-                long index = f / 32;
-                int w = words.getAtIndex(ValueLayout.JAVA_INT, index);
-                words.setAtIndex(ValueLayout.JAVA_INT, index, w | (1 << (f % 32)));
-            }
+            MemorySegment init = a.allocate(VcpuInitLayout.BYTES, 4);
+            VcpuInitLayout.target(init, target);
+            for (int f : features) VcpuInitLayout.addFeature(init, f);
             ioctl(KvmUapi.KVM_ARM_VCPU_INIT(), init, "KVM_ARM_VCPU_INIT(vcpu " + id + ")");
         }
     }

@@ -10,7 +10,6 @@ import dev.jvmm.kvm.uapi.kvm_irqfd;
 import dev.jvmm.kvm.uapi.kvm_msi;
 import dev.jvmm.kvm.uapi.kvm_smccc_filter;
 import dev.jvmm.kvm.uapi.kvm_userspace_memory_region;
-import dev.jvmm.kvm.uapi.kvm_vcpu_init;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
@@ -79,9 +78,9 @@ public final class Vm extends FdHandle {
     /** KVM_ARM_PREFERRED_TARGET: the target to pass to {@link Vcpu#init}. */
     public int preferredTarget() {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment init = kvm_vcpu_init.allocate(a);
+            MemorySegment init = a.allocate(VcpuInitLayout.BYTES, 4);
             ioctl(KvmUapi.KVM_ARM_PREFERRED_TARGET(), init, "KVM_ARM_PREFERRED_TARGET");
-            return kvm_vcpu_init.target(init);
+            return VcpuInitLayout.target(init);
         }
     }
 

@@ -1,6 +1,5 @@
 package dev.jvmm.kvm.sys;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
@@ -13,15 +12,25 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
+import java.lang.ref.Reference;
 
 /**
- * The libc calls the VMM needs, each through one errno-capturing downcall. Methods named like the
- * libc function throw {@link KvmException} naming the caller's operation; {@code *Raw} variants
- * return {@code -errno} instead, for probes and for KVM_RUN's expected EINTR.
+ * The libc calls the VMM needs. Methods named like the libc function throw {@link KvmException}
+ * naming the caller's operation; {@code *Raw} variants return {@code -errno} instead, for probes
+ * and for KVM_RUN's expected EINTR.
  *
- * <p>Each downcall handle lives in its own holder class so it is only created when first used:
- * creating handles dominates start-up under emulation, and most runs need a handful of them.
+ * <p><b>One downcall shape for all of them.</b> Every call goes through the same errno-capturing
+ * handle for {@code long f(long, long, long, long, long, long)}, with the function's address as its
+ * first argument ({@link #call}). Each distinct shape makes the JDK spin about ten method-handle
+ * classes and a downcall stub at run time, which the AOT cache cannot keep: linking 13 shapes was
+ * 116 of the ~190 classes a lab boot generated, interpreted under emulation (issue 12). On the two
+ * ABIs jvmm runs on (AArch64 and x86-64 Linux, AAPCS64 and System V) a function taking fewer or
+ * narrower integer and pointer arguments reads only the registers it declares, and their low bits
+ * for an {@code int}; variadic arguments travel as named ones do (x86-64's {@code %al} only tells a
+ * variadic callee whether to save vector registers). So ints are passed sign-extended, pointers as
+ * their address, unused arguments as 0, and an {@code int} result is the low 32 bits of the return
+ * register ({@code (int)} cast: the upper half is undefined). Pointers must be native memory
+ * ({@link #address}), kept reachable by the caller across the call.
  */
 public final class Libc {
     public static final int O_RDONLY = 0, O_RDWR = 2, O_NONBLOCK = 0x800, O_CLOEXEC = 0x80000;
@@ -42,22 +51,92 @@ public final class Libc {
 
     private static final Linker LINKER = Linker.nativeLinker();
     private static final StructLayout CAPTURE = Linker.Option.captureStateLayout();
-    private static final VarHandle ERRNO =
-            CAPTURE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+    // a plain offset rather than a layout-path VarHandle, which would spin classes of its own
+    private static final long ERRNO_OFFSET =
+            CAPTURE.byteOffset(MemoryLayout.PathElement.groupElement("errno"));
     private static final ThreadLocal<MemorySegment> STATE =
             ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(CAPTURE));
 
+    /** The one shape: {@code long f(long, long, long, long, long, long)}. */
+    private static final FunctionDescriptor SHAPE =
+            FunctionDescriptor.of(
+                    JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG);
+
     private Libc() {}
 
+    /** The handle for {@link #SHAPE}: (function, call state, six arguments) to the result. */
+    private static final class Call {
+        static final MethodHandle H =
+                LINKER.downcallHandle(SHAPE, Linker.Option.captureCallState("errno"));
+    }
+
+    /**
+     * The same shape linked {@code critical}: no thread-state transition around the call. Only for
+     * calls that never block and return in microseconds (KVM_GET/SET_ONE_REG, KVM_IRQ_LINE); never
+     * KVM_RUN or anything that can wait, since a critical call holds up safepoints (GC) until it
+     * returns. In its own holder: linked only when first used.
+     */
+    private static final class ShortCall {
+        static final MethodHandle H =
+                LINKER.downcallHandle(
+                        SHAPE,
+                        Linker.Option.captureCallState("errno"),
+                        Linker.Option.critical(false));
+    }
+
+    /** The address of libc's {@code name}, for {@link #call}. */
+    static MemorySegment function(String name) {
+        return LINKER.defaultLookup()
+                .find(name)
+                .orElseThrow(() -> new UnsatisfiedLinkError("libc has no symbol " + name));
+    }
+
+    /**
+     * Calls {@code fn} with six integer or pointer arguments (unused ones 0); the raw return
+     * register (cast to {@code int} for an int result), errno in {@link #lastErrno()}.
+     */
+    static long call(MemorySegment fn, long a, long b, long c, long d, long e, long f) {
+        try {
+            return (long) Call.H.invokeExact(fn, STATE.get(), a, b, c, d, e, f);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static long call(MemorySegment fn) {
+        return call(fn, 0, 0, 0, 0, 0, 0);
+    }
+
+    static long call(MemorySegment fn, long a) {
+        return call(fn, a, 0, 0, 0, 0, 0);
+    }
+
+    static long call(MemorySegment fn, long a, long b) {
+        return call(fn, a, b, 0, 0, 0, 0);
+    }
+
+    static long call(MemorySegment fn, long a, long b, long c) {
+        return call(fn, a, b, c, 0, 0, 0);
+    }
+
+    /**
+     * The address of {@code seg} as a call argument; refuses heap memory, whose address is no
+     * pointer.
+     */
+    static long address(MemorySegment seg) {
+        if (!seg.isNative()) throw new IllegalArgumentException("a downcall needs native memory");
+        return seg.address();
+    }
+
+    /**
+     * A downcall handle of its own for {@code name}, errno captured: for tests that need a libc
+     * function jvmm does not call.
+     */
     static MethodHandle downcall(String name, FunctionDescriptor fd, Linker.Option... extra) {
         Linker.Option[] opts = new Linker.Option[extra.length + 1];
         opts[0] = Linker.Option.captureCallState("errno");
         System.arraycopy(extra, 0, opts, 1, extra.length);
-        MemorySegment sym =
-                LINKER.defaultLookup()
-                        .find(name)
-                        .orElseThrow(() -> new UnsatisfiedLinkError("libc has no symbol " + name));
-        return LINKER.downcallHandle(sym, fd, opts);
+        return LINKER.downcallHandle(function(name), fd, opts);
     }
 
     /** This thread's call-state buffer, passed first to every errno-capturing downcall. */
@@ -67,16 +146,23 @@ public final class Libc {
 
     /** errno as captured by this thread's last downcall. */
     static int lastErrno() {
-        return errno(STATE.get());
+        return STATE.get().get(JAVA_INT, ERRNO_OFFSET);
     }
 
-    private static int errno(MemorySegment state) {
-        return (int) ERRNO.get(state, 0L);
+    /** An int result, or {@code -errno} when it is -1. */
+    private static int intOrErrno(long r) {
+        return (int) r == -1 ? -lastErrno() : (int) r;
     }
 
-    private static long check(long r, MemorySegment state, String op) {
-        if (r == -1) throw new KvmException(op, errno(state));
-        return r;
+    /** A long result (ssize_t), or {@code -errno} when it is -1. */
+    private static long longOrErrno(long r) {
+        return r == -1 ? -lastErrno() : r;
+    }
+
+    /** An int result that must not be -1: else {@code op} failed with errno. */
+    private static int checked(long r, String op) {
+        if ((int) r == -1) throw new KvmException(op, lastErrno());
+        return (int) r;
     }
 
     static RuntimeException rethrow(Throwable t) {
@@ -85,70 +171,54 @@ public final class Libc {
         return new IllegalStateException(t);
     }
 
+    private static final class Fn {
+        static final MemorySegment IOCTL = function("ioctl"),
+                OPEN = function("open"),
+                CLOSE = function("close"),
+                READ = function("read"),
+                WRITE = function("write"),
+                EVENTFD = function("eventfd");
+    }
+
     // ---- ioctl: always pass a third argument (garbage in that register makes some ioctls fail)
     // ----
 
-    private static final class Ioctl {
-        static final MethodHandle LONG =
-                downcall(
-                        "ioctl",
-                        FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG),
-                        Linker.Option.firstVariadicArg(2));
-        static final MethodHandle PTR =
-                downcall(
-                        "ioctl",
-                        FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS),
-                        Linker.Option.firstVariadicArg(2));
-    }
-
     /**
-     * The same pointer ioctl linked {@code critical}: no thread-state transition around the call.
-     * Only for ioctls that never block and return in microseconds (KVM_GET/SET_ONE_REG,
-     * KVM_IRQ_LINE); never KVM_RUN or anything that can wait, since a critical call holds up
-     * safepoints (GC) until it returns. In its own holder: linked only when first used.
-     */
-    private static final class ShortIoctl {
-        static final MethodHandle PTR =
-                downcall(
-                        "ioctl",
-                        FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS),
-                        Linker.Option.firstVariadicArg(2),
-                        Linker.Option.critical(false));
-    }
-
-    /**
-     * A short, non-blocking pointer ioctl (see {@link ShortIoctl}); the result, or {@code -errno}.
+     * A short, non-blocking pointer ioctl (see {@link ShortCall}); the result, or {@code -errno}.
      * {@code arg} must be native memory.
      */
     public static int shortIoctlRaw(int fd, long request, MemorySegment arg) {
-        MemorySegment st = STATE.get();
         try {
-            int r = (int) ShortIoctl.PTR.invokeExact(st, fd, request, arg);
-            return r == -1 ? -errno(st) : r;
+            long r =
+                    (long)
+                            ShortCall.H.invokeExact(
+                                    Fn.IOCTL,
+                                    STATE.get(),
+                                    (long) fd,
+                                    request,
+                                    address(arg),
+                                    0L,
+                                    0L,
+                                    0L);
+            return intOrErrno(r);
         } catch (Throwable t) {
             throw rethrow(t);
+        } finally {
+            Reference.reachabilityFence(arg);
         }
     }
 
     /** ioctl with an integer argument; the result, or {@code -errno}. */
     public static int ioctlRaw(int fd, long request, long arg) {
-        MemorySegment st = STATE.get();
-        try {
-            int r = (int) Ioctl.LONG.invokeExact(st, fd, request, arg);
-            return r == -1 ? -errno(st) : r;
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        return intOrErrno(call(Fn.IOCTL, fd, request, arg));
     }
 
     /** ioctl with a pointer argument; the result, or {@code -errno}. */
     public static int ioctlRaw(int fd, long request, MemorySegment arg) {
-        MemorySegment st = STATE.get();
         try {
-            int r = (int) Ioctl.PTR.invokeExact(st, fd, request, arg);
-            return r == -1 ? -errno(st) : r;
-        } catch (Throwable t) {
-            throw rethrow(t);
+            return intOrErrno(call(Fn.IOCTL, fd, request, address(arg)));
+        } finally {
+            Reference.reachabilityFence(arg);
         }
     }
 
@@ -166,22 +236,10 @@ public final class Libc {
 
     // ---- files ----
 
-    private static final class Open {
-        static final MethodHandle H =
-                downcall(
-                        "open",
-                        FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT),
-                        Linker.Option.firstVariadicArg(2));
-    }
-
     /** open(2); the fd, or {@code -errno}. */
     public static int openRaw(String path, int flags, int mode) {
-        MemorySegment st = STATE.get();
         try (Arena a = Arena.ofConfined()) {
-            int r = (int) Open.H.invokeExact(st, a.allocateFrom(path), flags, mode);
-            return r == -1 ? -errno(st) : r;
-        } catch (Throwable t) {
-            throw rethrow(t);
+            return intOrErrno(call(Fn.OPEN, address(a.allocateFrom(path)), flags, mode));
         }
     }
 
@@ -191,60 +249,30 @@ public final class Libc {
         return r;
     }
 
-    private static final class Close {
-        static final MethodHandle H = downcall("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-    }
-
     public static void close(int fd) {
-        MemorySegment st = STATE.get();
-        try {
-            check((int) Close.H.invokeExact(st, fd), st, "close(" + fd + ")");
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
-    }
-
-    private static final class ReadWrite {
-        static final FunctionDescriptor FD =
-                FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG);
-        static final MethodHandle READ = downcall("read", FD);
-        static final MethodHandle WRITE = downcall("write", FD);
+        checked(call(Fn.CLOSE, fd), "close(" + fd + ")");
     }
 
     /** read(2) into {@code buf}; bytes read, or {@code -errno}. */
     public static long readRaw(int fd, MemorySegment buf) {
-        MemorySegment st = STATE.get();
         try {
-            long r = (long) ReadWrite.READ.invokeExact(st, fd, buf, buf.byteSize());
-            return r == -1 ? -errno(st) : r;
-        } catch (Throwable t) {
-            throw rethrow(t);
+            return longOrErrno(call(Fn.READ, fd, address(buf), buf.byteSize()));
+        } finally {
+            Reference.reachabilityFence(buf);
         }
     }
 
     /** write(2) of {@code buf}; bytes written, or {@code -errno}. */
     public static long writeRaw(int fd, MemorySegment buf) {
-        MemorySegment st = STATE.get();
         try {
-            long r = (long) ReadWrite.WRITE.invokeExact(st, fd, buf, buf.byteSize());
-            return r == -1 ? -errno(st) : r;
-        } catch (Throwable t) {
-            throw rethrow(t);
+            return longOrErrno(call(Fn.WRITE, fd, address(buf), buf.byteSize()));
+        } finally {
+            Reference.reachabilityFence(buf);
         }
-    }
-
-    private static final class EventFd {
-        static final MethodHandle H =
-                downcall("eventfd", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
     }
 
     public static int eventfd(int initval, int flags) {
-        MemorySegment st = STATE.get();
-        try {
-            return (int) check((int) EventFd.H.invokeExact(st, initval, flags), st, "eventfd");
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        return checked(call(Fn.EVENTFD, initval, flags), "eventfd");
     }
 
     // ---- limits ----
@@ -254,85 +282,42 @@ public final class Libc {
     /** RLIM_INFINITY as a Java long (all ones). */
     public static final long RLIM_INFINITY = -1L;
 
-    private static final class Rlimit {
-        static final MethodHandle GET =
-                downcall("getrlimit", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
-    }
-
     /** getrlimit(2): {soft, hard}; {@link #RLIM_INFINITY} for unlimited. */
     public static long[] getrlimit(int resource) {
-        MemorySegment st = STATE.get();
         try (Arena a = Arena.ofConfined()) {
             MemorySegment lim = a.allocate(JAVA_LONG, 2);
-            check(
-                    (int) Rlimit.GET.invokeExact(st, resource, lim),
-                    st,
-                    "getrlimit(" + resource + ")");
+            checked(call(MemFn.GETRLIMIT, resource, address(lim)), "getrlimit(" + resource + ")");
             return new long[] {lim.getAtIndex(JAVA_LONG, 0), lim.getAtIndex(JAVA_LONG, 1)};
-        } catch (Throwable t) {
-            throw rethrow(t);
         }
     }
 
     // ---- memory ----
 
-    private static final class Mmap {
-        static final MethodHandle MMAP =
-                downcall(
-                        "mmap",
-                        FunctionDescriptor.of(
-                                ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT,
-                                JAVA_LONG));
-        static final MethodHandle MUNMAP =
-                downcall("munmap", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
+    private static final class MemFn {
+        static final MemorySegment MMAP = function("mmap"),
+                MUNMAP = function("munmap"),
+                MPROTECT = function("mprotect"),
+                MLOCK = function("mlock"),
+                MUNLOCK = function("munlock"),
+                MADVISE = function("madvise"),
+                GETRLIMIT = function("getrlimit");
     }
 
     /** mmap(2) at a kernel-chosen address; the mapping as a segment of {@code length} bytes. */
     public static MemorySegment mmap(
             long length, int prot, int flags, int fd, long offset, String op) {
-        MemorySegment st = STATE.get();
-        try {
-            MemorySegment p =
-                    (MemorySegment)
-                            Mmap.MMAP.invokeExact(
-                                    st, MemorySegment.NULL, length, prot, flags, fd, offset);
-            if (p.address() == -1L) throw new KvmException(op, errno(st));
-            return p.reinterpret(length);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        long p = call(MemFn.MMAP, 0, length, prot, flags, fd, offset);
+        if (p == -1L) throw new KvmException(op, lastErrno()); // MAP_FAILED
+        return MemorySegment.ofAddress(p).reinterpret(length);
     }
 
     public static void munmap(MemorySegment seg) {
-        MemorySegment st = STATE.get();
-        try {
-            check((int) Mmap.MUNMAP.invokeExact(st, seg, seg.byteSize()), st, "munmap");
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
-    }
-
-    private static final class Protect {
-        static final MethodHandle MPROTECT =
-                downcall("mprotect", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
+        checked(call(MemFn.MUNMAP, address(seg), seg.byteSize()), "munmap");
     }
 
     /** mprotect(2) of the whole of {@code seg} (page aligned, e.g. from {@link #mmap}). */
     public static void mprotect(MemorySegment seg, int prot, String op) {
-        MemorySegment st = STATE.get();
-        try {
-            check((int) Protect.MPROTECT.invokeExact(st, seg, seg.byteSize(), prot), st, op);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
-    }
-
-    private static final class Lock {
-        static final FunctionDescriptor FD = FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG);
-        static final MethodHandle MLOCK = downcall("mlock", FD);
-        static final MethodHandle MUNLOCK = downcall("munlock", FD);
-        static final MethodHandle MADVISE =
-                downcall("madvise", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
+        checked(call(MemFn.MPROTECT, address(seg), seg.byteSize(), prot), op);
     }
 
     public static void mlock(MemorySegment seg) {
@@ -341,21 +326,11 @@ public final class Libc {
 
     /** mlock(2); a failure names {@code op} (e.g. "mlock(guest RAM)"). */
     public static void mlock(MemorySegment seg, String op) {
-        MemorySegment st = STATE.get();
-        try {
-            check((int) Lock.MLOCK.invokeExact(st, seg, seg.byteSize()), st, op);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        checked(call(MemFn.MLOCK, address(seg), seg.byteSize()), op);
     }
 
     public static void munlock(MemorySegment seg) {
-        MemorySegment st = STATE.get();
-        try {
-            check((int) Lock.MUNLOCK.invokeExact(st, seg, seg.byteSize()), st, "munlock");
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        checked(call(MemFn.MUNLOCK, address(seg), seg.byteSize()), "munlock");
     }
 
     /**
@@ -363,13 +338,7 @@ public final class Libc {
      * kernels).
      */
     public static int madviseRaw(MemorySegment seg, int advice) {
-        MemorySegment st = STATE.get();
-        try {
-            int r = (int) Lock.MADVISE.invokeExact(st, seg, seg.byteSize(), advice);
-            return r == -1 ? -errno(st) : r;
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        return intOrErrno(call(MemFn.MADVISE, address(seg), seg.byteSize(), advice));
     }
 
     // ---- record locks ----
@@ -395,12 +364,8 @@ public final class Libc {
                     JAVA_INT.withName("l_pid"),
                     MemoryLayout.paddingLayout(4));
 
-    private static final class Fcntl {
-        static final MethodHandle PTR =
-                downcall(
-                        "fcntl",
-                        FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS),
-                        Linker.Option.firstVariadicArg(2));
+    private static final class LockFn {
+        static final MemorySegment FCNTL = function("fcntl");
     }
 
     /**
@@ -414,16 +379,12 @@ public final class Libc {
      *     conflicting lock)
      */
     public static int ofdLockRaw(int fd, short type) {
-        MemorySegment st = STATE.get();
         try (Arena a = Arena.ofConfined()) {
             MemorySegment fl =
                     a.allocate(FLOCK); // zeroed: SEEK_SET, start 0, len 0 (to the end), pid 0
             // (required)
             fl.set(ValueLayout.JAVA_SHORT, 0, type);
-            int r = (int) Fcntl.PTR.invokeExact(st, fd, F_OFD_SETLK, fl);
-            return r == -1 ? -errno(st) : r;
-        } catch (Throwable t) {
-            throw rethrow(t);
+            return intOrErrno(call(LockFn.FCNTL, fd, F_OFD_SETLK, address(fl)));
         }
     }
 }

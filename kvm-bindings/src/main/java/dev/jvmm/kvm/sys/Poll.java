@@ -1,14 +1,10 @@
 package dev.jvmm.kvm.sys;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandle;
 
 /**
  * poll(2) on a single fd, so a reader thread can wait for input with a timeout and notice that it
@@ -19,10 +15,8 @@ public final class Poll {
 
     private Poll() {}
 
-    private static final class H {
-        static final MethodHandle POLL =
-                Libc.downcall(
-                        "poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
+    private static final class Fn {
+        static final MemorySegment POLL = Libc.function("poll");
     }
 
     /**
@@ -31,17 +25,14 @@ public final class Poll {
      * @return the returned events (0 on timeout), or {@code -errno} (EINTR included)
      */
     public static int pollRaw(int fd, int events, int timeoutMillis) {
-        MemorySegment st = Libc.state();
         try (Arena a = Arena.ofConfined()) {
             MemorySegment pfd =
                     a.allocate(8, 4); // struct pollfd { int fd; short events; short revents; }
             pfd.set(JAVA_INT, 0, fd);
             pfd.set(JAVA_SHORT, 4, (short) events);
-            int r = (int) H.POLL.invokeExact(st, pfd, 1L, timeoutMillis);
+            int r = (int) Libc.call(Fn.POLL, Libc.address(pfd), 1, timeoutMillis);
             if (r == -1) return -Libc.lastErrno();
             return r == 0 ? 0 : Short.toUnsignedInt(pfd.get(JAVA_SHORT, 6));
-        } catch (Throwable t) {
-            throw Libc.rethrow(t);
         }
     }
 }

@@ -1,14 +1,11 @@
 package dev.jvmm.kvm.sys;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandle;
+import java.lang.ref.Reference;
 
 /**
  * poll(2) over a fixed set of fds, reusing one native {@code struct pollfd} array: a device thread
@@ -19,10 +16,8 @@ public final class PollSet {
     private static final int POLLFD_BYTES =
             8; // struct pollfd { int fd; short events; short revents; }
 
-    private static final class H {
-        static final MethodHandle POLL =
-                Libc.downcall(
-                        "poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
+    private static final class Fn {
+        static final MemorySegment POLL = Libc.function("poll");
     }
 
     private final MemorySegment fds;
@@ -51,12 +46,11 @@ public final class PollSet {
      * @return how many fds have events (0 on timeout), or {@code -errno} (EINTR included)
      */
     public int await(int timeoutMillis) {
-        MemorySegment st = Libc.state();
         try {
-            int r = (int) H.POLL.invokeExact(st, fds, (long) count, timeoutMillis);
+            int r = (int) Libc.call(Fn.POLL, Libc.address(fds), count, timeoutMillis);
             return r == -1 ? -Libc.lastErrno() : r;
-        } catch (Throwable t) {
-            throw Libc.rethrow(t);
+        } finally {
+            Reference.reachabilityFence(fds);
         }
     }
 

@@ -1,15 +1,12 @@
 package dev.jvmm.kvm.sys;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import dev.jvmm.kvm.KvmException;
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandle;
+import java.lang.ref.Reference;
 
 /**
  * Thread-directed signals without any signal handler: the VMM blocks a real-time signal in each
@@ -25,19 +22,12 @@ public final class Signals {
 
     private Signals() {}
 
-    private static final class H {
-        static final MethodHandle SIGMASK =
-                Libc.downcall(
-                        "pthread_sigmask",
-                        FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
-        static final MethodHandle SIGTIMEDWAIT =
-                Libc.downcall(
-                        "sigtimedwait", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
-        static final MethodHandle TGKILL =
-                Libc.downcall(
-                        "tgkill", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
-        static final MethodHandle GETTID = Libc.downcall("gettid", FunctionDescriptor.of(JAVA_INT));
-        static final MethodHandle GETPID = Libc.downcall("getpid", FunctionDescriptor.of(JAVA_INT));
+    private static final class Fn {
+        static final MemorySegment SIGMASK = Libc.function("pthread_sigmask"),
+                SIGTIMEDWAIT = Libc.function("sigtimedwait"),
+                TGKILL = Libc.function("tgkill"),
+                GETTID = Libc.function("gettid"),
+                GETPID = Libc.function("getpid");
     }
 
     /** A glibc sigset_t holding exactly {@code signals}. */
@@ -61,12 +51,14 @@ public final class Signals {
 
     /** pthread_sigmask for the calling thread; {@code oldSet} may be NULL. */
     public static void threadMask(int how, MemorySegment set, MemorySegment oldSet) {
+        long old = oldSet.equals(MemorySegment.NULL) ? 0 : Libc.address(oldSet);
         try {
-            int r = (int) H.SIGMASK.invokeExact(Libc.state(), how, set, oldSet);
+            int r = (int) Libc.call(Fn.SIGMASK, how, Libc.address(set), old);
             if (r != 0)
                 throw new KvmException("pthread_sigmask", r); // returns the error number itself
-        } catch (Throwable t) {
-            throw Libc.rethrow(t);
+        } finally {
+            Reference.reachabilityFence(set);
+            Reference.reachabilityFence(oldSet);
         }
     }
 
@@ -76,36 +68,22 @@ public final class Signals {
             MemorySegment set = sigset(a, signal);
             MemorySegment zero =
                     a.allocate(JAVA_LONG, 2); // struct timespec {0, 0}: poll, never block
-            int r = (int) H.SIGTIMEDWAIT.invokeExact(Libc.state(), set, MemorySegment.NULL, zero);
+            int r = (int) Libc.call(Fn.SIGTIMEDWAIT, Libc.address(set), 0, Libc.address(zero));
             return r == signal;
-        } catch (Throwable t) {
-            throw Libc.rethrow(t);
         }
     }
 
     /** Sends {@code signal} to one thread of this process. */
     public static void tgkill(int tid, int signal) {
-        try {
-            int r = (int) H.TGKILL.invokeExact(Libc.state(), getpid(), tid, signal);
-            if (r == -1) throw new KvmException("tgkill(" + tid + ")", Libc.lastErrno());
-        } catch (Throwable t) {
-            throw Libc.rethrow(t);
-        }
+        int r = (int) Libc.call(Fn.TGKILL, getpid(), tid, signal);
+        if (r == -1) throw new KvmException("tgkill(" + tid + ")", Libc.lastErrno());
     }
 
     public static int gettid() {
-        try {
-            return (int) H.GETTID.invokeExact(Libc.state());
-        } catch (Throwable t) {
-            throw Libc.rethrow(t);
-        }
+        return (int) Libc.call(Fn.GETTID);
     }
 
     public static int getpid() {
-        try {
-            return (int) H.GETPID.invokeExact(Libc.state());
-        } catch (Throwable t) {
-            throw Libc.rethrow(t);
-        }
+        return (int) Libc.call(Fn.GETPID);
     }
 }

@@ -1,16 +1,12 @@
 package dev.jvmm.kvm.sys;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
 
 import dev.jvmm.kvm.Errno;
 import dev.jvmm.kvm.KvmException;
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandle;
 
 /**
  * Terminal attributes for the guest console. A glibc {@code struct termios} is handled as an opaque
@@ -38,44 +34,26 @@ public final class Termios {
 
     private Termios() {}
 
-    private static final class IsATty {
-        static final MethodHandle H =
-                Libc.downcall("isatty", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-    }
-
-    private static final class Attr {
-        static final MethodHandle GET =
-                Libc.downcall("tcgetattr", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
-        static final MethodHandle SET =
-                Libc.downcall(
-                        "tcsetattr", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
-    }
-
-    private static final class MakeRaw {
-        static final MethodHandle H =
-                Libc.downcall("cfmakeraw", FunctionDescriptor.ofVoid(ADDRESS));
+    private static final class Fn {
+        static final MemorySegment ISATTY = Libc.function("isatty"),
+                TCGETATTR = Libc.function("tcgetattr"),
+                TCSETATTR = Libc.function("tcsetattr"),
+                CFMAKERAW = Libc.function("cfmakeraw");
     }
 
     /** isatty(3): false for pipes, regular files and bad fds alike. */
     public static boolean isatty(int fd) {
-        try {
-            return (int) IsATty.H.invokeExact(Libc.state(), fd) == 1;
-        } catch (Throwable t) {
-            throw Libc.rethrow(t);
-        }
+        return (int) Libc.call(Fn.ISATTY, fd) == 1;
     }
 
     /** tcgetattr(3): the fd's attributes as an opaque {@link #SIZE}-byte struct termios. */
     public static byte[] tcgetattr(int fd) {
-        MemorySegment st = Libc.state();
         try (Arena a = Arena.ofConfined()) {
             MemorySegment t = a.allocate(SIZE, 4); // zeroed, so padding compares equal across calls
-            if ((int) Attr.GET.invokeExact(st, fd, t) == -1) {
+            if ((int) Libc.call(Fn.TCGETATTR, fd, Libc.address(t)) == -1) {
                 throw new KvmException("tcgetattr(" + fd + ")", Libc.lastErrno());
             }
             return t.toArray(JAVA_BYTE);
-        } catch (Throwable t) {
-            throw Libc.rethrow(t);
         }
     }
 
@@ -86,16 +64,13 @@ public final class Termios {
     public static void tcsetattr(int fd, int when, byte[] termios) {
         if (termios.length != SIZE)
             throw new IllegalArgumentException("struct termios is " + SIZE + " bytes");
-        MemorySegment st = Libc.state();
         try (Arena a = Arena.ofConfined()) {
             MemorySegment t = a.allocate(SIZE, 4);
             MemorySegment.copy(MemorySegment.ofArray(termios), 0, t, 0, SIZE);
-            while ((int) Attr.SET.invokeExact(st, fd, when, t) == -1) {
+            while ((int) Libc.call(Fn.TCSETATTR, fd, when, Libc.address(t)) == -1) {
                 int errno = Libc.lastErrno();
                 if (errno != Errno.EINTR) throw new KvmException("tcsetattr(" + fd + ")", errno);
             }
-        } catch (Throwable t) {
-            throw Libc.rethrow(t);
         }
     }
 
@@ -111,10 +86,8 @@ public final class Termios {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment t = a.allocate(SIZE, 4);
             MemorySegment.copy(MemorySegment.ofArray(termios), 0, t, 0, SIZE);
-            MakeRaw.H.invokeExact(Libc.state(), t);
+            Libc.call(Fn.CFMAKERAW, Libc.address(t));
             return t.toArray(JAVA_BYTE);
-        } catch (Throwable t) {
-            throw Libc.rethrow(t);
         }
     }
 
