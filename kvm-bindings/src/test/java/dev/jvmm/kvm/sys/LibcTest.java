@@ -162,4 +162,43 @@ class LibcTest {
             java.nio.file.Files.delete(f);
         }
     }
+
+    @Test
+    void heapMemoryIsRefusedAsAPointerArgument() {
+        MemorySegment heap = MemorySegment.ofArray(new byte[64]);
+        var e = assertThrows(IllegalArgumentException.class, () -> Libc.readRaw(0, heap));
+        assertTrue(e.getMessage().contains("native memory"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> Libc.ioctlRaw(-1, 0xAE00, heap));
+    }
+
+    @Test
+    void pointerLengthAndIntArgumentsArriveThroughTheOneShape() throws Exception {
+        // write(2) then read(2) of a temporary file: a pointer, a length and an fd each way,
+        // and the ssize_t results are the byte counts (a short read proves the length was used)
+        java.nio.file.Path f = java.nio.file.Files.createTempFile("jvmm-libc", ".bin");
+        try (Arena a = Arena.ofConfined()) {
+            int w = Libc.open(f.toString(), Libc.O_RDWR | Libc.O_CLOEXEC, 0);
+            try {
+                MemorySegment out = a.allocateFrom("0123456789");
+                assertEquals(7, Libc.writeRaw(w, out.asSlice(0, 7)));
+            } finally {
+                Libc.close(w);
+            }
+            int r = Libc.open(f.toString(), Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
+            try {
+                MemorySegment in = a.allocate(16);
+                assertEquals(7, Libc.readRaw(r, in));
+                assertEquals("0123456", in.getString(0));
+                assertEquals(0, Libc.readRaw(r, in)); // end of file
+            } finally {
+                Libc.close(r);
+            }
+            // an int result of -1 (EBADF) is seen as -1 whatever the return register's upper half
+            assertEquals(-Errno.EBADF, Libc.readRaw(-1, a.allocate(8)));
+            var e = assertThrows(KvmException.class, () -> Libc.close(Integer.MAX_VALUE));
+            assertEquals(Errno.EBADF, e.errno());
+        } finally {
+            java.nio.file.Files.delete(f);
+        }
+    }
 }
