@@ -84,6 +84,26 @@ public final class Libc {
                         Linker.Option.critical(false));
     }
 
+    /**
+     * Links the one downcall shape and makes one call through it (getpid), on a daemon thread, so
+     * that the JDK spins its classes while the caller does other work (parsing the command line)
+     * instead of at the first real call. Any failure (e.g. native access denied) is left for that
+     * first call to report.
+     */
+    public static void prelinkInBackground() {
+        Thread.ofPlatform()
+                .daemon()
+                .name("jvmm-prelink")
+                .start(
+                        () -> {
+                            try {
+                                call(function("getpid"));
+                            } catch (RuntimeException | Error e) {
+                                // the caller's own first call reports it
+                            }
+                        });
+    }
+
     /** The address of libc's {@code name}, for {@link #call}. */
     static MemorySegment function(String name) {
         return LINKER.defaultLookup()

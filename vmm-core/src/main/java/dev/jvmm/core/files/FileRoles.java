@@ -45,7 +45,22 @@ public final class FileRoles {
         return this;
     }
 
-    private record Inode(Object dev, Object ino) {}
+    /**
+     * A file's identity. equals and hashCode are written out: a record's generated ones are linked
+     * through a bootstrap method that spins classes at run time (7 of them at every start, where
+     * the AOT cache holds none; issue 12).
+     */
+    private record Inode(Object dev, Object ino) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Inode i && dev.equals(i.dev) && ino.equals(i.ino);
+        }
+
+        @Override
+        public int hashCode() {
+            return 31 * dev.hashCode() + ino.hashCode();
+        }
+    }
 
     static Object identity(Path file) {
         try {
