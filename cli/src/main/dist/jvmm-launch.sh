@@ -50,6 +50,12 @@ JVMM_FLAGS="$JVMM_FLAGS -Xlog:disable -Xlog:all=warning:stderr"
 # the archive's class metadata only (heap, code, stacks and libraries stay randomized);
 # JVMM_JAVA_OPTS=-XX:ArchiveRelocationMode=1 restores the JDK's default. bench/README.md, "JVM flags".
 JVMM_FLAGS="$JVMM_FLAGS -XX:+UnlockDiagnosticVMOptions -XX:ArchiveRelocationMode=0"
+# Reflection through the JVM's native accessors: since JDK 18 each reflectively called constructor
+# or method gets method handles whose classes are spun at run time (the AOT cache cannot keep
+# them); a restore binds its manifest into ~60 record types that way. Native accessors are slower
+# per call, and jvmm makes few reflective calls. In the lab a restore read its manifest 0.5-0.9 s
+# sooner (bench/README.md, "JVM flags").
+JVMM_FLAGS="$JVMM_FLAGS -Djdk.reflect.useNativeAccessorOnly=true"
 
 jar=${JVMM_JAR:-}
 if [ -z "$jar" ]; then
