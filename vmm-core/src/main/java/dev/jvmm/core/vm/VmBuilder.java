@@ -52,8 +52,11 @@ import java.util.Set;
 /**
  * The composition root: builds a VM in the order KVM requires (memory, VM, vGIC, vCPUs, vGIC init,
  * firmware registers and PV time, memory locking, devices, device tree, images, boot registers) and
- * hands everything to a {@link Machine}. On any failure the parts built so far are released in
- * reverse order.
+ * hands everything to a {@link Machine}. Two things run beside the main thread meanwhile: the
+ * kernel and initrd are copied into guest RAM from the moment it is mapped ({@link ImagePreload}),
+ * and the exit path is warmed up once the vCPUs exist ({@link ExitPathWarmup}); both are joined
+ * before the device tree is written and the vCPUs start. On any failure the parts built so far are
+ * released in reverse order (a running copy is stopped before guest RAM is unmapped).
  */
 public final class VmBuilder {
     private static final System.Logger LOG = System.getLogger("jvmm.vm");
