@@ -1,7 +1,6 @@
 package dev.jvmm.cli;
 
 import dev.jvmm.core.JvmmException;
-import dev.jvmm.kvm.sys.Libc;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -46,9 +45,6 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
-        // a run's first libc call links the downcall jvmm makes all of them through: ~0.5 s in the
-        // lab's L1, done beside the parsing instead (kvm-bindings' Libc)
-        if (args.length > 0 && args[0].equals("run")) Libc.prelinkInBackground();
         System.exit(
                 execute(
                         args,

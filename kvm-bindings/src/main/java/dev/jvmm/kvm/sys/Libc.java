@@ -84,28 +84,6 @@ public final class Libc {
                         Linker.Option.critical(false));
     }
 
-    /**
-     * Links the one downcall shape and makes one call through it (getpid), on a daemon thread, so
-     * that the JDK spins its classes while the caller does other work (parsing the command line)
-     * instead of at the first real call. Only where native access is granted (jvmm's jar asks for
-     * it): a denial must fail that first call with its own exception, not a class left
-     * uninitialized here; any other failure is left for that call to report too.
-     */
-    public static void prelinkInBackground() {
-        if (!Libc.class.getModule().isNativeAccessEnabled()) return;
-        Thread.ofPlatform()
-                .daemon()
-                .name("jvmm-prelink")
-                .start(
-                        () -> {
-                            try {
-                                call(function("getpid"));
-                            } catch (RuntimeException | Error e) {
-                                // the caller's own first call reports it
-                            }
-                        });
-    }
-
     /** The address of libc's {@code name}, for {@link #call}. */
     static MemorySegment function(String name) {
         return LINKER.defaultLookup()
