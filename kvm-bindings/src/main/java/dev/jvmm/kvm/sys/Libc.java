@@ -22,11 +22,11 @@ import java.lang.ref.Reference;
  * <p><b>One downcall shape for all of them.</b> Every call goes through the same errno-capturing
  * handle for {@code long f(long, long, long, long, long, long)}, with the function's address as its
  * first argument ({@link #call}). Each distinct shape makes the JDK spin about ten method-handle
- * classes and a downcall stub at run time, which the AOT cache cannot keep: linking 13 shapes was
- * 116 of the ~190 classes a lab boot generated, interpreted under emulation (issue 12). On the two
- * ABIs jvmm runs on (AArch64 and x86-64 Linux, AAPCS64 and System V) a function taking fewer or
- * narrower integer and pointer arguments reads only the registers it declares, and their low bits
- * for an {@code int}; variadic arguments travel as named ones do (x86-64's {@code %al} only tells a
+ * classes and a native stub at run time, which the AOT cache cannot keep: linking 13 shapes made
+ * 133 of the classes a lab boot generated, interpreted under emulation (issue 12). On the two ABIs
+ * jvmm runs on (AArch64 and x86-64 Linux, AAPCS64 and System V) a function taking fewer or narrower
+ * integer and pointer arguments reads only the registers it declares, and their low bits for an
+ * {@code int}; variadic arguments travel as named ones do (x86-64's {@code %al} only tells a
  * variadic callee whether to save vector registers). So ints are passed sign-extended, pointers as
  * their address, unused arguments as 0, and an {@code int} result is the low 32 bits of the return
  * register ({@code (int)} cast: the upper half is undefined). Pointers must be native memory
