@@ -1,8 +1,6 @@
 package dev.jvmm.kvm;
 
 import dev.jvmm.kvm.uapi.KvmUapi;
-import dev.jvmm.kvm.uapi.kvm_regs;
-import java.lang.foreign.MemoryLayout.PathElement;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -27,11 +25,32 @@ public final class RegIds {
     }
 
     /**
+     * Offsets into {@code struct kvm_regs} (asm/kvm.h): {@code struct user_pt_regs regs} (x0..x30,
+     * sp, pc, pstate: 34 u64), {@code sp_el1}, {@code elr_el1}, {@code spsr[KVM_NR_SPSR]}, then
+     * {@code struct user_fpsimd_state fp_regs} 16-byte aligned (32 128-bit vregs, fpsr, fpcr).
+     * Written out rather than asked of the generated layout: its path lookups spin ~30
+     * method-handle classes on first use, ~0.3 s of a start in the lab (issue 12). {@code
+     * RegIdsOffsetsTest} checks each against the generated {@code kvm_regs} layout, {@code
+     * BindingsMatchCompilerTest} the ids against the C macros.
+     */
+    static final long REGS = 0,
+            SP_OFFSET = 31 * 8,
+            PC_OFFSET = 32 * 8,
+            PSTATE_OFFSET = 33 * 8,
+            SP_EL1_OFFSET = 34 * 8,
+            ELR_EL1_OFFSET = 35 * 8,
+            SPSR_OFFSET = 36 * 8,
+            FP_REGS_OFFSET = 336,
+            FPSR_OFFSET = FP_REGS_OFFSET + 32 * 16,
+            FPCR_OFFSET = FPSR_OFFSET + 4,
+            KVM_REGS_SIZE = FPCR_OFFSET + 4 + 2 * 4;
+
+    /**
      * {@code KVM_REG_ARM64 | sizeFlag | KVM_REG_ARM_CORE | KVM_REG_ARM_CORE_REG(x)}, given
      * offsetof(kvm_regs, x).
      */
     public static long coreReg(long sizeFlag, long kvmRegsOffset) {
-        if (kvmRegsOffset < 0 || kvmRegsOffset % 4 != 0 || kvmRegsOffset >= kvm_regs.sizeof()) {
+        if (kvmRegsOffset < 0 || kvmRegsOffset % 4 != 0 || kvmRegsOffset >= KVM_REGS_SIZE) {
             throw new IllegalArgumentException("bad offset into struct kvm_regs: " + kvmRegsOffset);
         }
         return KvmUapi.KVM_REG_ARM64()
@@ -40,12 +59,8 @@ public final class RegIds {
                 | (kvmRegsOffset / 4);
     }
 
-    private static long off(PathElement... path) {
-        return kvm_regs.layout().byteOffset(path);
-    }
-
-    private static long core64(PathElement... path) {
-        return coreReg(KvmUapi.KVM_REG_SIZE_U64(), off(path));
+    private static long core64(long offset) {
+        return coreReg(KvmUapi.KVM_REG_SIZE_U64(), offset);
     }
 
     /** General purpose register x{@code n} (0..30): {@code regs.regs[n]}. */
@@ -54,44 +69,32 @@ public final class RegIds {
         return X[n];
     }
 
-    /**
-     * x0..x30, computed once: hypercall services ask for them on every call, and a layout path
-     * lookup allocates.
-     */
+    /** x0..x30, computed once: hypercall services ask for them on every call. */
     private static final long[] X = new long[31];
 
     static {
-        for (int n = 0; n < X.length; n++) {
-            X[n] =
-                    core64(
-                            PathElement.groupElement("regs"),
-                            PathElement.groupElement("regs"),
-                            PathElement.sequenceElement(n));
-        }
+        for (int n = 0; n < X.length; n++) X[n] = core64(REGS + 8L * n);
     }
 
     /** SP_EL0 ({@code regs.sp}). */
-    public static final long SP =
-            core64(PathElement.groupElement("regs"), PathElement.groupElement("sp"));
+    public static final long SP = core64(SP_OFFSET);
 
     /** PC ({@code regs.pc}). */
-    public static final long PC =
-            core64(PathElement.groupElement("regs"), PathElement.groupElement("pc"));
+    public static final long PC = core64(PC_OFFSET);
 
     /** PSTATE ({@code regs.pstate}, 64-bit id like kvmtool/QEMU use). */
-    public static final long PSTATE =
-            core64(PathElement.groupElement("regs"), PathElement.groupElement("pstate"));
+    public static final long PSTATE = core64(PSTATE_OFFSET);
 
     /** SP_EL1 ({@code sp_el1}). */
-    public static final long SP_EL1 = core64(PathElement.groupElement("sp_el1"));
+    public static final long SP_EL1 = core64(SP_EL1_OFFSET);
 
     /** ELR_EL1 ({@code elr_el1}). */
-    public static final long ELR_EL1 = core64(PathElement.groupElement("elr_el1"));
+    public static final long ELR_EL1 = core64(ELR_EL1_OFFSET);
 
     /** {@code spsr[n]}, n = KVM_SPSR_EL1 (0) .. KVM_NR_SPSR - 1. */
     public static long spsr(int n) {
         check("spsr", n, KvmUapi.KVM_NR_SPSR());
-        return core64(PathElement.groupElement("spsr"), PathElement.sequenceElement(n));
+        return core64(SPSR_OFFSET + 8L * n);
     }
 
     /**
@@ -101,21 +104,14 @@ public final class RegIds {
      */
     public static long vreg(int n) {
         check("v", n, 32);
-        return coreReg(
-                KvmUapi.KVM_REG_SIZE_U128(), off(PathElement.groupElement("fp_regs")) + 16L * n);
+        return coreReg(KvmUapi.KVM_REG_SIZE_U128(), FP_REGS_OFFSET + 16L * n);
     }
 
     /** FPSR ({@code fp_regs.fpsr}, 32-bit). */
-    public static final long FPSR =
-            coreReg(
-                    KvmUapi.KVM_REG_SIZE_U32(),
-                    off(PathElement.groupElement("fp_regs"), PathElement.groupElement("fpsr")));
+    public static final long FPSR = coreReg(KvmUapi.KVM_REG_SIZE_U32(), FPSR_OFFSET);
 
     /** FPCR ({@code fp_regs.fpcr}, 32-bit). */
-    public static final long FPCR =
-            coreReg(
-                    KvmUapi.KVM_REG_SIZE_U32(),
-                    off(PathElement.groupElement("fp_regs"), PathElement.groupElement("fpcr")));
+    public static final long FPCR = coreReg(KvmUapi.KVM_REG_SIZE_U32(), FPCR_OFFSET);
 
     // ---- system registers
     // --------------------------------------------------------------------------
