@@ -6,7 +6,6 @@ import dev.jvmm.core.boot.InitrdFile;
 import dev.jvmm.core.boot.KernelImage;
 import dev.jvmm.core.boot.KernelLoader;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 
 /**
@@ -370,7 +369,7 @@ public final class Layout {
                                 pciEcam(),
                                 pciMemory(),
                                 ram()));
-        r.sort(Comparator.comparingLong(Region::base));
+        r.sort((a, b) -> Long.compare(a.base(), b.base()));
         return List.copyOf(r);
     }
 

@@ -98,6 +98,18 @@ public record PsciVersion(int major, int minor) implements Comparable<PsciVersio
     }
 
     @Override
+    public boolean equals(Object o) {
+        // written out, as is hashCode: a record's generated ones spin method-handle classes on
+        // their first call, which every boot makes (issue 12)
+        return o instanceof PsciVersion v && v.major == major && v.minor == minor;
+    }
+
+    @Override
+    public int hashCode() {
+        return major << 16 | minor;
+    }
+
+    @Override
     public String toString() {
         return major + "." + minor;
     }

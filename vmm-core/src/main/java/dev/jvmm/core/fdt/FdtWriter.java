@@ -5,7 +5,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -104,7 +103,7 @@ public final class FdtWriter {
 
     private static void checkOverlaps(List<FdtReserveEntry> entries) {
         List<FdtReserveEntry> sorted = new ArrayList<>(entries);
-        sorted.sort(Comparator.comparing(FdtReserveEntry::address, Long::compareUnsigned));
+        sorted.sort((a, b) -> Long.compareUnsigned(a.address(), b.address()));
         for (int i = 1; i < sorted.size(); i++) {
             FdtReserveEntry a = sorted.get(i - 1), b = sorted.get(i);
             if (Long.compareUnsigned(a.end(), b.address()) > 0) {

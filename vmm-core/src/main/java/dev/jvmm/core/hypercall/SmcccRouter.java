@@ -4,7 +4,6 @@ import dev.jvmm.core.snapshot.Snapshottable;
 import dev.jvmm.kvm.RegIds;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -144,18 +143,17 @@ public final class SmcccRouter implements Snapshottable<SmcccFilterState> {
     }
 
     private static void write(GuestRegisters regs, SmcccResult r) {
-        switch (r) {
-            case SmcccResult.Values v -> {
-                regs.set(RegIds.x(0), v.x0());
-                regs.set(RegIds.x(1), v.x1());
-                regs.set(RegIds.x(2), v.x2());
-                regs.set(RegIds.x(3), v.x3());
-            }
-            case SmcccResult.Wide w -> {
-                long[] x = w.regs();
-                for (int i = 0; i < x.length; i++) regs.set(RegIds.x(i), x[i]);
-            }
-            case SmcccResult.Written ignored -> {}
+        // instanceof, not a pattern switch: that one links a spun class on the first hypercall
+        if (r instanceof SmcccResult.Values v) {
+            regs.set(RegIds.x(0), v.x0());
+            regs.set(RegIds.x(1), v.x1());
+            regs.set(RegIds.x(2), v.x2());
+            regs.set(RegIds.x(3), v.x3());
+        } else if (r instanceof SmcccResult.Wide w) {
+            long[] x = w.regs();
+            for (int i = 0; i < x.length; i++) regs.set(RegIds.x(i), x[i]);
+        } else if (!(r instanceof SmcccResult.Written)) {
+            throw new IllegalStateException("unknown SMCCC result " + r.getClass().getSimpleName());
         }
     }
 
@@ -325,7 +323,7 @@ public final class SmcccRouter implements Snapshottable<SmcccFilterState> {
             List<FilterRange> filters = new ArrayList<>();
             forwarded.forEach(r -> filters.add(new FilterRange(r, FilterRange.Action.FWD_TO_USER)));
             kvm.forEach(r -> filters.add(new FilterRange(r, FilterRange.Action.DENY)));
-            filters.sort(Comparator.comparingLong(f -> f.range().first()));
+            filters.sort((a, b) -> Long.compare(a.range().first(), b.range().first()));
             return new SmcccRouter(
                     routes,
                     List.copyOf(coalesce(denied)),
@@ -359,7 +357,7 @@ public final class SmcccRouter implements Snapshottable<SmcccFilterState> {
 
         static List<FunctionRange> coalesce(List<FunctionRange> in) {
             List<FunctionRange> sorted = new ArrayList<>(in);
-            sorted.sort(Comparator.comparingLong(FunctionRange::first));
+            sorted.sort((a, b) -> Long.compare(a.first(), b.first()));
             List<FunctionRange> out = new ArrayList<>();
             for (FunctionRange r : sorted) {
                 int last = out.size() - 1;

@@ -12,7 +12,6 @@ import java.lang.System.Logger.Level;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.BitSet;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -60,7 +59,7 @@ public final class SdeiDispatcher implements Snapshottable<SdeiState> {
         List<SdeiEventSpec> all = new ArrayList<>();
         all.add(SdeiEventSpec.EVENT_0);
         platformEvents.stream()
-                .sorted(Comparator.comparingInt(SdeiEventSpec::number))
+                .sorted((a, b) -> Integer.compare(a.number(), b.number()))
                 .forEach(all::add);
         this.specs = List.copyOf(all);
         this.mpidrs = mpidrs.stream().mapToLong(m -> m & Sdei.MPIDR_AFFINITY_MASK).toArray();
