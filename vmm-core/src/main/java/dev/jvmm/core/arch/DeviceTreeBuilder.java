@@ -3,7 +3,6 @@ package dev.jvmm.core.arch;
 import dev.jvmm.core.fdt.FdtException;
 import dev.jvmm.core.fdt.FdtNode;
 import dev.jvmm.core.fdt.FdtWriter;
-import java.security.SecureRandom;
 import java.util.List;
 import java.util.Objects;
 import java.util.random.RandomGenerator;
@@ -63,11 +62,11 @@ public final class DeviceTreeBuilder {
     private final RandomGenerator random;
 
     /**
-     * Seeds from {@link SecureRandom}: the rng-seed and kaslr-seed must be unpredictable to the
-     * guest's attackers.
+     * Seeds from the host kernel's random source ({@link HostRandom}): the rng-seed and kaslr-seed
+     * must be unpredictable to the guest's attackers.
      */
     public DeviceTreeBuilder() {
-        this(new SecureRandom());
+        this(new HostRandom());
     }
 
     /**
