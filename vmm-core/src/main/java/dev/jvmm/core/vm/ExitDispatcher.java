@@ -59,6 +59,13 @@ public final class ExitDispatcher {
     private final HypercallHandler hypercalls;
     private final VmConfig.OnReset onReset;
 
+    /**
+     * Run once before the first exit is handled (then dropped): the exit-path warm-up's end. A
+     * plain field: a vCPU that still sees it after another cleared it runs it again, which waits
+     * for nothing.
+     */
+    private Runnable beforeFirstExit;
+
     public ExitDispatcher(MmioBus bus, HypercallHandler hypercalls, VmConfig.OnReset onReset) {
         this.bus = bus;
         this.hypercalls = hypercalls;
@@ -76,11 +83,25 @@ public final class ExitDispatcher {
     }
 
     /**
+     * Has {@code waiter} run before the first exit this dispatcher handles, on the vCPU thread that
+     * got it (it must be safe to run more than once: several vCPUs may race to it). Set before any
+     * vCPU runs.
+     */
+    public void beforeFirstExit(Runnable waiter) {
+        this.beforeFirstExit = waiter;
+    }
+
+    /**
      * Handles the exit {@code reason} ({@link KvmRunLayout} EXIT_*) that KVM described in {@code
      * run}. Allocates nothing for MMIO, hypercall and interrupted exits; anything else (or an MMIO
      * exit with a length KVM never reports) goes through {@link KvmRunDecoder}.
      */
     public Action handle(int reason, MemorySegment run, MmioBuffers buffers, VcpuRegisters regs) {
+        Runnable first = beforeFirstExit;
+        if (first != null) {
+            first.run();
+            beforeFirstExit = null;
+        }
         // an int switch over constants: a tableswitch, no bootstrap method to link on the first
         // exit
         switch (reason) {

@@ -54,9 +54,11 @@ import java.util.Set;
  * firmware registers and PV time, memory locking, devices, device tree, images, boot registers) and
  * hands everything to a {@link Machine}. Two things run beside the main thread meanwhile: the
  * kernel and initrd are copied into guest RAM from the moment it is mapped ({@link ImagePreload}),
- * and the exit path is warmed up once the vCPUs exist ({@link ExitPathWarmup}); both are joined
- * before the device tree is written and the vCPUs start. On any failure the parts built so far are
- * released in reverse order (a running copy is stopped before guest RAM is unmapped).
+ * and, when asked for, the exit path is warmed up once the vCPUs exist ({@link ExitPathWarmup}).
+ * The copy is joined before the device tree is written; the warm-up releases vCPU 0 before the
+ * vCPUs start and runs on beside the guest until its first userspace exit. On any failure the parts
+ * built so far are released in reverse order (a running copy is stopped before guest RAM is
+ * unmapped).
  */
 public final class VmBuilder {
     private static final System.Logger LOG = System.getLogger("jvmm.vm");
@@ -187,8 +189,9 @@ public final class VmBuilder {
                             undo);
             VgicV3 gic = cpus.gic();
             List<Vcpu> vcpus = cpus.vcpus();
-            // C1 compiles the exit path while the rest of set-up runs; joined before any vCPU runs
-            warmup = ExitPathWarmup.start(vm, vcpus.get(0));
+            // only when asked for (-Djvmm.exitWarmupRounds): it releases vCPU 0 before any vCPU
+            // runs
+            if (ExitPathWarmup.ROUNDS > 0) warmup = ExitPathWarmup.start(vm, vcpus.get(0));
             StartupLog.mark("vCPUs and interrupt controller created");
 
             Firmware fwParts = setUpFirmware(vm, vcpus, undo);
@@ -268,8 +271,12 @@ public final class VmBuilder {
                     new ExitDispatcher(
                             bus, ExitDispatcher.routeTo(hypercalls.router()), config.onReset());
             PvTimeRegion pv = fwParts.pvTime();
-            warmup.finish();
-            StartupLog.mark("exit path warmed up");
+            // the warm-up's second phase runs on beside the guest's first instructions, which
+            // need no userspace exit; the dispatcher waits for its end before its first exit
+            if (warmup != null) {
+                warmup.releaseVcpu();
+                dispatcher.beforeFirstExit(warmup::finish);
+            }
             Machine m =
                     new Machine(
                             kvm,

@@ -71,6 +71,31 @@ class ExitDispatcherFastPathTest {
     }
 
     @Test
+    void theFirstExitWaitsForTheWaiterOnceAndLaterExitsDoNot() {
+        List<String> order = new ArrayList<>();
+        bus.register(
+                0x1000,
+                0x100,
+                new MmioDevice() {
+                    @Override
+                    public void read(long offset, byte[] data) {}
+
+                    @Override
+                    public void write(long offset, byte[] data) {
+                        order.add("exit");
+                    }
+                },
+                "dev");
+        dispatcher.beforeFirstExit(() -> order.add("waited"));
+        mmio(0x1000, 1, true, 1);
+        handle(KvmRunLayout.EXIT_MMIO);
+        handle(KvmRunLayout.EXIT_INTR);
+        mmio(0x1000, 1, true, 2);
+        handle(KvmRunLayout.EXIT_MMIO);
+        assertEquals(List.of("waited", "exit", "exit"), order);
+    }
+
+    @Test
     void mmioWriteReachesTheDeviceAndAReadAnswersIntoKvmRun() {
         Echo echo = new Echo();
         bus.register(0x1000, 0x100, echo, "echo");
