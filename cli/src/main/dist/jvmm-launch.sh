@@ -43,6 +43,10 @@
 # on-heap object, go straight to the old generation, which still grows to -Xmx (1/4 of host RAM) as
 # big guests need. One C1 compiler thread; no hsperfdata file (jstat cannot see jvmm, nothing uses it).
 JVMM_FLAGS="-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xmn8m -XX:CICompilerCount=1 -XX:-UsePerfData"
+# C1 compiles a method after 4x its default invocation count: L1 has about one CPU's throughput,
+# and code a boot runs a few hundred times is cheaper interpreted than compiled (measured: ~1.2 s
+# less CPU per lab boot, the same time to init; bench/README.md, "JVM flags")
+JVMM_FLAGS="$JVMM_FLAGS -XX:CompileThresholdScaling=4"
 JVMM_FLAGS="$JVMM_FLAGS -Xlog:disable -Xlog:all=warning:stderr"
 # The CDS/AOT archive is mapped at the address it was made for instead of a random one: relocating
 # it writes every pointer in it, copying its pages into private memory (10 MiB more anonymous memory
