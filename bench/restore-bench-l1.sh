@@ -77,7 +77,7 @@ restore_by() { # $1: round, $2: label, $3: jar; restores snap.$1 with that jar, 
   awk -v t0="$(cat "$out/restore.$1.$2.t0")" -v i="$1" -v label="$2" '
     $2 == "jvmm:" && /restore: host checked/ && ph == "" { ph = $0; sub(/^[^ ]+ jvmm: info: restore: /, "", ph); rt = $1 - t0 }
     /restore: snapshot read and checked in/ && rd == "" { rd = $0; sub(/.* in /, "", rd); sub(/ ms.*/, "", rd) }
-    $2 != "jvmm:" && $2 != "EXIT" && first == "" { first = $2 " " $3; rl = $1 - t0 }
+    NF > 1 && $2 != "jvmm:" && $2 != "EXIT" && first == "" { first = $2 " " $3; rl = $1 - t0 }
     END { n = split(ph, f, " in "); sum = rd
       for (k = 2; k <= n; k++) { split(f[k], g, " "); sum += g[1] }
       printf "X %s %s %.2f %.2f %.2f %s |%s|%s\n", i, label, (rl == "" ? -1 : rl), (rt == "" ? -1 : rt),
@@ -102,13 +102,15 @@ while [ "$i" -le "$n" ]; do
   awk -v i="$i" -v out="$out" '
     function t0(tag,   t, f) { f = out "/" tag ".t0"; getline t < f; close(f); return t }
     FILENAME ~ /cold\.[0-9]+\.log$/ && /JVMM-BOOT-OK/ && cb == "" { cb = $1 - t0("cold." i) }
-    FILENAME ~ /cold\.[0-9]+\.log$/ && / tick / { last = $3 }
+    # "+ 0": a tick the snapshot cut before its newline has jvmm's next log line glued to it
+    FILENAME ~ /cold\.[0-9]+\.log$/ && / tick / { last = $3 + 0 }
     FILENAME ~ /cold\.[0-9]+\.log$/ && /snapshot written to/ { w = $0; sub(/.* in /, "", w); sub(/ ms.*/, "", w) }
     FILENAME ~ /cold\.[0-9]+\.log$/ && $2 == "EXIT" { cexit = $4; crc = $3 }
     FILENAME ~ /\.ctl$/ && $1 == "CTL" { crc2 = $2; s0 = $3; s1 = $4 }
     FILENAME ~ /restore\.[0-9]+\.log$/ && $2 == "jvmm:" && /restore: host checked/ && ph == "" { ph = $0; sub(/^[^ ]+ jvmm: info: restore: /, "", ph); rt = $1 - t0("restore." i) }
     FILENAME ~ /restore\.[0-9]+\.log$/ && /restore: snapshot read and checked in/ && rd == "" { rd = $0; sub(/.* in /, "", rd); sub(/ ms.*/, "", rd) }
-    FILENAME ~ /restore\.[0-9]+\.log$/ && $2 != "jvmm:" && $2 != "EXIT" && first == "" { first = $2 " " $3; rl = $1 - t0("restore." i) }
+    # NF > 1: the rest of a line the snapshot cut (its newline alone) is not the next line
+    FILENAME ~ /restore\.[0-9]+\.log$/ && NF > 1 && $2 != "jvmm:" && $2 != "EXIT" && first == "" { first = $2 " " $3; rl = $1 - t0("restore." i) }
     FILENAME ~ /restore\.[0-9]+\.log$/ && $2 == "EXIT" { rrc = $3 }
     FILENAME ~ /qemu\.[0-9]+\.log$/ && /JVMM-BOOT-OK/ && qb == "" { qb = $1 - t0("qemu." i) }
     FILENAME ~ /\.du$/ { du = $1 }

@@ -174,6 +174,7 @@ final class RunCommand implements Callable<Integer> {
      */
     @SuppressWarnings("try") // api is closed early on purpose, as in call()
     private int restoreRun() throws Exception {
+        Snapshot.prepareParser(); // beside the option checks and the manifest's read
         RestoreOptions.check(spec.commandLine().getParseResult());
         // its parameter consumer sets the field without picocli recording a match
         if (hypercalls != null) throw RestoreOptions.refused("--hypercalls");
