@@ -10,8 +10,9 @@ import java.util.random.RandomGenerator;
 /**
  * The guest's rng-seed and kaslr-seed straight from the host kernel's {@code /dev/urandom}, which
  * is what {@link SecureRandom}'s default (NativePRNG) reads on Linux too, without initialising the
- * JDK's security providers first (~15 % of a start's main-thread samples in the lab; issue 12).
- * Where {@code /dev/urandom} cannot be read, {@link SecureRandom} serves instead.
+ * JDK's security providers first (15 of a boot's 485 main-thread samples before the vCPUs started,
+ * JFR in the lab; issue 12). Where {@code /dev/urandom} cannot be read, {@link SecureRandom} serves
+ * instead.
  */
 final class HostRandom implements RandomGenerator {
     static final String SOURCE = "/dev/urandom";

@@ -45,9 +45,9 @@ public final class Snapshot {
     /**
      * Starts initialising the JSON parser on a daemon thread, so that {@link #open} finds it ready:
      * jackson's parser base class initialises {@link java.math.BigDecimal}, whose static
-     * initialiser squares 5 up to 5^65536, interpreted (~0.2 s of a restore in the lab's L1, most
-     * of what jackson's first parse costs). A failure here costs nothing: {@link #open} parses
-     * anyway.
+     * initialiser squares 5 up to 5^65536, interpreted (a quarter of a restore's main-thread
+     * samples in the lab; with this thread restore-bench's next console line came 0.5-1.0 s
+     * sooner). A failure here costs nothing: {@link #open} parses anyway.
      */
     public static void prepareParser() {
         Thread.ofPlatform()

@@ -86,16 +86,7 @@ final class ExitPathWarmup implements Runnable {
 
         /** Waits until the warm-up no longer touches the vCPU or the VM (its first phase ends). */
         void releaseVcpu() {
-            boolean interrupted = false;
-            while (true) {
-                try {
-                    warmup.vcpuReleased.await();
-                    break;
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                }
-            }
-            if (interrupted) Thread.currentThread().interrupt();
+            SetupThreads.uninterruptibly(warmup.vcpuReleased::await);
         }
 
         boolean isAlive() {

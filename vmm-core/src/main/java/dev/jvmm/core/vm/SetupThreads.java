@@ -1,6 +1,6 @@
 package dev.jvmm.core.vm;
 
-/** Joining the short-lived threads VM set-up starts beside itself (warm-up, image copy). */
+/** Waiting for the short-lived threads VM set-up starts beside itself (warm-up, image copy). */
 final class SetupThreads {
     private SetupThreads() {}
 
@@ -9,10 +9,20 @@ final class SetupThreads {
      * what the thread uses), then restores the interrupt status.
      */
     static void joinUninterruptibly(Thread thread) {
+        uninterruptibly(thread::join);
+    }
+
+    /** A wait that an interrupt may cut short. */
+    interface Wait {
+        void await() throws InterruptedException;
+    }
+
+    /** Waits through {@code wait} even if interrupted meanwhile, then restores the interrupt. */
+    static void uninterruptibly(Wait wait) {
         boolean interrupted = false;
         while (true) {
             try {
-                thread.join();
+                wait.await();
                 break;
             } catch (InterruptedException e) {
                 interrupted = true;
