@@ -102,7 +102,7 @@ while [ "$i" -le "$n" ]; do
   awk -v i="$i" -v out="$out" '
     function t0(tag,   t, f) { f = out "/" tag ".t0"; getline t < f; close(f); return t }
     FILENAME ~ /cold\.[0-9]+\.log$/ && /JVMM-BOOT-OK/ && cb == "" { cb = $1 - t0("cold." i) }
-    # "+ 0": a tick the snapshot cut before its newline has jvmm's next log line glued to it
+    # "+ 0": a tick the snapshot cut before its newline has the next jvmm log line glued to it
     FILENAME ~ /cold\.[0-9]+\.log$/ && / tick / { last = $3 + 0 }
     FILENAME ~ /cold\.[0-9]+\.log$/ && /snapshot written to/ { w = $0; sub(/.* in /, "", w); sub(/ ms.*/, "", w) }
     FILENAME ~ /cold\.[0-9]+\.log$/ && $2 == "EXIT" { cexit = $4; crc = $3 }
