@@ -37,6 +37,7 @@ public final class Libc {
     public static final int PROT_NONE = 0, PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4;
     public static final int MAP_SHARED = 1,
             MAP_PRIVATE = 2,
+            MAP_FIXED = 0x10,
             MAP_ANONYMOUS = 0x20,
             MAP_NORESERVE = 0x4000;
     public static final int MADV_DONTFORK = 10, MADV_HUGEPAGE = 14, MADV_POPULATE_WRITE = 23;
@@ -309,6 +310,27 @@ public final class Libc {
         long p = call(MemFn.MMAP, 0, length, prot, flags, fd, offset);
         if (p == -1L) throw new KvmException(op, lastErrno()); // MAP_FAILED
         return MemorySegment.ofAddress(p).reinterpret(length);
+    }
+
+    /**
+     * mmap(2) of {@code fd} from {@code offset} exactly over {@code where} (MAP_FIXED is added to
+     * {@code flags}: whatever was mapped there is replaced); 0, or {@code -errno}.
+     */
+    public static int mmapOverRaw(MemorySegment where, int prot, int flags, int fd, long offset) {
+        try {
+            long p =
+                    call(
+                            MemFn.MMAP,
+                            address(where),
+                            where.byteSize(),
+                            prot,
+                            flags | MAP_FIXED,
+                            fd,
+                            offset);
+            return p == -1L ? -lastErrno() : 0;
+        } finally {
+            Reference.reachabilityFence(where);
+        }
     }
 
     public static void munmap(MemorySegment seg) {

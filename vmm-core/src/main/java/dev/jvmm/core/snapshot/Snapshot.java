@@ -3,6 +3,7 @@ package dev.jvmm.core.snapshot;
 import com.fasterxml.jackson.jr.ob.JSON;
 import dev.jvmm.core.JvmmException.Kind;
 import dev.jvmm.core.files.HostFiles;
+import dev.jvmm.kvm.sys.Libc;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
@@ -26,6 +27,9 @@ import java.util.zip.CRC32C;
  * nothing is built before the manifest passed its check.
  */
 public final class Snapshot {
+    private static final java.util.concurrent.atomic.AtomicBoolean PARSER_PREPARED =
+            new java.util.concurrent.atomic.AtomicBoolean();
+
     private final Path dir;
     private final SnapshotManifest manifest;
 
@@ -50,6 +54,7 @@ public final class Snapshot {
      * sooner). A failure here costs nothing: {@link #open} parses anyway.
      */
     public static void prepareParser() {
+        if (!PARSER_PREPARED.compareAndSet(false, true)) return; // started once per process
         Thread.ofPlatform()
                 .name("json-init")
                 .daemon(true)
@@ -179,8 +184,11 @@ public final class Snapshot {
         }
     }
 
-    /** What {@link #loadMemory} did: how many runs it read, and the time their CRC32C took. */
-    public record MemoryLoad(int runs, long crcNanos) {}
+    /**
+     * What {@link #loadMemory} or {@link #mapMemory} did: how many runs, whether they were mapped
+     * (else read), and the time their CRC32C took.
+     */
+    public record MemoryLoad(int runs, boolean mapped, long crcNanos) {}
 
     /**
      * Fills guest RAM, freshly mapped (all zero), from the memory file: only the runs are read,
@@ -188,10 +196,8 @@ public final class Snapshot {
      * read, 176 runs in 20 reads, made no measurable difference in the lab: bench/README.md.)
      */
     public MemoryLoad loadMemory(MemorySegment ram) {
+        Path file = memoryFile(ram);
         MemoryImage mem = manifest.memory();
-        Path file = dir.resolve(mem.file());
-        if (ram.byteSize() != mem.bytes())
-            throw new IllegalArgumentException("guest RAM is not the snapshot's size");
         CRC32C crc = new CRC32C();
         long crcNanos = 0;
         List<Long> runs = mem.runs();
@@ -212,9 +218,59 @@ public final class Snapshot {
         } catch (IOException e) {
             throw bad(file, "cannot read: " + HostFiles.reason(e));
         }
-        if (!SnapshotFormat.hex(crc.getValue()).equals(mem.crc32c()))
+        checkCrc(file, crc);
+        return new MemoryLoad(runs.size() / 2, false, crcNanos);
+    }
+
+    /**
+     * Maps the memory file's runs over guest RAM, private and copy-on-write (MAP_PRIVATE |
+     * MAP_FIXED at the runs' offsets), then checks their CRC32C through the mapping: no byte is
+     * copied and no RAM is zeroed first, the guest's first write to a page copies that page alone,
+     * and the holes between the runs stay the anonymous memory they were (zero, never read from the
+     * file). {@code ram} must be a page-aligned native mapping that nothing has written yet. The
+     * file must not change while the guest runs: its pages are the guest's until written (jvmm
+     * never writes into a snapshot directory). Where the file cannot be mapped (a filesystem
+     * without mmap), the runs are read instead ({@link #loadMemory}).
+     */
+    public MemoryLoad mapMemory(MemorySegment ram) {
+        Path file = memoryFile(ram);
+        MemoryImage mem = manifest.memory();
+        List<Long> runs = mem.runs();
+        int fd = Libc.openRaw(file.toString(), Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
+        if (fd < 0) return loadMemory(ram); // it names what is wrong with the file
+        try {
+            for (int i = 0; i < runs.size(); i += 2) {
+                long at = runs.get(i) * mem.pageSize();
+                MemorySegment run = ram.asSlice(at, runs.get(i + 1) * mem.pageSize());
+                int r =
+                        Libc.mmapOverRaw(
+                                run, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_PRIVATE, fd, at);
+                // the runs mapped so far hold the file's bytes: reading over them is the same
+                if (r < 0) return loadMemory(ram);
+            }
+        } finally {
+            Libc.close(fd);
+        }
+        CRC32C crc = new CRC32C();
+        long c0 = System.nanoTime();
+        for (int i = 0; i < runs.size(); i += 2) {
+            long at = runs.get(i) * mem.pageSize();
+            crc.update(ram.asSlice(at, runs.get(i + 1) * mem.pageSize()).asByteBuffer());
+        }
+        long crcNanos = System.nanoTime() - c0;
+        checkCrc(file, crc);
+        return new MemoryLoad(runs.size() / 2, true, crcNanos);
+    }
+
+    private Path memoryFile(MemorySegment ram) {
+        if (ram.byteSize() != manifest.memory().bytes())
+            throw new IllegalArgumentException("guest RAM is not the snapshot's size");
+        return dir.resolve(manifest.memory().file());
+    }
+
+    private void checkCrc(Path file, CRC32C crc) {
+        if (!SnapshotFormat.hex(crc.getValue()).equals(manifest.memory().crc32c()))
             throw bad(file, "content check failed (the file is damaged)");
-        return new MemoryLoad(runs.size() / 2, crcNanos);
     }
 
     /** The record the snapshot holds for {@code key}, read into the part's type. */

@@ -20,9 +20,10 @@ import java.util.Map;
 /**
  * Rebuilds a snapshot's guest, ready to run on from where it was: checks this host against what the
  * guest was given (before anything is built), builds the same machine with the firmware pinned to
- * the saved values and no images loaded, fills guest RAM from the memory file, then restores every
- * part in the machine's restore order — all before any vCPU runs. A snapshot that lacks a part the
- * machine has is refused: a guest never runs with half its state.
+ * the saved values and no images loaded, fills guest RAM from the memory file (its data mapped
+ * copy-on-write: {@link Snapshot#mapMemory}), then restores every part in the machine's restore
+ * order — all before any vCPU runs. A snapshot that lacks a part the machine has is refused: a
+ * guest never runs with half its state.
  */
 public final class RestoredMachine {
     private static final System.Logger LOG = System.getLogger("jvmm.vm");
@@ -70,7 +71,12 @@ public final class RestoredMachine {
         Snapshot.MemoryLoad load;
         try {
             matchParts(snapshot, m.snapshotParts());
-            load = snapshot.loadMemory(m.ram().segment());
+            // pinned RAM (--mem-lock) is already faulted in and locked: the data is read into it;
+            // otherwise the file's runs are mapped copy-on-write, nothing copied
+            load =
+                    config.memLock()
+                            ? snapshot.loadMemory(m.ram().segment())
+                            : snapshot.mapMemory(m.ram().segment());
             t3 = System.nanoTime();
             Map<String, PartState> saved = byKey(snapshot.manifest().parts());
             for (Snapshottable<?> p : m.snapshotParts())
@@ -85,13 +91,14 @@ public final class RestoredMachine {
                 Level.INFO,
                 String.format(
                         "restore: host checked in %d ms, machine built in %d ms, memory read in %d"
-                                + " ms (%d MiB of data, %d runs, CRC32C %d ms), %d"
+                                + " ms (%d MiB of data, %d runs %s, CRC32C %d ms), %d"
                                 + " parts restored in %d ms",
                         ms(t1 - t0),
                         ms(t2 - t1),
                         ms(t3 - t2),
                         snapshot.manifest().memory().dataBytes() >> 20,
                         load.runs(),
+                        load.mapped() ? "mapped" : "read",
                         ms(load.crcNanos()),
                         m.snapshotParts().size(),
                         ms(t4 - t3)));

@@ -7,11 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jvmm.core.JvmmException;
+import dev.jvmm.kvm.sys.Libc;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -390,6 +392,71 @@ class SnapshotFilesTest {
         Snapshot.MemoryLoad load = s.loadMemory(back);
         assertEquals(3, load.runs());
         assertEquals(-1, back.mismatch(ram), "RAM as saved, the hole zero");
+    }
+
+    /** Anonymous native memory of the guest's size, as guest RAM is mapped (zero, page aligned). */
+    private static MemorySegment nativeRam() {
+        return Libc.mmap(
+                RAM,
+                Libc.PROT_READ | Libc.PROT_WRITE,
+                Libc.MAP_PRIVATE | Libc.MAP_ANONYMOUS | Libc.MAP_NORESERVE,
+                -1,
+                0,
+                "mmap(test RAM)");
+    }
+
+    @Test
+    void mappedRunsHoldTheDataAndAGuestWriteNeverReachesTheFile() throws IOException {
+        Path dir = tmp.resolve("snap");
+        write(dir);
+        byte[] file = Files.readAllBytes(dir.resolve(SnapshotFormat.MEMORY));
+        MemorySegment back = nativeRam();
+        try {
+            Snapshot.MemoryLoad load = Snapshot.open(dir).mapMemory(back);
+            assertTrue(load.mapped(), "mapped, not read");
+            assertEquals(2, load.runs());
+            assertEquals(-1, back.mismatch(ram()));
+            // copy-on-write: the guest's writes stay in its RAM, data pages and holes alike
+            back.set(java.lang.foreign.ValueLayout.JAVA_BYTE, PAGE + 7, (byte) 99);
+            back.set(java.lang.foreign.ValueLayout.JAVA_BYTE, 5L * PAGE, (byte) 98);
+            assertArrayEquals(file, Files.readAllBytes(dir.resolve(SnapshotFormat.MEMORY)));
+            assertEquals(99, back.get(java.lang.foreign.ValueLayout.JAVA_BYTE, PAGE + 7));
+        } finally {
+            Libc.munmap(back);
+        }
+    }
+
+    @Test
+    void aMappedLoadChecksTheContentAndNeverMapsAHole() throws IOException {
+        Path dir = tmp.resolve("snap");
+        write(dir);
+        Path mem = dir.resolve(SnapshotFormat.MEMORY);
+        // bytes written into a hole since: not part of any run, so the guest must not see them
+        try (var ch = java.nio.channels.FileChannel.open(mem, StandardOpenOption.WRITE)) {
+            ch.write(java.nio.ByteBuffer.wrap(new byte[] {42, 43}), 5L * PAGE + 100);
+        }
+        MemorySegment back = nativeRam();
+        try {
+            Snapshot.open(dir).mapMemory(back);
+            assertEquals(-1, back.mismatch(ram()), "RAM as saved, the hole zero");
+        } finally {
+            Libc.munmap(back);
+        }
+        // a data page changed: refused, as a read load refuses it
+        try (var ch = java.nio.channels.FileChannel.open(mem, StandardOpenOption.WRITE)) {
+            ch.write(java.nio.ByteBuffer.wrap(new byte[] {7}), 40L * PAGE + 100);
+        }
+        MemorySegment again = nativeRam();
+        try {
+            SnapshotException e =
+                    assertThrows(
+                            SnapshotException.class, () -> Snapshot.open(dir).mapMemory(again));
+            assertEquals(
+                    "snapshot " + mem + ": content check failed (the file is damaged)",
+                    e.getMessage());
+        } finally {
+            Libc.munmap(again);
+        }
     }
 
     /** Replaces one piece of the manifest and gives it a valid check, as a hostile writer could. */
