@@ -169,6 +169,17 @@ final class RunCommand implements Callable<Integer> {
     }
 
     /**
+     * Whether {@code args} (the whole command line) is a {@code run --restore}: {@link Main} then
+     * starts the snapshot's JSON parser ({@link Snapshot#prepareParser}) before picocli parses
+     * anything, so that its class initialisation runs beside picocli's instead of after it.
+     */
+    static boolean isRestore(String[] args) {
+        if (args.length == 0 || !"run".equals(args[0])) return false;
+        for (String a : args) if (a.equals("--restore") || a.startsWith("--restore=")) return true;
+        return false;
+    }
+
+    /**
      * {@code --restore DIR}: the snapshot is read and checked before anything else, the host is
      * checked against it before the VM is built.
      */
