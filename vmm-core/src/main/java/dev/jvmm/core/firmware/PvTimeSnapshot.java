@@ -48,7 +48,7 @@ public final class PvTimeSnapshot implements Snapshottable<PvTimeState> {
     @Override
     public PvTimeState saveState() {
         if (records == null) return new PvTimeState(false, List.of(), 0, new byte[0]);
-        return new PvTimeState(true, ipas(), records.regionSize(), records.copyRegion());
+        return new PvTimeState(true, ipas(), records.regionSize(), records.copyRegionTrimmed());
     }
 
     /**
@@ -98,8 +98,12 @@ public final class PvTimeSnapshot implements Snapshottable<PvTimeState> {
                             + " bytes; this machine's is "
                             + records.regionSize());
         }
-        if (s.region().length != s.regionSize()) {
-            throw invalid("region holds " + s.region().length + " bytes of its " + s.regionSize());
+        if (s.region().length > s.regionSize()) {
+            throw invalid(
+                    "region holds "
+                            + s.region().length
+                            + " bytes, more than its "
+                            + s.regionSize());
         }
         records.overwriteRegion(s.region());
     }

@@ -12,7 +12,9 @@ import java.util.List;
  * @param recordIpas per vCPU, index = vCPU id, the guest physical address of its record (what
  *     KVM_ARM_VCPU_PVTIME_IPA got)
  * @param regionSize the records region's size in bytes
- * @param region the whole records region as KVM last wrote it
+ * @param region the records region as KVM last wrote it, up to its last non-zero byte: the rest of
+ *     {@code regionSize} is zero (a snapshot before 2026-12-08 holds the whole region, which reads
+ *     the same)
  */
 @SuppressWarnings("ArrayRecordComponent") // plain snapshot data, never compared with equals
 public record PvTimeState(boolean enabled, List<Long> recordIpas, long regionSize, byte[] region) {}

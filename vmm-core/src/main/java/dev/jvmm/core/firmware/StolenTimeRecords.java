@@ -77,21 +77,31 @@ public final class StolenTimeRecords {
         return region.byteSize();
     }
 
-    /** The whole region's bytes, for a snapshot; only while no vCPU runs. */
-    byte[] copyRegion() {
-        return region.toArray(ValueLayout.JAVA_BYTE);
+    /**
+     * The region's bytes up to its last non-zero one, for a snapshot (only while no vCPU runs): the
+     * rest is zero (a 64 KiB region holds 64 bytes per vCPU, and a snapshot's manifest need not
+     * carry the unused rest as base64).
+     */
+    byte[] copyRegionTrimmed() {
+        long end = region.byteSize();
+        // whole records are 8-byte aligned: skip zero longs first, then zero bytes
+        while (end >= 8 && end % 8 == 0 && region.get(ValueLayout.JAVA_LONG, end - 8) == 0)
+            end -= 8;
+        while (end > 0 && region.get(ValueLayout.JAVA_BYTE, end - 1) == 0) end--;
+        return region.asSlice(0, end).toArray(ValueLayout.JAVA_BYTE);
     }
 
     /**
-     * Replaces the whole region with {@code bytes} (exactly {@link #regionSize()} of them), from a
-     * snapshot; only before any vCPU runs.
+     * Replaces the region with {@code bytes} (at most {@link #regionSize()} of them) followed by
+     * zeros, from a snapshot; only before any vCPU runs.
      */
     void overwriteRegion(byte[] bytes) {
-        if (bytes.length != region.byteSize()) {
+        if (bytes.length > region.byteSize()) {
             throw new IllegalArgumentException(
                     bytes.length + " bytes for a region of " + region.byteSize());
         }
         MemorySegment.copy(MemorySegment.ofArray(bytes), 0, region, 0, bytes.length);
+        region.asSlice(bytes.length).fill((byte) 0);
     }
 
     private long offset(int cpu) {

@@ -68,6 +68,31 @@ class PvTimeSnapshotTest {
         assertTrue(s.enabled());
         assertEquals(List.of(BASE, BASE + 64, BASE + 128), s.recordIpas());
         assertEquals(Layout.PVTIME_SIZE, s.regionSize());
+        // up to the last non-zero byte (vCPU 2's stolen_time ends at 128 + 16), not 64 KiB
+        assertEquals(144, s.region().length);
+    }
+
+    @Test
+    void aTrimmedOrWholeRegionRestoresTheSameAndZeroesTheRest() {
+        MemorySegment m = region();
+        m.set(LE, 64 + 8, 77L);
+        PvTimeState trimmed = PvTimeSnapshot.on(records(m, CPUS)).saveState();
+        assertEquals(73, trimmed.region().length); // 77 is the low byte of the LE long at 72
+        byte[] whole = m.toArray(ValueLayout.JAVA_BYTE); // as older snapshots hold it
+        for (byte[] region : List.of(trimmed.region(), whole)) {
+            MemorySegment dirty = region();
+            dirty.fill((byte) 0x5a); // whatever was there before is replaced, zeros included
+            PvTimeSnapshot.on(records(dirty, CPUS))
+                    .restoreState(
+                            read(
+                                    StateJson.write(
+                                            new PvTimeState(
+                                                    true,
+                                                    trimmed.recordIpas(),
+                                                    trimmed.regionSize(),
+                                                    region))));
+            assertArrayEquals(whole, dirty.toArray(ValueLayout.JAVA_BYTE));
+        }
     }
 
     @Test
@@ -113,8 +138,9 @@ class PvTimeSnapshotTest {
                 new PvTimeState(true, good.recordIpas(), 4096, Arrays.copyOf(bytes, 4096)),
                 "snapshot: pvtime: region of 4096 bytes; this machine's is 65536");
         hostile(
-                new PvTimeState(true, good.recordIpas(), size, Arrays.copyOf(bytes, 100)),
-                "snapshot: pvtime: region holds 100 bytes of its 65536");
+                new PvTimeState(
+                        true, good.recordIpas(), size, Arrays.copyOf(bytes, (int) size + 1)),
+                "snapshot: pvtime: region holds 65537 bytes, more than its 65536");
         hostile(
                 new PvTimeState(true, good.recordIpas(), size, null),
                 "snapshot: pvtime: region missing");
