@@ -1,6 +1,7 @@
 package dev.jvmm.cli;
 
 import dev.jvmm.core.JvmmException;
+import dev.jvmm.core.snapshot.HostProbeAhead;
 import dev.jvmm.core.snapshot.Snapshot;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -46,8 +47,11 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
-        // a restore's JSON parser initialises beside picocli's start, not after it
-        if (RunCommand.isRestore(args)) Snapshot.prepareParser();
+        // a restore's JSON parser and host probe start beside picocli's start, not after it
+        if (RunCommand.isRestore(args)) {
+            Snapshot.prepareParser();
+            HostProbeAhead.startEarly();
+        }
         System.exit(
                 execute(
                         args,

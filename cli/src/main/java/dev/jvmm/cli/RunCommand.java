@@ -170,8 +170,9 @@ final class RunCommand implements Callable<Integer> {
 
     /**
      * Whether {@code args} (the whole command line) is a {@code run --restore}: {@link Main} then
-     * starts the snapshot's JSON parser ({@link Snapshot#prepareParser}) before picocli parses
-     * anything, so that its class initialisation runs beside picocli's instead of after it.
+     * starts the snapshot's JSON parser ({@link Snapshot#prepareParser}) and the host probe ({@link
+     * HostProbeAhead#startEarly}) before picocli parses anything, so that their cold code runs
+     * beside picocli's instead of after it.
      */
     static boolean isRestore(String[] args) {
         if (args.length == 0 || !"run".equals(args[0])) return false;

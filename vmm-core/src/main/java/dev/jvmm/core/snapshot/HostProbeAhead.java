@@ -4,6 +4,7 @@ import dev.jvmm.core.KvmHost;
 import dev.jvmm.kvm.Kvm;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The destination's host probe ({@link HostProbe#offered}) started on a thread of its own as a
@@ -15,12 +16,32 @@ import java.util.concurrent.CompletionException;
  * default); a snapshot of a PSCI 0.1 guest is probed again, on the calling thread.
  */
 public final class HostProbeAhead {
+    /** A probe started before the command line was parsed ({@link #startEarly}), not yet taken. */
+    private static final AtomicReference<HostProbeAhead> EARLY = new AtomicReference<>();
+
     private final CompletableFuture<HostFacts> facts = new CompletableFuture<>();
 
     private HostProbeAhead() {}
 
-    /** Starts the probe (a daemon thread: a restore refused meanwhile does not wait for it). */
+    /**
+     * Starts the probe as the process starts, for a command line that looks like a restore: the
+     * next {@link #start} takes it instead of starting another. Nothing waits for it if the command
+     * line is refused meanwhile.
+     */
+    public static void startEarly() {
+        EARLY.compareAndSet(null, launch());
+    }
+
+    /**
+     * Starts the probe (a daemon thread: a restore refused meanwhile does not wait for it), or
+     * takes the one {@link #startEarly} started.
+     */
     public static HostProbeAhead start() {
+        HostProbeAhead early = EARLY.getAndSet(null);
+        return early != null ? early : launch();
+    }
+
+    private static HostProbeAhead launch() {
         HostProbeAhead p = new HostProbeAhead();
         Thread.ofPlatform()
                 .daemon()
