@@ -28,9 +28,10 @@
 #     name and renames, so concurrent starts never see a partial file; where flock(1) exists a lock
 #     makes them wait for one training instead of each doing their own (L1's busybox has none). The training's output goes to DIR/jvmm-KEY.log;
 #     if it produces no cache, DIR/jvmm-KEY.failed stops later calls from retrying with this key.
-#   * Hashing the jar costs ~0.2 s under the lab's TCG: its result is kept in DIR/jvmm-K.key, K
-#     from `stat` of the jar, runtime and flags (size, mtime in ns, inode), and read back while they
-#     look the same.
+#   * Hashing the jar costs ~0.2 s under the lab's TCG: its result is kept in DIR/jvmm-qI-S-M.key
+#     (the jar's inode, size, mtime) beside what it was made from (stat of the jar, runtime and
+#     release file; the flags) and read back while those are the same. The quick path starts no
+#     program but one stat (and readlink for a linked java): each costs ~10-20 ms in the lab.
 #   * Older caches in DIR (other jars, runtimes or flags) beyond the newest 4 are removed when a
 #     new one is made.
 # Exit status: jvmm's; 1 with one line on stderr when the jar or java is missing.
@@ -85,24 +86,42 @@ aot_dir=${JVMM_AOT_DIR:-}
 # shellcheck disable=SC2086 # $flags are words
 [ -n "$aot_dir" ] || exec "$java" $flags -jar "$jar" "$@"
 
-# The runtime: its release file says its version (an AOT cache needs JDK 25 or later)
-jhome=$(readlink -f "$java" 2>/dev/null) || jhome=$java
+# The runtime: its release file says its version (an AOT cache needs JDK 25 or later). Only shell
+# builtins here and below, but for one stat (and readlink for a linked java): under the lab's TCG each
+# program started costs ~10-20 ms of every jvmm command's start.
+jhome=$java
+if [ -L "$java" ]; then jhome=$(readlink -f "$java" 2>/dev/null) || jhome=$java; fi
 jhome=${jhome%/bin/java}
 release=$jhome/release
-major=$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$release" 2>/dev/null)
+major=0
+if [ -r "$release" ]; then
+  while IFS= read -r line; do
+    case $line in JAVA_VERSION=*) v=${line#JAVA_VERSION=}; v=${v#\"}; major=${v%%[!0-9]*}; break ;; esac
+  done < "$release"
+fi
 case $major in ''|*[!0-9]*) major=0 ;; esac
 # shellcheck disable=SC2086
 [ "$major" -ge 25 ] || exec "$java" $flags -jar "$jar" "$@"
 libjvm=$jhome/lib/server/libjvm.so
-# The key hashes the jar's content, but hashing it costs ~0.2 s in the lab's L1: the hash is kept in
-# DIR/jvmm-K.key under a name K from what stat says of the jar, runtime and flags (path, size,
-# mtime to the ns, inode), so a start whose inputs look unchanged reads the key from that file.
-quick=$(stat -L -c '%n %s %y %i' "$jar" "$libjvm" "$release" 2>/dev/null) || quick=
-memo=
+# The key hashes the jar's content, but hashing it costs ~0.2 s in the lab's L1: the key is kept in
+# DIR/jvmm-q<jar's inode, size and mtime>.key with what it was made from (stat of the jar, runtime
+# and release file: path, size, mtime to the ns, inode; the flags), and read back while those are
+# the same.
+quick=$(stat -L -c '%i-%s-%Y %n %s %y %i' "$jar" "$libjvm" "$release" 2>/dev/null) || quick=
+memo= key=
 if [ -n "$quick" ]; then
-  memo=$aot_dir/jvmm-$(printf '%s\n' "$quick" "$flags" "${JAVA_TOOL_OPTIONS:-}" | sha256sum | cut -c1-16).key
-  key=
-  [ -f "$memo" ] && read -r key < "$memo"
+  memo=$aot_dir/jvmm-q${quick%% *}.key
+  check="$quick
+$flags
+${JAVA_TOOL_OPTIONS:-}"
+  if [ -f "$memo" ]; then
+    { read -r key; saved=; first=1
+      while IFS= read -r line; do
+        if [ -n "$first" ]; then saved=$line; first=; else saved="$saved
+$line"; fi
+      done; } < "$memo"
+    [ "$saved" = "$check" ] || key=
+  fi
 fi
 case ${key:-} in
   [0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]*) ;;
@@ -116,7 +135,10 @@ case ${key:-} in
     jar_id=$(stat -L -c '%n %s %y' "$jar" 2>/dev/null || ls -lnL --full-time "$jar" 2>/dev/null)
     key=$(printf '%s\n' "$jar_sum" "$jar_id" "$jvm_id" "$flags" "${JAVA_TOOL_OPTIONS:-}" | cat - "$release" | sha256sum | cut -c1-16)
     # written whole and renamed; a directory that cannot be written just keeps no memo
-    [ -n "$memo" ] && (echo "$key" > "$memo.$$" && mv -f "$memo.$$" "$memo") 2> /dev/null
+    # (the directory may not exist yet: the first call's training makes it, and the next call would
+    # hash the jar again)
+    [ -n "$memo" ] && { [ -d "$aot_dir" ] || mkdir -p "$aot_dir"; } 2> /dev/null \
+      && (printf '%s\n' "$key" "$check" > "$memo.$$" && mv -f "$memo.$$" "$memo") 2> /dev/null
     ;;
 esac
 cache=$aot_dir/jvmm-$key.aot

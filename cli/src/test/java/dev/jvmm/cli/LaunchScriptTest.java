@@ -132,6 +132,46 @@ class LaunchScriptTest {
         assertEquals(made, caches());
     }
 
+    /**
+     * A PATH whose sha256sum logs each call to {@code hashes} before hashing: the launcher hashes
+     * the jar only when its memo does not match (the hash costs ~0.2 s in the lab).
+     */
+    private Map<String, String> countingHashes(Path hashes, Map<String, String> more)
+            throws IOException {
+        Path bin = Files.createDirectories(dir.resolve("bin"));
+        Path fake = bin.resolve("sha256sum");
+        Files.writeString(
+                fake,
+                "#!/bin/sh\necho hash >> \"" + hashes + "\"\nexec /usr/bin/sha256sum \"$@\"\n");
+        Files.setPosixFilePermissions(fake, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Map<String, String> env = new java.util.HashMap<>(more);
+        env.put("PATH", bin + ":" + System.getenv("PATH"));
+        return env;
+    }
+
+    @Test
+    void theKeyIsMemoisedPerJarAndFollowsTheFlags() throws Exception {
+        Path hashes = dir.resolve("hashes");
+        Map<String, String> plain = countingHashes(hashes, Map.of());
+        Map<String, String> other = countingHashes(hashes, Map.of("JVMM_JAVA_OPTS", "-Xmn4m"));
+        assertEquals(0, launch(plain, "--version").code());
+        long afterFirst = Files.readAllLines(hashes).size();
+        assertTrue(afterFirst >= 1, "the first call hashes the jar");
+        assertEquals(0, launch(plain, "--version").code());
+        assertEquals(afterFirst, Files.readAllLines(hashes).size(), "the memo spared the hash");
+        // other flags: another key and cache, even though the memo is the same jar's
+        Result withOther = launch(other, "--version");
+        assertEquals(2, caches().size(), caches().toString());
+        assertTrue(withOther.calls().get(withOther.calls().size() - 1).contains("-Xmn4m"));
+        // back to the first flags: the first cache, no new training
+        Result back = launch(plain, "--version");
+        assertEquals(1, back.calls().size(), back.calls().toString());
+        assertTrue(
+                back.calls().get(0).contains("-XX:AOTCache=" + caches().get(0))
+                        || back.calls().get(0).contains("-XX:AOTCache=" + caches().get(1)));
+        assertFalse(back.calls().get(0).contains("-Xmn4m"), back.calls().get(0));
+    }
+
     @Test
     void theLaunchersFlagsComeFirstAndTheUsersAfterThem() throws Exception {
         Result r = launch(Map.of("JVMM_AOT", "off", "JVMM_JAVA_OPTS", "-Xmx1g -Dx=y"), "caps");
