@@ -13,8 +13,8 @@ import java.util.List;
  *     KVM_ARM_VCPU_PVTIME_IPA got)
  * @param regionSize the records region's size in bytes
  * @param region the records region as KVM last wrote it, up to its last non-zero byte: the rest of
- *     {@code regionSize} is zero (a snapshot written before 2026-12-07 (night) holds the whole region, which reads
- *     the same)
+ *     {@code regionSize} is zero (a snapshot written before 2026-12-07 (night) holds the whole
+ *     region, which reads the same)
  */
 @SuppressWarnings("ArrayRecordComponent") // plain snapshot data, never compared with equals
 public record PvTimeState(boolean enabled, List<Long> recordIpas, long regionSize, byte[] region) {}
