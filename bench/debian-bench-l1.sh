@@ -35,7 +35,7 @@ one() { # $1: vmm name, $2: run number; the rest: the command
 echo "debian-bench: $n runs each; kernel $img/Image, initrd $img/debian-initrd.img, root $img/debian-root.img (a copy per run), -c $cpus -m $ram_mib, virtio-blk over PCI, '$args'" >&2
 echo "debian-bench: L1 $(uname -r), $(nproc) CPUs; java $(java -version 2>&1 | head -n 1); $(qemu-system-aarch64 --version | head -n 1)" >&2
 # the first jvmm call of a jar creates its AOT cache: not inside a measured run
-jvmm --version > /dev/null 2>&1
+{ jvmm --version && jvmm caps; } > /dev/null 2>&1   # both caches: --version's and the full one
 i=1
 while [ "$i" -le "$n" ]; do
   one jvmm "$i" jvmm run -k "$img/Image" -i "$img/debian-initrd.img" --disk "path=$disks/root-jvmm-$i.img" \

@@ -22,6 +22,8 @@
 #     gives a new key) and every JVM flag. A file for the current key was created by this exact
 #     runtime from this exact jar with these flags; anything else is simply never looked up (and the
 #     JVM itself validates the file and runs without it if it does not fit: -Xlog keeps that quiet).
+#     `--version`, `--help`, `help` and no command use DIR/jvmm-KEY-cli.aot instead, trained by
+#     `aot-train --cli` on those alone: the JVM loads every class a cache holds as it starts.
 #   * No cache for the key yet: this call first creates it, synchronously, with one line on stderr
 #     (a training run `java -XX:AOTCacheOutput=... -jar JAR aot-train`: parsing and help, and where
 #     /dev/kvm runs arm64 guests a real `run` of a tiny bare-metal guest). It writes to a temporary
@@ -141,37 +143,47 @@ case ${key:-} in
       && (printf '%s\n' "$key" "$check" > "$memo.$$" && mv -f "$memo.$$" "$memo") 2> /dev/null
     ;;
 esac
-cache=$aot_dir/jvmm-$key.aot
+# Two caches per key: the version and help get a small one of their own (trained by `aot-train
+# --cli`), since the JVM loads every class a cache holds as it starts; every other command uses the
+# full one.
+case ${1:-} in
+  '' | --version | -V | --help | -h | help) name=jvmm-$key-cli train="aot-train --cli" ;;
+  *) name=jvmm-$key train=aot-train ;;
+esac
+cache=$aot_dir/$name.aot
 quiet="-Xlog:aot=off:stderr -Xlog:cds=off:stderr"   # an unusable cache: the JVM runs without it, silently
 
 if [ ! -f "$cache" ] && [ ! -f "$cache.failed" ]; then
   # shellcheck disable=SC2086
   { [ -d "$aot_dir" ] || mkdir -p "$aot_dir" 2>/dev/null; } && [ -w "$aot_dir" ] || exec "$java" $flags -jar "$jar" "$@"
-  # one training per key: concurrent starts wait for it (fd 9 is closed before java runs)
-  lock=$aot_dir/jvmm-$key.lock
+  # one training per cache: concurrent starts wait for it (fd 9 is closed before java runs)
+  lock=$aot_dir/$name.lock
   if command -v flock > /dev/null 2>&1 && (: > "$lock") 2> /dev/null; then
     exec 9> "$lock"
     flock 9
   fi
   if [ ! -f "$cache" ] && [ ! -f "$cache.failed" ]; then
-    tmp=$aot_dir/.jvmm-$key.$$.tmp
+    tmp=$aot_dir/.$name.$$.tmp
     echo "jvmm: creating the AOT cache $cache for this jar and runtime (once; later starts are faster)" >&2
-    "$java" $flags -XX:AOTCacheOutput="$tmp" -jar "$jar" aot-train \
-      > "$aot_dir/jvmm-$key.log" 2>&1 < /dev/null
+    # shellcheck disable=SC2086 # $train is words
+    "$java" $flags -XX:AOTCacheOutput="$tmp" -jar "$jar" $train \
+      > "$aot_dir/$name.log" 2>&1 < /dev/null
     rc=$?
     if [ -s "$tmp" ] && mv -f "$tmp" "$cache" 2>/dev/null; then
-      [ "$rc" = 0 ] || echo "jvmm: the AOT cache's training run exited $rc (see $aot_dir/jvmm-$key.log); the cache may cover less" >&2
-      # keep the newest 4 caches (other jars, runtimes, flags)
-      # shellcheck disable=SC2012 # names are ours: jvmm-HEX.aot
-      ls -t "$aot_dir"/jvmm-*.aot 2>/dev/null | tail -n +5 | while read -r old; do
-        rm -f "$old" "${old%.aot}.log" "${old%.aot}.lock" "$old.failed"
+      [ "$rc" = 0 ] || echo "jvmm: the AOT cache's training run exited $rc (see $aot_dir/$name.log); the cache may cover less" >&2
+      # keep the newest 4 caches of each kind (other jars, runtimes, flags)
+      for kind in '[0-9a-f]' -cli; do
+        # shellcheck disable=SC2012,SC2086 # names are ours (jvmm-HEX.aot, jvmm-HEX-cli.aot); a glob
+        ls -t "$aot_dir"/jvmm-*$kind.aot 2>/dev/null | tail -n +5 | while read -r old; do
+          rm -f "$old" "${old%.aot}.log" "${old%.aot}.lock" "$old.failed"
+        done
       done
       # shellcheck disable=SC2012
       ls -t "$aot_dir"/jvmm-*.key 2>/dev/null | tail -n +9 | while read -r old; do rm -f "$old"; done
     else
       rm -f "$tmp" "$tmp.config"
       ( : > "$cache.failed" ) 2> /dev/null   # a subshell: a failed redirection must not end this shell
-      echo "jvmm: could not create the AOT cache (training exit status $rc, see $aot_dir/jvmm-$key.log); running without it" >&2
+      echo "jvmm: could not create the AOT cache (training exit status $rc, see $aot_dir/$name.log); running without it" >&2
     fi
   fi
   exec 9>&-

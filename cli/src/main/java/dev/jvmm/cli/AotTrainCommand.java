@@ -13,6 +13,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 
 /**
  * {@code jvmm aot-train} (hidden): the training run that {@code jvmm-launch.sh} records the AOT
@@ -21,11 +22,16 @@ import picocli.CommandLine.Model.CommandSpec;
  * {@link TrainingGuest} past its first {@code KVM_RUN}, then a snapshot and a restore of its idle
  * variant over the control socket. Everything goes through {@link Main#execute} with null writers;
  * the exit code is that of the guest run (0 where there is none).
+ *
+ * <p>{@code aot-train --cli} trains only the version and help: the launcher keeps a second, smaller
+ * cache for those commands, since the JVM loads every class a cache holds as it starts (a cache
+ * trained on {@code --version} alone made it 0.1-0.5 s faster in the lab than the full one).
  */
 final class AotTrainCommand implements Callable<Integer> {
     private static final Path KVM = Path.of("/dev/kvm");
 
     private CommandSpec spec;
+    private boolean cliOnly;
 
     /** Its model (built in code: {@link CliModel}); hidden from help and documentation. */
     static CommandSpec model() {
@@ -33,12 +39,24 @@ final class AotTrainCommand implements Callable<Integer> {
         c.spec =
                 CliModel.command(
                         c, "aot-train", "Training run for the AOT cache (used by the launcher).");
+        c.spec.addOption(
+                CliModel.flag(
+                        () -> c.cliOnly,
+                        v -> c.cliOnly = v,
+                        OptionSpec.builder("--cli")
+                                .description(
+                                        "Only the version and help (the launcher's cache for them).")));
         c.spec.usageMessage().hidden(true);
         return c.spec;
     }
 
     @Override
     public Integer call() throws IOException {
+        if (cliOnly) {
+            quietly("--version");
+            quietly("--help");
+            return ExitCodes.GUEST_POWEROFF;
+        }
         Path dir = Files.createTempDirectory("jvmm-aot-train");
         try {
             Path kernel = Files.write(dir.resolve("train.img"), TrainingGuest.image());

@@ -124,7 +124,7 @@ class LaunchScriptTest {
         assertEquals(1, first.err().lines().count(), "one line on stderr: " + first.err());
         assertTrue(first.err().contains("creating the AOT cache " + cache), first.err());
 
-        Result second = launch("--version");
+        Result second = launch("caps");
         assertEquals(0, second.code());
         assertEquals("", second.err());
         assertEquals(1, second.calls().size(), second.calls().toString());
@@ -154,22 +154,53 @@ class LaunchScriptTest {
         Path hashes = dir.resolve("hashes");
         Map<String, String> plain = countingHashes(hashes, Map.of());
         Map<String, String> other = countingHashes(hashes, Map.of("JVMM_JAVA_OPTS", "-Xmn4m"));
-        assertEquals(0, launch(plain, "--version").code());
+        assertEquals(0, launch(plain, "caps").code());
         long afterFirst = Files.readAllLines(hashes).size();
         assertTrue(afterFirst >= 1, "the first call hashes the jar");
-        assertEquals(0, launch(plain, "--version").code());
+        assertEquals(0, launch(plain, "caps").code());
         assertEquals(afterFirst, Files.readAllLines(hashes).size(), "the memo spared the hash");
         // other flags: another key and cache, even though the memo is the same jar's
-        Result withOther = launch(other, "--version");
+        Result withOther = launch(other, "caps");
         assertEquals(2, caches().size(), caches().toString());
         assertTrue(withOther.calls().get(withOther.calls().size() - 1).contains("-Xmn4m"));
         // back to the first flags: the first cache, no new training
-        Result back = launch(plain, "--version");
+        Result back = launch(plain, "caps");
         assertEquals(1, back.calls().size(), back.calls().toString());
         assertTrue(
                 back.calls().get(0).contains("-XX:AOTCache=" + caches().get(0))
                         || back.calls().get(0).contains("-XX:AOTCache=" + caches().get(1)));
         assertFalse(back.calls().get(0).contains("-Xmn4m"), back.calls().get(0));
+    }
+
+    @Test
+    void versionAndHelpHaveASmallCacheOfTheirOwn() throws Exception {
+        Result version = launch("--version");
+        assertEquals(0, version.code(), version.err());
+        assertEquals(2, version.calls().size(), version.calls().toString());
+        assertTrue(
+                version.calls().get(0).endsWith("-jar " + jar + " aot-train --cli"),
+                version.calls().get(0));
+        List<Path> cli = cliCaches();
+        assertEquals(1, cli.size(), cli.toString());
+        assertEquals(List.of(), caches(), "no full cache for --version");
+        for (String[] args : new String[][] {{"--help"}, {"help", "run"}, {"-V"}, {}}) {
+            Result r = launch(args);
+            assertEquals(1, r.calls().size(), "no new training: " + r.calls());
+            assertTrue(r.calls().get(0).contains("-XX:AOTCache=" + cli.get(0)), r.calls().get(0));
+        }
+        // any other command: the full cache, trained on the full training run
+        Result run = launch("run", "--version");
+        assertEquals(2, run.calls().size(), run.calls().toString());
+        assertTrue(run.calls().get(0).endsWith(" aot-train"), run.calls().get(0));
+        assertEquals(1, caches().size());
+        assertEquals(cli, cliCaches());
+    }
+
+    private List<Path> cliCaches() throws IOException {
+        try (Stream<Path> s = Files.list(aot)) {
+            return s.filter(f -> f.getFileName().toString().matches("jvmm-[0-9a-f]{16}-cli\\.aot"))
+                    .toList();
+        }
     }
 
     @Test
@@ -184,14 +215,14 @@ class LaunchScriptTest {
 
     @Test
     void aNewJarRuntimeOrFlagSetGetsItsOwnCache() throws Exception {
-        launch("--version");
+        launch("caps");
         Files.writeString(jar, "jar v2"); // same size, new content
-        Result newJar = launch("--version");
+        Result newJar = launch("caps");
         assertTrue(newJar.err().contains("creating the AOT cache"), newJar.err());
         Result flags = launch(Map.of("JVMM_JAVA_OPTS", "-XX:+UseCompactObjectHeaders"), "x");
         assertTrue(flags.err().contains("creating the AOT cache"), flags.err());
         release("25.0.6");
-        Result runtime = launch("--version");
+        Result runtime = launch("caps");
         assertTrue(runtime.err().contains("creating the AOT cache"), runtime.err());
         assertEquals(4, caches().size(), caches().toString());
     }
@@ -203,17 +234,17 @@ class LaunchScriptTest {
      */
     @Test
     void aJarRebuiltWithTheSameBytesOrMovedGetsItsOwnCache() throws Exception {
-        launch("--version");
+        launch("caps");
         Files.setLastModifiedTime(
                 jar, FileTime.fromMillis(Files.getLastModifiedTime(jar).toMillis() + 5_000));
-        Result rebuilt = launch("--version");
+        Result rebuilt = launch("caps");
         assertTrue(rebuilt.err().contains("creating the AOT cache"), rebuilt.err());
         Path moved =
                 Files.copy(jar, dir.resolve("elsewhere.jar"), StandardCopyOption.COPY_ATTRIBUTES);
-        Result elsewhere = launch(Map.of("JVMM_JAR", moved.toString()), "--version");
+        Result elsewhere = launch(Map.of("JVMM_JAR", moved.toString()), "caps");
         assertTrue(elsewhere.err().contains("creating the AOT cache"), elsewhere.err());
         assertEquals(3, caches().size(), caches().toString());
-        Result again = launch("--version"); // the rebuilt jar's cache is found again
+        Result again = launch("caps"); // the rebuilt jar's cache is found again
         assertEquals("", again.err());
         assertEquals(1, again.calls().size(), again.calls().toString());
     }
