@@ -19,7 +19,7 @@ final class ImagePreload implements AutoCloseable {
     private final Thread thread;
     private BootPlacement placement; // written by the thread, read after join
     private BootImageException failure;
-    private RuntimeException bug;
+    private Throwable bug; // a RuntimeException or an Error the copy ended with
 
     private ImagePreload(GuestMemory mem, BootImages images) {
         this.thread =
@@ -41,8 +41,8 @@ final class ImagePreload implements AutoCloseable {
             placement = KernelLoader.load(mem, images);
         } catch (BootImageException e) {
             failure = e;
-        } catch (RuntimeException e) {
-            bug = e;
+        } catch (RuntimeException | Error e) {
+            bug = e; // await() rethrows it on the set-up thread, not the default handler's trace
         }
     }
 
@@ -50,7 +50,10 @@ final class ImagePreload implements AutoCloseable {
     BootPlacement await() throws BootImageException {
         SetupThreads.joinUninterruptibly(thread);
         if (failure != null) throw failure;
+        if (bug instanceof Error e) throw e;
         if (bug != null) throw new IllegalStateException("loading the boot images failed", bug);
+        if (placement == null)
+            throw new IllegalStateException("loading the boot images ended without a result");
         return placement;
     }
 
