@@ -19,6 +19,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.zip.CRC32C;
 
 /**
@@ -27,8 +28,7 @@ import java.util.zip.CRC32C;
  * nothing is built before the manifest passed its check.
  */
 public final class Snapshot {
-    private static final java.util.concurrent.atomic.AtomicBoolean PARSER_PREPARED =
-            new java.util.concurrent.atomic.AtomicBoolean();
+    private static final AtomicBoolean PARSER_PREPARED = new AtomicBoolean();
 
     private final Path dir;
     private final SnapshotManifest manifest;
