@@ -1,6 +1,5 @@
 package dev.jvmm.kvm;
 
-import dev.jvmm.kvm.uapi.kvm_run;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
@@ -27,19 +26,26 @@ public final class KvmRunLayout {
     /** The largest MMIO access KVM reports (the size of kvm_run.mmio.data). */
     public static final int MMIO_MAX_LEN = 8;
 
-    static final long EXIT_REASON = kvm_run.exit_reason$offset();
-    static final long MMIO_PHYS_ADDR = kvm_run.mmio$offset() + kvm_run.mmio.phys_addr$offset();
-    static final long MMIO_DATA = kvm_run.mmio$offset() + kvm_run.mmio.data$offset();
-    static final long MMIO_LEN = kvm_run.mmio$offset() + kvm_run.mmio.len$offset();
-    static final long MMIO_IS_WRITE = kvm_run.mmio$offset() + kvm_run.mmio.is_write$offset();
-    static final long HYPERCALL_NR = kvm_run.hypercall$offset() + kvm_run.hypercall.nr$offset();
-    static final long HYPERCALL_FLAGS =
-            kvm_run.hypercall$offset() + kvm_run.hypercall.flags$offset();
+    // struct kvm_run's offsets (include/uapi/linux/kvm.h, the same on every 64-bit architecture) as
+    // constants, not read from the generated kvm_run classes: initialising those builds var handles
+    // whose method-handle classes the JVM spins at run time (34 classes in the lab's L1, on the
+    // vCPU
+    // thread's first exit, where the AOT cache cannot hold them). KvmRunLayoutTest checks each one
+    // against the generated layout.
+    static final long IMMEDIATE_EXIT = 1;
+    static final long EXIT_REASON = 8;
+    static final long MMIO_PHYS_ADDR = 32, MMIO_DATA = 40, MMIO_LEN = 48, MMIO_IS_WRITE = 52;
+    static final long HYPERCALL_NR = 32, HYPERCALL_FLAGS = 96;
 
     private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED;
     private static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED;
 
     private KvmRunLayout() {}
+
+    /** Sets or clears kvm_run.immediate_exit (KVM_RUN returns at once, EINTR, while it is set). */
+    public static void immediateExit(MemorySegment run, boolean on) {
+        run.set(ValueLayout.JAVA_BYTE, IMMEDIATE_EXIT, (byte) (on ? 1 : 0));
+    }
 
     public static int exitReason(MemorySegment run) {
         return run.get(U32, EXIT_REASON);

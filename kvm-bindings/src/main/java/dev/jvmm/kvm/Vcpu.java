@@ -7,7 +7,6 @@ import dev.jvmm.kvm.uapi.kvm_mp_state;
 import dev.jvmm.kvm.uapi.kvm_one_reg;
 import dev.jvmm.kvm.uapi.kvm_pre_fault_memory;
 import dev.jvmm.kvm.uapi.kvm_reg_list;
-import dev.jvmm.kvm.uapi.kvm_run;
 import dev.jvmm.kvm.uapi.kvm_vcpu_events;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -349,7 +348,7 @@ public final class Vcpu extends FdHandle {
      * flag.
      */
     public void kick() {
-        kvm_run.immediate_exit(run, (byte) 1);
+        KvmRunLayout.immediateExit(run, true);
         // under the lock the bound thread cannot unbind and exit between reading its id and the
         // tgkill: a real-time signal sent to an id that is no longer (or no longer only) this
         // vCPU's thread would kill the whole process (no handler is installed)
@@ -403,7 +402,7 @@ public final class Vcpu extends FdHandle {
     }
 
     private void clearKick() {
-        kvm_run.immediate_exit(run, (byte) 0);
+        KvmRunLayout.immediateExit(run, false);
         // kicks that arrived outside KVM_RUN are still pending, one queued signal per kick
         if (tid > 0) while (Signals.drain(Signals.KICK_SIGNAL)) {}
     }

@@ -66,4 +66,25 @@ class KvmRunLayoutTest {
         assertEquals(0xC4000020L, KvmRunLayout.hypercallNr(run));
         assertEquals(KvmRunLayout.HYPERCALL_SMC, KvmRunLayout.hypercallFlags(run));
     }
+
+    @Test
+    void offsetsAreTheGeneratedLayouts() {
+        assertEquals(kvm_run.immediate_exit$offset(), KvmRunLayout.IMMEDIATE_EXIT);
+        assertEquals(kvm_run.exit_reason$offset(), KvmRunLayout.EXIT_REASON);
+        long mmio = kvm_run.mmio$offset(), hypercall = kvm_run.hypercall$offset();
+        assertEquals(mmio + kvm_run.mmio.phys_addr$offset(), KvmRunLayout.MMIO_PHYS_ADDR);
+        assertEquals(mmio + kvm_run.mmio.data$offset(), KvmRunLayout.MMIO_DATA);
+        assertEquals(mmio + kvm_run.mmio.len$offset(), KvmRunLayout.MMIO_LEN);
+        assertEquals(mmio + kvm_run.mmio.is_write$offset(), KvmRunLayout.MMIO_IS_WRITE);
+        assertEquals(hypercall + kvm_run.hypercall.nr$offset(), KvmRunLayout.HYPERCALL_NR);
+        assertEquals(hypercall + kvm_run.hypercall.flags$offset(), KvmRunLayout.HYPERCALL_FLAGS);
+    }
+
+    @Test
+    void immediateExitIsSetAndClearedWhereKvmReadsIt() {
+        KvmRunLayout.immediateExit(run, true);
+        assertEquals((byte) 1, kvm_run.immediate_exit(run));
+        KvmRunLayout.immediateExit(run, false);
+        assertEquals((byte) 0, kvm_run.immediate_exit(run));
+    }
 }

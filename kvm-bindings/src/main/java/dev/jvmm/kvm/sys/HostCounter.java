@@ -1,10 +1,7 @@
 package dev.jvmm.kvm.sys;
 
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandle;
 
 /**
  * The host's generic-timer frequency, CNTFRQ_EL0: what a KVM guest reads as its own (KVM does not
@@ -49,12 +46,10 @@ public final class HostCounter {
             // clean the data cache and invalidate the instruction cache for it (arm64
             // set_pte_at), so the fetch sees the two instructions just stored
             Libc.mprotect(page, Libc.PROT_READ | Libc.PROT_EXEC, "mprotect(CNTFRQ_EL0 reader)");
-            MethodHandle mrs =
-                    Linker.nativeLinker()
-                            .downcallHandle(page, FunctionDescriptor.of(ValueLayout.JAVA_LONG));
-            return (long) mrs.invokeExact();
-        } catch (Throwable t) {
-            throw Libc.rethrow(t);
+            // called through libc's one downcall shape (six integer arguments, which the two
+            // instructions ignore, and errno captured): a handle of its own shape made the JVM
+            // spin 12 method-handle classes at run time for this one call
+            return Libc.call(page);
         } finally {
             Libc.munmap(page);
         }
