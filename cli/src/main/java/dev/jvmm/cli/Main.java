@@ -2,7 +2,7 @@ package dev.jvmm.cli;
 
 import dev.jvmm.core.JvmmException;
 import dev.jvmm.core.snapshot.HostProbeAhead;
-import dev.jvmm.core.snapshot.Snapshot;
+import dev.jvmm.core.snapshot.SnapshotAhead;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -47,9 +47,10 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
-        // a restore's JSON parser and host probe start beside picocli's start, not after it
-        if (RunCommand.isRestore(args)) {
-            Snapshot.prepareParser();
+        // a restore's snapshot read and host probe start beside picocli's start, not after it
+        String restore = RunCommand.restoreDir(args);
+        if (restore != null) {
+            SnapshotAhead.startEarly(restore);
             HostProbeAhead.startEarly();
         }
         System.exit(

@@ -17,6 +17,7 @@ import dev.jvmm.core.hypercall.ImplCpu;
 import dev.jvmm.core.hypercall.sdei.SdeiEventSpec;
 import dev.jvmm.core.snapshot.HostProbeAhead;
 import dev.jvmm.core.snapshot.Snapshot;
+import dev.jvmm.core.snapshot.SnapshotAhead;
 import dev.jvmm.core.vm.DiskConfig;
 import dev.jvmm.core.vm.Machine;
 import dev.jvmm.core.vm.MachineControl;
@@ -169,15 +170,19 @@ final class RunCommand implements Callable<Integer> {
     }
 
     /**
-     * Whether {@code args} (the whole command line) is a {@code run --restore}: {@link Main} then
-     * starts the snapshot's JSON parser ({@link Snapshot#prepareParser}) and the host probe ({@link
-     * HostProbeAhead#startEarly}) before picocli parses anything, so that their cold code runs
-     * beside picocli's instead of after it.
+     * The directory of a {@code run --restore DIR} (or {@code --restore=DIR}) in {@code args}, the
+     * whole command line as given, or null: {@link Main} then starts reading that snapshot ({@link
+     * SnapshotAhead}) and the host probe ({@link HostProbeAhead#startEarly}) before picocli parses
+     * anything, so that their cold code runs beside picocli's instead of after it. A guess: the
+     * command takes the early read only for the directory picocli parsed.
      */
-    static boolean isRestore(String[] args) {
-        if (args.length == 0 || !"run".equals(args[0])) return false;
-        for (String a : args) if (a.equals("--restore") || a.startsWith("--restore=")) return true;
-        return false;
+    static String restoreDir(String[] args) {
+        if (args.length == 0 || !"run".equals(args[0])) return null;
+        for (int i = 1; i < args.length; i++) {
+            if (args[i].equals("--restore")) return i + 1 < args.length ? args[i + 1] : null;
+            if (args[i].startsWith("--restore=")) return args[i].substring("--restore=".length());
+        }
+        return null;
     }
 
     /**
@@ -186,7 +191,6 @@ final class RunCommand implements Callable<Integer> {
      */
     @SuppressWarnings("try") // api is closed early on purpose, as in call()
     private int restoreRun() throws Exception {
-        Snapshot.prepareParser(); // beside the option checks and the manifest's read
         RestoreOptions.check(spec.commandLine().getParseResult());
         // its parameter consumer sets the field without picocli recording a match
         if (hypercalls != null) throw RestoreOptions.refused("--hypercalls");
@@ -199,7 +203,7 @@ final class RunCommand implements Callable<Integer> {
         // the host probe runs while the snapshot is read (its result waits for the host check)
         HostProbeAhead probe = HostProbeAhead.start();
         long t0 = System.nanoTime();
-        Snapshot snapshot = Snapshot.open(restore);
+        Snapshot snapshot = SnapshotAhead.open(restore); // read since main() when it could be
         logSnapshotRead(t0);
         NativeAccess.require();
         try (ApiServer api = openApi();

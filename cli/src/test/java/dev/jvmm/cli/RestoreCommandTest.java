@@ -213,4 +213,29 @@ class RestoreCommandTest {
     }
 
     record Uart(int ier) {}
+
+    @Test
+    void mainFindsTheSnapshotToReadAheadInTheRawCommandLine() {
+        assertEquals("/s", RunCommand.restoreDir(new String[] {"run", "--restore", "/s"}));
+        assertEquals("/s", RunCommand.restoreDir(new String[] {"run", "-c", "2", "--restore=/s"}));
+        assertEquals(null, RunCommand.restoreDir(new String[] {"run", "--restore"}));
+        assertEquals(null, RunCommand.restoreDir(new String[] {"run", "-k", "/k"}));
+        assertEquals(null, RunCommand.restoreDir(new String[] {"ctl", "--restore", "/s"}));
+        assertEquals(null, RunCommand.restoreDir(new String[0]));
+    }
+
+    /**
+     * Through the real {@code main}, which starts reading the snapshot before picocli parses: a
+     * usage error in the options still comes first, and the snapshot's own refusal is the line a
+     * read on the main thread gives.
+     */
+    @Test
+    void theSnapshotReadAheadKeepsTheOrderOfTheRefusals() throws Exception {
+        Path none = tmp.resolve("none");
+        MainTest.Result gated =
+                ChildJvmm.run(List.of(), false, "run", "--restore", none.toString(), "--cpus=2");
+        assertUsageError(gated, gated("--cpus"));
+        MainTest.Result missing = ChildJvmm.run(List.of(), false, "run", "--restore=" + none);
+        assertUsageError(missing, "snapshot " + none + ": no such directory");
+    }
 }

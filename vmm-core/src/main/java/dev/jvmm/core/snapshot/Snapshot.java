@@ -5,6 +5,7 @@ import dev.jvmm.core.JvmmException.Kind;
 import dev.jvmm.core.files.HostFiles;
 import dev.jvmm.kvm.sys.Libc;
 import java.io.IOException;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -19,7 +20,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.CompletableFuture;
 import java.util.zip.CRC32C;
 
 /**
@@ -28,10 +29,17 @@ import java.util.zip.CRC32C;
  * nothing is built before the manifest passed its check.
  */
 public final class Snapshot {
-    private static final AtomicBoolean PARSER_PREPARED = new AtomicBoolean();
-
     private final Path dir;
     private final SnapshotManifest manifest;
+
+    /**
+     * The memory file's CRC32C as {@link #checkMemoryAhead} computes it (null in the future: the
+     * file could not be mapped), or null: {@link #mapMemory} computes its own.
+     */
+    private volatile CompletableFuture<MemoryCrc> memoryCrc;
+
+    /** A CRC32C over the memory file's runs and what it took. */
+    private record MemoryCrc(long value, long nanos) {}
 
     private Snapshot(Path dir, SnapshotManifest manifest) {
         this.dir = dir;
@@ -44,28 +52,6 @@ public final class Snapshot {
 
     public SnapshotManifest manifest() {
         return manifest;
-    }
-
-    /**
-     * Starts initialising the JSON parser on a daemon thread, so that {@link #open} finds it ready:
-     * jackson's parser base class initialises {@link java.math.BigDecimal}, whose static
-     * initialiser squares 5 up to 5^65536, interpreted (a quarter of a restore's main-thread
-     * samples in the lab; with this thread restore-bench's next console line came 0.5-1.0 s
-     * sooner). A failure here costs nothing: {@link #open} parses anyway.
-     */
-    public static void prepareParser() {
-        if (!PARSER_PREPARED.compareAndSet(false, true)) return; // started once per process
-        Thread.ofPlatform()
-                .name("json-init")
-                .daemon(true)
-                .start(
-                        () -> {
-                            try {
-                                JSON.std.mapFrom("{\"v\":1}");
-                            } catch (java.io.IOException | RuntimeException e) {
-                                // open() reports whatever is wrong with the real manifest
-                            }
-                        });
     }
 
     /**
@@ -188,7 +174,41 @@ public final class Snapshot {
      * What {@link #loadMemory} or {@link #mapMemory} did: how many runs, whether they were mapped
      * (else read), and the time their CRC32C took.
      */
-    public record MemoryLoad(int runs, boolean mapped, long crcNanos) {}
+    public record MemoryLoad(int runs, boolean mapped, long crcNanos, boolean crcAhead) {}
+
+    /**
+     * Publishes this snapshot through {@code publish}, then computes its memory file's CRC32C over
+     * the runs on this thread, from a read-only mapping of the file, for {@link #mapMemory} to
+     * compare instead of computing its own ({@link SnapshotAhead}: the check runs while the command
+     * line is parsed and the machine built). The bytes are the file's, as through the guest's
+     * private mapping of it.
+     */
+    void checkMemoryAhead(CompletableFuture<Snapshot> publish) {
+        CompletableFuture<MemoryCrc> crc = new CompletableFuture<>();
+        memoryCrc = crc;
+        publish.complete(this);
+        crc.complete(fileCrc());
+    }
+
+    /** The CRC32C of the memory file's runs, or null where it cannot be mapped and read. */
+    private MemoryCrc fileCrc() {
+        long t0 = System.nanoTime();
+        MemoryImage mem = manifest.memory();
+        try (FileChannel ch = FileChannel.open(dir.resolve(mem.file()), StandardOpenOption.READ);
+                Arena arena = Arena.ofConfined()) {
+            MemorySegment file = ch.map(FileChannel.MapMode.READ_ONLY, 0, mem.bytes(), arena);
+            CRC32C crc = new CRC32C();
+            List<Long> runs = mem.runs();
+            for (int i = 0; i < runs.size(); i += 2) {
+                long at = runs.get(i) * mem.pageSize();
+                crc.update(file.asSlice(at, runs.get(i + 1) * mem.pageSize()).asByteBuffer());
+            }
+            return new MemoryCrc(crc.getValue(), System.nanoTime() - t0);
+        } catch (IOException | RuntimeException | InternalError e) {
+            // InternalError: the file shrank under the mapping; mapMemory's own check reports it
+            return null;
+        }
+    }
 
     /**
      * Fills guest RAM, freshly mapped (all zero), from the memory file: only the runs are read,
@@ -218,8 +238,8 @@ public final class Snapshot {
         } catch (IOException e) {
             throw bad(file, "cannot read: " + HostFiles.reason(e));
         }
-        checkCrc(file, crc);
-        return new MemoryLoad(runs.size() / 2, false, crcNanos);
+        checkCrc(file, crc.getValue());
+        return new MemoryLoad(runs.size() / 2, false, crcNanos, false);
     }
 
     /**
@@ -251,6 +271,11 @@ public final class Snapshot {
         } finally {
             Libc.close(fd);
         }
+        MemoryCrc ahead = memoryCrc == null ? null : memoryCrc.join();
+        if (ahead != null) {
+            checkCrc(file, ahead.value());
+            return new MemoryLoad(runs.size() / 2, true, ahead.nanos(), true);
+        }
         CRC32C crc = new CRC32C();
         long c0 = System.nanoTime();
         for (int i = 0; i < runs.size(); i += 2) {
@@ -258,8 +283,8 @@ public final class Snapshot {
             crc.update(ram.asSlice(at, runs.get(i + 1) * mem.pageSize()).asByteBuffer());
         }
         long crcNanos = System.nanoTime() - c0;
-        checkCrc(file, crc);
-        return new MemoryLoad(runs.size() / 2, true, crcNanos);
+        checkCrc(file, crc.getValue());
+        return new MemoryLoad(runs.size() / 2, true, crcNanos, false);
     }
 
     private Path memoryFile(MemorySegment ram) {
@@ -268,8 +293,8 @@ public final class Snapshot {
         return dir.resolve(manifest.memory().file());
     }
 
-    private void checkCrc(Path file, CRC32C crc) {
-        if (!SnapshotFormat.hex(crc.getValue()).equals(manifest.memory().crc32c()))
+    private void checkCrc(Path file, long crc) {
+        if (!SnapshotFormat.hex(crc).equals(manifest.memory().crc32c()))
             throw bad(file, "content check failed (the file is damaged)");
     }
 

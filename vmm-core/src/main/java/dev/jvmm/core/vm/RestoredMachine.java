@@ -79,8 +79,18 @@ public final class RestoredMachine {
                             : snapshot.mapMemory(m.ram().segment());
             t3 = System.nanoTime();
             Map<String, PartState> saved = byKey(snapshot.manifest().parts());
-            for (Snapshottable<?> p : m.snapshotParts())
+            StringBuilder each = LOG.isLoggable(Level.DEBUG) ? new StringBuilder() : null;
+            for (Snapshottable<?> p : m.snapshotParts()) {
+                long p0 = System.nanoTime();
                 restore(snapshot, p, saved.get(p.stateKey()));
+                if (each != null)
+                    each.append(each.isEmpty() ? "" : ", ")
+                            .append(p.stateKey())
+                            .append(' ')
+                            .append(ms(System.nanoTime() - p0))
+                            .append(" ms");
+            }
+            if (each != null) LOG.log(Level.DEBUG, "restore: parts " + each);
         } catch (RuntimeException e) {
             m.close();
             throw e;
@@ -91,7 +101,7 @@ public final class RestoredMachine {
                 Level.INFO,
                 String.format(
                         "restore: host checked in %d ms, machine built in %d ms, memory read in %d"
-                                + " ms (%d MiB of data, %d runs %s, CRC32C %d ms), %d"
+                                + " ms (%d MiB of data, %d runs %s, CRC32C %d ms%s), %d"
                                 + " parts restored in %d ms",
                         ms(t1 - t0),
                         ms(t2 - t1),
@@ -100,6 +110,7 @@ public final class RestoredMachine {
                         load.runs(),
                         load.mapped() ? "mapped" : "read",
                         ms(load.crcNanos()),
+                        load.crcAhead() ? ", ahead" : "",
                         m.snapshotParts().size(),
                         ms(t4 - t3)));
         return m;

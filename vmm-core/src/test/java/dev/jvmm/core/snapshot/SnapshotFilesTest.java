@@ -26,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  * damaged, foreign, half-written or reused directory is refused with one line naming it.
  */
 class SnapshotFilesTest {
-    private static final int PAGE = SnapshotFormat.PAGE_SIZE;
+    static final int PAGE = SnapshotFormat.PAGE_SIZE;
     private static final long RAM = 64L * PAGE;
 
     @TempDir Path tmp;
@@ -37,7 +37,7 @@ class SnapshotFilesTest {
     record Cpu(long pc, byte[] z0) {}
 
     /** Pages 1, 2 and 40 hold data; the rest are zero. */
-    private static MemorySegment ram() {
+    static MemorySegment ram() {
         MemorySegment m = MemorySegment.ofArray(new byte[(int) RAM]);
         m.set(java.lang.foreign.ValueLayout.JAVA_BYTE, PAGE + 7, (byte) 1);
         m.set(java.lang.foreign.ValueLayout.JAVA_BYTE, 3L * PAGE - 1, (byte) 2);
@@ -86,7 +86,7 @@ class SnapshotFilesTest {
     }
 
     /** Writes a complete snapshot of {@link #ram()} and two parts into {@code dir}. */
-    private static long write(Path dir) {
+    static long write(Path dir) {
         SnapshotWriter w = SnapshotWriter.create(dir);
         List<PartState> parts = new ArrayList<>();
         parts.add(
@@ -395,7 +395,7 @@ class SnapshotFilesTest {
     }
 
     /** Anonymous native memory of the guest's size, as guest RAM is mapped (zero, page aligned). */
-    private static MemorySegment nativeRam() {
+    static MemorySegment nativeRam() {
         return Libc.mmap(
                 RAM,
                 Libc.PROT_READ | Libc.PROT_WRITE,
