@@ -2,7 +2,7 @@
 # Inside the arm64 lab's L1 (busybox sh; no python3 there): how fast `jvmm run --restore` gets a
 # guest going again, beside a cold boot of the same guest under jvmm and under Debian's QEMU
 # (peer-qemu). N rounds, each interleaved: (1) jvmm boots the test kernel + initramfs, whose command
-# prints "tick I" every second; at "tick 1" (the ready state) `jvmm ctl snapshot --stop` saves it;
+# prints "tick I" every 0.1 s (JVMM_BENCH_TICK seconds); at "tick 1" (the ready state) `jvmm ctl snapshot --stop` saves it;
 # (2) `jvmm run --restore` of that snapshot, timed from its start to the guest's next console line
 # (which must be the next tick: the guest goes on, it does not boot again), then ended by SIGTERM;
 # (3) QEMU boots the same kernel, initramfs and command line, timed from start to JVMM-BOOT-OK.
@@ -15,8 +15,15 @@ img=${JVMM_IMAGES:?JVMM_IMAGES is not set (run this inside ./lab)}
 out=/tmp/restore-bench
 ram_mib=256   # peer-qemu has -m 256 built in
 rm -rf "$out"; mkdir -p "$out"
-# a line every second, so that a restored guest has a "next console line" (standard base64: one word)
-args="quiet jvmm.cmd=$(printf 'i=0; while :; do echo tick $i; i=$((i+1)); sleep 1; done' | base64 | tr -d '\n')"
+# a line every JVMM_BENCH_TICK seconds (default 0.1), so that a restored guest has a "next console
+# line" (standard base64: one word). The restore is timed to that line, so the guest's own wait for
+# its next tick counts too: with a tick every second that wait was anything from 0 to 1 s, set by
+# where in the guest's sleep the snapshot fell rather than by the VMM (in one L1 boot, the same jar
+# restoring two snapshots took 0.5 and 1.2 s from starting the vCPUs to the tick); at 0.1 s it is
+# at most 0.1 s
+tick=${JVMM_BENCH_TICK:-0.1}
+case $tick in ''|*[!0-9.]*) echo "restore-bench: JVMM_BENCH_TICK: seconds, e.g. 0.1 or 1" >&2; exit 2 ;; esac
+args="quiet jvmm.cmd=$(printf 'i=0; while :; do echo tick $i; i=$((i+1)); sleep %s; done' "$tick" | base64 | tr -d '\n')"
 
 # what the console reader runs when its trigger line arrives (synchronously: the VMM's output waits
 # in the pipe meanwhile, and that output is only the guest's ticks)
@@ -51,7 +58,7 @@ one() { # $1: run tag, $2: trigger, $3: action (shell command, gets the tag's pa
   } | stamp "$tag" "$trig" "$act" > "$out/$tag.log"
 }
 
-echo "restore-bench: $n rounds; kernel $img/Image, initrd $img/initramfs.gz, -c 1 -m $ram_mib, quiet, the guest prints a tick every second" >&2
+echo "restore-bench: $n rounds; kernel $img/Image, initrd $img/initramfs.gz, -c 1 -m $ram_mib, quiet, the guest prints a tick every $tick s" >&2
 echo "restore-bench: L1 $(uname -r), $(nproc) CPUs; java $(java -version 2>&1 | head -n 1); $(qemu-system-aarch64 --version | head -n 1)" >&2
 # the first jvmm call of a jar/runtime/flag set creates its AOT cache and is not counted
 # (--version's own small cache, then with caps the full one every other command uses)
