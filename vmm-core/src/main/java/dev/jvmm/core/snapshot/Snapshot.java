@@ -187,7 +187,13 @@ public final class Snapshot {
         CompletableFuture<MemoryCrc> crc = new CompletableFuture<>();
         memoryCrc = crc;
         publish.complete(this);
-        crc.complete(fileCrc());
+        MemoryCrc result = null;
+        try {
+            result = fileCrc();
+        } catch (Throwable t) { // e.g. OutOfMemoryError: mapMemory computes its own and reports
+        } finally {
+            crc.complete(result); // always: mapMemory waits for it
+        }
     }
 
     /** The CRC32C of the memory file's runs, or null where it cannot be mapped and read. */
