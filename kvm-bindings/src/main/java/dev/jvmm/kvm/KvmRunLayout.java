@@ -26,12 +26,11 @@ public final class KvmRunLayout {
     /** The largest MMIO access KVM reports (the size of kvm_run.mmio.data). */
     public static final int MMIO_MAX_LEN = 8;
 
-    // struct kvm_run's offsets (include/uapi/linux/kvm.h, the same on every 64-bit architecture) as
-    // constants, not read from the generated kvm_run classes: initialising those builds var handles
-    // whose method-handle classes the JVM spins at run time (34 classes in the lab's L1, on the
-    // vCPU
-    // thread's first exit, where the AOT cache cannot hold them). KvmRunLayoutTest checks each one
-    // against the generated layout.
+    // struct kvm_run's offsets (include/uapi/linux/kvm.h, the same on every 64-bit architecture)
+    // as constants, not read from the generated kvm_run classes: initialising those builds var
+    // handles whose method-handle classes the JVM spins at run time (34 classes in the lab's L1,
+    // on the vCPU thread's first exit, where the AOT cache cannot hold them). KvmRunLayoutTest
+    // checks each one against the generated layout.
     static final long IMMEDIATE_EXIT = 1;
     static final long EXIT_REASON = 8;
     static final long MMIO_PHYS_ADDR = 32, MMIO_DATA = 40, MMIO_LEN = 48, MMIO_IS_WRITE = 52;
