@@ -20,6 +20,11 @@ import picocli.CommandLine.Model.CommandSpec;
  */
 public final class Main implements Runnable {
     /**
+     * picocli's system property: regular expressions of the class names it has no converter for.
+     */
+    static final String CONVERTER_EXCLUDES = "picocli.converters.excludes";
+
+    /**
      * Every subcommand, in the order --help lists them; registering one is one line here. A model
      * is built only for the commands a run needs (see {@link #commandLine}): {@code help} is
      * picocli's own command, read from its annotations, so only the full tree pays for that.
@@ -34,6 +39,18 @@ public final class Main implements Runnable {
 
     /** A subcommand's name and what makes its model (or its annotated object). */
     private record Subcommand(String name, Supplier<Object> model) {}
+
+    /**
+     * picocli registers a converter for each java.time and java.sql type by loading, and so
+     * initialising, the class (YearMonth's and MonthDay's parsers build date-time formatters):
+     * ~0.15 s of every start's main thread in the lab. No jvmm option has such a type (its
+     * durations have their own converter), so picocli's documented switch leaves them out, unless
+     * it is set.
+     */
+    static {
+        if (System.getProperty(CONVERTER_EXCLUDES) == null)
+            System.setProperty(CONVERTER_EXCLUDES, "java\\.time\\..*,java\\.sql\\..*");
+    }
 
     /** What every command's {@code -V} prints. */
     private static final VersionProvider VERSION = new VersionProvider();

@@ -86,6 +86,58 @@ class MainTest {
         }
     }
 
+    /**
+     * What a start leaves out (each measured in the lab's start-up): java.util.logging (the log is
+     * {@link Logging}, the process's LoggerFinder), picocli's java.time and java.sql converters,
+     * and the JDK's locale data (a first String.format %d). A {@code run} with a raw kernel goes
+     * through parsing, logging at debug level and the kernel's read, up to the host check.
+     */
+    @Test
+    void aStartInitialisesNoLoggingFrameworkDateTimeOrLocaleClasses() throws Exception {
+        Path kernel = Files.write(Files.createTempFile("raw", ".bin"), new byte[] {0, 0, 0, 0x14});
+        try {
+            Result r =
+                    ChildJvmm.run(
+                            List.of("-Xlog:class+init=info"),
+                            false,
+                            "run",
+                            "-k",
+                            kernel.toString(),
+                            "--log-level",
+                            "debug");
+            assertTrue(r.out().contains("Initializing 'picocli/CommandLine'"), r.out());
+            assertTrue(r.err().contains("jvmm: fine: start-up: command line parsed"), r.err());
+            assertTrue(r.err().contains("jvmm: info: kernel " + kernel), r.err());
+            List<String> unwanted =
+                    r.out()
+                            .lines()
+                            .filter(l -> l.contains("Initializing '"))
+                            .filter(
+                                    l ->
+                                            l.contains("'java/util/logging/")
+                                                    || l.contains("'java/time/format/")
+                                                    || l.contains("'java/sql/")
+                                                    || l.contains(
+                                                            "'java/text/DecimalFormatSymbols"))
+                            .toList();
+            assertEquals(List.of(), unwanted);
+        } finally {
+            Files.delete(kernel);
+        }
+    }
+
+    /** The check above can see them: picocli's converters without the exclusion. */
+    @Test
+    void theInitialisationCheckSeesPicocliDateTimeConverters() throws Exception {
+        Result r =
+                ChildJvmm.run(
+                        List.of("-Xlog:class+init=info", "-D" + Main.CONVERTER_EXCLUDES + "=none"),
+                        false,
+                        "--version");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("Initializing 'java/time/format/DateTimeFormatter'"), r.out());
+    }
+
     /** The check above can fail: picocli's own help command is read from its annotations. */
     @Test
     void theProxyCheckSeesAnnotationsRead() throws Exception {
