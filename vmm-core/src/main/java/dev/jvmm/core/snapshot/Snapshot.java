@@ -55,6 +55,21 @@ public final class Snapshot {
     }
 
     /**
+     * Initialises the manifest's JSON parser by parsing an empty object, so that the first real
+     * parse finds it ready. {@link java.math.BigDecimal} comes first: jackson's parser base class
+     * initialises it, and it costs more than all the rest (see {@link SnapshotAhead}); this way it
+     * starts with the thread, not once the JSON classes are loaded and the manifest is read.
+     */
+    static void warmParser() {
+        try {
+            java.math.BigDecimal.ZERO.signum();
+            JSON.std.mapFrom("{}");
+        } catch (IOException | RuntimeException e) {
+            // nothing to warm: the manifest's own parse reports what is wrong
+        }
+    }
+
+    /**
      * Reads and checks {@code dir}'s manifest: present, complete (content check), this format and
      * version, every field fitting its record, the memory file present with the size the manifest
      * says.
