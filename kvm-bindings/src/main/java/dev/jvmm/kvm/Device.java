@@ -6,6 +6,9 @@ import java.lang.foreign.MemorySegment;
 public final class Device extends FdHandle {
     private final String name;
 
+    /** The struct every attribute call on this fd reuses; its monitor orders them. */
+    private final DeviceAttrSlot slot = new DeviceAttrSlot();
+
     Device(int fd, String name) {
         super(fd);
         this.name = name;
@@ -16,12 +19,15 @@ public final class Device extends FdHandle {
     }
 
     public boolean hasAttribute(int group, long attribute) {
-        return DeviceAttrs.has(fd(), group, attribute);
+        synchronized (slot) {
+            return slot.has(fd(), group, attribute) == 0;
+        }
     }
 
     public void setAttributeU64(int group, long attribute, long value, String what) {
-        DeviceAttrs.setU64(
-                fd(), group, attribute, value, "KVM_SET_DEVICE_ATTR(" + name + " " + what + ")");
+        synchronized (slot) {
+            check(slot.setU64(fd(), group, attribute, value), "KVM_SET_DEVICE_ATTR", what);
+        }
     }
 
     /** Sets an attribute with no value (e.g. the vGIC's CTRL_INIT). */
@@ -35,8 +41,10 @@ public final class Device extends FdHandle {
     }
 
     public long getAttributeU64(int group, long attribute, String what) {
-        return DeviceAttrs.getU64(
-                fd(), group, attribute, "KVM_GET_DEVICE_ATTR(" + name + " " + what + ")");
+        synchronized (slot) {
+            check(slot.get(fd(), group, attribute), "KVM_GET_DEVICE_ATTR", what);
+            return slot.u64();
+        }
     }
 
     /**
@@ -44,13 +52,21 @@ public final class Device extends FdHandle {
      * reads a u32 there; 64-bit registers such as GICD_IROUTER go as two words).
      */
     public void setAttributeU32(int group, long attribute, int value, String what) {
-        DeviceAttrs.setI32(
-                fd(), group, attribute, value, "KVM_SET_DEVICE_ATTR(" + name + " " + what + ")");
+        synchronized (slot) {
+            check(slot.setU32(fd(), group, attribute, value), "KVM_SET_DEVICE_ATTR", what);
+        }
     }
 
     /** Reads a 32-bit attribute (see {@link #setAttributeU32}). */
     public int getAttributeU32(int group, long attribute, String what) {
-        return DeviceAttrs.getU32(
-                fd(), group, attribute, "KVM_GET_DEVICE_ATTR(" + name + " " + what + ")");
+        synchronized (slot) {
+            check(slot.get(fd(), group, attribute), "KVM_GET_DEVICE_ATTR", what);
+            return slot.u32();
+        }
+    }
+
+    /** A failed call's exception, its message built only then. */
+    private void check(int result, String ioctl, String what) {
+        if (result < 0) throw new KvmException(ioctl + "(" + name + " " + what + ")", -result);
     }
 }

@@ -197,7 +197,8 @@ public final class GicSnapshot implements Snapshottable<GicState> {
 
     private List<Reg> levelWords() {
         List<Reg> r = new ArrayList<>();
-        for (int intid = 32; intid < nrIrqs(); intid += 32)
+        int nrIrqs = nrIrqs();
+        for (int intid = 32; intid < nrIrqs; intid += 32)
             r.add(new Reg("LEVEL_INFO " + intid, intid));
         return r;
     }
