@@ -110,15 +110,19 @@ while [ "$i" -le "$n" ]; do
   awk -v i="$i" -v out="$out" '
     function t0(tag,   t, f) { f = out "/" tag ".t0"; getline t < f; close(f); return t }
     FILENAME ~ /cold\.[0-9]+\.log$/ && /JVMM-BOOT-OK/ && cb == "" { cb = $1 - t0("cold." i) }
-    # "+ 0": a tick the snapshot cut before its newline has the next jvmm log line glued to it
-    FILENAME ~ /cold\.[0-9]+\.log$/ && / tick / { last = $3 + 0 }
+    # the last whole tick; a line the snapshot cut has the next jvmm log line glued to it, and
+    # what the guest had printed of it ("ti", "tick 1", "tick 15" without its newline) is kept in cut
+    FILENAME ~ /cold\.[0-9]+\.log$/ && NF == 3 && $2 == "tick" && $3 ~ /^[0-9]+$/ { last = $3; cut = "" }
+    FILENAME ~ /cold\.[0-9]+\.log$/ && $2 != "jvmm:" && index($0, "jvmm:") > 0 {
+      cut = $0; sub(/^[^ ]+ /, "", cut); sub(/jvmm:.*/, "", cut)
+    }
     FILENAME ~ /cold\.[0-9]+\.log$/ && /snapshot written to/ { w = $0; sub(/.* in /, "", w); sub(/ ms.*/, "", w) }
     FILENAME ~ /cold\.[0-9]+\.log$/ && $2 == "EXIT" { cexit = $4; crc = $3 }
     FILENAME ~ /\.ctl$/ && $1 == "CTL" { crc2 = $2; s0 = $3; s1 = $4 }
     FILENAME ~ /restore\.[0-9]+\.log$/ && $2 == "jvmm:" && /restore: host checked/ && ph == "" { ph = $0; sub(/^[^ ]+ jvmm: info: restore: /, "", ph); rt = $1 - t0("restore." i) }
     FILENAME ~ /restore\.[0-9]+\.log$/ && /restore: snapshot read and checked in/ && rd == "" { rd = $0; sub(/.* in /, "", rd); sub(/ ms.*/, "", rd) }
     # NF > 1: the rest of a line the snapshot cut (its newline alone) is not the next line
-    FILENAME ~ /restore\.[0-9]+\.log$/ && NF > 1 && $2 != "jvmm:" && $2 != "EXIT" && first == "" { first = $2 " " $3; rl = $1 - t0("restore." i) }
+    FILENAME ~ /restore\.[0-9]+\.log$/ && NF > 1 && $2 != "jvmm:" && $2 != "EXIT" && first == "" { first = $2 " " $3; rest = $0; sub(/^[^ ]+ /, "", rest); rl = $1 - t0("restore." i) }
     FILENAME ~ /restore\.[0-9]+\.log$/ && $2 == "EXIT" { rrc = $3 }
     FILENAME ~ /qemu\.[0-9]+\.log$/ && /JVMM-BOOT-OK/ && qb == "" { qb = $1 - t0("qemu." i) }
     FILENAME ~ /\.du$/ { du = $1 }
@@ -128,8 +132,12 @@ while [ "$i" -le "$n" ]; do
       n = split(ph, f, " in "); sum = rd
       for (k = 2; k <= n; k++) { split(f[k], g, " "); sum += g[1] }
       pre = (rt == "" || rd == "") ? "no phase lines" : sprintf("%.2f s before reading the snapshot, read in %d ms", rt - sum / 1000, rd)
-      # the next tick, whole or (when the snapshot fell inside the echo of the guest) its rest, "N"
-      nexttick = first == "tick " (last + 1) || first == (last + 1) " "
+      # the next tick, whole, or (when the snapshot fell inside the echo of the guest) the rest of it:
+      # what the cold run printed of that line and what the restored guest printed join up
+      # (or, when only its newline was cut, the tick after it)
+      nexttick = cut == "" ? rest == "tick " (last + 1) : cut rest == "tick " (last + 1) ||
+        (cut ~ /^tick [0-9]+$/ && rest == "tick " (substr(cut, 6) + 1))
+      if (cut ~ /^tick [0-9]+$/ && rest == "tick " (substr(cut, 6) + 1)) last = substr(cut, 6)
       ok = cb != "" && crc == 0 && crc2 == 0 && nexttick && qb != ""
       printf "R %s %.2f %.2f %.2f %.2f %.2f %.2f %s %d %s %s|%s|%s|%s\n", i, (cb == "" ? -1 : cb), cexit - s0, s1 - s0,
         (rl == "" ? -1 : rl), (rt == "" ? -1 : rt), (qb == "" ? -1 : qb), (w == "" ? -1 : w), du / 1024,
