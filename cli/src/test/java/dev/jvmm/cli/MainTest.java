@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -62,28 +63,30 @@ class MainTest {
      * here up to reading the kernel, where a host without arm64 KVM stops.
      */
     @Test
-    void debugLoggingTimesTheStartUpSteps() throws Exception {
-        Path kernel = Files.write(Files.createTempFile("raw", ".bin"), new byte[] {0, 0, 0, 0x14});
-        try {
-            Result r =
-                    ChildJvmm.run(
-                            List.of(),
-                            false,
-                            "run",
-                            "-k",
-                            kernel.toString(),
-                            "--log-level",
-                            "debug");
-            assertTrue(
-                    r.err().matches("(?s).*start-up: command line parsed at \\d+ ms\n.*"), r.err());
-            assertTrue(
-                    r.err().matches("(?s).*start-up: kernel and initrd read at \\d+ ms\n.*"),
-                    r.err());
-            Result quiet = ChildJvmm.run(List.of(), false, "run", "-k", kernel.toString());
-            assertFalse(quiet.err().contains("start-up:"), quiet.err());
-        } finally {
-            Files.delete(kernel);
-        }
+    void debugLoggingTimesTheStartUpSteps(@TempDir Path tmp) throws Exception {
+        Path kernel = rawKernel(tmp);
+        Result r = runRawKernel(kernel, List.of(), "--log-level", "debug");
+        assertTrue(r.err().matches("(?s).*start-up: command line parsed at \\d+ ms\n.*"), r.err());
+        assertTrue(
+                r.err().matches("(?s).*start-up: kernel and initrd read at \\d+ ms\n.*"), r.err());
+        Result quiet = runRawKernel(kernel, List.of());
+        assertFalse(quiet.err().contains("start-up:"), quiet.err());
+    }
+
+    /** A 4-byte raw kernel (a branch to itself) in {@code dir}. */
+    private static Path rawKernel(Path dir) throws Exception {
+        return Files.write(dir.resolve("raw.bin"), new byte[] {0, 0, 0, 0x14});
+    }
+
+    /**
+     * {@code jvmm run -k KERNEL OPTIONS} in a child JVM with {@code jvmOptions}: the kernel is
+     * read, then a host without arm64 KVM refuses the run.
+     */
+    private static Result runRawKernel(Path kernel, List<String> jvmOptions, String... options)
+            throws Exception {
+        List<String> args = new ArrayList<>(List.of("run", "-k", kernel.toString()));
+        args.addAll(List.of(options));
+        return ChildJvmm.run(jvmOptions, false, args.toArray(String[]::new));
     }
 
     /**
@@ -93,37 +96,25 @@ class MainTest {
      * through parsing, logging at debug level and the kernel's read, up to the host check.
      */
     @Test
-    void aStartInitialisesNoLoggingFrameworkDateTimeOrLocaleClasses() throws Exception {
-        Path kernel = Files.write(Files.createTempFile("raw", ".bin"), new byte[] {0, 0, 0, 0x14});
-        try {
-            Result r =
-                    ChildJvmm.run(
-                            List.of("-Xlog:class+init=info"),
-                            false,
-                            "run",
-                            "-k",
-                            kernel.toString(),
-                            "--log-level",
-                            "debug");
-            assertTrue(r.out().contains("Initializing 'picocli/CommandLine'"), r.out());
-            assertTrue(r.err().contains("jvmm: fine: start-up: command line parsed"), r.err());
-            assertTrue(r.err().contains("jvmm: info: kernel " + kernel), r.err());
-            List<String> unwanted =
-                    r.out()
-                            .lines()
-                            .filter(l -> l.contains("Initializing '"))
-                            .filter(
-                                    l ->
-                                            l.contains("'java/util/logging/")
-                                                    || l.contains("'java/time/format/")
-                                                    || l.contains("'java/sql/")
-                                                    || l.contains(
-                                                            "'java/text/DecimalFormatSymbols"))
-                            .toList();
-            assertEquals(List.of(), unwanted);
-        } finally {
-            Files.delete(kernel);
-        }
+    void aStartInitialisesNoLoggingFrameworkDateTimeOrLocaleClasses(@TempDir Path tmp)
+            throws Exception {
+        Path kernel = rawKernel(tmp);
+        Result r = runRawKernel(kernel, List.of("-Xlog:class+init=info"), "--log-level", "debug");
+        assertTrue(r.out().contains("Initializing 'picocli/CommandLine'"), r.out());
+        assertTrue(r.err().contains("jvmm: fine: start-up: command line parsed"), r.err());
+        assertTrue(r.err().contains("jvmm: info: kernel " + kernel), r.err());
+        List<String> unwanted =
+                r.out()
+                        .lines()
+                        .filter(l -> l.contains("Initializing '"))
+                        .filter(
+                                l ->
+                                        l.contains("'java/util/logging/")
+                                                || l.contains("'java/time/format/")
+                                                || l.contains("'java/sql/")
+                                                || l.contains("'java/text/DecimalFormatSymbols"))
+                        .toList();
+        assertEquals(List.of(), unwanted);
     }
 
     /** The check above can see them: picocli's converters without the exclusion. */
