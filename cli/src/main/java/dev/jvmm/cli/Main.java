@@ -43,7 +43,8 @@ public final class Main implements Runnable {
     /**
      * picocli registers a converter for each java.time and java.sql type by loading, and so
      * initialising, the class (YearMonth's and MonthDay's parsers build date-time formatters):
-     * ~0.15 s of every start's main thread in the lab. No jvmm option has such a type (its
+     * ~0.15 s of a start's main thread in a class-initialisation timeline in the lab
+     * (bench/README.md, restore benchmark, 2026-12-08). No jvmm option has such a type (its
      * durations have their own converter), so picocli's documented switch leaves them out, unless
      * it is set.
      */

@@ -10,7 +10,7 @@ import java.lang.foreign.ValueLayout;
  * One {@code kvm_device_attr} and the u64 its {@code addr} points at, allocated once per device fd
  * and reused by every {@code KVM_{HAS,GET,SET}_DEVICE_ATTR} on it: a vGIC's restore makes ~1,000 of
  * those calls, and a native allocation, an arena and an error message built per call (as {@link
- * DeviceAttrs} does) were most of their cost in the lab, where that code still runs interpreted.
+ * DeviceAttrs} does) were about half their cost in the lab, where that code still runs interpreted.
  * Fields are written at their fixed offsets (the generated accessors' var handles are spun classes
  * the AOT cache cannot hold; {@code DeviceAttrSlotTest} checks the offsets against the generated
  * layout). Each call returns the ioctl's result or {@code -errno}; the caller names a failure.
